@@ -1,0 +1,2 @@
+//! The `composex` command line: render / event / check. (stub)
+fn main() {}

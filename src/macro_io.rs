@@ -1,0 +1,79 @@
+//! The CloudFormation macro contract: request and response, and the pure `transform`.
+//!
+//! `aws_lambda_events` has no type for macro events, so they are defined here. The request is
+//! read leniently (every field optional) so that no input can make the Lambda itself fail:
+//! CloudFormation shows a Lambda error as "failed without an error message", while a `failure`
+//! response shows our message in the stack events.
+
+use crate::diagnostics::Diagnostics;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// How many errors `errorMessage` lists before "(+N more)".
+pub const MAX_ERROR_LINES: usize = 40;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MacroRequest {
+    pub region: Value,
+    pub account_id: Value,
+    pub fragment: Value,
+    pub transform_id: Value,
+    pub params: Value,
+    pub request_id: Value,
+    pub template_parameter_values: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MacroResponse {
+    pub request_id: Value,
+    pub status: String,
+    pub fragment: Value,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error_message: Option<String>,
+}
+
+/// Options that do not come from the template itself.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Compose project name (`-p`); the template's `name` wins when both are set.
+    pub project_name: Option<String>,
+}
+
+/// The outcome of one render: the template when there was no error, and every finding.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub template: Option<Value>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Renders a whole template (compose sections plus CloudFormation sections, `Transform` removed
+/// or not) into a CloudFormation template.
+pub fn render(doc: &Value, options: &Options) -> Rendered {
+    crate::expand::render(doc, options)
+}
+
+/// Handles one macro request. Never panics on any input: a malformed request is a `failure`.
+pub fn transform(request: Value) -> MacroResponse {
+    let request_id = request.get("requestId").cloned().unwrap_or(Value::Null);
+    let req: MacroRequest = match serde_json::from_value(request) {
+        Ok(r) => r,
+        Err(e) => return failure(request_id, format!("the request is not a CloudFormation macro event: {e}")),
+    };
+    let outcome = std::panic::catch_unwind(|| render(&req.fragment, &Options::default()));
+    match outcome {
+        Ok(Rendered { template: Some(t), .. }) => {
+            MacroResponse { request_id: req.request_id, status: "success".into(), fragment: t, error_message: None }
+        }
+        Ok(Rendered { diagnostics, .. }) => failure(req.request_id, diagnostics.error_message(MAX_ERROR_LINES)),
+        Err(_) => failure(
+            req.request_id,
+            "ComposeX hit an internal error on this template; please report it with the template attached".into(),
+        ),
+    }
+}
+
+fn failure(request_id: Value, message: String) -> MacroResponse {
+    MacroResponse { request_id, status: "failure".into(), fragment: json!({}), error_message: Some(message) }
+}

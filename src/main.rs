@@ -1,0 +1,31 @@
+//! The Lambda entry point (`bootstrap`): one CloudFormation macro request in, one response out.
+//! All the work is in the library; this file only wires it to the Lambda runtime with JSON logs.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+async fn handler(event: LambdaEvent<Value>) -> Result<composex::MacroResponse, Error> {
+    let response = composex::transform(event.payload);
+    // Log the outcome, never the template: fragments may carry values users consider private.
+    tracing::info!(
+        status = %response.status,
+        request_id = %response.request_id,
+        errors = response.error_message.as_deref().map(|m| m.lines().count()).unwrap_or(0),
+        "transform done"
+    );
+    Ok(response)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .without_time()
+        .with_target(false)
+        .init();
+    lambda_runtime::run(service_fn(handler)).await
+}
