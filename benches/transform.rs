@@ -1,0 +1,2 @@
+//! Criterion bench of the in-process transform (stub; filled in with synthetic inputs).
+fn main() {}
