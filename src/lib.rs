@@ -7,6 +7,7 @@
 //! around [`transform`].
 
 pub mod cfn;
+pub mod cli;
 pub mod compose;
 pub mod diagnostics;
 pub mod expand;

@@ -1,2 +1,12 @@
-//! The `composex` command line: render / event / check. (stub)
-fn main() {}
+//! `composex`: render a compose file to the CloudFormation template the macro would produce,
+//! print the macro event for it, or check it. All the work is in `composex::cli`.
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let env = |k: &str| std::env::var(k).ok();
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let code = composex::cli::run(&args, &cwd, &env, &mut stdout.lock(), &mut stderr.lock());
+    std::process::exit(code);
+}

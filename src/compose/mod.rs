@@ -3,5 +3,12 @@
 
 pub mod interpolate;
 pub mod merge;
+pub mod model;
+pub mod project;
+pub mod read;
+pub mod service;
 pub mod units;
 pub mod yaml;
+
+pub use model::*;
+pub use project::load;

@@ -1,9 +1,107 @@
 //! From the compose model to CloudFormation resources, one concern per file.
+//!
+//! `render` runs the stages in order: load the compose model, group services into task
+//! families, lay the shared infrastructure (VPC, cluster, CloudMap namespace), expand each
+//! family (logs, IAM, task definition, security group, discovery, ECS service, scaling), then
+//! the network relations between families. Every stage reports into one `Diagnostics`; the
+//! template is returned only when no stage found an error.
 
-use crate::macro_io::{Options, Rendered};
+pub mod cluster;
+pub mod discovery;
+pub mod family;
+pub mod iam;
+pub mod logging;
+pub mod network;
+pub mod passthrough;
+pub mod scaling;
+pub mod service;
+pub mod sizing;
+pub mod task;
+pub mod vpc;
+
+use crate::cfn::{quotas, Template};
+use crate::compose::{self, Project};
 use crate::diagnostics::Diagnostics;
-use serde_json::Value;
+use crate::macro_io::{Options, Rendered};
+use family::Families;
+use serde_json::{json, Value};
 
-pub fn render(doc: &Value, _options: &Options) -> Rendered {
-    Rendered { template: Some(doc.clone()), diagnostics: Diagnostics::new() }
+/// Where the shared infrastructure lives: created here or `Use`d, as values to put in properties.
+#[derive(Debug, Clone, Default)]
+pub struct Infra {
+    pub vpc_id: Value,
+    pub app_subnets: Value,
+    pub public_subnets: Value,
+    pub storage_subnets: Value,
+    pub cluster: Value,
+    /// The cluster's name when known at transform time (scaling needs it in a resource ID).
+    pub cluster_name: Value,
+    /// `Fn::GetAtt Namespace.Id` of the CloudMap namespace, when one is created.
+    pub namespace_id: Option<Value>,
+    /// Resources every ECS service must wait for (the NAT routes of a created VPC, so that tasks
+    /// can pull their images on first start).
+    pub service_depends_on: Vec<String>,
+}
+
+/// Everything a stage needs: the model, the families, the template being built, the findings.
+pub struct Ctx<'a> {
+    pub project: &'a Project,
+    pub families: Families,
+    pub t: Template,
+    pub d: Diagnostics,
+    pub infra: Infra,
+}
+
+pub fn render(doc: &Value, options: &Options) -> Rendered {
+    let mut d = Diagnostics::new();
+    let mut project = compose::load(doc, &mut d);
+    if project.name.is_none() {
+        project.name = options.project_name.clone();
+    }
+    let families = Families::group(&project, &mut d);
+    let mut ctx = Ctx { project: &project, families, t: Template::default(), d, infra: Infra::default() };
+
+    passthrough::sections(doc, &mut ctx);
+    vpc::expand(&mut ctx);
+    cluster::expand(&mut ctx);
+    discovery::namespace(&mut ctx);
+    let families: Vec<family::Family> = ctx.families.list.values().cloned().collect();
+    for fam in &families {
+        logging::expand(&mut ctx, fam);
+        iam::expand(&mut ctx, fam);
+        task::expand(&mut ctx, fam);
+        network::security_group(&mut ctx, fam);
+        discovery::service(&mut ctx, fam);
+        service::expand(&mut ctx, fam);
+        scaling::expand(&mut ctx, fam);
+    }
+    network::relations(&mut ctx);
+    warn_unknown_extensions(&mut ctx);
+
+    let Ctx { t, mut d, .. } = ctx;
+    let owners = t.owners.clone();
+    let mut template = t.into_value();
+    let warnings: Vec<String> = d.warnings().iter().map(|w| w.to_string()).collect();
+    if !warnings.is_empty() {
+        let meta = template.as_object_mut().and_then(|m| {
+            m.entry("Metadata").or_insert_with(|| json!({}));
+            m.get_mut("Metadata").and_then(Value::as_object_mut)
+        });
+        if let Some(meta) = meta {
+            meta.insert("ComposeX".into(), json!({ "Warnings": warnings }));
+        }
+    }
+    quotas::check(&template, &owners, &mut d);
+    Rendered { template: (!d.has_errors()).then_some(template), diagnostics: d }
+}
+
+/// Top-level `x-` keys ComposeX does not act on (yet): a warning each, never an error, as the
+/// compose specification asks of extensions.
+fn warn_unknown_extensions(ctx: &mut Ctx) {
+    const KNOWN: &[&str] = &["x-vpc", "x-cluster", "x-cloudmap"];
+    for key in ctx.project.extensions.keys() {
+        if !KNOWN.contains(&key.as_str()) {
+            ctx.d.warn(key.as_str(), "ignored: ComposeX does not know this extension");
+        }
+    }
 }

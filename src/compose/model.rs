@@ -1,0 +1,191 @@
+//! The validated compose model. Values that may be CloudFormation intrinsics (`image: !Ref
+//! Image`) stay `serde_json::Value`; everything the expansion must compute with (ports, sizes,
+//! durations, names) is parsed into plain Rust types, so an intrinsic there was already refused
+//! with its path.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A whole compose project.
+#[derive(Debug, Clone, Default)]
+pub struct Project {
+    /// `name:` of the compose file (or `-p`).
+    pub name: Option<String>,
+    pub services: BTreeMap<String, Service>,
+    /// Top-level `networks` definitions, raw (only their names and `x-` keys matter on AWS).
+    pub networks: BTreeMap<String, Value>,
+    pub volumes: BTreeMap<String, Value>,
+    pub secrets: BTreeMap<String, Value>,
+    pub configs: BTreeMap<String, Value>,
+    /// Top-level `x-…` keys, raw: each extension parses its own.
+    pub extensions: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Service {
+    pub name: String,
+    /// String or intrinsic.
+    pub image: Value,
+    pub command: Option<Vec<Value>>,
+    pub entrypoint: Option<Vec<Value>>,
+    /// Name → value (string or intrinsic), sorted by name.
+    pub environment: BTreeMap<String, Value>,
+    pub ports: Vec<Port>,
+    /// `expose`: container ports reachable by other services, not published.
+    pub expose: Vec<Port>,
+    pub healthcheck: Option<Healthcheck>,
+    pub deploy: Deploy,
+    pub depends_on: Vec<Dependency>,
+    /// `links`: the service part of `service[:alias]`.
+    pub links: Vec<String>,
+    pub user: Option<Value>,
+    pub working_dir: Option<Value>,
+    pub init: Option<bool>,
+    pub read_only: Option<bool>,
+    /// Seconds.
+    pub stop_grace_period: Option<f64>,
+    pub ulimits: Vec<Ulimit>,
+    pub labels: BTreeMap<String, Value>,
+    pub platform: Option<String>,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub logging: Option<Logging>,
+    pub secrets: Vec<ServiceSecret>,
+    pub volumes: Vec<Mount>,
+    /// `networks` the service joins; `None` when it declares none (compose's `default`).
+    pub networks: Option<Vec<String>>,
+    pub sysctls: BTreeMap<String, Value>,
+    /// Service-level `x-…` keys, raw.
+    pub extensions: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    pub target: u16,
+    pub published: Option<u16>,
+    pub protocol: Protocol,
+    pub name: Option<String>,
+    pub app_protocol: Option<String>,
+    /// Docker ECS `x-aws-protocol` (http, https, tcp…).
+    pub aws_protocol: Option<String>,
+    /// Path of this port in the input, for messages.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Healthcheck {
+    pub test: HealthTest,
+    pub interval: Option<f64>,
+    pub timeout: Option<f64>,
+    pub start_period: Option<f64>,
+    pub retries: Option<u64>,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum HealthTest {
+    /// No `test`: the image's own HEALTHCHECK (ECS cannot inherit it; nothing is set).
+    #[default]
+    Inherit,
+    /// `NONE` or `disable: true`.
+    Disabled,
+    /// `["CMD", …]`: exec form.
+    Cmd(Vec<Value>),
+    /// `"curl …"` or `["CMD-SHELL", "curl …"]`.
+    Shell(Value),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Deploy {
+    /// Number or intrinsic.
+    pub replicas: Option<Value>,
+    pub limits: Limits,
+    pub reservations: Limits,
+    pub update_config: Option<UpdateConfig>,
+    pub labels: BTreeMap<String, Value>,
+    /// `deploy.x-…` keys (Docker's `x-aws-autoscaling`).
+    pub extensions: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    pub cpus: Option<f64>,
+    /// Bytes.
+    pub memory: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UpdateConfig {
+    pub parallelism: Option<u64>,
+    pub failure_action: Option<String>,
+    pub order: Option<String>,
+    pub extensions: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    Started,
+    Healthy,
+    CompletedSuccessfully,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    pub service: String,
+    pub condition: Condition,
+    pub path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ulimit {
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Logging {
+    pub driver: Option<String>,
+    pub options: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceSecret {
+    pub source: String,
+    pub target: Option<String>,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountKind {
+    /// A named volume declared at the top level.
+    Volume,
+    /// A volume with no source: scratch space that lives with the task.
+    Anonymous,
+    Bind,
+    Tmpfs,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mount {
+    pub kind: MountKind,
+    pub source: Option<String>,
+    pub target: String,
+    pub read_only: bool,
+    pub path: String,
+}

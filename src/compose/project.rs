@@ -1,0 +1,101 @@
+//! The top level of a compose file: which keys are compose, which are CloudFormation sections
+//! (handled by the caller), which are extensions, and which are mistakes.
+
+use super::model::Project;
+use super::read::{kind, literal};
+use super::service;
+use crate::cfn::is_intrinsic;
+use crate::diagnostics::{join, Diagnostics};
+use serde_json::Value;
+
+/// Top-level CloudFormation sections a template may carry beside the compose keys.
+pub const CFN_SECTIONS: &[&str] =
+    &["AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules", "Mappings", "Conditions", "Transform", "Resources", "Outputs"];
+
+/// Reads the compose part of `doc`. CloudFormation sections are skipped (the caller passes them
+/// through); unknown non-`x-` keys are errors, as in the compose specification.
+pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
+    let mut p = Project::default();
+    let Some(top) = doc.as_object() else {
+        d.error("", format!("the template must be a mapping with a `services` key, not {}", kind(doc)));
+        return p;
+    };
+    for (key, value) in top {
+        match key.as_str() {
+            k if CFN_SECTIONS.contains(&k) => {}
+            "version" => {}
+            "name" => {
+                p.name = literal(value, "name", "the project name", d);
+                if let Some(n) = &p.name {
+                    if n.is_empty() || !n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') || !n.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                        d.error("name", format!("{n:?} is not a compose project name; use lower-case letters, digits, dashes and underscores, starting with a letter or digit"));
+                    }
+                }
+            }
+            "services" => match value {
+                Value::Object(m) if !is_intrinsic(value) => {
+                    for (name, sv) in m {
+                        let path = join("services", name);
+                        check_name(name, &path, "a service", d);
+                        if let Some(s) = service::parse(name, sv, &path, d) {
+                            p.services.insert(name.clone(), s);
+                        }
+                    }
+                }
+                other => d.error("services", format!("services must be a mapping of service names to services, not {}", kind(other))),
+            },
+            "networks" | "volumes" | "secrets" | "configs" => match value {
+                Value::Object(m) if !is_intrinsic(value) => {
+                    let target = match key.as_str() {
+                        "networks" => &mut p.networks,
+                        "volumes" => &mut p.volumes,
+                        "secrets" => &mut p.secrets,
+                        _ => &mut p.configs,
+                    };
+                    for (name, v) in m {
+                        check_name(name, &join(key, name), "a name", d);
+                        target.insert(name.clone(), if v.is_null() { Value::Object(Default::default()) } else { v.clone() });
+                    }
+                }
+                Value::Null => {}
+                other => d.error(key.as_str(), format!("{key} must be a mapping, not {}", kind(other))),
+            },
+            "include" => d.error("include", "`include` needs other files; pass them as several -f files to the composex CLI instead"),
+            k if k.starts_with("x-") => {
+                p.extensions.insert(k.to_string(), value.clone());
+            }
+            k => d.error(
+                k,
+                format!("{k:?} is not a compose key nor a CloudFormation section; check its spelling, or prefix extensions with x-"),
+            ),
+        }
+    }
+    if !top.contains_key("services") {
+        d.error("services", "the template has no services; add a `services` mapping");
+    }
+    for (name, s) in &p.services {
+        if let Some(nets) = &s.networks {
+            for (i, n) in nets.iter().enumerate() {
+                if n != "default" && !p.networks.contains_key(n) {
+                    d.error(
+                        format!("services.{name}.networks[{i}]"),
+                        format!("network {n:?} is not declared; add it under the top-level networks"),
+                    );
+                }
+            }
+        }
+        for sec in &s.secrets {
+            if !p.secrets.contains_key(&sec.source) {
+                d.error(&sec.path, format!("secret {:?} is not declared; add it under the top-level secrets", sec.source));
+            }
+        }
+    }
+    p
+}
+
+/// Names become parts of logical IDs and DNS names: letters, digits, `-`, `_`, `.`.
+fn check_name(name: &str, path: &str, what: &str, d: &mut Diagnostics) {
+    if name.is_empty() || !name.chars().any(|c| c.is_ascii_alphanumeric()) || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        d.error(path, format!("{name:?} is not valid as {what}; use letters, digits, '-', '_' and '.'"));
+    }
+}

@@ -1,0 +1,751 @@
+//! One service of the compose file: every key is parsed, refused with the reason, or ignored
+//! with a warning. What a key means on ECS is decided later (expand); here only what compose
+//! itself says about the value is checked, plus what Fargate can never do.
+
+use super::model::*;
+use super::read::{boolean, kind, list, literal, object, show, shell_words, string_or_intrinsic, uint};
+use super::units;
+use crate::cfn::is_intrinsic;
+use crate::diagnostics::{index, join, Diagnostics};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Keys accepted by compose that have no meaning on ECS Fargate: a warning, nothing else.
+const IGNORED: &[(&str, &str)] = &[
+    ("build", "images are not built by the macro; push the image and set `image`"),
+    ("container_name", "ECS names containers after the service"),
+    ("restart", "ECS restarts tasks itself"),
+    ("stdin_open", "Fargate tasks have no terminal"),
+    ("tty", "Fargate tasks have no terminal"),
+    ("profiles", "every service of the file is deployed"),
+    ("hostname", "Fargate tasks in awsvpc mode cannot set a hostname"),
+    ("domainname", "Fargate tasks cannot set a domain name"),
+    ("stop_signal", "ECS stops containers with SIGTERM then SIGKILL"),
+    ("pull_policy", "Fargate pulls the image at every task start"),
+    ("pull_refresh_after", "Fargate pulls the image at every task start"),
+    ("extra_hosts", "Fargate tasks cannot add /etc/hosts entries"),
+    ("dns", "Fargate tasks use the VPC resolver"),
+    ("dns_opt", "Fargate tasks use the VPC resolver"),
+    ("dns_search", "Fargate tasks use the VPC resolver"),
+    ("mac_address", "Fargate assigns network interfaces"),
+    ("shm_size", "Fargate does not support shared memory size"),
+    ("security_opt", "Fargate does not support security options"),
+    ("oom_score_adj", "Fargate does not support it"),
+    ("oom_kill_disable", "Fargate does not support it"),
+    ("mem_swappiness", "Fargate does not support swap"),
+    ("memswap_limit", "Fargate does not support swap"),
+    ("cpu_shares", "use deploy.resources"),
+    ("cpu_quota", "use deploy.resources"),
+    ("cpu_period", "use deploy.resources"),
+    ("cpu_rt_period", "use deploy.resources"),
+    ("cpu_rt_runtime", "use deploy.resources"),
+    ("cpu_count", "use deploy.resources"),
+    ("cpu_percent", "use deploy.resources"),
+    ("cpuset", "Fargate does not pin CPUs"),
+    ("blkio_config", "Fargate does not support it"),
+    ("pids_limit", "Fargate does not support it"),
+    ("cgroup", "Fargate does not support it"),
+    ("cgroup_parent", "Fargate does not support it"),
+    ("device_cgroup_rules", "Fargate does not support it"),
+    ("isolation", "Fargate does not support it"),
+    ("runtime", "Fargate does not support it"),
+    ("storage_opt", "Fargate does not support it"),
+    ("userns_mode", "Fargate does not support it"),
+    ("uts", "Fargate does not support it"),
+    ("ipc", "Fargate does not support it"),
+    ("group_add", "Fargate does not support it"),
+    ("external_links", "use links to services of this file"),
+    ("annotations", "Fargate does not support it"),
+    ("attach", "logs go to CloudWatch Logs"),
+    ("develop", "only for local development"),
+    ("credential_spec", "Fargate Linux tasks do not support it"),
+    ("post_start", "ECS has no lifecycle hooks"),
+    ("pre_stop", "ECS has no lifecycle hooks"),
+    ("label_file", "put the labels in `labels`"),
+    ("use_api_socket", "Fargate has no Docker API socket"),
+    ("configs", "configs are not supported yet; bake the file into the image or use environment"),
+    ("mem_limit", "use deploy.resources.limits.memory"),
+    ("mem_reservation", "use deploy.resources.reservations.memory"),
+    ("cpus", "use deploy.resources.limits.cpus"),
+];
+
+/// Keys that describe something Fargate cannot do at all: an error with the way out.
+const REFUSED: &[(&str, &str)] = &[
+    ("privileged", "Fargate does not run privileged containers; remove `privileged`"),
+    ("devices", "Fargate tasks cannot access host devices; remove `devices`"),
+    ("gpus", "Fargate has no GPUs; remove `gpus`"),
+    ("volumes_from", "Fargate tasks cannot share volumes between services; declare a named volume and mount it in both"),
+    ("extends", "`extends` needs other files; merge them with several -f files instead"),
+    ("models", "AI models are not supported on ECS; remove `models`"),
+    ("provider", "provider services run on the docker host; remove `provider`"),
+];
+
+pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<Service> {
+    let map = object(v, path, "a service", d)?;
+    let mut s = Service { name: name.to_string(), ..Default::default() };
+    let has_image = map.get("image").is_some_and(|i| !i.is_null());
+    for (key, value) in map {
+        let p = join(path, key);
+        match key.as_str() {
+            "image" => s.image = string_or_intrinsic(value, &p, "image", d).unwrap_or(Value::Null),
+            "command" => s.command = command(value, &p, d),
+            "entrypoint" => s.entrypoint = command(value, &p, d),
+            "environment" => s.environment = environment(value, &p, d),
+            "env_file" => d.error(&p, "env_file needs local files, which the macro cannot read; render with the composex CLI, which inlines them, or move the variables to `environment`"),
+            "ports" => s.ports = list(value, &p, "ports", false, d, ports).into_iter().flatten().collect(),
+            "expose" => s.expose = list(value, &p, "expose", false, d, expose).into_iter().flatten().collect(),
+            "healthcheck" => s.healthcheck = healthcheck(value, &p, d),
+            "deploy" => s.deploy = deploy(value, &p, d),
+            "depends_on" => s.depends_on = depends_on(value, &p, d),
+            "links" => s.links = list(value, &p, "links", false, d, |v, p, d| {
+                literal(v, p, "a link", d).map(|l| l.split(':').next().unwrap_or_default().to_string())
+            }),
+            "user" => s.user = string_or_intrinsic(value, &p, "user", d),
+            "working_dir" => s.working_dir = string_or_intrinsic(value, &p, "working_dir", d),
+            "init" => s.init = boolean(value, &p, d),
+            "read_only" => s.read_only = boolean(value, &p, d),
+            "stop_grace_period" => s.stop_grace_period = duration(value, &p, d),
+            "ulimits" => s.ulimits = ulimits(value, &p, d),
+            "labels" => s.labels = string_map(value, &p, "labels", d),
+            "platform" => s.platform = literal(value, &p, "platform", d),
+            "cap_add" => s.cap_add = list(value, &p, "cap_add", true, d, |v, p, d| literal(v, p, "a capability", d)),
+            "cap_drop" => s.cap_drop = list(value, &p, "cap_drop", true, d, |v, p, d| literal(v, p, "a capability", d)),
+            "logging" => s.logging = logging(value, &p, d),
+            "secrets" => s.secrets = list(value, &p, "secrets", false, d, secret),
+            "volumes" => s.volumes.extend(list(value, &p, "volumes", false, d, mount)),
+            "tmpfs" => {
+                let targets = list(value, &p, "tmpfs", true, d, |v, p, d| literal(v, p, "a tmpfs path", d));
+                s.volumes.extend(targets.into_iter().map(|t| Mount {
+                    kind: MountKind::Tmpfs,
+                    source: None,
+                    target: t.split(':').next().unwrap_or_default().to_string(),
+                    read_only: false,
+                    path: p.clone(),
+                }));
+            }
+            "networks" => s.networks = Some(networks(value, &p, d)),
+            "sysctls" => s.sysctls = string_map(value, &p, "sysctls", d),
+            "network_mode" => match literal(value, &p, "network_mode", d).as_deref() {
+                Some("awsvpc") | None => {}
+                Some(other) => d.error(
+                    &p,
+                    format!("network_mode {other:?} is not possible on Fargate, where every task has its own network interface (awsvpc); remove network_mode"),
+                ),
+            },
+            "pid" => match literal(value, &p, "pid", d).as_deref() {
+                Some("host") => d.error(&p, "pid: host is not possible on Fargate; remove it"),
+                Some(_) => d.warn(&p, "ignored: Fargate tasks have their own process namespace"),
+                None => {}
+            },
+            "scale" => s.deploy.replicas = s.deploy.replicas.take().or_else(|| uint(value, &p, "scale", d).map(Value::from)),
+            k if k.starts_with("x-") => {
+                s.extensions.insert(k.to_string(), value.clone());
+            }
+            k => {
+                if let Some((_, why)) = REFUSED.iter().find(|(r, _)| *r == k) {
+                    d.error(&p, *why);
+                } else if let Some((_, why)) = IGNORED.iter().find(|(r, _)| *r == k) {
+                    if !(k == "build" && !has_image) {
+                        d.warn(&p, format!("ignored: {why}"));
+                    }
+                } else {
+                    d.error(&p, format!("{k:?} is not a compose service key; check its spelling, or prefix extensions with x-"));
+                }
+            }
+        }
+    }
+    if !has_image {
+        if map.contains_key("build") {
+            d.error(join(path, "image"), "a service needs an image: ECS cannot build one; push the image built from `build` to a registry (e.g. Amazon ECR) and set `image`");
+        } else {
+            d.error(join(path, "image"), "a service needs an image; set `image`");
+        }
+    }
+    Some(s)
+}
+
+fn command(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Value>> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => match shell_words(s) {
+            Ok(words) => Some(words.into_iter().map(Value::String).collect()),
+            Err(e) => {
+                d.error(path, format!("{} cannot be split into words: {e}", show(v)));
+                None
+            }
+        },
+        Value::Array(_) => Some(list(v, path, "a command", false, d, |x, p, d| string_or_intrinsic(x, p, "a command word", d))),
+        v if is_intrinsic(v) => Some(vec![v.clone()]),
+        other => {
+            d.error(path, format!("a command must be a string or a list, not {}", kind(other)));
+            None
+        }
+    }
+}
+
+/// `environment` as a map or a `KEY=VALUE` list; values without one are dropped with a warning
+/// (docker would take them from the shell, which the macro does not have).
+fn environment(v: &Value, path: &str, d: &mut Diagnostics) -> BTreeMap<String, Value> {
+    let mut env = BTreeMap::new();
+    match v {
+        Value::Object(m) if !is_intrinsic(v) => {
+            for (k, val) in m {
+                let p = join(path, k);
+                if val.is_null() {
+                    d.warn(&p, "has no value and is left out; give it a value");
+                } else if let Some(x) = string_or_intrinsic(val, &p, "an environment value", d) {
+                    env.insert(k.clone(), x);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let p = index(path, i);
+                let Some(text) = literal(item, &p, "an environment entry", d) else { continue };
+                match text.split_once('=') {
+                    Some((k, val)) => {
+                        env.insert(k.to_string(), Value::String(val.to_string()));
+                    }
+                    None => d.warn(&p, format!("{text:?} has no value and is left out; write {text}=VALUE")),
+                }
+            }
+        }
+        Value::Null => {}
+        other => d.error(path, format!("environment must be a mapping or a list, not {}", kind(other))),
+    }
+    for k in env.keys() {
+        if k.is_empty() || k.contains(char::is_whitespace) {
+            d.error(join(path, k), format!("{k:?} is not a valid variable name"));
+        }
+    }
+    env
+}
+
+/// A `KEY: value` map (or `KEY=value` list) whose values are strings or intrinsics.
+fn string_map(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    match v {
+        Value::Object(m) if !is_intrinsic(v) => {
+            for (k, val) in m {
+                let val = if val.is_null() { Value::String(String::new()) } else { val.clone() };
+                if let Some(x) = string_or_intrinsic(&val, &join(path, k), what, d) {
+                    out.insert(k.clone(), x);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(text) = literal(item, &index(path, i), what, d) {
+                    let (k, val) = text.split_once('=').unwrap_or((&text, ""));
+                    out.insert(k.to_string(), Value::String(val.to_string()));
+                }
+            }
+        }
+        Value::Null => {}
+        other => d.error(path, format!("{what} must be a mapping or a list, not {}", kind(other))),
+    }
+    out
+}
+
+fn port_number(text: &str) -> Option<u16> {
+    text.parse::<u16>().ok().filter(|p| *p > 0)
+}
+
+/// `a-b` → a..=b, `a` → a..=a.
+fn port_range(text: &str) -> Option<(u16, u16)> {
+    match text.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (port_number(a)?, port_number(b)?);
+            (a <= b).then_some((a, b))
+        }
+        None => port_number(text).map(|p| (p, p)),
+    }
+}
+
+/// The most ports one range may open: ranges expand into one mapping and one rule per port.
+const MAX_RANGE: u32 = 100;
+
+fn protocol(text: &str, path: &str, d: &mut Diagnostics) -> Option<Protocol> {
+    match text.to_ascii_lowercase().as_str() {
+        "tcp" | "" => Some(Protocol::Tcp),
+        "udp" => Some(Protocol::Udp),
+        other => {
+            d.error(path, format!("protocol {other:?} is not possible on ECS; use tcp or udp"));
+            None
+        }
+    }
+}
+
+fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
+    let bad = |d: &mut Diagnostics| {
+        d.error(path, format!("{} is not a port mapping; use \"CONTAINER\", \"HOST:CONTAINER\" or the long syntax with target", show(v)));
+        None
+    };
+    match v {
+        Value::Number(n) => match n.as_u64().and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0) {
+            Some(p) => Some(vec![Port { target: p, published: None, protocol: Protocol::Tcp, name: None, app_protocol: None, aws_protocol: None, path: path.into() }]),
+            None => bad(d),
+        },
+        Value::String(s) => {
+            let (spec, proto) = match s.rsplit_once('/') {
+                Some((spec, proto)) => (spec, protocol(proto, path, d)?),
+                None => (s.as_str(), Protocol::Tcp),
+            };
+            // Host IPs may be IPv6 in brackets: "[::1]:80:80".
+            let spec = match spec.rfind(']') {
+                Some(i) => spec[i + 1..].trim_start_matches(':'),
+                None => spec,
+            };
+            let parts: Vec<&str> = spec.rsplitn(3, ':').collect();
+            let (target, published) = match parts.as_slice() {
+                [t] => (port_range(t), None),
+                [t, p] | [t, p, _] => (port_range(t), if p.is_empty() { None } else { Some(port_range(p)) }),
+                _ => (None, None),
+            };
+            let Some((t0, t1)) = target else { return bad(d) };
+            let published = match published {
+                Some(None) => return bad(d),
+                Some(Some(r)) => Some(r),
+                None => None,
+            };
+            if u32::from(t1 - t0) >= MAX_RANGE {
+                d.error(path, format!("{} opens {} ports; ComposeX expands ranges into one mapping per port, at most {MAX_RANGE}", show(v), t1 - t0 + 1));
+                return None;
+            }
+            if let Some((p0, p1)) = published {
+                if p1 - p0 != t1 - t0 && p0 != p1 {
+                    d.error(path, format!("{} maps ranges of different sizes; use ranges of the same size", show(v)));
+                    return None;
+                }
+            }
+            Some(
+                (t0..=t1)
+                    .enumerate()
+                    .map(|(i, t)| Port {
+                        target: t,
+                        published: published.map(|(p0, p1)| if p0 == p1 { p0 } else { p0 + i as u16 }),
+                        protocol: proto,
+                        name: None,
+                        app_protocol: None,
+                        aws_protocol: None,
+                        path: path.into(),
+                    })
+                    .collect(),
+            )
+        }
+        Value::Object(m) if !is_intrinsic(v) => {
+            let mut port = Port { target: 0, published: None, protocol: Protocol::Tcp, name: None, app_protocol: None, aws_protocol: None, path: path.into() };
+            for (k, val) in m {
+                let p = join(path, k);
+                match k.as_str() {
+                    "target" => match literal(val, &p, "a port", d).as_deref().and_then(port_number) {
+                        Some(t) => port.target = t,
+                        None => {
+                            d.error(&p, format!("{} is not a port number (1-65535)", show(val)));
+                        }
+                    },
+                    "published" => match literal(val, &p, "a port", d) {
+                        Some(text) => match port_range(&text) {
+                            Some((a, _)) => port.published = Some(a),
+                            None => d.error(&p, format!("{} is not a port number (1-65535)", show(val))),
+                        },
+                        None => {}
+                    },
+                    "protocol" => {
+                        if let Some(text) = literal(val, &p, "a protocol", d) {
+                            port.protocol = protocol(&text, &p, d).unwrap_or(Protocol::Tcp);
+                        }
+                    }
+                    "name" => port.name = literal(val, &p, "a port name", d),
+                    "app_protocol" => port.app_protocol = literal(val, &p, "app_protocol", d),
+                    "x-aws-protocol" => port.aws_protocol = literal(val, &p, "x-aws-protocol", d).map(|s| s.to_ascii_lowercase()),
+                    "mode" => {
+                        if let Some(mode) = literal(val, &p, "a port mode", d) {
+                            if !matches!(mode.as_str(), "host" | "ingress" | "awsvpc") {
+                                d.error(&p, format!("{mode:?} is not a port mode; use host or ingress"));
+                            }
+                        }
+                    }
+                    "host_ip" => d.warn(&p, "ignored: Fargate tasks bind every interface of their own network card"),
+                    k if k.starts_with("x-") => d.warn(&p, format!("{k} is not a port extension ComposeX knows; ignored")),
+                    k => d.error(&p, format!("{k:?} is not a port key; use target, published, protocol, name, app_protocol or mode")),
+                }
+            }
+            if !m.contains_key("target") {
+                d.error(path, "a port in the long syntax needs `target`, the container port");
+                return None;
+            }
+            (port.target != 0).then(|| vec![port])
+        }
+        _ => bad(d),
+    }
+}
+
+fn expose(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
+    let text = literal(v, path, "an exposed port", d)?;
+    let (spec, proto) = match text.rsplit_once('/') {
+        Some((s, p)) => (s.to_string(), protocol(p, path, d)?),
+        None => (text.clone(), Protocol::Tcp),
+    };
+    match port_range(&spec) {
+        Some((a, b)) if u32::from(b - a) < MAX_RANGE => Some(
+            (a..=b)
+                .map(|t| Port { target: t, published: None, protocol: proto, name: None, app_protocol: None, aws_protocol: None, path: path.into() })
+                .collect(),
+        ),
+        Some(_) => {
+            d.error(path, format!("{text:?} opens more than {MAX_RANGE} ports"));
+            None
+        }
+        None => {
+            d.error(path, format!("{text:?} is not a port; use a number like \"8080\" or \"8080/udp\""));
+            None
+        }
+    }
+}
+
+fn duration(v: &Value, path: &str, d: &mut Diagnostics) -> Option<f64> {
+    let text = literal(v, path, "a duration", d)?;
+    let secs = units::duration_secs(&text);
+    if secs.is_none() {
+        d.error(path, format!("{text:?} is not a duration; use a number and a unit, like \"30s\" or \"1m30s\""));
+    }
+    secs
+}
+
+fn healthcheck(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Healthcheck> {
+    let m = object(v, path, "healthcheck", d)?;
+    let mut h = Healthcheck { path: path.into(), ..Default::default() };
+    for (k, val) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "test" => {
+                h.test = match val {
+                    Value::String(s) if s == "NONE" => HealthTest::Disabled,
+                    Value::String(_) => HealthTest::Shell(val.clone()),
+                    v if is_intrinsic(v) => HealthTest::Shell(v.clone()),
+                    Value::Array(items) => {
+                        let first = items.first().and_then(Value::as_str);
+                        match first {
+                            Some("NONE") => HealthTest::Disabled,
+                            Some("CMD") if items.len() > 1 => {
+                                HealthTest::Cmd(items[1..].iter().enumerate().filter_map(|(i, x)| string_or_intrinsic(x, &index(&p, i + 1), "a command word", d)).collect())
+                            }
+                            Some("CMD-SHELL") if items.len() == 2 => match string_or_intrinsic(&items[1], &index(&p, 1), "a shell command", d) {
+                                Some(x) => HealthTest::Shell(x),
+                                None => HealthTest::Inherit,
+                            },
+                            _ => {
+                                d.error(&p, format!("{} is not a health check test; use [\"CMD\", \"prog\", \"arg\"…], [\"CMD-SHELL\", \"command line\"] or \"NONE\"", show(val)));
+                                HealthTest::Inherit
+                            }
+                        }
+                    }
+                    other => {
+                        d.error(&p, format!("test must be a string or a list, not {}", kind(other)));
+                        HealthTest::Inherit
+                    }
+                }
+            }
+            "interval" => h.interval = duration(val, &p, d),
+            "timeout" => h.timeout = duration(val, &p, d),
+            "start_period" => h.start_period = duration(val, &p, d),
+            "start_interval" => d.warn(&p, "ignored: ECS has no start interval"),
+            "retries" => h.retries = uint(val, &p, "number of retries", d),
+            "disable" => {
+                if boolean(val, &p, d) == Some(true) {
+                    h.test = HealthTest::Disabled
+                }
+            }
+            k if k.starts_with("x-") => {}
+            k => d.error(&p, format!("{k:?} is not a healthcheck key; use test, interval, timeout, retries, start_period or disable")),
+        }
+    }
+    if m.get("disable").and_then(Value::as_bool) == Some(true) {
+        h.test = HealthTest::Disabled;
+    }
+    Some(h)
+}
+
+fn cpus(v: &Value, path: &str, d: &mut Diagnostics) -> Option<f64> {
+    let text = literal(v, path, "cpus", d)?;
+    match text.trim().parse::<f64>() {
+        Ok(c) if c > 0.0 && c.is_finite() => Some(c),
+        _ => {
+            d.error(path, format!("{text:?} is not a number of CPUs; use a number like \"0.5\""));
+            None
+        }
+    }
+}
+
+fn memory(v: &Value, path: &str, d: &mut Diagnostics) -> Option<u64> {
+    let text = literal(v, path, "memory", d)?;
+    match units::bytes(&text) {
+        Some(b) if b > 0 => Some(b),
+        _ => {
+            d.error(path, format!("{text:?} is not a memory size; use a number and a unit, like \"512m\" or \"1GB\""));
+            None
+        }
+    }
+}
+
+fn limits(v: &Value, path: &str, d: &mut Diagnostics) -> Limits {
+    let mut l = Limits::default();
+    let Some(m) = object(v, path, "resources", d) else { return l };
+    for (k, val) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "cpus" => l.cpus = cpus(val, &p, d),
+            "memory" => l.memory = memory(val, &p, d),
+            "pids" | "devices" | "generic_resources" => d.warn(&p, "ignored: Fargate does not support it"),
+            k if k.starts_with("x-") => {}
+            k => d.error(&p, format!("{k:?} is not a resources key; use cpus or memory")),
+        }
+    }
+    l
+}
+
+fn deploy(v: &Value, path: &str, d: &mut Diagnostics) -> Deploy {
+    let mut dep = Deploy::default();
+    let Some(m) = object(v, path, "deploy", d) else { return dep };
+    for (k, val) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "replicas" => {
+                dep.replicas = if is_intrinsic(val) { Some(val.clone()) } else { uint(val, &p, "number of replicas", d).map(Value::from) }
+            }
+            "resources" => {
+                let Some(r) = object(val, &p, "resources", d) else { continue };
+                for (rk, rv) in r {
+                    let rp = join(&p, rk);
+                    match rk.as_str() {
+                        "limits" => dep.limits = limits(rv, &rp, d),
+                        "reservations" => dep.reservations = limits(rv, &rp, d),
+                        rk if rk.starts_with("x-") => {}
+                        rk => d.error(&rp, format!("{rk:?} is not a resources key; use limits or reservations")),
+                    }
+                }
+            }
+            "update_config" => dep.update_config = update_config(val, &p, d),
+            "labels" => dep.labels = string_map(val, &p, "labels", d),
+            "mode" => match literal(val, &p, "deploy mode", d).as_deref() {
+                Some("replicated") | None => {}
+                Some(other) => d.error(&p, format!("deploy mode {other:?} is not possible on Fargate; use replicated (or remove mode)")),
+            },
+            "restart_policy" | "rollback_config" | "placement" | "endpoint_mode" => {
+                d.warn(&p, "ignored: ECS services manage restarts, placement and endpoints themselves")
+            }
+            k if k.starts_with("x-") => {
+                dep.extensions.insert(k.to_string(), val.clone());
+            }
+            k => d.error(&p, format!("{k:?} is not a deploy key")),
+        }
+    }
+    dep
+}
+
+fn update_config(v: &Value, path: &str, d: &mut Diagnostics) -> Option<UpdateConfig> {
+    let m = object(v, path, "update_config", d)?;
+    let mut u = UpdateConfig::default();
+    for (k, val) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "parallelism" => u.parallelism = uint(val, &p, "parallelism", d),
+            "failure_action" => {
+                u.failure_action = literal(val, &p, "failure_action", d);
+                if let Some(a) = &u.failure_action {
+                    if !matches!(a.as_str(), "rollback" | "pause" | "continue") {
+                        d.error(&p, format!("{a:?} is not a failure action; use rollback, pause or continue"));
+                    }
+                }
+            }
+            "order" => {
+                u.order = literal(val, &p, "order", d);
+                if let Some(o) = &u.order {
+                    if !matches!(o.as_str(), "start-first" | "stop-first") {
+                        d.error(&p, format!("{o:?} is not an update order; use start-first or stop-first"));
+                    }
+                }
+            }
+            "delay" | "monitor" | "max_failure_ratio" => d.warn(&p, "ignored: ECS deployments have no such setting"),
+            k if k.starts_with("x-") => {
+                u.extensions.insert(k.to_string(), val.clone());
+            }
+            k => d.error(&p, format!("{k:?} is not an update_config key")),
+        }
+    }
+    Some(u)
+}
+
+fn depends_on(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<Dependency> {
+    match v {
+        Value::Array(_) => list(v, path, "depends_on", false, d, |x, p, d| {
+            literal(x, p, "a service name", d).map(|s| Dependency { service: s, condition: Condition::Started, path: p.into() })
+        }),
+        Value::Object(m) if !is_intrinsic(v) => m
+            .iter()
+            .filter_map(|(name, spec)| {
+                let p = join(path, name);
+                let mut cond = Condition::Started;
+                if let Some(sm) = spec.as_object() {
+                    for (k, val) in sm {
+                        let kp = join(&p, k);
+                        match k.as_str() {
+                            "condition" => match literal(val, &kp, "a condition", d).as_deref() {
+                                Some("service_started") => cond = Condition::Started,
+                                Some("service_healthy") => cond = Condition::Healthy,
+                                Some("service_completed_successfully") => cond = Condition::CompletedSuccessfully,
+                                Some(other) => d.error(&kp, format!("{other:?} is not a condition; use service_started, service_healthy or service_completed_successfully")),
+                                None => {}
+                            },
+                            "restart" | "required" => {}
+                            k if k.starts_with("x-") => {}
+                            k => d.error(&kp, format!("{k:?} is not a depends_on key; use condition")),
+                        }
+                    }
+                } else if !spec.is_null() {
+                    d.error(&p, format!("must be a mapping with condition, not {}", kind(spec)));
+                }
+                Some(Dependency { service: name.clone(), condition: cond, path: p })
+            })
+            .collect(),
+        Value::Null => Vec::new(),
+        other => {
+            d.error(path, format!("depends_on must be a list or a mapping, not {}", kind(other)));
+            Vec::new()
+        }
+    }
+}
+
+fn ulimits(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<Ulimit> {
+    let Some(m) = object(v, path, "ulimits", d) else { return Vec::new() };
+    let mut out = Vec::new();
+    for (name, val) in m {
+        let p = join(path, name);
+        let num = |x: &Value, p: &str, d: &mut Diagnostics| -> Option<i64> {
+            let n = x.as_i64().or_else(|| x.as_str().and_then(|s| s.parse().ok()));
+            if n.is_none() {
+                d.error(p, format!("{} is not a whole number", show(x)));
+            }
+            n
+        };
+        match val {
+            Value::Object(lim) => {
+                let soft = lim.get("soft").and_then(|x| num(x, &join(&p, "soft"), d));
+                let hard = lim.get("hard").and_then(|x| num(x, &join(&p, "hard"), d));
+                match (soft, hard) {
+                    (Some(s), Some(h)) => out.push(Ulimit { name: name.clone(), soft: s, hard: h }),
+                    _ if lim.contains_key("soft") && lim.contains_key("hard") => {}
+                    _ => d.error(&p, "a ulimit needs both soft and hard, or a single number"),
+                }
+            }
+            x => {
+                if let Some(n) = num(x, &p, d) {
+                    out.push(Ulimit { name: name.clone(), soft: n, hard: n })
+                }
+            }
+        }
+    }
+    out
+}
+
+fn logging(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Logging> {
+    let m = object(v, path, "logging", d)?;
+    let mut l = Logging::default();
+    for (k, val) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "driver" => l.driver = literal(val, &p, "a logging driver", d),
+            "options" => l.options = string_map(val, &p, "a logging option", d),
+            k if k.starts_with("x-") => {}
+            k => d.error(&p, format!("{k:?} is not a logging key; use driver or options")),
+        }
+    }
+    Some(l)
+}
+
+fn secret(v: &Value, path: &str, d: &mut Diagnostics) -> Option<ServiceSecret> {
+    match v {
+        Value::Object(m) if !is_intrinsic(v) => {
+            let source = m.get("source").and_then(|s| literal(s, &join(path, "source"), "a secret name", d));
+            let target = m.get("target").and_then(|s| literal(s, &join(path, "target"), "a secret target", d));
+            for k in m.keys() {
+                if !matches!(k.as_str(), "source" | "target" | "uid" | "gid" | "mode") && !k.starts_with("x-") {
+                    d.error(join(path, k), format!("{k:?} is not a secret key; use source and target"));
+                }
+            }
+            match source {
+                Some(s) => Some(ServiceSecret { source: s, target, path: path.into() }),
+                None => {
+                    d.error(path, "a secret needs `source`, the name of a top-level secret");
+                    None
+                }
+            }
+        }
+        _ => literal(v, path, "a secret name", d).map(|s| ServiceSecret { source: s, target: None, path: path.into() }),
+    }
+}
+
+fn mount(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Mount> {
+    match v {
+        Value::String(s) => {
+            let parts: Vec<&str> = s.split(':').collect();
+            let (source, target, mode) = match parts.as_slice() {
+                [t] => (None, *t, ""),
+                [s, t] => (Some(*s), *t, ""),
+                [s, t, m] => (Some(*s), *t, *m),
+                _ => {
+                    d.error(path, format!("{s:?} is not a volume; use \"VOLUME:/path[:ro]\""));
+                    return None;
+                }
+            };
+            let read_only = mode.split(',').any(|m| m == "ro");
+            let kind = match source {
+                None => MountKind::Anonymous,
+                Some(src) if src.starts_with(['.', '/', '~']) || src.contains('/') => MountKind::Bind,
+                Some(_) => MountKind::Volume,
+            };
+            Some(Mount { kind, source: source.map(String::from), target: target.to_string(), read_only, path: path.into() })
+        }
+        Value::Object(m) if !is_intrinsic(v) => {
+            let get = |k: &str, d: &mut Diagnostics| m.get(k).and_then(|x| literal(x, &join(path, k), k, d));
+            let kind = match get("type", d).as_deref() {
+                Some("volume") | None => {
+                    if m.contains_key("source") {
+                        MountKind::Volume
+                    } else {
+                        MountKind::Anonymous
+                    }
+                }
+                Some("bind") => MountKind::Bind,
+                Some("tmpfs") => MountKind::Tmpfs,
+                Some(other) => {
+                    d.error(join(path, "type"), format!("{other:?} is not possible on Fargate; use a named volume"));
+                    return None;
+                }
+            };
+            let Some(target) = get("target", d) else {
+                d.error(path, "a volume needs `target`, the path in the container");
+                return None;
+            };
+            let read_only = m.get("read_only").and_then(|x| boolean(x, &join(path, "read_only"), d)).unwrap_or(false);
+            Some(Mount { kind, source: get("source", d), target, read_only, path: path.into() })
+        }
+        other => {
+            d.error(path, format!("a volume must be a string or a mapping, not {}", kind(other)));
+            None
+        }
+    }
+}
+
+fn networks(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<String> {
+    match v {
+        Value::Array(_) => list(v, path, "networks", false, d, |x, p, d| literal(x, p, "a network name", d)),
+        Value::Object(m) if !is_intrinsic(v) => m.keys().cloned().collect(),
+        other => {
+            d.error(path, format!("networks must be a list or a mapping, not {}", kind(other)));
+            Vec::new()
+        }
+    }
+}
+

@@ -1,0 +1,102 @@
+//! Task families: the services that run together in one ECS task.
+//!
+//! A service joins the families named in `deploy.labels."ecs.task.family"` (comma-separated, as
+//! ECS ComposeX reads it); without the label it is a family of its own, named after itself.
+//! Everything per-task in the output (task definition, ECS service, security group, roles, log
+//! group) belongs to a family.
+
+use crate::cfn::naming::pascal;
+use crate::compose::Project;
+use crate::diagnostics::{join, Diagnostics};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub const FAMILY_LABEL: &str = "ecs.task.family";
+
+#[derive(Debug, Clone)]
+pub struct Family {
+    pub name: String,
+    /// PascalCase of the name: the prefix of every logical ID of the family.
+    pub id: String,
+    /// Member services, sorted by name.
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Families {
+    pub list: BTreeMap<String, Family>,
+    /// Service → the families it runs in.
+    pub of_service: BTreeMap<String, Vec<String>>,
+}
+
+impl Families {
+    pub fn group(project: &Project, d: &mut Diagnostics) -> Families {
+        let mut f = Families::default();
+        for (name, s) in &project.services {
+            let path = join(&join(&join(&join("services", name), "deploy"), "labels"), FAMILY_LABEL);
+            let names: Vec<String> = match s.deploy.labels.get(FAMILY_LABEL) {
+                Some(Value::String(text)) => {
+                    let mut v: Vec<String> = text.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
+                    v.sort();
+                    v.dedup();
+                    for fam in &v {
+                        if !fam.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')) || !fam.chars().any(|c| c.is_ascii_alphanumeric()) {
+                            d.error(&path, format!("{fam:?} is not a valid task family name; use letters, digits, '-' and '_'"));
+                        }
+                    }
+                    if v.is_empty() {
+                        d.error(&path, "the task family label is empty; name the family or remove the label");
+                    }
+                    v
+                }
+                Some(_) => {
+                    d.error(&path, "the task family must be known when the template is transformed; write its name");
+                    vec![]
+                }
+                None => vec![name.clone()],
+            };
+            for fam in &names {
+                f.list
+                    .entry(fam.clone())
+                    .or_insert_with(|| Family { name: fam.clone(), id: pascal(fam), services: vec![] })
+                    .services
+                    .push(name.clone());
+            }
+            f.of_service.insert(name.clone(), names);
+        }
+        // Two families whose names give the same logical-ID prefix would overwrite each other.
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for fam in f.list.values() {
+            if let Some(other) = seen.insert(fam.id.clone(), fam.name.clone()) {
+                d.error(
+                    join("services", &fam.services[0]),
+                    format!("task families {other:?} and {:?} both become {:?} in logical IDs; rename one of them", fam.name, fam.id),
+                );
+            }
+        }
+        // A service name that is also the name of another family would make references ambiguous.
+        for (svc, fams) in &f.of_service {
+            if f.list.contains_key(svc) && !fams.contains(svc) {
+                d.error(join("services", svc), format!("{svc:?} is both a service and the task family of other services; rename one of them"));
+            }
+        }
+        f
+    }
+
+    /// The families a name stands for: a service's families, or the family of that name.
+    pub fn resolve(&self, name: &str) -> Option<Vec<&Family>> {
+        if let Some(fams) = self.of_service.get(name) {
+            return Some(fams.iter().filter_map(|n| self.list.get(n)).collect());
+        }
+        self.list.get(name).map(|f| vec![f])
+    }
+
+    /// The services a name stands for (a service, or every member of a family).
+    pub fn services_of(&self, name: &str) -> Vec<String> {
+        if self.of_service.contains_key(name) {
+            vec![name.to_string()]
+        } else {
+            self.list.get(name).map(|f| f.services.clone()).unwrap_or_default()
+        }
+    }
+}

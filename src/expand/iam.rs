@@ -1,0 +1,268 @@
+//! IAM: per family an execution role (what ECS itself needs to start the task: write to the
+//! family's log group, pull from the ECR repositories its images live in, read its secrets) and,
+//! only when the family is granted something, a task role (what the application may do).
+//!
+//! Guarantees kept here: no wildcard action, no `NotAction`; `Resource: "*"` only for
+//! `ecr:GetAuthorizationToken`, which AWS accepts on nothing narrower, or where the user wrote it.
+
+use super::family::Family;
+use super::logging::log_group_id;
+use super::Ctx;
+use crate::cfn::{get_att, is_intrinsic};
+use crate::compose::read::kind;
+use crate::diagnostics::{index, join};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+pub fn execution_role_id(fam: &Family) -> String {
+    format!("{}ExecutionRole", fam.id)
+}
+
+pub fn task_role_id(fam: &Family) -> String {
+    format!("{}TaskRole", fam.id)
+}
+
+/// The trust policy of task roles: ECS tasks of this account only (confused-deputy guard).
+fn assume_role() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                "ArnLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*"}}
+            }
+        }]
+    })
+}
+
+/// An image in Amazon ECR: `ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPO[:TAG|@DIGEST]`,
+/// parsed to (account, region, repository).
+pub fn ecr_repository(image: &str) -> Option<(String, String, String)> {
+    let (host, rest) = image.split_once('/')?;
+    let mut parts = host.split('.');
+    let account = parts.next()?;
+    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if parts.next()? != "dkr" || parts.next()? != "ecr" {
+        return None;
+    }
+    let region = parts.next()?;
+    if parts.next()? != "amazonaws" {
+        return None;
+    }
+    let repo = rest.split('@').next()?;
+    let repo = match repo.rfind(':') {
+        Some(i) if !repo[i..].contains('/') => &repo[..i],
+        _ => repo,
+    };
+    Some((account.to_string(), region.to_string(), repo.to_string()))
+}
+
+pub fn expand(ctx: &mut Ctx, fam: &Family) {
+    execution_role(ctx, fam);
+    task_role(ctx, fam);
+}
+
+fn execution_role(ctx: &mut Ctx, fam: &Family) {
+    let mut statements = vec![json!({
+        "Sid": "WriteLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": get_att(&log_group_id(fam), "Arn")
+    })];
+    let mut repos = BTreeSet::new();
+    for name in &fam.services {
+        if let Some((account, region, repo)) = ctx.project.services[name].image.as_str().and_then(ecr_repository) {
+            repos.insert(format!("arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/{repo}"));
+        }
+    }
+    if !repos.is_empty() {
+        statements.push(json!({
+            "Sid": "PullFromEcr",
+            "Effect": "Allow",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Resource": repos.iter().map(|r| json!({"Fn::Sub": r})).collect::<Vec<_>>()
+        }));
+        statements.push(json!({
+            "Sid": "EcrLogin",
+            "Effect": "Allow",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*"
+        }));
+    }
+    ctx.add(
+        &fam.name,
+        execution_role_id(fam),
+        json!({"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": assume_role(),
+            "Policies": [{"PolicyName": "ExecutionPolicy", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]
+        }}),
+    );
+}
+
+/// The task role: `x-iam` (`Policies`, `ManagedPolicyArns`, `PermissionsBoundary`) and Docker's
+/// `x-aws-policies` / `x-aws-role` of every service of the family. None of them: no role.
+fn task_role(ctx: &mut Ctx, fam: &Family) {
+    let mut policies: Vec<Value> = Vec::new();
+    let mut names = BTreeSet::new();
+    let mut managed: Vec<Value> = Vec::new();
+    let mut boundary: Option<(String, Value)> = None;
+    for name in &fam.services {
+        let s = &ctx.project.services[name];
+        let base = join("services", name);
+        if let Some(x) = s.extensions.get("x-iam") {
+            let path = join(&base, "x-iam");
+            let Some(m) = x.as_object() else {
+                ctx.d.error(&path, format!("x-iam must be a mapping, not {}", kind(x)));
+                continue;
+            };
+            for (k, v) in m {
+                let p = join(&path, k);
+                match k.as_str() {
+                    "Policies" => match v.as_array() {
+                        Some(list) => {
+                            for (i, pol) in list.iter().enumerate() {
+                                let pp = index(&p, i);
+                                if let Some(pol) = check_policy(ctx, pol, &pp) {
+                                    let pname = pol["PolicyName"].as_str().unwrap_or_default().to_string();
+                                    if !names.insert(pname.clone()) {
+                                        ctx.d.error(join(&pp, "PolicyName"), format!("another service of task family {:?} has a policy named {pname:?}; rename one", fam.name));
+                                    }
+                                    policies.push(pol);
+                                }
+                            }
+                        }
+                        None => ctx.d.error(&p, format!("Policies must be a list, not {}", kind(v))),
+                    },
+                    "ManagedPolicyArns" => match v.as_array() {
+                        Some(list) => managed.extend(list.iter().cloned()),
+                        None => ctx.d.error(&p, format!("ManagedPolicyArns must be a list, not {}", kind(v))),
+                    },
+                    "PermissionsBoundary" => {
+                        if let Some((other, prev)) = &boundary {
+                            if prev != v {
+                                ctx.d.error(&p, format!("{other} sets another permissions boundary for the same task family; keep one"));
+                            }
+                        }
+                        boundary = Some((p.clone(), v.clone()));
+                    }
+                    _ => ctx.d.error(&p, format!("{k:?} is not an x-iam key; use Policies, ManagedPolicyArns or PermissionsBoundary")),
+                }
+            }
+        }
+        if let Some(v) = s.extensions.get("x-aws-policies") {
+            match v.as_array() {
+                Some(list) => managed.extend(list.iter().cloned()),
+                None => ctx.d.error(join(&base, "x-aws-policies"), "x-aws-policies must be a list of managed policy ARNs"),
+            }
+        }
+        if let Some(v) = s.extensions.get("x-aws-role") {
+            let p = join(&base, "x-aws-role");
+            let pol = json!({"PolicyName": format!("{name}-x-aws-role"), "PolicyDocument": v});
+            if let Some(pol) = check_policy(ctx, &pol, &p) {
+                policies.push(pol);
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    managed.retain(|m| seen.insert(m.to_string()));
+    if policies.is_empty() && managed.is_empty() {
+        if let Some((p, _)) = boundary {
+            ctx.d.warn(p, "no effect: the task family has no task role, as nothing grants it permissions");
+        }
+        return;
+    }
+    let mut props = json!({"AssumeRolePolicyDocument": assume_role()});
+    if !policies.is_empty() {
+        props["Policies"] = Value::Array(policies);
+    }
+    if !managed.is_empty() {
+        props["ManagedPolicyArns"] = Value::Array(managed);
+    }
+    if let Some((_, b)) = boundary {
+        props["PermissionsBoundary"] = b;
+    }
+    ctx.add(&fam.name, task_role_id(fam), json!({"Type": "AWS::IAM::Role", "Properties": props}));
+}
+
+/// A user policy `{PolicyName, PolicyDocument}`: shape checked, and refused when a statement
+/// allows every action of AWS or of a service, or uses NotAction.
+fn check_policy(ctx: &mut Ctx, pol: &Value, path: &str) -> Option<Value> {
+    let Some(m) = pol.as_object() else {
+        ctx.d.error(path, format!("a policy must be a mapping with PolicyName and PolicyDocument, not {}", kind(pol)));
+        return None;
+    };
+    let name_ok = m.get("PolicyName").is_some_and(Value::is_string);
+    if !name_ok {
+        ctx.d.error(join(path, "PolicyName"), "a policy needs a PolicyName string");
+    }
+    let Some(doc) = m.get("PolicyDocument") else {
+        ctx.d.error(join(path, "PolicyDocument"), "a policy needs a PolicyDocument");
+        return None;
+    };
+    let dpath = join(path, "PolicyDocument");
+    let mut ok = name_ok;
+    match doc.get("Statement") {
+        Some(Value::Array(sts)) => {
+            for (i, st) in sts.iter().enumerate() {
+                ok &= check_statement(ctx, st, &index(&join(&dpath, "Statement"), i));
+            }
+        }
+        Some(st @ Value::Object(_)) if !is_intrinsic(st) => ok &= check_statement(ctx, st, &join(&dpath, "Statement")),
+        _ => {
+            ctx.d.error(join(&dpath, "Statement"), "a policy document needs a Statement list");
+            ok = false;
+        }
+    }
+    ok.then(|| pol.clone())
+}
+
+fn check_statement(ctx: &mut Ctx, st: &Value, path: &str) -> bool {
+    let mut ok = true;
+    if st.get("NotAction").is_some() {
+        ctx.d.error(join(path, "NotAction"), "NotAction grants every action but those listed; list the actions to allow in Action instead");
+        ok = false;
+    }
+    let allow = st.get("Effect").and_then(Value::as_str) != Some("Deny");
+    let actions: Vec<&Value> = match st.get("Action") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v) => vec![v],
+        None => vec![],
+    };
+    for a in actions {
+        if let Some(text) = a.as_str() {
+            if allow && (text == "*" || text.ends_with(":*")) {
+                ctx.d.error(
+                    join(path, "Action"),
+                    format!("{text:?} allows every action{}; list the actions the service needs", if text == "*" { " of every AWS service" } else { " of the service" }),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_ecr_images() {
+        assert_eq!(
+            ecr_repository("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:1.2"),
+            Some(("123456789012".into(), "eu-west-1".into(), "team/app".into()))
+        );
+        assert_eq!(
+            ecr_repository("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:abc"),
+            Some(("123456789012".into(), "eu-west-1".into(), "app".into()))
+        );
+        assert_eq!(ecr_repository("nginx:latest"), None);
+        assert_eq!(ecr_repository("public.ecr.aws/nginx/nginx"), None);
+        assert_eq!(ecr_repository("localhost:5000/app"), None);
+    }
+}

@@ -1,0 +1,262 @@
+//! Isolation: every family has its own security group with no ingress, and each declared
+//! relation opens exactly the destination's ports to exactly the source, as one
+//! `AWS::EC2::SecurityGroupIngress` whose description names the relation.
+//!
+//! Relations: `links` and `depends_on` (the source may call the destination), and the
+//! destination's `x-network.Ingress` (`Services`, `Myself`, `ExtSources`, `AwsSources`). When
+//! both ends declare compose `networks`, they must share one, as in docker compose.
+
+use super::family::Family;
+use super::Ctx;
+use crate::cfn::{get_att, naming::pascal};
+use crate::compose::read::{boolean, kind, literal};
+use crate::compose::{Port, Protocol};
+use crate::diagnostics::{index, join};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub fn security_group_id(fam: &Family) -> String {
+    format!("{}SecurityGroup", fam.id)
+}
+
+pub fn security_group(ctx: &mut Ctx, fam: &Family) {
+    let vpc = ctx.infra.vpc_id.clone();
+    ctx.add(
+        &fam.name,
+        security_group_id(fam),
+        json!({"Type": "AWS::EC2::SecurityGroup", "Properties": {
+            "GroupDescription": format!("ComposeX task family {}", fam.name),
+            "VpcId": vpc,
+            "Tags": [{"Key": "Name", "Value": {"Fn::Sub": format!("${{AWS::StackName}}-{}", fam.name)}}]
+        }}),
+    );
+}
+
+/// The (port, protocol) pairs a family listens on: `ports[].target` and `expose`.
+pub fn family_ports(ctx: &Ctx, fam: &Family) -> Vec<(u16, Protocol)> {
+    let set: BTreeSet<(u16, Protocol)> = fam
+        .services
+        .iter()
+        .flat_map(|s| {
+            let s = &ctx.project.services[s];
+            s.ports.iter().chain(&s.expose).map(|p: &Port| (p.target, p.protocol))
+        })
+        .collect();
+    set.into_iter().collect()
+}
+
+/// The compose networks a service or family is on (`default` when it declares none).
+fn networks_of(ctx: &Ctx, name: &str) -> BTreeSet<String> {
+    ctx.families
+        .services_of(name)
+        .iter()
+        .flat_map(|s| ctx.project.services[s].networks.clone().unwrap_or_else(|| vec!["default".to_string()]))
+        .collect()
+}
+
+/// One source of traffic into a family.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Source {
+    Family(String),
+    Cidr { v6: bool, cidr: String, name: String },
+    SecurityGroup(String),
+    PrefixList(String),
+}
+
+pub fn relations(ctx: &mut Ctx) {
+    // (destination family, source) → why, in words.
+    let mut rules: BTreeMap<(String, Source), BTreeSet<String>> = BTreeMap::new();
+    let services: Vec<String> = ctx.project.services.keys().cloned().collect();
+    for name in &services {
+        let s = &ctx.project.services[name];
+        let base = join("services", name);
+        let mut targets: Vec<(String, String, &'static str)> = Vec::new();
+        for (i, l) in s.links.iter().enumerate() {
+            targets.push((l.clone(), index(&join(&base, "links"), i), "links"));
+        }
+        for dep in &s.depends_on {
+            targets.push((dep.service.clone(), dep.path.clone(), "depends_on"));
+        }
+        for (target, path, why) in targets {
+            let Some(dst_fams) = ctx.families.resolve(&target) else {
+                ctx.d.error(&path, format!("{target:?} is not a service nor a task family of this file"));
+                continue;
+            };
+            let dst_fams: Vec<Family> = dst_fams.into_iter().cloned().collect();
+            if networks_of(ctx, name).is_disjoint(&networks_of(ctx, &target)) {
+                ctx.d.warn(&path, format!("{name:?} and {target:?} share no network, so {name:?} may not reach it; add a common network to both"));
+                continue;
+            }
+            let src_fams = ctx.families.of_service[name].clone();
+            for dst in &dst_fams {
+                if family_ports(ctx, dst).is_empty() {
+                    if why == "links" {
+                        ctx.d.warn(&path, format!("{target:?} has no ports, so there is nothing to reach; declare its ports or expose"));
+                    }
+                    continue;
+                }
+                for src in &src_fams {
+                    if src != &dst.name {
+                        rules.entry((dst.name.clone(), Source::Family(src.clone()))).or_default().insert(format!("{name} {why} {target}"));
+                    }
+                }
+            }
+        }
+        if let Some(x) = s.extensions.get("x-network") {
+            ingress(ctx, name, x, &join(&base, "x-network"), &mut rules);
+        }
+    }
+    for ((dst, src), why) in rules {
+        let fam = ctx.families.list[&dst].clone();
+        let ports = family_ports(ctx, &fam);
+        let why: Vec<String> = why.into_iter().collect();
+        for (port, proto) in ports {
+            let (src_id, src_prop, src_value, src_label) = match &src {
+                Source::Family(f) => {
+                    let sf = &ctx.families.list[f];
+                    (sf.id.clone(), "SourceSecurityGroupId", get_att(&security_group_id(sf), "GroupId"), f.clone())
+                }
+                Source::Cidr { v6, cidr, name } => (pascal(name), if *v6 { "CidrIpv6" } else { "CidrIp" }, json!(cidr), format!("{name} {cidr}")),
+                Source::SecurityGroup(id) => (pascal(id), "SourceSecurityGroupId", json!(id), id.clone()),
+                Source::PrefixList(id) => (pascal(id), "SourcePrefixListId", json!(id), id.clone()),
+            };
+            let id = format!("{}From{}{}{}Ingress", fam.id, src_id, if proto == Protocol::Udp { "Udp" } else { "Tcp" }, port);
+            let mut props = Map::new();
+            props.insert("GroupId".into(), get_att(&security_group_id(&fam), "GroupId"));
+            props.insert("IpProtocol".into(), json!(proto.as_str()));
+            props.insert("FromPort".into(), json!(port));
+            props.insert("ToPort".into(), json!(port));
+            props.insert(src_prop.into(), src_value);
+            props.insert("Description".into(), json!(description(&format!("{src_label} to {dst} on {port}/{} ({})", proto.as_str(), why.join("; ")))));
+            ctx.add(&dst, id, json!({"Type": "AWS::EC2::SecurityGroupIngress", "Properties": props}));
+        }
+    }
+}
+
+/// Security-group descriptions allow a limited alphabet and 255 characters.
+fn description(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c) { c } else { '_' })
+        .collect();
+    if clean.len() > 255 {
+        format!("{}...", &clean[..252])
+    } else {
+        clean
+    }
+}
+
+/// `x-network` of service `name`: `Ingress` sources into the service's families.
+fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut BTreeMap<(String, Source), BTreeSet<String>>) {
+    let Some(m) = x.as_object() else {
+        ctx.d.error(path, format!("x-network must be a mapping, not {}", kind(x)));
+        return;
+    };
+    let dst_fams = ctx.families.of_service[name].clone();
+    let mut add = |ctx: &mut Ctx, src: Source, why: String| {
+        for dst in &dst_fams {
+            if src == Source::Family(dst.clone()) && !why.contains("Myself") {
+                continue;
+            }
+            rules.entry((dst.clone(), src.clone())).or_default().insert(why.clone());
+        }
+        let _ = ctx;
+    };
+    for (k, v) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "Ingress" => {
+                let Some(im) = v.as_object() else {
+                    ctx.d.error(&p, format!("Ingress must be a mapping, not {}", kind(v)));
+                    continue;
+                };
+                for (ik, iv) in im {
+                    let ip = join(&p, ik);
+                    match ik.as_str() {
+                        "Myself" => {
+                            if boolean(iv, &ip, &mut ctx.d) == Some(true) {
+                                for f in dst_fams.clone() {
+                                    add(ctx, Source::Family(f), format!("{name} x-network Myself"));
+                                }
+                            }
+                        }
+                        "Services" => {
+                            for (i, item) in iv.as_array().cloned().unwrap_or_default().iter().enumerate() {
+                                let sp = index(&ip, i);
+                                let src = match item {
+                                    Value::Object(o) => o.get("Name").and_then(|n| literal(n, &join(&sp, "Name"), "a service name", &mut ctx.d)),
+                                    other => literal(other, &sp, "a service name", &mut ctx.d),
+                                };
+                                let Some(src) = src else { continue };
+                                match ctx.families.resolve(&src) {
+                                    Some(fams) => {
+                                        let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
+                                        for f in fams {
+                                            add(ctx, Source::Family(f), format!("{name} x-network Ingress from {src}"));
+                                        }
+                                    }
+                                    None => ctx.d.error(&sp, format!("{src:?} is not a service nor a task family of this file")),
+                                }
+                            }
+                            if !iv.is_array() {
+                                ctx.d.error(&ip, "Services must be a list of {Name: service}");
+                            }
+                        }
+                        "ExtSources" => {
+                            for (i, item) in iv.as_array().cloned().unwrap_or_default().iter().enumerate() {
+                                let sp = index(&ip, i);
+                                let get = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+                                let (v6, cidr) = match (get("IPv4"), get("IPv6")) {
+                                    (Some(c), None) => (false, c),
+                                    (None, Some(c)) => (true, c),
+                                    _ => {
+                                        ctx.d.error(&sp, "an external source needs one of IPv4 or IPv6, a CIDR");
+                                        continue;
+                                    }
+                                };
+                                if !valid_cidr(&cidr, v6) {
+                                    ctx.d.error(join(&sp, if v6 { "IPv6" } else { "IPv4" }), format!("{cidr:?} is not an IP{} CIDR", if v6 { "v6" } else { "v4" }));
+                                    continue;
+                                }
+                                let label = get("Name").unwrap_or_else(|| cidr.clone());
+                                add(ctx, Source::Cidr { v6, cidr, name: label.clone() }, format!("{name} x-network ExtSources {label}"));
+                            }
+                            if !iv.is_array() {
+                                ctx.d.error(&ip, "ExtSources must be a list of {IPv4 or IPv6, Name}");
+                            }
+                        }
+                        "AwsSources" => {
+                            for (i, item) in iv.as_array().cloned().unwrap_or_default().iter().enumerate() {
+                                let sp = index(&ip, i);
+                                let ty = item.get("Type").and_then(Value::as_str).unwrap_or_default();
+                                let Some(id) = item.get("Id").and_then(Value::as_str).map(str::to_string) else {
+                                    ctx.d.error(join(&sp, "Id"), "an AWS source needs Id, the security group or prefix list ID");
+                                    continue;
+                                };
+                                match ty {
+                                    "SecurityGroup" if id.starts_with("sg-") => add(ctx, Source::SecurityGroup(id), format!("{name} x-network AwsSources")),
+                                    "PrefixList" if id.starts_with("pl-") => add(ctx, Source::PrefixList(id), format!("{name} x-network AwsSources")),
+                                    "SecurityGroup" | "PrefixList" => ctx.d.error(join(&sp, "Id"), format!("{id:?} is not a {ty} ID")),
+                                    _ => ctx.d.error(join(&sp, "Type"), format!("{ty:?} is not an AWS source type; use SecurityGroup or PrefixList")),
+                                }
+                            }
+                        }
+                        _ => ctx.d.error(&ip, format!("{ik:?} is not an Ingress key; use Services, Myself, ExtSources or AwsSources")),
+                    }
+                }
+            }
+            "AssignPublicIp" | "x-ecs_connect" | "x-cloudmap" => {}
+            _ => ctx.d.error(&p, format!("{k:?} is not an x-network key; use Ingress or AssignPublicIp")),
+        }
+    }
+}
+
+fn valid_cidr(cidr: &str, v6: bool) -> bool {
+    let Some((addr, prefix)) = cidr.split_once('/') else { return false };
+    let Ok(prefix) = prefix.parse::<u8>() else { return false };
+    if v6 {
+        addr.parse::<std::net::Ipv6Addr>().is_ok() && prefix <= 128
+    } else {
+        addr.parse::<std::net::Ipv4Addr>().is_ok() && prefix <= 32
+    }
+}

@@ -1,0 +1,180 @@
+//! The ECS service of a family: how many tasks, where they run, how they are replaced, how
+//! they are found, and which other services must exist first.
+
+use super::discovery::{has_ports, service_id as discovery_id};
+use super::family::Family;
+use super::network::security_group_id;
+use super::task::task_definition_id;
+use super::Ctx;
+use crate::cfn::{get_att, is_intrinsic, r#ref};
+use crate::compose::read::{boolean, kind, uint};
+use crate::diagnostics::join;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+pub fn service_id(fam: &Family) -> String {
+    format!("{}Service", fam.id)
+}
+
+pub fn expand(ctx: &mut Ctx, fam: &Family) {
+    let mut props = json!({
+        "Cluster": ctx.infra.cluster.clone(),
+        "TaskDefinition": r#ref(&task_definition_id(fam)),
+        "DesiredCount": desired_count(ctx, fam),
+        "EnableECSManagedTags": true,
+        "PropagateTags": "SERVICE",
+        "DeploymentConfiguration": deployment(ctx, fam),
+    });
+    let (public, assign) = placement(ctx, fam);
+    let subnets = if public { ctx.infra.public_subnets.clone() } else { ctx.infra.app_subnets.clone() };
+    props["NetworkConfiguration"] = json!({"AwsvpcConfiguration": {
+        "AssignPublicIp": if assign { "ENABLED" } else { "DISABLED" },
+        "SecurityGroups": [get_att(&security_group_id(fam), "GroupId")],
+        "Subnets": subnets
+    }});
+    match capacity(ctx, fam) {
+        Some(strategy) => props["CapacityProviderStrategy"] = strategy,
+        None => props["LaunchType"] = json!("FARGATE"),
+    }
+    if ctx.infra.namespace_id.is_some() && has_ports(ctx, fam) {
+        props["ServiceRegistries"] = json!([{"RegistryArn": get_att(&discovery_id(fam), "Arn")}]);
+    }
+    // Services of other families this one depends on start first (compose's depends_on).
+    let mut depends: BTreeSet<String> = ctx.infra.service_depends_on.iter().cloned().collect();
+    for name in &fam.services {
+        for dep in &ctx.project.services[name].depends_on {
+            if let Some(fams) = ctx.families.resolve(&dep.service) {
+                for f in fams {
+                    if f.name != fam.name {
+                        depends.insert(service_id(f));
+                    }
+                }
+            }
+        }
+    }
+    let mut resource = json!({"Type": "AWS::ECS::Service", "Properties": props});
+    if !depends.is_empty() {
+        resource["DependsOn"] = json!(depends);
+    }
+    ctx.add(&fam.name, service_id(fam), resource);
+    ctx.t.output(format!("{}ServiceName", fam.id), get_att(&service_id(fam), "Name"), &format!("ECS service of task family {}", fam.name));
+}
+
+/// `deploy.replicas` of the family's services (the largest), default 1.
+fn desired_count(ctx: &mut Ctx, fam: &Family) -> Value {
+    let mut count: Option<Value> = None;
+    for name in &fam.services {
+        if let Some(r) = &ctx.project.services[name].deploy.replicas {
+            count = Some(match (&count, r) {
+                (Some(Value::Number(a)), Value::Number(b)) => json!(a.as_u64().unwrap_or(0).max(b.as_u64().unwrap_or(0))),
+                _ => r.clone(),
+            });
+        }
+    }
+    count.unwrap_or(json!(1))
+}
+
+/// Rolling updates from `deploy.update_config` (as Docker's ECS integration defined them):
+/// `parallelism` tasks of `replicas` are replaced at a time, stop-first (compose's default)
+/// lowering the healthy minimum, start-first raising the maximum. The circuit breaker is always
+/// on; it rolls back unless `failure_action` is `pause` or `continue`.
+fn deployment(ctx: &mut Ctx, fam: &Family) -> Value {
+    let mut min = 100u64;
+    let mut max = 200u64;
+    let mut rollback = true;
+    for name in &fam.services {
+        let s = &ctx.project.services[name];
+        let base = join(&join(&join("services", name), "deploy"), "update_config");
+        let Some(u) = &s.deploy.update_config else { continue };
+        if matches!(u.failure_action.as_deref(), Some("pause") | Some("continue")) {
+            rollback = false;
+        }
+        let replicas = s.deploy.replicas.as_ref().and_then(Value::as_u64).unwrap_or(1).max(1);
+        let parallelism = u.parallelism.unwrap_or(1).clamp(1, replicas);
+        let step = (parallelism * 100).div_ceil(replicas);
+        if u.order.as_deref() == Some("start-first") {
+            min = 100;
+            max = (100 + step).min(200);
+        } else {
+            min = 100u64.saturating_sub(step);
+            max = 100;
+        }
+        for (key, target) in [("x-aws-min_percent", &mut min), ("x-aws-max_percent", &mut max)] {
+            if let Some(v) = u.extensions.get(key).or_else(|| s.extensions.get(key)) {
+                if let Some(n) = uint(v, &join(&base, key), "percentage", &mut ctx.d) {
+                    *target = n;
+                }
+            }
+        }
+    }
+    for name in &fam.services {
+        let s = &ctx.project.services[name];
+        if s.deploy.update_config.is_none() {
+            for (key, target) in [("x-aws-min_percent", &mut min), ("x-aws-max_percent", &mut max)] {
+                if let Some(v) = s.extensions.get(key) {
+                    if let Some(n) = uint(v, &join(&join("services", name), key), "percentage", &mut ctx.d) {
+                        *target = n;
+                    }
+                }
+            }
+        }
+    }
+    if max <= min && max < 100 {
+        ctx.d.error(join("services", &fam.services[0]), format!("a deployment with at most {max}% and at least {min}% of the tasks can never replace one; raise the maximum"));
+    }
+    json!({
+        "MinimumHealthyPercent": min,
+        "MaximumPercent": max,
+        "DeploymentCircuitBreaker": {"Enable": true, "Rollback": rollback}
+    })
+}
+
+/// Public subnets when a service asks for a public IP (`x-network.AssignPublicIp`) or joins a
+/// network marked `x-vpc: PublicSubnets` (ECS ComposeX); private app subnets otherwise.
+fn placement(ctx: &mut Ctx, fam: &Family) -> (bool, bool) {
+    let mut public = false;
+    let mut assign = false;
+    for name in &fam.services {
+        let s = &ctx.project.services[name];
+        if let Some(v) = s.extensions.get("x-network").and_then(|x| x.get("AssignPublicIp")) {
+            let p = join(&join(&join("services", name), "x-network"), "AssignPublicIp");
+            if boolean(v, &p, &mut ctx.d) == Some(true) {
+                assign = true;
+                public = true;
+            }
+        }
+        for net in s.networks.iter().flatten() {
+            if ctx.project.networks.get(net).and_then(|n| n.get("x-vpc")).and_then(Value::as_str) == Some("PublicSubnets") {
+                public = true;
+            }
+        }
+    }
+    if public && !assign {
+        ctx.d.warn(
+            join("services", &fam.services[0]),
+            "runs in public subnets without a public IP, so it cannot pull images from the internet; set x-network.AssignPublicIp: true",
+        );
+    }
+    (public, assign)
+}
+
+/// `x-ecs.CapacityProviderStrategy` of the family (ECS ComposeX), passed through.
+fn capacity(ctx: &mut Ctx, fam: &Family) -> Option<Value> {
+    let mut out = None;
+    for name in &fam.services {
+        let Some(x) = ctx.project.services[name].extensions.get("x-ecs") else { continue };
+        let path = join(&join("services", name), "x-ecs");
+        let Some(m) = x.as_object() else {
+            ctx.d.error(&path, format!("x-ecs must be a mapping, not {}", kind(x)));
+            continue;
+        };
+        for (k, v) in m {
+            match k.as_str() {
+                "CapacityProviderStrategy" if v.is_array() || is_intrinsic(v) => out = Some(v.clone()),
+                "CapacityProviderStrategy" => ctx.d.error(join(&path, k), "CapacityProviderStrategy must be a list of {CapacityProvider, Weight, Base}"),
+                _ => ctx.d.error(join(&path, k), format!("{k:?} is not an x-ecs key; use CapacityProviderStrategy")),
+            }
+        }
+    }
+    out
+}
