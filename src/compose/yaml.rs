@@ -92,11 +92,7 @@ fn to_json(yaml: Yaml, path: &str) -> Result<Value, String> {
         Yaml::Number(n) => number(&n, path)?,
         Yaml::String(s) => Value::String(s),
         Yaml::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| to_json(item, &index(path, i)))
-                .collect::<Result<_, _>>()?,
+            items.into_iter().enumerate().map(|(i, item)| to_json(item, &index(path, i))).collect::<Result<_, _>>()?,
         ),
         Yaml::Mapping(mapping) => {
             let mut out = Map::new();
@@ -164,10 +160,9 @@ fn tagged_to_json(name: &str, value: Yaml, path: &str) -> Result<Value, String> 
                     "Fn::GetAtt".into(),
                     Value::Array(vec![Value::String(resource.into()), Value::String(attribute.into())]),
                 )),
-                _ => Err(at(
-                    path,
-                    format!("!GetAtt {s:?} is not LogicalId.Attribute; write !GetAtt Resource.Attribute"),
-                )),
+                _ => {
+                    Err(at(path, format!("!GetAtt {s:?} is not LogicalId.Attribute; write !GetAtt Resource.Attribute")))
+                }
             },
             Yaml::Sequence(_) => Ok(one("Fn::GetAtt".into(), to_json(value, path)?)),
             _ => Err(at(path, "!GetAtt needs Resource.Attribute or [Resource, Attribute]".into())),
@@ -215,10 +210,7 @@ mod tests {
             assert_eq!(v, json!({"a": {format!("Fn::{name}"): "x"}}), "{name}");
         }
         assert_eq!(parse("a: !GetAZs"), json!({"a": {"Fn::GetAZs": ""}}));
-        assert_eq!(
-            parse("a: !Join ['-', [a, b]]"),
-            json!({"a": {"Fn::Join": ["-", ["a", "b"]]}})
-        );
+        assert_eq!(parse("a: !Join ['-', [a, b]]"), json!({"a": {"Fn::Join": ["-", ["a", "b"]]}}));
         assert_eq!(
             parse("a: !FindInMap\n  - M\n  - !Ref AWS::Region\n  - Ami\n"),
             json!({"a": {"Fn::FindInMap": ["M", {"Ref": "AWS::Region"}, "Ami"]}})
@@ -235,14 +227,8 @@ mod tests {
             parse("a: !If [c, !Ref a, !Ref \"AWS::NoValue\"]"),
             json!({"a": {"Fn::If": ["c", {"Ref": "a"}, {"Ref": "AWS::NoValue"}]}})
         );
-        assert_eq!(
-            parse("a: !Select [0, !GetAZs \"\"]"),
-            json!({"a": {"Fn::Select": [0, {"Fn::GetAZs": ""}]}})
-        );
-        assert_eq!(
-            parse("a: !Equals [!Ref Env, prod]"),
-            json!({"a": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}})
-        );
+        assert_eq!(parse("a: !Select [0, !GetAZs \"\"]"), json!({"a": {"Fn::Select": [0, {"Fn::GetAZs": ""}]}}));
+        assert_eq!(parse("a: !Equals [!Ref Env, prod]"), json!({"a": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}}));
     }
 
     #[test]
@@ -281,8 +267,14 @@ mod tests {
     fn keys_become_text_and_numbers_keep_their_kind() {
         assert_eq!(parse("80: x\ntrue: y\n1.5: z"), json!({"80": "x", "true": "y", "1.5": "z"}));
         let v = parse("i: 80\nn: -3\nf: 1.0\nh: 0.5\ns: '80'\no: 010\nb: yes");
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"b":"yes","f":1.0,"h":0.5,"i":80,"n":-3,"o":"010","s":"80"}"#);
-        assert_eq!(parse_yaml("a:\n  b: .inf").unwrap_err(), "a.b: .inf is not a number a template can hold; quote it if you mean the text \".inf\"");
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"b":"yes","f":1.0,"h":0.5,"i":80,"n":-3,"o":"010","s":"80"}"#
+        );
+        assert_eq!(
+            parse_yaml("a:\n  b: .inf").unwrap_err(),
+            "a.b: .inf is not a number a template can hold; quote it if you mean the text \".inf\""
+        );
         assert!(parse_yaml("a: .nan").unwrap_err().starts_with("a: .nan is not a number"));
         assert_eq!(parse_yaml("80: a\n'80': b").unwrap_err(), "80: this key appears twice in the mapping");
         assert_eq!(parse_yaml("a:\n  ~: b").unwrap_err(), "a: a mapping key is empty (null); give it a name");
@@ -300,5 +292,27 @@ mod tests {
         assert!(e.contains("line 4 column 1"), "{e}");
         let e = parse_yaml("a: 1\nb:\n  c: 1\n  c: 2\n").unwrap_err();
         assert!(e.starts_with("b: duplicate entry with key \"c\" at line 3 column 3"), "{e}");
+    }
+
+    #[test]
+    fn every_corpus_file_parses() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let mut stack = vec![root];
+        let mut parsed = 0;
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let v = parse_yaml(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+                    assert!(v.is_object(), "{path:?}");
+                    parsed += 1;
+                }
+            }
+        }
+        assert!(parsed == 0 || parsed > 40, "{parsed}");
     }
 }
