@@ -2,7 +2,7 @@
 //! argument parsing, compose-file discovery, loading (YAML, merge, interpolation, env files),
 //! and the three commands.
 
-use crate::compose::{interpolate, merge, yaml};
+use crate::compose::{env_file, interpolate, merge, yaml};
 use crate::diagnostics::Diagnostics;
 use crate::macro_io::{render, Options};
 use serde_json::{json, Value};
@@ -129,9 +129,15 @@ pub fn discover(dir: &Path) -> Option<Vec<PathBuf>> {
     None
 }
 
-/// Reads, parses and merges the files, then interpolates `${VAR}` from `env` and inlines
-/// `env_file`s. File errors are `Err` lines; compose errors go to `d`.
-pub fn load(files: &[PathBuf], env: &dyn Fn(&str) -> Option<String>, d: &mut Diagnostics) -> Result<Value, Vec<String>> {
+/// Reads, parses and merges the files, then interpolates `${VAR}` from `env` (then from the
+/// `.env` file beside the first file, as docker compose does) and inlines `env_file`s, relative
+/// to the first file's folder. File errors are `Err` lines; compose errors go to `d`.
+pub fn load(
+    files: &[PathBuf],
+    env: &dyn Fn(&str) -> Option<String>,
+    d: &mut Diagnostics,
+) -> Result<Value, Vec<String>> {
+    let dir = files.first().and_then(|f| f.parent()).map(Path::to_path_buf).unwrap_or_default();
     let mut docs = Vec::new();
     let mut errors = Vec::new();
     for f in files {
@@ -148,12 +154,24 @@ pub fn load(files: &[PathBuf], env: &dyn Fn(&str) -> Option<String>, d: &mut Dia
         return Err(errors);
     }
     let mut doc = merge::merge_files(docs);
-    interpolate::interpolate(&mut doc, env, d);
+    let dotenv: Vec<(String, String)> = std::fs::read_to_string(dir.join(".env"))
+        .ok()
+        .and_then(|text| env_file::parse_env_file(&text).ok())
+        .unwrap_or_default();
+    let lookup = |k: &str| env(k).or_else(|| dotenv.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.clone()));
+    interpolate::interpolate(&mut doc, &lookup, d);
+    env_file::inline_env_files(&mut doc, &dir, d);
     Ok(doc)
 }
 
 /// Runs the CLI; returns the exit code. Output goes to `out` (or the -o file), messages to `err`.
-pub fn run(args: &[String], cwd: &Path, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+pub fn run(
+    args: &[String],
+    cwd: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
     let a = match parse_args(args) {
         Ok(a) => a,
         Err(msg) => {

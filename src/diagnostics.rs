@@ -104,7 +104,10 @@ mod tests {
 
     #[test]
     fn paths_quote_dotted_keys() {
-        assert_eq!(join("services.web.deploy.labels", "ecs.task.family"), "services.web.deploy.labels.\"ecs.task.family\"");
+        assert_eq!(
+            join("services.web.deploy.labels", "ecs.task.family"),
+            "services.web.deploy.labels.\"ecs.task.family\""
+        );
         assert_eq!(join("", "services"), "services");
         assert_eq!(index("services.web.ports", 1), "services.web.ports[1]");
     }

@@ -65,7 +65,8 @@ fn golden_cases() {
     for case in &all {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let (code, out, err) = render(case, &inputs(case));
-        let (expected_file, actual) = if code == 0 { ("expected.json", out.clone()) } else { ("errors.txt", errors_of(&err)) };
+        let (expected_file, actual) =
+            if code == 0 { ("expected.json", out.clone()) } else { ("errors.txt", errors_of(&err)) };
         let path = case.join(expected_file);
         if update {
             let _ = std::fs::remove_file(case.join(if code == 0 { "errors.txt" } else { "expected.json" }));
@@ -74,7 +75,9 @@ fn golden_cases() {
         }
         match std::fs::read_to_string(&path) {
             Ok(expected) if expected == actual => {}
-            Ok(expected) => failures.push(format!("{name}: {expected_file} differs (exit {code})\n--- expected\n{expected}\n--- actual\n{actual}\n{err}")),
+            Ok(expected) => failures.push(format!(
+                "{name}: {expected_file} differs (exit {code})\n--- expected\n{expected}\n--- actual\n{actual}\n{err}"
+            )),
             Err(_) => failures.push(format!("{name}: exit {code}, but there is no {expected_file}; stderr:\n{err}")),
         }
     }
@@ -95,7 +98,11 @@ fn output_is_deterministic() {
 #[test]
 fn an_unrelated_service_changes_nothing_else() {
     let extra = std::env::temp_dir().join(format!("composex-extra-{}.yaml", std::process::id()));
-    std::fs::write(&extra, "services:\n  zz-unrelated-extra:\n    image: public.ecr.aws/nginx/nginx:latest\n    expose: [\"9999\"]\n").unwrap();
+    std::fs::write(
+        &extra,
+        "services:\n  zz-unrelated-extra:\n    image: public.ecr.aws/nginx/nginx:latest\n    expose: [\"9999\"]\n",
+    )
+    .unwrap();
     let mut checked = 0;
     for case in cases() {
         let files = inputs(&case);
@@ -110,7 +117,12 @@ fn an_unrelated_service_changes_nothing_else() {
         let before: Value = serde_json::from_str(&out).unwrap();
         let after: Value = serde_json::from_str(&out2).unwrap();
         for (id, res) in before["Resources"].as_object().unwrap() {
-            assert_eq!(Some(res), after["Resources"].get(id), "{}: resource {id} changed when an unrelated service was added", case.display());
+            assert_eq!(
+                Some(res),
+                after["Resources"].get(id),
+                "{}: resource {id} changed when an unrelated service was added",
+                case.display()
+            );
         }
         checked += 1;
     }

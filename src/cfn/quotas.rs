@@ -27,7 +27,10 @@ pub fn check(template: &Value, owners: &serde_json::Map<String, Value>, diags: &
     }
     let parameters = count("Parameters");
     if parameters > MAX_PARAMETERS {
-        diags.error("Parameters", format!("the template has {parameters} parameters, more than CloudFormation's {MAX_PARAMETERS}"));
+        diags.error(
+            "Parameters",
+            format!("the template has {parameters} parameters, more than CloudFormation's {MAX_PARAMETERS}"),
+        );
     }
     let outputs = count("Outputs");
     if outputs > MAX_OUTPUTS {

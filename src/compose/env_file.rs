@@ -137,7 +137,7 @@ fn environment_map(environment: Option<&Value>, path: &str, diags: &mut Diagnost
 
 /// Parses docker's `.env` syntax into `(KEY, VALUE)` pairs in file order. The error names the
 /// line.
-fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, String> {
+pub fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut vars = Vec::new();
     let mut lines = text.split('\n').enumerate();

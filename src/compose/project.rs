@@ -9,8 +9,18 @@ use crate::diagnostics::{join, Diagnostics};
 use serde_json::Value;
 
 /// Top-level CloudFormation sections a template may carry beside the compose keys.
-pub const CFN_SECTIONS: &[&str] =
-    &["AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules", "Mappings", "Conditions", "Transform", "Resources", "Outputs"];
+pub const CFN_SECTIONS: &[&str] = &[
+    "AWSTemplateFormatVersion",
+    "Description",
+    "Metadata",
+    "Parameters",
+    "Rules",
+    "Mappings",
+    "Conditions",
+    "Transform",
+    "Resources",
+    "Outputs",
+];
 
 /// Reads the compose part of `doc`. CloudFormation sections are skipped (the caller passes them
 /// through); unknown non-`x-` keys are errors, as in the compose specification.
@@ -86,7 +96,10 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
         }
         for sec in &s.secrets {
             if !p.secrets.contains_key(&sec.source) {
-                d.error(&sec.path, format!("secret {:?} is not declared; add it under the top-level secrets", sec.source));
+                d.error(
+                    &sec.path,
+                    format!("secret {:?} is not declared; add it under the top-level secrets", sec.source),
+                );
             }
         }
     }
@@ -95,7 +108,10 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
 
 /// Names become parts of logical IDs and DNS names: letters, digits, `-`, `_`, `.`.
 fn check_name(name: &str, path: &str, what: &str, d: &mut Diagnostics) {
-    if name.is_empty() || !name.chars().any(|c| c.is_ascii_alphanumeric()) || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+    if name.is_empty()
+        || !name.chars().any(|c| c.is_ascii_alphanumeric())
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
         d.error(path, format!("{name:?} is not valid as {what}; use letters, digits, '-', '_' and '.'"));
     }
 }

@@ -40,7 +40,12 @@ pub fn literal(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> Option
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         v if is_intrinsic(v) => {
-            d.error(path, format!("{what} must be known when the template is transformed; an intrinsic function cannot be used here"));
+            d.error(
+                path,
+                format!(
+                    "{what} must be known when the template is transformed; an intrinsic function cannot be used here"
+                ),
+            );
             None
         }
         other => {
@@ -80,10 +85,17 @@ pub fn boolean(v: &Value, path: &str, d: &mut Diagnostics) -> Option<bool> {
 /// A non-negative whole number (numbers written as strings accepted).
 pub fn uint(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> Option<u64> {
     let n = match v {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64)),
+        Value::Number(n) => {
+            n.as_u64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64))
+        }
         Value::String(s) => s.trim().parse::<u64>().ok(),
         v if is_intrinsic(v) => {
-            d.error(path, format!("{what} must be known when the template is transformed; an intrinsic function cannot be used here"));
+            d.error(
+                path,
+                format!(
+                    "{what} must be known when the template is transformed; an intrinsic function cannot be used here"
+                ),
+            );
             return None;
         }
         _ => None,
@@ -197,11 +209,10 @@ mod tests {
     #[test]
     fn shell_words_like_sh() {
         assert_eq!(shell_words("a b  c").unwrap(), vec!["a", "b", "c"]);
-        assert_eq!(shell_words("/bin/bash -c \"envsubst < x && nginx -g 'daemon off;'\"").unwrap(), vec![
-            "/bin/bash",
-            "-c",
-            "envsubst < x && nginx -g 'daemon off;'"
-        ]);
+        assert_eq!(
+            shell_words("/bin/bash -c \"envsubst < x && nginx -g 'daemon off;'\"").unwrap(),
+            vec!["/bin/bash", "-c", "envsubst < x && nginx -g 'daemon off;'"]
+        );
         assert_eq!(shell_words("echo 'it''s' \"\"").unwrap(), vec!["echo", "its", ""]);
         assert!(shell_words("echo 'oops").is_err());
     }

@@ -3,7 +3,7 @@
 //! itself says about the value is checked, plus what Fargate can never do.
 
 use super::model::*;
-use super::read::{boolean, kind, list, literal, object, show, shell_words, string_or_intrinsic, uint};
+use super::read::{boolean, kind, list, literal, object, shell_words, show, string_or_intrinsic, uint};
 use super::units;
 use crate::cfn::is_intrinsic;
 use crate::diagnostics::{index, join, Diagnostics};
@@ -74,7 +74,10 @@ const REFUSED: &[(&str, &str)] = &[
     ("privileged", "Fargate does not run privileged containers; remove `privileged`"),
     ("devices", "Fargate tasks cannot access host devices; remove `devices`"),
     ("gpus", "Fargate has no GPUs; remove `gpus`"),
-    ("volumes_from", "Fargate tasks cannot share volumes between services; declare a named volume and mount it in both"),
+    (
+        "volumes_from",
+        "Fargate tasks cannot share volumes between services; declare a named volume and mount it in both",
+    ),
     ("extends", "`extends` needs other files; merge them with several -f files instead"),
     ("models", "AI models are not supported on ECS; remove `models`"),
     ("provider", "provider services run on the docker host; remove `provider`"),
@@ -174,7 +177,9 @@ fn command(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Value>> {
                 None
             }
         },
-        Value::Array(_) => Some(list(v, path, "a command", false, d, |x, p, d| string_or_intrinsic(x, p, "a command word", d))),
+        Value::Array(_) => {
+            Some(list(v, path, "a command", false, d, |x, p, d| string_or_intrinsic(x, p, "a command word", d)))
+        }
         v if is_intrinsic(v) => Some(vec![v.clone()]),
         other => {
             d.error(path, format!("a command must be a string or a list, not {}", kind(other)));
@@ -278,12 +283,26 @@ fn protocol(text: &str, path: &str, d: &mut Diagnostics) -> Option<Protocol> {
 
 fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
     let bad = |d: &mut Diagnostics| {
-        d.error(path, format!("{} is not a port mapping; use \"CONTAINER\", \"HOST:CONTAINER\" or the long syntax with target", show(v)));
+        d.error(
+            path,
+            format!(
+                "{} is not a port mapping; use \"CONTAINER\", \"HOST:CONTAINER\" or the long syntax with target",
+                show(v)
+            ),
+        );
         None
     };
     match v {
         Value::Number(n) => match n.as_u64().and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0) {
-            Some(p) => Some(vec![Port { target: p, published: None, protocol: Protocol::Tcp, name: None, app_protocol: None, aws_protocol: None, path: path.into() }]),
+            Some(p) => Some(vec![Port {
+                target: p,
+                published: None,
+                protocol: Protocol::Tcp,
+                name: None,
+                app_protocol: None,
+                aws_protocol: None,
+                path: path.into(),
+            }]),
             None => bad(d),
         },
         Value::String(s) => {
@@ -309,7 +328,14 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                 None => None,
             };
             if u32::from(t1 - t0) >= MAX_RANGE {
-                d.error(path, format!("{} opens {} ports; ComposeX expands ranges into one mapping per port, at most {MAX_RANGE}", show(v), t1 - t0 + 1));
+                d.error(
+                    path,
+                    format!(
+                        "{} opens {} ports; ComposeX expands ranges into one mapping per port, at most {MAX_RANGE}",
+                        show(v),
+                        t1 - t0 + 1
+                    ),
+                );
                 return None;
             }
             if let Some((p0, p1)) = published {
@@ -334,7 +360,15 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
             )
         }
         Value::Object(m) if !is_intrinsic(v) => {
-            let mut port = Port { target: 0, published: None, protocol: Protocol::Tcp, name: None, app_protocol: None, aws_protocol: None, path: path.into() };
+            let mut port = Port {
+                target: 0,
+                published: None,
+                protocol: Protocol::Tcp,
+                name: None,
+                app_protocol: None,
+                aws_protocol: None,
+                path: path.into(),
+            };
             for (k, val) in m {
                 let p = join(path, k);
                 match k.as_str() {
@@ -358,7 +392,9 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                     }
                     "name" => port.name = literal(val, &p, "a port name", d),
                     "app_protocol" => port.app_protocol = literal(val, &p, "app_protocol", d),
-                    "x-aws-protocol" => port.aws_protocol = literal(val, &p, "x-aws-protocol", d).map(|s| s.to_ascii_lowercase()),
+                    "x-aws-protocol" => {
+                        port.aws_protocol = literal(val, &p, "x-aws-protocol", d).map(|s| s.to_ascii_lowercase())
+                    }
                     "mode" => {
                         if let Some(mode) = literal(val, &p, "a port mode", d) {
                             if !matches!(mode.as_str(), "host" | "ingress" | "awsvpc") {
@@ -367,8 +403,13 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                         }
                     }
                     "host_ip" => d.warn(&p, "ignored: Fargate tasks bind every interface of their own network card"),
-                    k if k.starts_with("x-") => d.warn(&p, format!("{k} is not a port extension ComposeX knows; ignored")),
-                    k => d.error(&p, format!("{k:?} is not a port key; use target, published, protocol, name, app_protocol or mode")),
+                    k if k.starts_with("x-") => {
+                        d.warn(&p, format!("{k} is not a port extension ComposeX knows; ignored"))
+                    }
+                    k => d.error(
+                        &p,
+                        format!("{k:?} is not a port key; use target, published, protocol, name, app_protocol or mode"),
+                    ),
                 }
             }
             if !m.contains_key("target") {
@@ -390,7 +431,15 @@ fn expose(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
     match port_range(&spec) {
         Some((a, b)) if u32::from(b - a) < MAX_RANGE => Some(
             (a..=b)
-                .map(|t| Port { target: t, published: None, protocol: proto, name: None, app_protocol: None, aws_protocol: None, path: path.into() })
+                .map(|t| Port {
+                    target: t,
+                    published: None,
+                    protocol: proto,
+                    name: None,
+                    app_protocol: None,
+                    aws_protocol: None,
+                    path: path.into(),
+                })
                 .collect(),
         ),
         Some(_) => {
@@ -428,13 +477,19 @@ fn healthcheck(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Healthcheck
                         let first = items.first().and_then(Value::as_str);
                         match first {
                             Some("NONE") => HealthTest::Disabled,
-                            Some("CMD") if items.len() > 1 => {
-                                HealthTest::Cmd(items[1..].iter().enumerate().filter_map(|(i, x)| string_or_intrinsic(x, &index(&p, i + 1), "a command word", d)).collect())
+                            Some("CMD") if items.len() > 1 => HealthTest::Cmd(
+                                items[1..]
+                                    .iter()
+                                    .enumerate()
+                                    .filter_map(|(i, x)| string_or_intrinsic(x, &index(&p, i + 1), "a command word", d))
+                                    .collect(),
+                            ),
+                            Some("CMD-SHELL") if items.len() == 2 => {
+                                match string_or_intrinsic(&items[1], &index(&p, 1), "a shell command", d) {
+                                    Some(x) => HealthTest::Shell(x),
+                                    None => HealthTest::Inherit,
+                                }
                             }
-                            Some("CMD-SHELL") if items.len() == 2 => match string_or_intrinsic(&items[1], &index(&p, 1), "a shell command", d) {
-                                Some(x) => HealthTest::Shell(x),
-                                None => HealthTest::Inherit,
-                            },
                             _ => {
                                 d.error(&p, format!("{} is not a health check test; use [\"CMD\", \"prog\", \"arg\"…], [\"CMD-SHELL\", \"command line\"] or \"NONE\"", show(val)));
                                 HealthTest::Inherit
@@ -458,7 +513,12 @@ fn healthcheck(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Healthcheck
                 }
             }
             k if k.starts_with("x-") => {}
-            k => d.error(&p, format!("{k:?} is not a healthcheck key; use test, interval, timeout, retries, start_period or disable")),
+            k => d.error(
+                &p,
+                format!(
+                    "{k:?} is not a healthcheck key; use test, interval, timeout, retries, start_period or disable"
+                ),
+            ),
         }
     }
     if m.get("disable").and_then(Value::as_bool) == Some(true) {
@@ -512,7 +572,11 @@ fn deploy(v: &Value, path: &str, d: &mut Diagnostics) -> Deploy {
         let p = join(path, k);
         match k.as_str() {
             "replicas" => {
-                dep.replicas = if is_intrinsic(val) { Some(val.clone()) } else { uint(val, &p, "number of replicas", d).map(Value::from) }
+                dep.replicas = if is_intrinsic(val) {
+                    Some(val.clone())
+                } else {
+                    uint(val, &p, "number of replicas", d).map(Value::from)
+                }
             }
             "resources" => {
                 let Some(r) = object(val, &p, "resources", d) else { continue };
@@ -530,7 +594,10 @@ fn deploy(v: &Value, path: &str, d: &mut Diagnostics) -> Deploy {
             "labels" => dep.labels = string_map(val, &p, "labels", d),
             "mode" => match literal(val, &p, "deploy mode", d).as_deref() {
                 Some("replicated") | None => {}
-                Some(other) => d.error(&p, format!("deploy mode {other:?} is not possible on Fargate; use replicated (or remove mode)")),
+                Some(other) => d.error(
+                    &p,
+                    format!("deploy mode {other:?} is not possible on Fargate; use replicated (or remove mode)"),
+                ),
             },
             "restart_policy" | "rollback_config" | "placement" | "endpoint_mode" => {
                 d.warn(&p, "ignored: ECS services manage restarts, placement and endpoints themselves")
@@ -705,7 +772,13 @@ fn mount(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Mount> {
                 Some(src) if src.starts_with(['.', '/', '~']) || src.contains('/') => MountKind::Bind,
                 Some(_) => MountKind::Volume,
             };
-            Some(Mount { kind, source: source.map(String::from), target: target.to_string(), read_only, path: path.into() })
+            Some(Mount {
+                kind,
+                source: source.map(String::from),
+                target: target.to_string(),
+                read_only,
+                path: path.into(),
+            })
         }
         Value::Object(m) if !is_intrinsic(v) => {
             let get = |k: &str, d: &mut Diagnostics| m.get(k).and_then(|x| literal(x, &join(path, k), k, d));
@@ -748,4 +821,3 @@ fn networks(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<String> {
         }
     }
 }
-

@@ -36,12 +36,18 @@ impl Families {
             let path = join(&join(&join(&join("services", name), "deploy"), "labels"), FAMILY_LABEL);
             let names: Vec<String> = match s.deploy.labels.get(FAMILY_LABEL) {
                 Some(Value::String(text)) => {
-                    let mut v: Vec<String> = text.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
+                    let mut v: Vec<String> =
+                        text.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
                     v.sort();
                     v.dedup();
                     for fam in &v {
-                        if !fam.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')) || !fam.chars().any(|c| c.is_ascii_alphanumeric()) {
-                            d.error(&path, format!("{fam:?} is not a valid task family name; use letters, digits, '-' and '_'"));
+                        if !fam.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                            || !fam.chars().any(|c| c.is_ascii_alphanumeric())
+                        {
+                            d.error(
+                                &path,
+                                format!("{fam:?} is not a valid task family name; use letters, digits, '-' and '_'"),
+                            );
                         }
                     }
                     if v.is_empty() {
@@ -70,14 +76,20 @@ impl Families {
             if let Some(other) = seen.insert(fam.id.clone(), fam.name.clone()) {
                 d.error(
                     join("services", &fam.services[0]),
-                    format!("task families {other:?} and {:?} both become {:?} in logical IDs; rename one of them", fam.name, fam.id),
+                    format!(
+                        "task families {other:?} and {:?} both become {:?} in logical IDs; rename one of them",
+                        fam.name, fam.id
+                    ),
                 );
             }
         }
         // A service name that is also the name of another family would make references ambiguous.
         for (svc, fams) in &f.of_service {
             if f.list.contains_key(svc) && !fams.contains(svc) {
-                d.error(join("services", svc), format!("{svc:?} is both a service and the task family of other services; rename one of them"));
+                d.error(
+                    join("services", svc),
+                    format!("{svc:?} is both a service and the task family of other services; rename one of them"),
+                );
             }
         }
         f

@@ -145,19 +145,29 @@ fn task_role(ctx: &mut Ctx, fam: &Family) {
                     "PermissionsBoundary" => {
                         if let Some((other, prev)) = &boundary {
                             if prev != v {
-                                ctx.d.error(&p, format!("{other} sets another permissions boundary for the same task family; keep one"));
+                                ctx.d.error(
+                                    &p,
+                                    format!(
+                                        "{other} sets another permissions boundary for the same task family; keep one"
+                                    ),
+                                );
                             }
                         }
                         boundary = Some((p.clone(), v.clone()));
                     }
-                    _ => ctx.d.error(&p, format!("{k:?} is not an x-iam key; use Policies, ManagedPolicyArns or PermissionsBoundary")),
+                    _ => ctx.d.error(
+                        &p,
+                        format!("{k:?} is not an x-iam key; use Policies, ManagedPolicyArns or PermissionsBoundary"),
+                    ),
                 }
             }
         }
         if let Some(v) = s.extensions.get("x-aws-policies") {
             match v.as_array() {
                 Some(list) => managed.extend(list.iter().cloned()),
-                None => ctx.d.error(join(&base, "x-aws-policies"), "x-aws-policies must be a list of managed policy ARNs"),
+                None => {
+                    ctx.d.error(join(&base, "x-aws-policies"), "x-aws-policies must be a list of managed policy ARNs")
+                }
             }
         }
         if let Some(v) = s.extensions.get("x-aws-role") {
@@ -224,7 +234,10 @@ fn check_policy(ctx: &mut Ctx, pol: &Value, path: &str) -> Option<Value> {
 fn check_statement(ctx: &mut Ctx, st: &Value, path: &str) -> bool {
     let mut ok = true;
     if st.get("NotAction").is_some() {
-        ctx.d.error(join(path, "NotAction"), "NotAction grants every action but those listed; list the actions to allow in Action instead");
+        ctx.d.error(
+            join(path, "NotAction"),
+            "NotAction grants every action but those listed; list the actions to allow in Action instead",
+        );
         ok = false;
     }
     let allow = st.get("Effect").and_then(Value::as_str) != Some("Deny");
@@ -238,7 +251,10 @@ fn check_statement(ctx: &mut Ctx, st: &Value, path: &str) -> bool {
             if allow && (text == "*" || text.ends_with(":*")) {
                 ctx.d.error(
                     join(path, "Action"),
-                    format!("{text:?} allows every action{}; list the actions the service needs", if text == "*" { " of every AWS service" } else { " of the service" }),
+                    format!(
+                        "{text:?} allows every action{}; list the actions the service needs",
+                        if text == "*" { " of every AWS service" } else { " of the service" }
+                    ),
                 );
                 ok = false;
             }

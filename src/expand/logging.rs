@@ -14,7 +14,8 @@ use serde_json::{json, Map, Value};
 
 pub const DEFAULT_RETENTION: u64 = 30;
 /// The values CloudWatch Logs accepts for RetentionInDays.
-const RETENTIONS: &[u64] = &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const RETENTIONS: &[u64] =
+    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 pub fn log_group_id(fam: &Family) -> String {
     format!("{}LogGroup", fam.id)
@@ -48,7 +49,11 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         }
     }
     let days = retention.unwrap_or(DEFAULT_RETENTION);
-    ctx.add(&fam.name, log_group_id(fam), json!({"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": days}}));
+    ctx.add(
+        &fam.name,
+        log_group_id(fam),
+        json!({"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": days}}),
+    );
 }
 
 /// The container's `LogConfiguration`: awslogs to the family's group, with the options of the
@@ -59,16 +64,25 @@ pub fn container_config(ctx: &mut Ctx, fam: &Family, s: &Service) -> Value {
     if let Some(l) = &s.logging {
         if let Some(driver) = &l.driver {
             if driver != "awslogs" {
-                ctx.d.warn(join(&path, "driver"), format!("the {driver} driver is replaced by awslogs to CloudWatch Logs"));
+                ctx.d.warn(
+                    join(&path, "driver"),
+                    format!("the {driver} driver is replaced by awslogs to CloudWatch Logs"),
+                );
             }
         }
         for (k, v) in &l.options {
             let p = join(&join(&path, "options"), k);
             match k.as_str() {
-                "awslogs-stream-prefix" | "awslogs-datetime-format" | "awslogs-multiline-pattern" | "mode" | "max-buffer-size" => {
+                "awslogs-stream-prefix"
+                | "awslogs-datetime-format"
+                | "awslogs-multiline-pattern"
+                | "mode"
+                | "max-buffer-size" => {
                     options.insert(k.clone(), v.clone());
                 }
-                "awslogs-group" => ctx.d.warn(&p, "replaced by the family's own log group, the only one its execution role may write to"),
+                "awslogs-group" => ctx
+                    .d
+                    .warn(&p, "replaced by the family's own log group, the only one its execution role may write to"),
                 "awslogs-create-group" => ctx.d.warn(&p, "ignored: the log group is created by the template"),
                 "awslogs-region" => ctx.d.warn(&p, "ignored: logs go to the stack's region"),
                 _ => ctx.d.warn(&p, "ignored: not an awslogs option"),

@@ -91,13 +91,21 @@ pub fn relations(ctx: &mut Ctx) {
             for dst in &dst_fams {
                 if family_ports(ctx, dst).is_empty() {
                     if why == "links" {
-                        ctx.d.warn(&path, format!("{target:?} has no ports, so there is nothing to reach; declare its ports or expose"));
+                        ctx.d.warn(
+                            &path,
+                            format!(
+                                "{target:?} has no ports, so there is nothing to reach; declare its ports or expose"
+                            ),
+                        );
                     }
                     continue;
                 }
                 for src in &src_fams {
                     if src != &dst.name {
-                        rules.entry((dst.name.clone(), Source::Family(src.clone()))).or_default().insert(format!("{name} {why} {target}"));
+                        rules
+                            .entry((dst.name.clone(), Source::Family(src.clone())))
+                            .or_default()
+                            .insert(format!("{name} {why} {target}"));
                     }
                 }
             }
@@ -116,18 +124,29 @@ pub fn relations(ctx: &mut Ctx) {
                     let sf = &ctx.families.list[f];
                     (sf.id.clone(), "SourceSecurityGroupId", get_att(&security_group_id(sf), "GroupId"), f.clone())
                 }
-                Source::Cidr { v6, cidr, name } => (pascal(name), if *v6 { "CidrIpv6" } else { "CidrIp" }, json!(cidr), format!("{name} {cidr}")),
+                Source::Cidr { v6, cidr, name } => {
+                    (pascal(name), if *v6 { "CidrIpv6" } else { "CidrIp" }, json!(cidr), format!("{name} {cidr}"))
+                }
                 Source::SecurityGroup(id) => (pascal(id), "SourceSecurityGroupId", json!(id), id.clone()),
                 Source::PrefixList(id) => (pascal(id), "SourcePrefixListId", json!(id), id.clone()),
             };
-            let id = format!("{}From{}{}{}Ingress", fam.id, src_id, if proto == Protocol::Udp { "Udp" } else { "Tcp" }, port);
+            let id = format!(
+                "{}From{}{}{}Ingress",
+                fam.id,
+                src_id,
+                if proto == Protocol::Udp { "Udp" } else { "Tcp" },
+                port
+            );
             let mut props = Map::new();
             props.insert("GroupId".into(), get_att(&security_group_id(&fam), "GroupId"));
             props.insert("IpProtocol".into(), json!(proto.as_str()));
             props.insert("FromPort".into(), json!(port));
             props.insert("ToPort".into(), json!(port));
             props.insert(src_prop.into(), src_value);
-            props.insert("Description".into(), json!(description(&format!("{src_label} to {dst} on {port}/{} ({})", proto.as_str(), why.join("; ")))));
+            props.insert(
+                "Description".into(),
+                json!(description(&format!("{src_label} to {dst} on {port}/{} ({})", proto.as_str(), why.join("; ")))),
+            );
             ctx.add(&dst, id, json!({"Type": "AWS::EC2::SecurityGroupIngress", "Properties": props}));
         }
     }
@@ -184,7 +203,9 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut BTreeMa
                             for (i, item) in iv.as_array().cloned().unwrap_or_default().iter().enumerate() {
                                 let sp = index(&ip, i);
                                 let src = match item {
-                                    Value::Object(o) => o.get("Name").and_then(|n| literal(n, &join(&sp, "Name"), "a service name", &mut ctx.d)),
+                                    Value::Object(o) => o
+                                        .get("Name")
+                                        .and_then(|n| literal(n, &join(&sp, "Name"), "a service name", &mut ctx.d)),
                                     other => literal(other, &sp, "a service name", &mut ctx.d),
                                 };
                                 let Some(src) = src else { continue };
@@ -195,7 +216,9 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut BTreeMa
                                             add(ctx, Source::Family(f), format!("{name} x-network Ingress from {src}"));
                                         }
                                     }
-                                    None => ctx.d.error(&sp, format!("{src:?} is not a service nor a task family of this file")),
+                                    None => ctx
+                                        .d
+                                        .error(&sp, format!("{src:?} is not a service nor a task family of this file")),
                                 }
                             }
                             if !iv.is_array() {
@@ -215,11 +238,18 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut BTreeMa
                                     }
                                 };
                                 if !valid_cidr(&cidr, v6) {
-                                    ctx.d.error(join(&sp, if v6 { "IPv6" } else { "IPv4" }), format!("{cidr:?} is not an IP{} CIDR", if v6 { "v6" } else { "v4" }));
+                                    ctx.d.error(
+                                        join(&sp, if v6 { "IPv6" } else { "IPv4" }),
+                                        format!("{cidr:?} is not an IP{} CIDR", if v6 { "v6" } else { "v4" }),
+                                    );
                                     continue;
                                 }
                                 let label = get("Name").unwrap_or_else(|| cidr.clone());
-                                add(ctx, Source::Cidr { v6, cidr, name: label.clone() }, format!("{name} x-network ExtSources {label}"));
+                                add(
+                                    ctx,
+                                    Source::Cidr { v6, cidr, name: label.clone() },
+                                    format!("{name} x-network ExtSources {label}"),
+                                );
                             }
                             if !iv.is_array() {
                                 ctx.d.error(&ip, "ExtSources must be a list of {IPv4 or IPv6, Name}");
@@ -230,18 +260,33 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut BTreeMa
                                 let sp = index(&ip, i);
                                 let ty = item.get("Type").and_then(Value::as_str).unwrap_or_default();
                                 let Some(id) = item.get("Id").and_then(Value::as_str).map(str::to_string) else {
-                                    ctx.d.error(join(&sp, "Id"), "an AWS source needs Id, the security group or prefix list ID");
+                                    ctx.d.error(
+                                        join(&sp, "Id"),
+                                        "an AWS source needs Id, the security group or prefix list ID",
+                                    );
                                     continue;
                                 };
                                 match ty {
-                                    "SecurityGroup" if id.starts_with("sg-") => add(ctx, Source::SecurityGroup(id), format!("{name} x-network AwsSources")),
-                                    "PrefixList" if id.starts_with("pl-") => add(ctx, Source::PrefixList(id), format!("{name} x-network AwsSources")),
-                                    "SecurityGroup" | "PrefixList" => ctx.d.error(join(&sp, "Id"), format!("{id:?} is not a {ty} ID")),
-                                    _ => ctx.d.error(join(&sp, "Type"), format!("{ty:?} is not an AWS source type; use SecurityGroup or PrefixList")),
+                                    "SecurityGroup" if id.starts_with("sg-") => {
+                                        add(ctx, Source::SecurityGroup(id), format!("{name} x-network AwsSources"))
+                                    }
+                                    "PrefixList" if id.starts_with("pl-") => {
+                                        add(ctx, Source::PrefixList(id), format!("{name} x-network AwsSources"))
+                                    }
+                                    "SecurityGroup" | "PrefixList" => {
+                                        ctx.d.error(join(&sp, "Id"), format!("{id:?} is not a {ty} ID"))
+                                    }
+                                    _ => ctx.d.error(
+                                        join(&sp, "Type"),
+                                        format!("{ty:?} is not an AWS source type; use SecurityGroup or PrefixList"),
+                                    ),
                                 }
                             }
                         }
-                        _ => ctx.d.error(&ip, format!("{ik:?} is not an Ingress key; use Services, Myself, ExtSources or AwsSources")),
+                        _ => ctx.d.error(
+                            &ip,
+                            format!("{ik:?} is not an Ingress key; use Services, Myself, ExtSources or AwsSources"),
+                        ),
                     }
                 }
             }

@@ -61,7 +61,10 @@ impl Ctx<'_> {
     pub fn add(&mut self, owner: &str, id: String, resource: Value) {
         if let Some(other) = self.t.owners.get(&id).and_then(Value::as_str).map(str::to_string) {
             let path = if other == USER_RESOURCES { join("Resources", &id) } else { owner.to_string() };
-            self.d.error(path, format!("the logical ID {id:?} is generated for {owner} and also used by {other}; rename one of them"));
+            self.d.error(
+                path,
+                format!("the logical ID {id:?} is generated for {owner} and also used by {other}; rename one of them"),
+            );
             return;
         }
         self.t.add(owner, id, resource);

@@ -17,7 +17,13 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         match x.as_object() {
             Some(m) => {
                 if found.is_some() {
-                    ctx.d.warn(&path, format!("another service of task family {:?} already sets x-scaling; this one is ignored", fam.name));
+                    ctx.d.warn(
+                        &path,
+                        format!(
+                            "another service of task family {:?} already sets x-scaling; this one is ignored",
+                            fam.name
+                        ),
+                    );
                 } else {
                     found = Some((path, m.clone()));
                 }
@@ -44,7 +50,9 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
                     ctx.d.error(&p, "ScheduledActions must be a list of AWS::ApplicationAutoScaling::ScalableTarget ScheduledAction")
                 }
             }
-            _ => ctx.d.error(&p, format!("{k:?} is not an x-scaling key; use Range, TargetScaling or ScheduledActions")),
+            _ => {
+                ctx.d.error(&p, format!("{k:?} is not an x-scaling key; use Range, TargetScaling or ScheduledActions"))
+            }
         }
     }
     let Some((min, max)) = range else {
@@ -63,7 +71,11 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
     if let Some(s) = scheduled {
         props["ScheduledActions"] = s;
     }
-    ctx.add(&fam.name, target_id.clone(), json!({"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": props}));
+    ctx.add(
+        &fam.name,
+        target_id.clone(),
+        json!({"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": props}),
+    );
     let Some(t) = target else { return };
     let tpath = join(&path, "TargetScaling");
     let mut common = Map::new();
@@ -119,7 +131,8 @@ fn parse_range(ctx: &mut Ctx, v: &Value, path: &str) -> Option<(u64, u64)> {
             return None;
         }
     };
-    let parsed = text.split_once('-').and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)));
+    let parsed =
+        text.split_once('-').and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)));
     match parsed {
         Some((a, b)) if a <= b => Some((a, b)),
         _ => {

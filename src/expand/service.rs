@@ -57,7 +57,11 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         resource["DependsOn"] = json!(depends);
     }
     ctx.add(&fam.name, service_id(fam), resource);
-    ctx.t.output(format!("{}ServiceName", fam.id), get_att(&service_id(fam), "Name"), &format!("ECS service of task family {}", fam.name));
+    ctx.t.output(
+        format!("{}ServiceName", fam.id),
+        get_att(&service_id(fam), "Name"),
+        &format!("ECS service of task family {}", fam.name),
+    );
 }
 
 /// `deploy.replicas` of the family's services (the largest), default 1.
@@ -66,7 +70,9 @@ fn desired_count(ctx: &mut Ctx, fam: &Family) -> Value {
     for name in &fam.services {
         if let Some(r) = &ctx.project.services[name].deploy.replicas {
             count = Some(match (&count, r) {
-                (Some(Value::Number(a)), Value::Number(b)) => json!(a.as_u64().unwrap_or(0).max(b.as_u64().unwrap_or(0))),
+                (Some(Value::Number(a)), Value::Number(b)) => {
+                    json!(a.as_u64().unwrap_or(0).max(b.as_u64().unwrap_or(0)))
+                }
                 _ => r.clone(),
             });
         }
@@ -144,7 +150,9 @@ fn placement(ctx: &mut Ctx, fam: &Family) -> (bool, bool) {
             }
         }
         for net in s.networks.iter().flatten() {
-            if ctx.project.networks.get(net).and_then(|n| n.get("x-vpc")).and_then(Value::as_str) == Some("PublicSubnets") {
+            if ctx.project.networks.get(net).and_then(|n| n.get("x-vpc")).and_then(Value::as_str)
+                == Some("PublicSubnets")
+            {
                 public = true;
             }
         }
@@ -171,7 +179,10 @@ fn capacity(ctx: &mut Ctx, fam: &Family) -> Option<Value> {
         for (k, v) in m {
             match k.as_str() {
                 "CapacityProviderStrategy" if v.is_array() || is_intrinsic(v) => out = Some(v.clone()),
-                "CapacityProviderStrategy" => ctx.d.error(join(&path, k), "CapacityProviderStrategy must be a list of {CapacityProvider, Weight, Base}"),
+                "CapacityProviderStrategy" => ctx.d.error(
+                    join(&path, k),
+                    "CapacityProviderStrategy must be a list of {CapacityProvider, Weight, Base}",
+                ),
                 _ => ctx.d.error(join(&path, k), format!("{k:?} is not an x-ecs key; use CapacityProviderStrategy")),
             }
         }

@@ -14,8 +14,23 @@ use std::collections::BTreeMap;
 pub const EPHEMERAL_LABEL: &str = "ecs.ephemeral.storage";
 /// Fargate's stop timeout ceiling, in seconds.
 const MAX_STOP_TIMEOUT: f64 = 120.0;
-const ULIMITS: &[&str] =
-    &["core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"];
+const ULIMITS: &[&str] = &[
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
+];
 
 pub fn task_definition_id(fam: &Family) -> String {
     format!("{}TaskDefinition", fam.id)
@@ -44,7 +59,13 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         }
     }
     if non_essential.len() == fam.services.len() {
-        ctx.d.error(join("services", &fam.services[0]), format!("every container of task family {:?} waits for another to complete; at least one must keep running", fam.name));
+        ctx.d.error(
+            join("services", &fam.services[0]),
+            format!(
+                "every container of task family {:?} waits for another to complete; at least one must keep running",
+                fam.name
+            ),
+        );
     }
     for name in &fam.services {
         let s = &ctx.project.services[name];
@@ -124,7 +145,10 @@ fn ephemeral_storage(ctx: &mut Ctx, fam: &Family) -> Option<u64> {
         let path = join(&join(&join(&join("services", name), "deploy"), "labels"), EPHEMERAL_LABEL);
         let text = v.as_str().unwrap_or_default().trim().trim_end_matches(['G', 'B', 'g', 'b', 'i']).to_string();
         let Ok(gib) = text.parse::<u64>() else {
-            ctx.d.error(&path, format!("{} is not a size in GiB; use a number from 21 to 200", crate::compose::read::show(v)));
+            ctx.d.error(
+                &path,
+                format!("{} is not a size in GiB; use a number from 21 to 200", crate::compose::read::show(v)),
+            );
             continue;
         };
         let gib = if gib <= 20 {
@@ -145,7 +169,14 @@ fn seconds(v: f64) -> u64 {
     v.ceil() as u64
 }
 
-fn container(ctx: &mut Ctx, fam: &Family, s: &Service, essential: bool, volumes: &mut Vec<Value>, totals: &mut Totals) -> Value {
+fn container(
+    ctx: &mut Ctx,
+    fam: &Family,
+    s: &Service,
+    essential: bool,
+    volumes: &mut Vec<Value>,
+    totals: &mut Totals,
+) -> Value {
     let base = join("services", &s.name);
     let mut c = Map::new();
     c.insert("Name".into(), json!(s.name));
@@ -174,7 +205,9 @@ fn container(ctx: &mut Ctx, fam: &Family, s: &Service, essential: bool, volumes:
         }
     }
     for p in s.ports.iter().chain(&s.expose) {
-        let entry = mappings.entry((p.target, p.protocol.as_str())).or_insert_with(|| json!({"ContainerPort": p.target, "Protocol": p.protocol.as_str()}));
+        let entry = mappings
+            .entry((p.target, p.protocol.as_str()))
+            .or_insert_with(|| json!({"ContainerPort": p.target, "Protocol": p.protocol.as_str()}));
         if let Some(n) = &p.name {
             entry["Name"] = json!(n);
         }
@@ -196,8 +229,18 @@ fn container(ctx: &mut Ctx, fam: &Family, s: &Service, essential: bool, volumes:
             Condition::Started => "START",
             Condition::Healthy => {
                 let target = &ctx.project.services[&dep.service];
-                if !target.healthcheck.as_ref().is_some_and(|h| matches!(h.test, HealthTest::Cmd(_) | HealthTest::Shell(_))) {
-                    ctx.d.error(&dep.path, format!("waits for {:?} to be healthy, but it has no healthcheck test; add one to it", dep.service));
+                if !target
+                    .healthcheck
+                    .as_ref()
+                    .is_some_and(|h| matches!(h.test, HealthTest::Cmd(_) | HealthTest::Shell(_)))
+                {
+                    ctx.d.error(
+                        &dep.path,
+                        format!(
+                            "waits for {:?} to be healthy, but it has no healthcheck test; add one to it",
+                            dep.service
+                        ),
+                    );
                 }
                 "HEALTHY"
             }
@@ -220,7 +263,10 @@ fn container(ctx: &mut Ctx, fam: &Family, s: &Service, essential: bool, volumes:
     if let Some(t) = s.stop_grace_period {
         let p = join(&base, "stop_grace_period");
         let t = if t > MAX_STOP_TIMEOUT {
-            ctx.d.warn(&p, format!("Fargate waits at most {MAX_STOP_TIMEOUT} seconds before it kills a container; using 120"));
+            ctx.d.warn(
+                &p,
+                format!("Fargate waits at most {MAX_STOP_TIMEOUT} seconds before it kills a container; using 120"),
+            );
             MAX_STOP_TIMEOUT
         } else {
             t
@@ -231,7 +277,10 @@ fn container(ctx: &mut Ctx, fam: &Family, s: &Service, essential: bool, volumes:
         let mut list = Vec::new();
         for u in &s.ulimits {
             if !ULIMITS.contains(&u.name.as_str()) {
-                ctx.d.error(join(&join(&base, "ulimits"), &u.name), format!("{:?} is not a ulimit ECS knows; use one of {}", u.name, ULIMITS.join(", ")));
+                ctx.d.error(
+                    join(&join(&base, "ulimits"), &u.name),
+                    format!("{:?} is not a ulimit ECS knows; use one of {}", u.name, ULIMITS.join(", ")),
+                );
             } else if u.soft > u.hard {
                 ctx.d.error(join(&join(&base, "ulimits"), &u.name), "the soft limit is above the hard limit");
             }
@@ -309,7 +358,10 @@ fn health_check(d: &mut Diagnostics, s: &Service) -> Option<Value> {
     let command = match &h.test {
         HealthTest::Disabled => return None,
         HealthTest::Inherit => {
-            d.warn(&h.path, "has no test: ECS cannot use the image's own HEALTHCHECK, so no health check is set; add test");
+            d.warn(
+                &h.path,
+                "has no test: ECS cannot use the image's own HEALTHCHECK, so no health check is set; add test",
+            );
             return None;
         }
         HealthTest::Cmd(words) => {
@@ -322,7 +374,10 @@ fn health_check(d: &mut Diagnostics, s: &Service) -> Option<Value> {
     let mut check = |field: &str, key: &str, v: Option<f64>, default: u64, lo: u64, hi: u64| -> (String, u64) {
         let value = v.map(seconds).unwrap_or(default);
         if value < lo || value > hi {
-            d.error(join(&h.path, field), format!("{value} seconds is outside what ECS accepts for a health check {field} ({lo} to {hi})"));
+            d.error(
+                join(&h.path, field),
+                format!("{value} seconds is outside what ECS accepts for a health check {field} ({lo} to {hi})"),
+            );
         }
         (key.to_string(), value)
     };
@@ -355,7 +410,10 @@ fn resources(ctx: &mut Ctx, s: &Service, c: &mut Map<String, Value>, totals: &mu
     let soft = res.memory.map(mib);
     if let (Some(h), Some(so)) = (hard, soft) {
         if so > h {
-            ctx.d.error(format!("{path}.reservations.memory"), format!("reserves {so} MiB, more than the {h} MiB limit; lower the reservation or raise the limit"));
+            ctx.d.error(
+                format!("{path}.reservations.memory"),
+                format!("reserves {so} MiB, more than the {h} MiB limit; lower the reservation or raise the limit"),
+            );
         }
     }
     if let Some(h) = hard {

@@ -36,7 +36,10 @@ pub fn expand(ctx: &mut Ctx) {
                 let props = match m.get("Properties") {
                     Some(Value::Object(p)) => p.clone(),
                     Some(other) => {
-                        ctx.d.error(join(OWNER, "Properties"), format!("Properties must be a mapping, not {}", kind(other)));
+                        ctx.d.error(
+                            join(OWNER, "Properties"),
+                            format!("Properties must be a mapping, not {}", kind(other)),
+                        );
                         Map::new()
                     }
                     None => Map::new(),
@@ -44,7 +47,9 @@ pub fn expand(ctx: &mut Ctx) {
                 create(ctx, &props);
             }
         }
-        Some(other) => ctx.d.error(OWNER, format!("x-vpc must be a mapping with Use or Properties, not {}", kind(&other))),
+        Some(other) => {
+            ctx.d.error(OWNER, format!("x-vpc must be a mapping with Use or Properties, not {}", kind(&other)))
+        }
     }
     if ctx.project.extensions.contains_key("x-aws-vpc") {
         ctx.d.error(
@@ -57,12 +62,18 @@ pub fn expand(ctx: &mut Ctx) {
 fn use_existing(ctx: &mut Ctx, u: &Value) {
     let path = join(OWNER, "Use");
     let Some(m) = u.as_object() else {
-        ctx.d.error(&path, format!("Use must be a mapping with VpcId, AppSubnets, PublicSubnets and StorageSubnets, not {}", kind(u)));
+        ctx.d.error(
+            &path,
+            format!("Use must be a mapping with VpcId, AppSubnets, PublicSubnets and StorageSubnets, not {}", kind(u)),
+        );
         return;
     };
     for k in m.keys() {
         if !matches!(k.as_str(), "VpcId" | "AppSubnets" | "PublicSubnets" | "StorageSubnets") {
-            ctx.d.error(join(&path, k), format!("{k:?} is not a Use key; use VpcId, AppSubnets, PublicSubnets or StorageSubnets"));
+            ctx.d.error(
+                join(&path, k),
+                format!("{k:?} is not a Use key; use VpcId, AppSubnets, PublicSubnets or StorageSubnets"),
+            );
         }
     }
     match m.get("VpcId") {
@@ -76,7 +87,10 @@ fn use_existing(ctx: &mut Ctx, u: &Value) {
             Value::String(s) => Some(Value::Array(s.split(',').map(|x| Value::String(x.trim().to_string())).collect())),
             v if crate::cfn::is_intrinsic(v) => Some(v.clone()),
             other => {
-                ctx.d.error(join(&path, name), format!("{name} must be a list of subnet IDs or an intrinsic function, not {}", kind(other)));
+                ctx.d.error(
+                    join(&path, name),
+                    format!("{name} must be a list of subnet IDs or an intrinsic function, not {}", kind(other)),
+                );
                 None
             }
         }
@@ -112,21 +126,36 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
         }
     }
     let Some(prefix) = cidr_prefix(&cidr) else {
-        ctx.d.error(join(&path, "VpcCidr"), format!("{cidr:?} is not an IPv4 CIDR between /16 and /24, like \"10.0.0.0/16\""));
+        ctx.d.error(
+            join(&path, "VpcCidr"),
+            format!("{cidr:?} is not an IPv4 CIDR between /16 and /24, like \"10.0.0.0/16\""),
+        );
         return;
     };
     // Six subnets (public, app, storage in each of two zones) in eight equal slices.
     let subnet_bits = 32 - prefix - 3;
     let add = |ctx: &mut Ctx, id: &str, r: Value| ctx.add(OWNER, id.to_string(), r);
-    add(ctx, "Vpc", json!({"Type": "AWS::EC2::VPC", "Properties": {
+    add(
+        ctx,
+        "Vpc",
+        json!({"Type": "AWS::EC2::VPC", "Properties": {
         "CidrBlock": cidr, "EnableDnsHostnames": true, "EnableDnsSupport": true,
-        "Tags": [{"Key": "Name", "Value": {"Fn::Sub": "${AWS::StackName}"}}]}}));
+        "Tags": [{"Key": "Name", "Value": {"Fn::Sub": "${AWS::StackName}"}}]}}),
+    );
     add(ctx, "VpcInternetGateway", json!({"Type": "AWS::EC2::InternetGateway"}));
-    add(ctx, "VpcGatewayAttachment", json!({"Type": "AWS::EC2::VPCGatewayAttachment", "Properties": {
-        "VpcId": r#ref("Vpc"), "InternetGatewayId": r#ref("VpcInternetGateway")}}));
+    add(
+        ctx,
+        "VpcGatewayAttachment",
+        json!({"Type": "AWS::EC2::VPCGatewayAttachment", "Properties": {
+        "VpcId": r#ref("Vpc"), "InternetGatewayId": r#ref("VpcInternetGateway")}}),
+    );
     add(ctx, "VpcPublicRouteTable", json!({"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": r#ref("Vpc")}}));
-    add(ctx, "VpcPublicDefaultRoute", json!({"Type": "AWS::EC2::Route", "DependsOn": "VpcGatewayAttachment", "Properties": {
-        "RouteTableId": r#ref("VpcPublicRouteTable"), "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": r#ref("VpcInternetGateway")}}));
+    add(
+        ctx,
+        "VpcPublicDefaultRoute",
+        json!({"Type": "AWS::EC2::Route", "DependsOn": "VpcGatewayAttachment", "Properties": {
+        "RouteTableId": r#ref("VpcPublicRouteTable"), "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": r#ref("VpcInternetGateway")}}),
+    );
     add(ctx, "VpcStorageRouteTable", json!({"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": r#ref("Vpc")}}));
     let tiers = [("Public", 0usize), ("App", 2), ("Storage", 4)];
     for (tier, base) in tiers {
@@ -148,8 +177,12 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
                 _ if single_nat || disable_nat => "VpcAppRouteTableA".to_string(),
                 _ => format!("VpcAppRouteTable{az}"),
             };
-            add(ctx, &format!("{id}RouteTableAssociation"), json!({"Type": "AWS::EC2::SubnetRouteTableAssociation", "Properties": {
-                "SubnetId": r#ref(&id), "RouteTableId": r#ref(&table)}}));
+            add(
+                ctx,
+                &format!("{id}RouteTableAssociation"),
+                json!({"Type": "AWS::EC2::SubnetRouteTableAssociation", "Properties": {
+                "SubnetId": r#ref(&id), "RouteTableId": r#ref(&table)}}),
+            );
         }
     }
     let app_tables: Vec<&str> = if single_nat || disable_nat { vec!["A"] } else { AZS.to_vec() };
@@ -157,12 +190,24 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
         let table = format!("VpcAppRouteTable{az}");
         add(ctx, &table, json!({"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": r#ref("Vpc")}}));
         if !disable_nat {
-            add(ctx, &format!("VpcNatEip{az}"), json!({"Type": "AWS::EC2::EIP", "DependsOn": "VpcGatewayAttachment", "Properties": {"Domain": "vpc"}}));
-            add(ctx, &format!("VpcNatGateway{az}"), json!({"Type": "AWS::EC2::NatGateway", "Properties": {
-                "AllocationId": get_att(&format!("VpcNatEip{az}"), "AllocationId"), "SubnetId": r#ref(&format!("VpcPublicSubnet{az}"))}}));
+            add(
+                ctx,
+                &format!("VpcNatEip{az}"),
+                json!({"Type": "AWS::EC2::EIP", "DependsOn": "VpcGatewayAttachment", "Properties": {"Domain": "vpc"}}),
+            );
+            add(
+                ctx,
+                &format!("VpcNatGateway{az}"),
+                json!({"Type": "AWS::EC2::NatGateway", "Properties": {
+                "AllocationId": get_att(&format!("VpcNatEip{az}"), "AllocationId"), "SubnetId": r#ref(&format!("VpcPublicSubnet{az}"))}}),
+            );
             let route = format!("VpcAppDefaultRoute{az}");
-            add(ctx, &route, json!({"Type": "AWS::EC2::Route", "Properties": {
-                "RouteTableId": r#ref(&table), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": r#ref(&format!("VpcNatGateway{az}"))}}));
+            add(
+                ctx,
+                &route,
+                json!({"Type": "AWS::EC2::Route", "Properties": {
+                "RouteTableId": r#ref(&table), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": r#ref(&format!("VpcNatGateway{az}"))}}),
+            );
             ctx.infra.service_depends_on.push(route);
         }
     }
@@ -171,9 +216,13 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
     }
     let mut tables: Vec<Value> = app_tables.iter().map(|az| r#ref(&format!("VpcAppRouteTable{az}"))).collect();
     tables.push(r#ref("VpcStorageRouteTable"));
-    add(ctx, "VpcS3Endpoint", json!({"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+    add(
+        ctx,
+        "VpcS3Endpoint",
+        json!({"Type": "AWS::EC2::VPCEndpoint", "Properties": {
         "VpcId": r#ref("Vpc"), "VpcEndpointType": "Gateway",
-        "ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"}, "RouteTableIds": tables}}));
+        "ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"}, "RouteTableIds": tables}}),
+    );
     ctx.infra.vpc_id = r#ref("Vpc");
     let pair = |tier: &str| json!([r#ref(&format!("Vpc{tier}SubnetA")), r#ref(&format!("Vpc{tier}SubnetB"))]);
     ctx.infra.public_subnets = pair("Public");
