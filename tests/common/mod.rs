@@ -1,0 +1,77 @@
+//! Shared by the integration tests: running the CLI in-process, finding the corpus, and the
+//! security checks that judge a rendered template from the template alone.
+
+#![allow(dead_code)]
+
+pub mod security;
+
+use std::path::{Path, PathBuf};
+
+/// Runs `composex` with `args` in `cwd`, with an empty environment; (exit code, stdout, stderr).
+pub fn run_cli(args: &[String], cwd: &Path) -> (i32, String, String) {
+    let env = |_: &str| None;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = composex::cli::run(args, cwd, &env, &mut out, &mut err);
+    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+}
+
+/// `render --format json -f a -f b…`.
+pub fn render_files(files: &[PathBuf]) -> (i32, String, String) {
+    let mut args = vec!["render".to_string(), "--format".into(), "json".into()];
+    for f in files {
+        args.push("-f".into());
+        args.push(f.to_string_lossy().into_owned());
+    }
+    let cwd = files.first().and_then(|f| f.parent()).unwrap_or(Path::new(".")).to_path_buf();
+    run_cli(&args, &cwd)
+}
+
+/// The corpus folder from `COMPOSEX_CORPUS` (set by .ci/run), or `None` with a plain notice.
+pub fn corpus() -> Option<PathBuf> {
+    match std::env::var_os("COMPOSEX_CORPUS").map(PathBuf::from) {
+        Some(p) if p.is_dir() => Some(p),
+        Some(p) => panic!("COMPOSEX_CORPUS={} is not a folder", p.display()),
+        None => {
+            eprintln!("COMPOSEX_CORPUS is not set: the corpus tests are skipped (.ci/run sets it to ../shared/corpus)");
+            None
+        }
+    }
+}
+
+/// The inputs of the corpus as the engine should see them: each plain compose file alone, and
+/// each ECS ComposeX module file merged on `blog.features.yml`, as ECS ComposeX's tests do.
+pub fn corpus_inputs(root: &Path) -> Vec<(String, Vec<PathBuf>)> {
+    let mut out = Vec::new();
+    let yaml = |p: &Path| p.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    for dir in ["awesome-compose", "compose-cli"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(dir)).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| yaml(p)).collect();
+        files.sort();
+        for f in files {
+            out.push((format!("{dir}/{}", f.file_name().unwrap().to_string_lossy()), vec![f]));
+        }
+    }
+    let ecx = root.join("ecs-composex");
+    let base = ecx.join("blog.features.yml");
+    let mut walk = vec![ecx.clone()];
+    let mut found = Vec::new();
+    while let Some(d) = walk.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk.push(p);
+            } else if yaml(&p) {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    for f in found {
+        let rel = f.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        if f.parent() == Some(ecx.as_path()) {
+            out.push((rel, vec![f]));
+        } else {
+            out.push((format!("{rel} (on blog.features.yml)"), vec![base.clone(), f]));
+        }
+    }
+    out
+}

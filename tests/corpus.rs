@@ -1,0 +1,74 @@
+//! The corpus: real compose files from other projects (COMPOSEX_CORPUS, set by .ci/run). Each
+//! must render to a template (written to target/corpus-rendered/ for cfn-lint, which the test
+//! command runs next) or be refused with messages that each name a path — never a crash — and
+//! two renders must be byte-identical.
+
+mod common;
+
+use std::path::Path;
+
+/// Files that must render (SPEC acceptance) and files that must be refused, with a line the
+/// refusal must contain.
+const MUST_RENDER: &[&str] = &["compose-cli/simple-single-service.yaml", "ecs-composex/yelb.yaml"];
+const MUST_REFUSE: &[(&str, &str)] = &[
+    ("compose-cli/invalid_network_mode.yaml", "services.simple.network_mode: network_mode \"bridge\" is not possible on Fargate"),
+    ("ecs-composex/sqs/negative-testing/wrong_dlq.yml (on blog.features.yml)", ""),
+    ("ecs-composex/rds/negative-testing/wrong_engine.yml (on blog.features.yml)", ""),
+];
+
+/// An error line names its path: `services.web.ports[1]: …`, `x-vpc.Use: …`, or a file.
+fn names_a_path(line: &str) -> bool {
+    let Some((path, msg)) = line.split_once(": ") else { return false };
+    !msg.is_empty() && !path.is_empty() && !path.contains(' ') || path.ends_with(".yml") || path.ends_with(".yaml")
+}
+
+#[test]
+fn every_corpus_file_renders_or_is_refused_with_paths() {
+    let Some(root) = common::corpus() else { return };
+    let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("corpus-rendered");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let mut failures = Vec::new();
+    let (mut rendered, mut refused) = (0, 0);
+    for (name, files) in common::corpus_inputs(&root) {
+        let first = common::render_files(&files);
+        let second = common::render_files(&files);
+        if first != second {
+            failures.push(format!("{name}: two renders differ"));
+        }
+        let (code, out, err) = first;
+        let errors: Vec<&str> = err.lines().filter(|l| !l.starts_with("warning: ")).collect();
+        match code {
+            0 => {
+                rendered += 1;
+                let file = name.replace(" (on blog.features.yml)", "").replace(['/', ' '], "_");
+                std::fs::write(out_dir.join(format!("{file}.json")), &out).unwrap();
+                if MUST_REFUSE.iter().any(|(n, _)| *n == name) {
+                    failures.push(format!("{name}: rendered, but must be refused"));
+                }
+            }
+            1 => {
+                refused += 1;
+                if errors.is_empty() {
+                    failures.push(format!("{name}: refused without an error line"));
+                }
+                for l in &errors {
+                    if !names_a_path(l) {
+                        failures.push(format!("{name}: error without a path: {l}"));
+                    }
+                }
+                if MUST_RENDER.contains(&name.as_str()) {
+                    failures.push(format!("{name}: must render, but: {}", errors.join(" | ")));
+                }
+                if let Some((_, want)) = MUST_REFUSE.iter().find(|(n, _)| *n == name) {
+                    if !errors.iter().any(|l| l.contains(want)) {
+                        failures.push(format!("{name}: the refusal does not say {want:?}: {}", errors.join(" | ")));
+                    }
+                }
+            }
+            other => failures.push(format!("{name}: exit code {other}: {err}")),
+        }
+    }
+    eprintln!("corpus: {rendered} rendered, {refused} refused");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
