@@ -290,7 +290,8 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut BTreeMa
                     }
                 }
             }
-            "AssignPublicIp" | "x-ecs_connect" | "x-cloudmap" => {}
+            "AssignPublicIp" => {}
+            "x-ecs_connect" | "x-cloudmap" => ctx.d.warn(&p, "ignored: ECS Service Connect is not supported yet; other services reach this one by its CloudMap name, family.namespace"),
             _ => ctx.d.error(&p, format!("{k:?} is not an x-network key; use Ingress or AssignPublicIp")),
         }
     }
