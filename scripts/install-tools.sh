@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs the project's tools from PyPI into one virtualenv at .tools/venv, and the Rust target
+# that the Lambda is built for. Idempotent: a second run only checks the pinned versions.
+#
+#   cfn-lint      lints the generated templates (scripts/lint-templates.sh)
+#   cargo-lambda  builds the Lambda and runs it in its runtime emulator (scripts/lambda-e2e.sh)
+#   ziglang       the cross linker cargo-lambda uses for arm64 (found as `python3 -m ziglang`)
+#   aws-sam-cli   validates and builds template.yaml (its rust-cargolambda build calls
+#                 cargo-lambda, so all four live in the same venv and go on PATH together)
+#
+# Use the tools with: source .tools/venv/bin/activate (the other scripts do it for you).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv="$root/.tools/venv"
+python=${PYTHON:-python3}
+
+# Pinned: a new cfn-lint release adds rules, so an unpinned one can fail CI on an unchanged tree.
+# ziglang 0.17.1 is the version checked to link the arm64 bootstrap with cargo-lambda 1.9.2.
+pins=(
+  "cfn-lint==1.58.0"
+  "cargo-lambda==1.9.2"
+  "ziglang==0.17.1"
+  "aws-sam-cli==1.170.0"
+)
+rust_target=aarch64-unknown-linux-gnu   # template.yaml: Architectures [arm64]
+
+say() { printf 'install-tools: %s\n' "$*"; }
+
+if [[ ! -x "$venv/bin/python" ]]; then
+  say "creating virtualenv $venv"
+  "$python" -m venv "$venv"
+fi
+
+# Which pins are missing or at another version? (a fast, offline check)
+missing=$("$venv/bin/python" - "${pins[@]}" <<'PY'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+for pin in sys.argv[1:]:
+    name, want = pin.split("==")
+    try:
+        have = version(name)
+    except PackageNotFoundError:
+        have = None
+    if have != want:
+        print(pin)
+PY
+)
+
+if [[ -n "$missing" ]]; then
+  say "pip install $(echo $missing)"
+  start=$SECONDS
+  # Install all pins in one resolver run so their shared dependencies agree.
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}"
+  say "installed in $((SECONDS - start)) s"
+else
+  say "pinned tools already installed: ${pins[*]}"
+fi
+
+# The Rust standard library for the Lambda's architecture (sam build, cargo lambda build --arm64).
+if rustup target list --installed | grep -qx "$rust_target"; then
+  say "rust target $rust_target already installed"
+else
+  say "rustup target add $rust_target"
+  rustup target add "$rust_target"
+fi
+
+# Check the tools really run from the venv.
+PATH="$venv/bin:$PATH"
+say "$(cfn-lint --version)"
+say "$(cargo lambda --version)"
+say "zig $("$venv/bin/python" -m ziglang version)"
+say "$(SAM_CLI_TELEMETRY=0 sam --version)"

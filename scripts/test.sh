@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The project's test command: bash scripts/test.sh
+#
+# Steps, in order, stopping at the first failure:
+#   tools      scripts/install-tools.sh (pinned cfn-lint, cargo-lambda, zig, SAM CLI in .tools/venv)
+#   cargo      cargo test --all-targets (corpus tests run when COMPOSEX_CORPUS or ../shared/corpus is there)
+#   lint       cfn-lint over the golden outputs macro-tests/**/expected.json and target/corpus-rendered/
+#   validate   sam validate --lint --template template.yaml
+#   build      sam build (cargo lambda, arm64 via zig) into a temporary directory
+#   e2e        scripts/lambda-e2e.sh (the Lambda in cargo-lambda's emulator, events/ vs events/expected/)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+export SAM_CLI_TELEMETRY=0
+# The tools need a region to pick a partition and schemas; none of these steps calls AWS.
+export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+passed=0 skipped=0 step=
+declare -a timings=()
+
+begin() {
+  step=$1
+  step_start=$SECONDS
+  printf '\n==> %s: %s\n' "$step" "$2"
+}
+end() {
+  timings+=("$step $((SECONDS - step_start))s")
+  printf '==> %s: ok (%ds)\n' "$step" "$((SECONDS - step_start))"
+}
+# On any failing command, say which step it was.
+trap 'rc=$?; [[ -n "$step" ]] && printf "\n==> FAILED at step %s (exit %d)\n" "$step" "$rc" >&2' ERR
+
+begin tools "scripts/install-tools.sh"
+bash scripts/install-tools.sh
+# shellcheck disable=SC1091
+source "$root/.tools/venv/bin/activate"
+end
+
+begin cargo "cargo test --all-targets"
+if [[ -z "${COMPOSEX_CORPUS:-}" && -d "$root/../shared/corpus" ]]; then
+  COMPOSEX_CORPUS=$(realpath "$root/../shared/corpus")
+  export COMPOSEX_CORPUS
+fi
+if [[ -n "${COMPOSEX_CORPUS:-}" ]]; then
+  echo "corpus: $COMPOSEX_CORPUS"
+else
+  echo "corpus: ../shared/corpus not found and COMPOSEX_CORPUS unset: the corpus tests are skipped"
+fi
+# Only what this run renders gets linted below.
+rm -rf "$target_dir/corpus-rendered"
+cargo test --all-targets 2>&1 | tee "$work/cargo-test.log"
+# Count cargo's own "test result:" lines for the closing summary.
+read -r t_passed t_failed t_ignored < <(sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed; \([0-9]*\) ignored.*/\1 \2 \3/p' "$work/cargo-test.log" \
+  | awk '{p+=$1; f+=$2; i+=$3} END {print p+0, f+0, i+0}')
+if [[ $t_failed -ne 0 ]]; then false; fi
+passed=$((passed + t_passed)); skipped=$((skipped + t_ignored))
+end
+
+begin lint "cfn-lint over generated templates"
+goldens=()
+while IFS= read -r -d '' f; do
+  # Error cases keep the macro's failure response, not a template: nothing to lint there.
+  if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if isinstance(d, dict) and ("errorMessage" in d or d.get("status") == "failure") else 1)' "$f"; then
+    continue
+  fi
+  goldens+=("$f")
+done < <(find macro-tests -name expected.json -type f -print0 2>/dev/null | sort -z)
+if [[ ${#goldens[@]} -gt 0 ]]; then
+  bash scripts/lint-templates.sh "${goldens[@]}"
+  passed=$((passed + 1))
+else
+  echo "lint: no golden template (macro-tests/**/expected.json) yet: skipped"
+  skipped=$((skipped + 1))
+fi
+if [[ -d "$target_dir/corpus-rendered" ]]; then
+  bash scripts/lint-templates.sh "$target_dir/corpus-rendered"
+  passed=$((passed + 1))
+else
+  echo "lint: $target_dir/corpus-rendered was not created by the tests: skipped"
+  skipped=$((skipped + 1))
+fi
+end
+
+begin validate "sam validate --lint --template template.yaml"
+sam validate --lint --template template.yaml </dev/null
+passed=$((passed + 1))
+end
+
+begin build "sam build (rust-cargolambda, arm64)"
+# cargo-lambda sets panic = "abort" for --release builds unless Cargo.toml's [profile.release]
+# says otherwise, and lambda_runtime then cannot turn a handler panic into an error response.
+panic_strategy=$(python3 -c 'import sys, tomllib; print(tomllib.load(open("Cargo.toml", "rb")).get("profile", {}).get("release", {}).get("panic", "unset"))')
+if [[ "$panic_strategy" != unwind ]]; then
+  echo "WARNING: Cargo.toml [profile.release] panic is $panic_strategy: cargo lambda build --release (and so sam build) will use panic = \"abort\"; set panic = \"unwind\"" >&2
+fi
+sam build --template template.yaml --build-dir "$work/sam-build" --cache-dir "$work/sam-cache" </dev/null
+test -x "$work/sam-build/MacroFunction/bootstrap"
+passed=$((passed + 1))
+end
+
+begin e2e "scripts/lambda-e2e.sh"
+bash scripts/lambda-e2e.sh | tee "$work/e2e.log"
+read -r e_passed < <(sed -n 's/^lambda-e2e: \([0-9]*\) passed, 0 failed$/\1/p' "$work/e2e.log")
+passed=$((passed + ${e_passed:-0}))
+end
+
+printf '\ntimings: %s\n' "$(IFS=,; echo "${timings[*]}" | sed 's/,/, /g')"
+echo "(counted: cargo tests, one per lint run, sam validate, sam build, one per e2e event)"
+if [[ $skipped -gt 0 ]]; then
+  echo "total: $passed passed, 0 failed, $skipped skipped"
+else
+  echo "total: $passed passed, 0 failed"
+fi
