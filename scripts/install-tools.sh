@@ -62,7 +62,11 @@ if rustup target list --installed | grep -qx "$rust_target"; then
   say "rust target $rust_target already installed"
 else
   say "rustup target add $rust_target"
-  rustup target add "$rust_target"
+  # The target comes from rustup's own server, not a package registry: where that server cannot
+  # be reached, say so plainly; the test command then skips sam build with the same reason.
+  if ! rustup target add "$rust_target"; then
+    say "NOTICE: the Rust target $rust_target could not be installed; sam build (arm64) will be skipped"
+  fi
 fi
 
 # Check the tools really run from the venv.

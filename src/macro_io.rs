@@ -61,6 +61,9 @@ pub fn transform(request: Value) -> MacroResponse {
         Ok(r) => r,
         Err(e) => return failure(request_id, format!("the request is not a CloudFormation macro event: {e}")),
     };
+    if req.fragment.is_null() {
+        return failure(req.request_id, "the request has no `fragment`: ComposeX expects a CloudFormation macro event".into());
+    }
     let outcome = std::panic::catch_unwind(|| render(&req.fragment, &Options::default()));
     match outcome {
         Ok(Rendered { template: Some(t), .. }) => {

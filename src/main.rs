@@ -7,9 +7,13 @@ use serde_json::Value;
 async fn handler(event: LambdaEvent<Value>) -> Result<composex::MacroResponse, Error> {
     let response = composex::transform(event.payload);
     // Log the outcome, never the template: fragments may carry values users consider private.
+    let request_id = match &response.request_id {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
     tracing::info!(
         status = %response.status,
-        request_id = %response.request_id,
+        request_id = %request_id,
         errors = response.error_message.as_deref().map(|m| m.lines().count()).unwrap_or(0),
         "transform done"
     );
