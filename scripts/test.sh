@@ -80,8 +80,11 @@ fi
 if [[ -d "$target_dir/corpus-rendered" ]]; then
   bash scripts/lint-templates.sh "$target_dir/corpus-rendered"
   passed=$((passed + 1))
+elif [[ -n "${COMPOSEX_CORPUS:-}" ]]; then
+  echo "lint: COMPOSEX_CORPUS is set but the corpus test wrote no $target_dir/corpus-rendered" >&2
+  false
 else
-  echo "lint: $target_dir/corpus-rendered was not created by the tests: skipped"
+  echo "lint: no corpus (COMPOSEX_CORPUS unset): corpus templates not linted"
   skipped=$((skipped + 1))
 fi
 end

@@ -25,7 +25,8 @@ fn names_a_path(line: &str) -> bool {
 #[test]
 fn every_corpus_file_renders_or_is_refused_with_paths() {
     let Some(root) = common::corpus() else { return };
-    let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("corpus-rendered");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let out_dir = target.join("corpus-rendered");
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir_all(&out_dir).unwrap();
     let mut failures = Vec::new();
