@@ -172,7 +172,7 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let a = match parse_args(args) {
+    let mut a = match parse_args(args) {
         Ok(a) => a,
         Err(msg) => {
             if !msg.is_empty() {
@@ -182,6 +182,9 @@ pub fn run(
             return if msg.is_empty() { 0 } else { 2 };
         }
     };
+    if let Some(o) = a.output.take() {
+        a.output = Some(if o.is_absolute() { o } else { cwd.join(o) });
+    }
     let files: Vec<PathBuf> = if a.files.is_empty() {
         match discover(cwd) {
             Some(f) => f,

@@ -1,0 +1,109 @@
+//! The CLI as a user meets it: commands, options, exit codes, file discovery, interpolation,
+//! and the promise that the CLI and the Lambda render the same file identically.
+
+use std::path::{Path, PathBuf};
+
+fn run(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = composex::cli::run(&args, cwd, &lookup, &mut out, &mut err);
+    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("composex-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let d = temp_dir("usage");
+    for args in [&[][..], &["frobnicate"][..], &["render", "--format", "xml"][..], &["render", "--bogus"][..], &["render", "-f"][..]] {
+        let (code, _, err) = run(args, &d, &[]);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains("usage: composex render"), "{err}");
+    }
+    let (code, _, err) = run(&["render"], &d, &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no compose.yaml"), "{err}");
+}
+
+#[test]
+fn finds_the_compose_file_and_its_override_like_docker_compose() {
+    let d = temp_dir("discover");
+    std::fs::write(d.join("compose.yaml"), "services:\n  web:\n    image: nginx\n").unwrap();
+    std::fs::write(d.join("compose.override.yaml"), "services:\n  web:\n    expose: [\"8080\"]\n").unwrap();
+    let sub = d.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    let (code, out, err) = run(&["render", "--format", "json"], &sub, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"ContainerPort\": 8080"), "the override was not merged");
+}
+
+#[test]
+fn input_errors_exit_1_with_paths_and_warnings_are_marked() {
+    let d = temp_dir("errors");
+    std::fs::write(d.join("compose.yaml"), "services:\n  web:\n    image: nginx\n    tty: true\n    ports: [\"80:abc\"]\n").unwrap();
+    let (code, out, err) = run(&["check"], &d, &[]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert_eq!(
+        err,
+        "warning: services.web.tty: ignored: Fargate tasks have no terminal\n\
+         services.web.ports[0]: \"80:abc\" is not a port mapping; use \"CONTAINER\", \"HOST:CONTAINER\" or the long syntax with target\n"
+    );
+    std::fs::write(d.join("broken.yaml"), "services: [\n").unwrap();
+    let (code, _, err) = run(&["render", "-f", "broken.yaml"], &d, &[]);
+    assert_eq!(code, 1);
+    assert!(err.starts_with(&format!("{}: ", d.join("broken.yaml").display())), "{err}");
+}
+
+#[test]
+fn interpolates_from_the_environment_then_dot_env_but_not_inside_intrinsics() {
+    let d = temp_dir("interp");
+    std::fs::write(d.join(".env"), "TAG=1.27\nLEVEL=debug\n").unwrap();
+    std::fs::write(
+        d.join("compose.yaml"),
+        "services:\n  web:\n    image: nginx:${TAG}\n    environment:\n      LEVEL: ${LEVEL}\n      STACK: !Sub \"${AWS::StackName}\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["render", "--format", "json"], &d, &[("LEVEL", "info")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"Image\": \"nginx:1.27\""));
+    assert!(out.contains("\"Value\": \"info\""), "the environment must win over .env");
+    assert!(out.contains("\"Fn::Sub\": \"${AWS::StackName}\""));
+}
+
+#[test]
+fn output_format_follows_the_flag_then_the_file_name() {
+    let d = temp_dir("format");
+    std::fs::write(d.join("compose.yaml"), "services:\n  web:\n    image: nginx\n").unwrap();
+    let (code, out, _) = run(&["render"], &d, &[]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("AWSTemplateFormatVersion:"), "YAML on stdout by default");
+    let (code, out, _) = run(&["render", "-o", "t.json"], &d, &[]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("t.json")).unwrap()).unwrap();
+    assert!(json["Resources"]["WebService"].is_object());
+}
+
+/// `composex event` prints what CloudFormation sends; the handler's answer to it is the template
+/// `composex render` prints: the CLI and the Lambda agree byte for byte.
+#[test]
+fn the_lambda_and_the_cli_render_the_same_template() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/compose.yaml");
+    let f = example.to_string_lossy();
+    let (code, event, err) = run(&["event", "-f", &f], Path::new("."), &[]);
+    assert_eq!(code, 0, "{err}");
+    let event: serde_json::Value = serde_json::from_str(&event).unwrap();
+    assert!(event["fragment"].get("Transform").is_none(), "CloudFormation removes Transform from the fragment");
+    let response = composex::transform(event);
+    assert_eq!(response.status, "success", "{:?}", response.error_message);
+    let (code, rendered, _) = run(&["render", "--format", "json", "-f", &f], Path::new("."), &[]);
+    assert_eq!(code, 0);
+    assert_eq!(serde_json::to_string_pretty(&response.fragment).unwrap() + "\n", rendered);
+}
