@@ -41,6 +41,11 @@ bash scripts/install-tools.sh
 source "$root/.tools/venv/bin/activate"
 end
 
+begin clippy "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+passed=$((passed + 1))
+end
+
 begin cargo "cargo test --all-targets"
 if [[ -z "${COMPOSEX_CORPUS:-}" && -d "$root/../shared/corpus" ]]; then
   COMPOSEX_CORPUS=$(realpath "$root/../shared/corpus")

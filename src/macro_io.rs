@@ -62,7 +62,10 @@ pub fn transform(request: Value) -> MacroResponse {
         Err(e) => return failure(request_id, format!("the request is not a CloudFormation macro event: {e}")),
     };
     if req.fragment.is_null() {
-        return failure(req.request_id, "the request has no `fragment`: ComposeX expects a CloudFormation macro event".into());
+        return failure(
+            req.request_id,
+            "the request has no `fragment`: ComposeX expects a CloudFormation macro event".into(),
+        );
     }
     let outcome = std::panic::catch_unwind(|| render(&req.fragment, &Options::default()));
     match outcome {

@@ -22,7 +22,13 @@ fn temp_dir(name: &str) -> PathBuf {
 #[test]
 fn usage_errors_exit_2() {
     let d = temp_dir("usage");
-    for args in [&[][..], &["frobnicate"][..], &["render", "--format", "xml"][..], &["render", "--bogus"][..], &["render", "-f"][..]] {
+    for args in [
+        &[][..],
+        &["frobnicate"][..],
+        &["render", "--format", "xml"][..],
+        &["render", "--bogus"][..],
+        &["render", "-f"][..],
+    ] {
         let (code, _, err) = run(args, &d, &[]);
         assert_eq!(code, 2, "{args:?}");
         assert!(err.contains("usage: composex render"), "{err}");
@@ -47,7 +53,11 @@ fn finds_the_compose_file_and_its_override_like_docker_compose() {
 #[test]
 fn input_errors_exit_1_with_paths_and_warnings_are_marked() {
     let d = temp_dir("errors");
-    std::fs::write(d.join("compose.yaml"), "services:\n  web:\n    image: nginx\n    tty: true\n    ports: [\"80:abc\"]\n").unwrap();
+    std::fs::write(
+        d.join("compose.yaml"),
+        "services:\n  web:\n    image: nginx\n    tty: true\n    ports: [\"80:abc\"]\n",
+    )
+    .unwrap();
     let (code, out, err) = run(&["check"], &d, &[]);
     assert_eq!(code, 1);
     assert!(out.is_empty());

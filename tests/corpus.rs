@@ -11,7 +11,10 @@ use std::path::Path;
 /// refusal must contain.
 const MUST_RENDER: &[&str] = &["compose-cli/simple-single-service.yaml", "ecs-composex/yelb.yaml"];
 const MUST_REFUSE: &[(&str, &str)] = &[
-    ("compose-cli/invalid_network_mode.yaml", "services.simple.network_mode: network_mode \"bridge\" is not possible on Fargate"),
+    (
+        "compose-cli/invalid_network_mode.yaml",
+        "services.simple.network_mode: network_mode \"bridge\" is not possible on Fargate",
+    ),
     ("ecs-composex/sqs/negative-testing/wrong_dlq.yml (on blog.features.yml)", ""),
     ("ecs-composex/rds/negative-testing/wrong_engine.yml (on blog.features.yml)", ""),
 ];
@@ -25,7 +28,9 @@ fn names_a_path(line: &str) -> bool {
 #[test]
 fn every_corpus_file_renders_or_is_refused_with_paths() {
     let Some(root) = common::corpus() else { return };
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
     let out_dir = target.join("corpus-rendered");
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir_all(&out_dir).unwrap();

@@ -33,16 +33,41 @@ fn declared(doc: &Value) -> BTreeSet<(Vec<String>, Vec<String>)> {
         }
         fam_of.insert(name.clone(), fams);
     }
-    let fams_named = |n: &str| -> Vec<String> { fam_of.get(n).cloned().unwrap_or_else(|| if members.contains_key(n) { vec![n.to_string()] } else { vec![] }) };
-    let services_named = |n: &str| -> Vec<String> { if services.contains_key(n) { vec![n.to_string()] } else { members.get(n).map(|m| m.iter().cloned().collect()).unwrap_or_default() } };
-    let nets = |n: &str| -> BTreeSet<String> {
-        services_named(n).iter().flat_map(|s| { let l = list_or_keys(&services[s]["networks"]); if l.is_empty() { vec!["default".to_string()] } else { l } }).collect()
+    let fams_named = |n: &str| -> Vec<String> {
+        fam_of.get(n).cloned().unwrap_or_else(|| if members.contains_key(n) { vec![n.to_string()] } else { vec![] })
     };
-    let has_ports = |f: &str| members[f].iter().any(|s| !list_or_keys(&services[s]["ports"]).is_empty() || services[s]["ports"].as_array().is_some_and(|a| !a.is_empty()) || services[s]["expose"].as_array().is_some_and(|a| !a.is_empty()));
+    let services_named = |n: &str| -> Vec<String> {
+        if services.contains_key(n) {
+            vec![n.to_string()]
+        } else {
+            members.get(n).map(|m| m.iter().cloned().collect()).unwrap_or_default()
+        }
+    };
+    let nets = |n: &str| -> BTreeSet<String> {
+        services_named(n)
+            .iter()
+            .flat_map(|s| {
+                let l = list_or_keys(&services[s]["networks"]);
+                if l.is_empty() {
+                    vec!["default".to_string()]
+                } else {
+                    l
+                }
+            })
+            .collect()
+    };
+    let has_ports = |f: &str| {
+        members[f].iter().any(|s| {
+            !list_or_keys(&services[s]["ports"]).is_empty()
+                || services[s]["ports"].as_array().is_some_and(|a| !a.is_empty())
+                || services[s]["expose"].as_array().is_some_and(|a| !a.is_empty())
+        })
+    };
     let set = |f: &str| -> Vec<String> { members[f].iter().cloned().collect() };
     let mut out = BTreeSet::new();
     for (name, s) in &services {
-        let mut targets: Vec<String> = list_or_keys(&s["links"]).iter().map(|l| l.split(':').next().unwrap().to_string()).collect();
+        let mut targets: Vec<String> =
+            list_or_keys(&s["links"]).iter().map(|l| l.split(':').next().unwrap().to_string()).collect();
         targets.extend(list_or_keys(&s["depends_on"]));
         for t in targets {
             if nets(name).is_disjoint(&nets(&t)) {
@@ -104,7 +129,13 @@ fn check(name: &str, files: &[PathBuf], failures: &mut Vec<String>) -> bool {
             let port = &r["Properties"]["FromPort"];
             let listens = res.values().any(|x| {
                 x["Type"] == "AWS::ECS::TaskDefinition"
-                    && x["Properties"]["ContainerDefinitions"].as_array().is_some_and(|cs| cs.iter().any(|c| c["PortMappings"].as_array().is_some_and(|pm| pm.iter().any(|m| &m["ContainerPort"] == port))))
+                    && x["Properties"]["ContainerDefinitions"].as_array().is_some_and(|cs| {
+                        cs.iter().any(|c| {
+                            c["PortMappings"]
+                                .as_array()
+                                .is_some_and(|pm| pm.iter().any(|m| &m["ContainerPort"] == port))
+                        })
+                    })
             });
             if !listens {
                 failures.push(format!("{name}: {id} opens port {port}, on which no container listens"));
@@ -119,7 +150,12 @@ fn golden_cases_keep_the_guarantees() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("macro-tests");
     let mut failures = Vec::new();
     let mut checked = 0;
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).filter(|p| p.join("input.yaml").is_file()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("input.yaml").is_file())
+        .collect();
     cases.sort();
     for case in cases {
         let mut files = vec![case.join("input.yaml")];

@@ -47,6 +47,9 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
                     for (name, sv) in m {
                         let path = join("services", name);
                         check_name(name, &path, "a service", d);
+                        if name.contains('.') {
+                            d.error(&path, "ECS container names allow only letters, digits, '-' and '_'; rename the service");
+                        }
                         if let Some(s) = service::parse(name, sv, &path, d) {
                             p.services.insert(name.clone(), s);
                         }

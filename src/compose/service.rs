@@ -64,9 +64,6 @@ const IGNORED: &[(&str, &str)] = &[
     ("label_file", "put the labels in `labels`"),
     ("use_api_socket", "Fargate has no Docker API socket"),
     ("configs", "configs are not supported yet; bake the file into the image or use environment"),
-    ("mem_limit", "use deploy.resources.limits.memory"),
-    ("mem_reservation", "use deploy.resources.reservations.memory"),
-    ("cpus", "use deploy.resources.limits.cpus"),
 ];
 
 /// Keys that describe something Fargate cannot do at all: an error with the way out.
@@ -141,6 +138,8 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
                 None => {}
             },
             "scale" => s.deploy.replicas = s.deploy.replicas.take().or_else(|| uint(value, &p, "scale", d).map(Value::from)),
+            // The service-level forms of deploy.resources; applied after the loop, when deploy is read.
+            "cpus" | "mem_limit" | "mem_reservation" => {}
             k if k.starts_with("x-") => {
                 s.extensions.insert(k.to_string(), value.clone());
             }
@@ -148,13 +147,31 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
                 if let Some((_, why)) = REFUSED.iter().find(|(r, _)| *r == k) {
                     d.error(&p, *why);
                 } else if let Some((_, why)) = IGNORED.iter().find(|(r, _)| *r == k) {
-                    if !(k == "build" && !has_image) {
+                    if k != "build" || has_image {
                         d.warn(&p, format!("ignored: {why}"));
                     }
                 } else {
                     d.error(&p, format!("{k:?} is not a compose service key; check its spelling, or prefix extensions with x-"));
                 }
             }
+        }
+    }
+    for (key, slot) in [("cpus", 0), ("mem_limit", 1), ("mem_reservation", 2)] {
+        let Some(v) = map.get(key) else { continue };
+        let p = join(path, key);
+        let taken = match slot {
+            0 => s.deploy.limits.cpus.is_some(),
+            1 => s.deploy.limits.memory.is_some(),
+            _ => s.deploy.reservations.memory.is_some(),
+        };
+        if taken {
+            d.warn(&p, "ignored: deploy.resources sets it too, and wins");
+            continue;
+        }
+        match slot {
+            0 => s.deploy.limits.cpus = cpus(v, &p, d),
+            1 => s.deploy.limits.memory = memory(v, &p, d),
+            _ => s.deploy.reservations.memory = memory(v, &p, d),
         }
     }
     if !has_image {
@@ -292,6 +309,10 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
         );
         None
     };
+    if is_intrinsic(v) {
+        d.error(path, "a port must be known when the template is transformed (it builds security group rules); an intrinsic function cannot be used here");
+        return None;
+    }
     match v {
         Value::Number(n) => match n.as_u64().and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0) {
             Some(p) => Some(vec![Port {
@@ -311,10 +332,14 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                 None => (s.as_str(), Protocol::Tcp),
             };
             // Host IPs may be IPv6 in brackets: "[::1]:80:80".
+            let had_ip = spec.contains(']') || spec.matches(':').count() >= 2;
             let spec = match spec.rfind(']') {
                 Some(i) => spec[i + 1..].trim_start_matches(':'),
                 None => spec,
             };
+            if had_ip {
+                d.warn(path, "the host IP is ignored: Fargate tasks bind every interface of their own network card");
+            }
             let parts: Vec<&str> = spec.rsplitn(3, ':').collect();
             let (target, published) = match parts.as_slice() {
                 [t] => (port_range(t), None),
@@ -372,19 +397,14 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
             for (k, val) in m {
                 let p = join(path, k);
                 match k.as_str() {
-                    "target" => match literal(val, &p, "a port", d).as_deref().and_then(port_number) {
+                    "target" => if let Some(text) = literal(val, &p, "a port", d) { match port_number(&text) {
                         Some(t) => port.target = t,
-                        None => {
-                            d.error(&p, format!("{} is not a port number (1-65535)", show(val)));
-                        }
-                    },
-                    "published" => match literal(val, &p, "a port", d) {
-                        Some(text) => match port_range(&text) {
-                            Some((a, _)) => port.published = Some(a),
-                            None => d.error(&p, format!("{} is not a port number (1-65535)", show(val))),
-                        },
-                        None => {}
-                    },
+                        None => d.error(&p, format!("{} is not a port number (1-65535)", show(val))),
+                    } },
+                    "published" => if let Some(text) = literal(val, &p, "a port", d) { match port_range(&text) {
+                        Some((a, _)) => port.published = Some(a),
+                        None => d.error(&p, format!("{} is not a port number (1-65535)", show(val))),
+                    } },
                     "protocol" => {
                         if let Some(text) = literal(val, &p, "a protocol", d) {
                             port.protocol = protocol(&text, &p, d).unwrap_or(Protocol::Tcp);
@@ -487,18 +507,18 @@ fn healthcheck(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Healthcheck
                             Some("CMD-SHELL") if items.len() == 2 => {
                                 match string_or_intrinsic(&items[1], &index(&p, 1), "a shell command", d) {
                                     Some(x) => HealthTest::Shell(x),
-                                    None => HealthTest::Inherit,
+                                    None => HealthTest::Disabled,
                                 }
                             }
                             _ => {
                                 d.error(&p, format!("{} is not a health check test; use [\"CMD\", \"prog\", \"arg\"…], [\"CMD-SHELL\", \"command line\"] or \"NONE\"", show(val)));
-                                HealthTest::Inherit
+                                HealthTest::Disabled
                             }
                         }
                     }
                     other => {
                         d.error(&p, format!("test must be a string or a list, not {}", kind(other)));
-                        HealthTest::Inherit
+                        HealthTest::Disabled
                     }
                 }
             }
@@ -651,7 +671,7 @@ fn depends_on(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<Dependency> {
         }),
         Value::Object(m) if !is_intrinsic(v) => m
             .iter()
-            .filter_map(|(name, spec)| {
+            .map(|(name, spec)| {
                 let p = join(path, name);
                 let mut cond = Condition::Started;
                 if let Some(sm) = spec.as_object() {
@@ -673,7 +693,7 @@ fn depends_on(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<Dependency> {
                 } else if !spec.is_null() {
                     d.error(&p, format!("must be a mapping with condition, not {}", kind(spec)));
                 }
-                Some(Dependency { service: name.clone(), condition: cond, path: p })
+                Dependency { service: name.clone(), condition: cond, path: p }
             })
             .collect(),
         Value::Null => Vec::new(),

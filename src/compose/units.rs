@@ -53,7 +53,7 @@ pub fn bytes(text: &str) -> Option<u64> {
         _ => return None,
     };
     let v = n * factor;
-    (v.is_finite() && v >= 0.0 && v < 1e18).then(|| v.ceil() as u64)
+    (v.is_finite() && (0.0..1e18).contains(&v)).then(|| v.ceil() as u64)
 }
 
 /// Bytes to MiB, rounded up (ECS takes whole MiB).

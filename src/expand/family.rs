@@ -71,9 +71,12 @@ impl Families {
             f.of_service.insert(name.clone(), names);
         }
         // Two families whose names give the same logical-ID prefix would overwrite each other.
+        // The second one is reported once and left out, so that its resources do not add an error
+        // for every logical ID they share with the first.
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        let mut dropped = Vec::new();
         for fam in f.list.values() {
-            if let Some(other) = seen.insert(fam.id.clone(), fam.name.clone()) {
+            if let Some(other) = seen.get(&fam.id) {
                 d.error(
                     join("services", &fam.services[0]),
                     format!(
@@ -81,6 +84,15 @@ impl Families {
                         fam.name, fam.id
                     ),
                 );
+                dropped.push(fam.name.clone());
+            } else {
+                seen.insert(fam.id.clone(), fam.name.clone());
+            }
+        }
+        for name in dropped {
+            f.list.remove(&name);
+            for fams in f.of_service.values_mut() {
+                fams.retain(|x| *x != name);
             }
         }
         // A service name that is also the name of another family would make references ambiguous.

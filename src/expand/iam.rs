@@ -22,18 +22,22 @@ pub fn task_role_id(fam: &Family) -> String {
     format!("{}TaskRole", fam.id)
 }
 
-/// The trust policy of task roles: ECS tasks of this account only (confused-deputy guard).
-fn assume_role() -> Value {
+/// The trust policy of the roles: ECS tasks of this account only (confused-deputy guard). The
+/// task role also pins the source to ECS in this region, as AWS documents for task roles; the
+/// execution role keeps to the account condition, the one AWS documents for it.
+fn assume_role(task_role: bool) -> Value {
+    let mut condition = json!({"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}});
+    if task_role {
+        condition["ArnLike"] =
+            json!({"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*"}});
+    }
     json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Effect": "Allow",
             "Principal": {"Service": "ecs-tasks.amazonaws.com"},
             "Action": "sts:AssumeRole",
-            "Condition": {
-                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-                "ArnLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*"}}
-            }
+            "Condition": condition
         }]
     })
 }
@@ -44,7 +48,8 @@ pub fn ecr_repository(image: &str) -> Option<(String, String, String)> {
     let (host, rest) = image.split_once('/')?;
     let mut parts = host.split('.');
     let account = parts.next()?;
-    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+    let variable = account.starts_with("${") && account.ends_with('}');
+    if !variable && (account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit())) {
         return None;
     }
     if parts.next()? != "dkr" || parts.next()? != "ecr" {
@@ -74,18 +79,63 @@ fn execution_role(ctx: &mut Ctx, fam: &Family) {
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "Resource": get_att(&log_group_id(fam), "Arn")
     })];
-    let mut repos = BTreeSet::new();
+    // Repository ARNs as Fn::Sub, keyed by their JSON text so each appears once, sorted.
+    let mut repos = std::collections::BTreeMap::new();
+    let mut pull_secrets = std::collections::BTreeMap::new();
     for name in &fam.services {
-        if let Some((account, region, repo)) = ctx.project.services[name].image.as_str().and_then(ecr_repository) {
-            repos.insert(format!("arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/{repo}"));
+        let s = &ctx.project.services[name];
+        let arn = |text: &str| {
+            ecr_repository(text).map(|(account, region, repo)| {
+                format!("arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/{repo}")
+            })
+        };
+        // A literal image, or an Fn::Sub whose text names the repository (`${AWS::AccountId}.dkr.ecr…`).
+        let found = match &s.image {
+            Value::String(text) => arn(text).map(|a| json!({ "Fn::Sub": a })),
+            v => match v.get("Fn::Sub") {
+                Some(Value::String(text)) => arn(text).map(|a| json!({ "Fn::Sub": a })),
+                Some(Value::Array(parts)) => parts
+                    .first()
+                    .and_then(Value::as_str)
+                    .and_then(arn)
+                    .map(|a| json!({ "Fn::Sub": [a, parts.get(1).cloned().unwrap_or_default()] })),
+                _ => {
+                    ctx.d.warn(
+                        join(&join("services", name), "image"),
+                        "is an intrinsic function ComposeX cannot read: if it names a private Amazon ECR repository, the execution role cannot pull it; write it as !Sub \"ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG\" (variables allowed)",
+                    );
+                    None
+                }
+            },
+        };
+        if let Some(a) = found {
+            repos.insert(a.to_string(), a);
         }
+        if let Some(v) = s.extensions.get("x-aws-pull_credentials") {
+            if v.is_string() || is_intrinsic(v) {
+                pull_secrets.insert(v.to_string(), v.clone());
+            } else {
+                ctx.d.error(
+                    join(&join("services", name), "x-aws-pull_credentials"),
+                    "must be the ARN of a Secrets Manager secret holding the registry's username and password",
+                );
+            }
+        }
+    }
+    if !pull_secrets.is_empty() {
+        statements.push(json!({
+            "Sid": "ReadRegistryCredentials",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": pull_secrets.into_values().collect::<Vec<_>>()
+        }));
     }
     if !repos.is_empty() {
         statements.push(json!({
             "Sid": "PullFromEcr",
             "Effect": "Allow",
             "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": repos.iter().map(|r| json!({"Fn::Sub": r})).collect::<Vec<_>>()
+            "Resource": repos.into_values().collect::<Vec<_>>()
         }));
         statements.push(json!({
             "Sid": "EcrLogin",
@@ -98,7 +148,7 @@ fn execution_role(ctx: &mut Ctx, fam: &Family) {
         &fam.name,
         execution_role_id(fam),
         json!({"Type": "AWS::IAM::Role", "Properties": {
-            "AssumeRolePolicyDocument": assume_role(),
+            "AssumeRolePolicyDocument": assume_role(false),
             "Policies": [{"PolicyName": "ExecutionPolicy", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]
         }}),
     );
@@ -186,7 +236,7 @@ fn task_role(ctx: &mut Ctx, fam: &Family) {
         }
         return;
     }
-    let mut props = json!({"AssumeRolePolicyDocument": assume_role()});
+    let mut props = json!({"AssumeRolePolicyDocument": assume_role(true)});
     if !policies.is_empty() {
         props["Policies"] = Value::Array(policies);
     }
@@ -248,12 +298,19 @@ fn check_statement(ctx: &mut Ctx, st: &Value, path: &str) -> bool {
     };
     for a in actions {
         if let Some(text) = a.as_str() {
-            if allow && (text == "*" || text.ends_with(":*")) {
+            let (service, action) = text.split_once(':').unwrap_or((text, ""));
+            if allow && (text == "*" || action == "*" || service.contains('*')) {
                 ctx.d.error(
                     join(path, "Action"),
                     format!(
                         "{text:?} allows every action{}; list the actions the service needs",
-                        if text == "*" { " of every AWS service" } else { " of the service" }
+                        if text == "*" {
+                            " of every AWS service"
+                        } else if action == "*" {
+                            " of the service"
+                        } else {
+                            " of that name in every AWS service"
+                        }
                     ),
                 );
                 ok = false;

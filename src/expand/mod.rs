@@ -98,10 +98,29 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
 /// Top-level `x-` keys ComposeX does not act on (yet): a warning each, never an error, as the
 /// compose specification asks of extensions.
 fn warn_unknown_extensions(ctx: &mut Ctx) {
-    const KNOWN: &[&str] = &["x-vpc", "x-cluster", "x-cloudmap"];
+    const KNOWN: &[&str] = &["x-vpc", "x-cluster", "x-cloudmap", "x-aws-vpc", "x-aws-cluster"];
+    const KNOWN_SERVICE: &[&str] = &[
+        "x-iam",
+        "x-logging",
+        "x-network",
+        "x-scaling",
+        "x-ecs",
+        "x-aws-policies",
+        "x-aws-role",
+        "x-aws-pull_credentials",
+        "x-aws-min_percent",
+        "x-aws-max_percent",
+    ];
     for key in ctx.project.extensions.keys() {
         if !KNOWN.contains(&key.as_str()) {
             ctx.d.warn(key.as_str(), "ignored: ComposeX does not know this extension");
+        }
+    }
+    for (name, s) in &ctx.project.services {
+        for key in s.extensions.keys() {
+            if !KNOWN_SERVICE.contains(&key.as_str()) {
+                ctx.d.warn(format!("services.{name}.{key}"), "ignored: ComposeX does not know this extension");
+            }
         }
     }
 }

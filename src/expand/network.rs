@@ -58,9 +58,14 @@ fn networks_of(ctx: &Ctx, name: &str) -> BTreeSet<String> {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Source {
     Family(String),
-    Cidr { v6: bool, cidr: String, name: String },
-    SecurityGroup(String),
-    PrefixList(String),
+    Cidr {
+        v6: bool,
+        cidr: String,
+        name: String,
+    },
+    /// (label for logical IDs and descriptions, the ID as JSON text: a literal or an intrinsic)
+    SecurityGroup(String, String),
+    PrefixList(String, String),
 }
 
 pub fn relations(ctx: &mut Ctx) {
@@ -124,11 +129,21 @@ pub fn relations(ctx: &mut Ctx) {
                     let sf = &ctx.families.list[f];
                     (sf.id.clone(), "SourceSecurityGroupId", get_att(&security_group_id(sf), "GroupId"), f.clone())
                 }
-                Source::Cidr { v6, cidr, name } => {
-                    (pascal(name), if *v6 { "CidrIpv6" } else { "CidrIp" }, json!(cidr), format!("{name} {cidr}"))
+                Source::Cidr { v6, cidr, name } => (
+                    if name == cidr { cidr_id(cidr) } else { pascal(name) },
+                    if *v6 { "CidrIpv6" } else { "CidrIp" },
+                    json!(cidr),
+                    format!("{name} {cidr}"),
+                ),
+                Source::SecurityGroup(label, id) => (
+                    pascal(label),
+                    "SourceSecurityGroupId",
+                    serde_json::from_str(id).unwrap_or_default(),
+                    label.clone(),
+                ),
+                Source::PrefixList(label, id) => {
+                    (pascal(label), "SourcePrefixListId", serde_json::from_str(id).unwrap_or_default(), label.clone())
                 }
-                Source::SecurityGroup(id) => (pascal(id), "SourceSecurityGroupId", json!(id), id.clone()),
-                Source::PrefixList(id) => (pascal(id), "SourcePrefixListId", json!(id), id.clone()),
             };
             let id = format!(
                 "{}From{}{}{}Ingress",
@@ -152,6 +167,12 @@ pub fn relations(ctx: &mut Ctx) {
     }
 }
 
+/// A CIDR as a logical-ID part that keeps CIDRs apart: `10.1.0.0/16` → `Cidr10x1x0x0x16`.
+fn cidr_id(cidr: &str) -> String {
+    let parts: Vec<&str> = cidr.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    format!("Cidr{}", parts.join("x"))
+}
+
 /// Security-group descriptions allow a limited alphabet and 255 characters.
 fn description(text: &str) -> String {
     let clean: String = text
@@ -172,6 +193,13 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut BTreeMa
         return;
     };
     let dst_fams = ctx.families.of_service[name].clone();
+    let svc = &ctx.project.services[name];
+    if m.contains_key("Ingress") && svc.ports.is_empty() && svc.expose.is_empty() {
+        ctx.d.warn(
+            join(path, "Ingress"),
+            format!("{name:?} has no ports, so no ingress can be opened to it; declare ports or expose"),
+        );
+    }
     let mut add = |ctx: &mut Ctx, src: Source, why: String| {
         for dst in &dst_fams {
             if src == Source::Family(dst.clone()) && !why.contains("Myself") {
@@ -245,11 +273,11 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut BTreeMa
                                     continue;
                                 }
                                 let label = get("Name").unwrap_or_else(|| cidr.clone());
-                                add(
-                                    ctx,
-                                    Source::Cidr { v6, cidr, name: label.clone() },
-                                    format!("{name} x-network ExtSources {label}"),
-                                );
+                                let why = match get("Description") {
+                                    Some(text) => format!("{name} x-network ExtSources {label}: {text}"),
+                                    None => format!("{name} x-network ExtSources {label}"),
+                                };
+                                add(ctx, Source::Cidr { v6, cidr, name: label.clone() }, why);
                             }
                             if !iv.is_array() {
                                 ctx.d.error(&ip, "ExtSources must be a list of {IPv4 or IPv6, Name}");
@@ -259,22 +287,21 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut BTreeMa
                             for (i, item) in iv.as_array().cloned().unwrap_or_default().iter().enumerate() {
                                 let sp = index(&ip, i);
                                 let ty = item.get("Type").and_then(Value::as_str).unwrap_or_default();
-                                let Some(id) = item.get("Id").and_then(Value::as_str).map(str::to_string) else {
-                                    ctx.d.error(
-                                        join(&sp, "Id"),
-                                        "an AWS source needs Id, the security group or prefix list ID",
-                                    );
+                                let id = item.get("Id").filter(|v| v.is_string() || crate::cfn::is_intrinsic(v)).cloned();
+                                let Some(id) = id else {
+                                    ctx.d.error(join(&sp, "Id"), "an AWS source needs Id, the security group or prefix list ID (or an intrinsic function)");
                                     continue;
                                 };
+                                // Intrinsic IDs are named after their position, literal ones after themselves.
+                                let label = id.as_str().map(str::to_string).unwrap_or_else(|| format!("{ty}{i}"));
+                                let literal_ok = |prefix: &str| id.as_str().is_none_or(|s| s.starts_with(prefix));
+                                let why = format!("{name} x-network AwsSources");
+                                let raw = id.to_string();
                                 match ty {
-                                    "SecurityGroup" if id.starts_with("sg-") => {
-                                        add(ctx, Source::SecurityGroup(id), format!("{name} x-network AwsSources"))
-                                    }
-                                    "PrefixList" if id.starts_with("pl-") => {
-                                        add(ctx, Source::PrefixList(id), format!("{name} x-network AwsSources"))
-                                    }
+                                    "SecurityGroup" if literal_ok("sg-") => add(ctx, Source::SecurityGroup(label, raw), why),
+                                    "PrefixList" if literal_ok("pl-") => add(ctx, Source::PrefixList(label, raw), why),
                                     "SecurityGroup" | "PrefixList" => {
-                                        ctx.d.error(join(&sp, "Id"), format!("{id:?} is not a {ty} ID"))
+                                        ctx.d.error(join(&sp, "Id"), format!("{label:?} is not a {ty} ID"))
                                     }
                                     _ => ctx.d.error(
                                         join(&sp, "Type"),

@@ -42,7 +42,12 @@ pub fn sections(doc: &Value, ctx: &mut Ctx) {
                 None => ctx.d.error("Resources", "Resources must be a mapping of logical IDs to resources"),
             },
             "Outputs" => match value.as_object() {
-                Some(outs) => ctx.t.outputs.extend(outs.clone()),
+                Some(outs) => {
+                    for (id, o) in outs {
+                        ctx.t.outputs.insert(id.clone(), o.clone());
+                        ctx.t.owners.insert(format!("Outputs.{id}"), Value::String(USER_RESOURCES.into()));
+                    }
+                }
                 None => ctx.d.error("Outputs", "Outputs must be a mapping"),
             },
             _ => {
@@ -60,7 +65,13 @@ impl Ctx<'_> {
     /// owners (a user resource of the same name, or two compose names that normalise alike).
     pub fn add(&mut self, owner: &str, id: String, resource: Value) {
         if let Some(other) = self.t.owners.get(&id).and_then(Value::as_str).map(str::to_string) {
-            let path = if other == USER_RESOURCES { join("Resources", &id) } else { owner.to_string() };
+            let path = if other == USER_RESOURCES {
+                join("Resources", &id)
+            } else if let Some(f) = self.families.list.get(owner) {
+                join("services", &f.services[0])
+            } else {
+                owner.to_string()
+            };
             self.d.error(
                 path,
                 format!("the logical ID {id:?} is generated for {owner} and also used by {other}; rename one of them"),

@@ -55,9 +55,14 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
             }
         }
     }
-    let Some((min, max)) = range else {
-        ctx.d.error(join(&path, "Range"), "x-scaling needs Range, like \"1-4\"");
-        return;
+    let (min, max) = match range {
+        Some(r) => r,
+        None => {
+            if !m.contains_key("Range") {
+                ctx.d.error(join(&path, "Range"), "x-scaling needs Range, like \"1-4\"");
+            }
+            (1, 1)
+        }
     };
     let service = service_id(fam);
     let target_id = format!("{}ScalableTarget", fam.id);
@@ -119,6 +124,19 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
             }}),
         );
     }
+}
+
+/// The `Range` of the family's `x-scaling`, when it reads as one (for the service's count).
+pub fn range_of(ctx: &Ctx, fam: &Family) -> Option<(u64, u64)> {
+    let x = fam.services.iter().find_map(|s| ctx.project.services[s].extensions.get("x-scaling"))?;
+    let text = match x.get("Range")? {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let (a, b) = text.split_once('-')?;
+    let (a, b) = (a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?);
+    (a <= b).then_some((a, b))
 }
 
 /// `"1-4"` → (1, 4).

@@ -42,14 +42,24 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
     // Services of other families this one depends on start first (compose's depends_on).
     let mut depends: BTreeSet<String> = ctx.infra.service_depends_on.iter().cloned().collect();
     for name in &fam.services {
+        let mut warnings = Vec::new();
         for dep in &ctx.project.services[name].depends_on {
             if let Some(fams) = ctx.families.resolve(&dep.service) {
                 for f in fams {
                     if f.name != fam.name {
                         depends.insert(service_id(f));
+                        if dep.condition != crate::compose::Condition::Started {
+                            warnings.push((dep.path.clone(), dep.service.clone()));
+                        }
                     }
                 }
             }
+        }
+        for (path, other) in warnings {
+            ctx.d.warn(
+                path,
+                format!("{other:?} runs in another task: ECS cannot wait for its health or completion, only for its ECS service to be created; put both in one task family to wait"),
+            );
         }
     }
     let mut resource = json!({"Type": "AWS::ECS::Service", "Properties": props});
@@ -57,11 +67,15 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         resource["DependsOn"] = json!(depends);
     }
     ctx.add(&fam.name, service_id(fam), resource);
-    ctx.t.output(
-        format!("{}ServiceName", fam.id),
-        get_att(&service_id(fam), "Name"),
-        &format!("ECS service of task family {}", fam.name),
-    );
+    let output = format!("{}ServiceName", fam.id);
+    if ctx.t.owners.contains_key(&format!("Outputs.{output}")) {
+        ctx.d.error(
+            join("Outputs", &output),
+            format!("the output {output:?} is generated for task family {:?}; rename yours", fam.name),
+        );
+    } else {
+        ctx.t.output(output, get_att(&service_id(fam), "Name"), &format!("ECS service of task family {}", fam.name));
+    }
 }
 
 /// `deploy.replicas` of the family's services (the largest), default 1.
@@ -77,7 +91,13 @@ fn desired_count(ctx: &mut Ctx, fam: &Family) -> Value {
             });
         }
     }
-    count.unwrap_or(json!(1))
+    let count = count.unwrap_or(json!(1));
+    // With scaling, the count starts inside the range (a count below the minimum would be
+    // raised by the first scaling action, and lowered back by every stack update).
+    match (super::scaling::range_of(ctx, fam), count.as_u64()) {
+        (Some((min, max)), Some(n)) => json!(n.clamp(min, max)),
+        _ => count,
+    }
 }
 
 /// Rolling updates from `deploy.update_config` (as Docker's ECS integration defined them):
@@ -95,15 +115,19 @@ fn deployment(ctx: &mut Ctx, fam: &Family) -> Value {
         if matches!(u.failure_action.as_deref(), Some("pause") | Some("continue")) {
             rollback = false;
         }
-        let replicas = s.deploy.replicas.as_ref().and_then(Value::as_u64).unwrap_or(1).max(1);
-        let parallelism = u.parallelism.unwrap_or(1).clamp(1, replicas);
-        let step = (parallelism * 100).div_ceil(replicas);
-        if u.order.as_deref() == Some("start-first") {
-            min = 100;
-            max = (100 + step).min(200);
-        } else {
-            min = 100u64.saturating_sub(step);
-            max = 100;
+        // Only parallelism and order describe a rolling update; without them ECS's own
+        // default (100 % healthy, 200 % at most) is kept.
+        if u.parallelism.is_some() || u.order.is_some() {
+            let replicas = s.deploy.replicas.as_ref().and_then(Value::as_u64).unwrap_or(1).max(1);
+            let parallelism = u.parallelism.unwrap_or(1).clamp(1, replicas);
+            let step = (parallelism * 100).div_ceil(replicas);
+            if u.order.as_deref() == Some("start-first") {
+                min = 100;
+                max = (100 + step).min(200);
+            } else {
+                min = 100u64.saturating_sub(step);
+                max = 100;
+            }
         }
         for (key, target) in [("x-aws-min_percent", &mut min), ("x-aws-max_percent", &mut max)] {
             if let Some(v) = u.extensions.get(key).or_else(|| s.extensions.get(key)) {

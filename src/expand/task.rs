@@ -84,7 +84,12 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         None => {
             ctx.d.error(
                 join("services", &fam.services[0]),
-                format!("task family {:?} needs {} CPU units and {} MiB, more than the largest Fargate task (16 vCPU, 120 GiB); lower deploy.resources", fam.name, totals.cpu, totals.memory),
+                format!(
+                    "task family {:?} needs {} CPU units and {} MiB of memory, more than the largest Fargate task (16384 units, 122880 MiB); lower deploy.resources",
+                    fam.name,
+                    totals.cpu,
+                    totals.memory.max(512)
+                ),
             );
             sizing::DEFAULT
         }
@@ -347,6 +352,10 @@ fn container(
     for sec in &s.secrets {
         ctx.d.error(&sec.path, format!("secret {:?}: secrets are not supported yet; pass the value through a template Parameter in environment", sec.source));
     }
+    if let Some(v) = s.extensions.get("x-aws-pull_credentials").filter(|v| v.is_string() || crate::cfn::is_intrinsic(v))
+    {
+        c.insert("RepositoryCredentials".into(), json!({"CredentialsParameter": v}));
+    }
     c.insert("LogConfiguration".into(), logging::container_config(ctx, fam, s));
     Value::Object(c)
 }
@@ -374,9 +383,10 @@ fn health_check(d: &mut Diagnostics, s: &Service) -> Option<Value> {
     let mut check = |field: &str, key: &str, v: Option<f64>, default: u64, lo: u64, hi: u64| -> (String, u64) {
         let value = v.map(seconds).unwrap_or(default);
         if value < lo || value > hi {
+            let unit = if field == "retries" { "" } else { " seconds" };
             d.error(
                 join(&h.path, field),
-                format!("{value} seconds is outside what ECS accepts for a health check {field} ({lo} to {hi})"),
+                format!("{value}{unit} is outside what ECS accepts for a health check {field} ({lo} to {hi}{unit})"),
             );
         }
         (key.to_string(), value)
@@ -385,7 +395,7 @@ fn health_check(d: &mut Diagnostics, s: &Service) -> Option<Value> {
     out.insert("Command".into(), Value::Array(command));
     for (k, v) in [
         check("interval", "Interval", h.interval, 30, 5, 300),
-        check("timeout", "Timeout", h.timeout, 30, 2, 120),
+        check("timeout", "Timeout", h.timeout, 30, 2, 60),
         check("retries", "Retries", h.retries.map(|r| r as f64), 3, 1, 10),
     ] {
         out.insert(k, json!(v));

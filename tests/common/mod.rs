@@ -44,7 +44,11 @@ pub fn corpus_inputs(root: &Path) -> Vec<(String, Vec<PathBuf>)> {
     let mut out = Vec::new();
     let yaml = |p: &Path| p.extension().is_some_and(|e| e == "yaml" || e == "yml");
     for dir in ["awesome-compose", "compose-cli"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(dir)).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| yaml(p)).collect();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| yaml(p))
+            .collect();
         files.sort();
         for f in files {
             out.push((format!("{dir}/{}", f.file_name().unwrap().to_string_lossy()), vec![f]));

@@ -42,7 +42,10 @@ pub fn violations(t: &Value) -> Vec<String> {
                     statement(id, &st, user, &mut bad);
                 }
             }
-            if task_roles.contains(id) && as_list(p.get("Policies")).is_empty() && as_list(p.get("ManagedPolicyArns")).is_empty() {
+            if task_roles.contains(id)
+                && as_list(p.get("Policies")).is_empty()
+                && as_list(p.get("ManagedPolicyArns")).is_empty()
+            {
                 bad.push(format!("{id}: a task role that grants nothing"));
             }
         }
@@ -69,13 +72,17 @@ fn statement(id: &str, st: &Value, user: bool, bad: &mut Vec<String>) {
         bad.push(format!("{id}: NotAction"));
     }
     let actions = as_list(st.get("Action"));
+    let allow = st.get("Effect").and_then(Value::as_str) != Some("Deny");
     for a in &actions {
         let a = a.as_str().unwrap_or_default();
-        if a == "*" || a.ends_with(":*") {
+        if allow && (a == "*" || a.ends_with(":*") || a.starts_with('*')) {
             bad.push(format!("{id}: wildcard action {a}"));
         }
     }
-    if as_list(st.get("Resource")).iter().any(|r| r == "*") && !user && actions != [Value::from("ecr:GetAuthorizationToken")] {
+    if as_list(st.get("Resource")).iter().any(|r| r == "*")
+        && !user
+        && actions != [Value::from("ecr:GetAuthorizationToken")]
+    {
         bad.push(format!("{id}: Resource \"*\" for {actions:?}"));
     }
 }
@@ -112,9 +119,17 @@ pub fn reachability(t: &Value) -> BTreeSet<(Vec<String>, Vec<String>, String)> {
             continue;
         }
         let p = &r["Properties"];
-        let (Some(dst), Some(src)) = (p["GroupId"]["Fn::GetAtt"][0].as_str(), p["SourceSecurityGroupId"]["Fn::GetAtt"][0].as_str()) else { continue };
+        let (Some(dst), Some(src)) =
+            (p["GroupId"]["Fn::GetAtt"][0].as_str(), p["SourceSecurityGroupId"]["Fn::GetAtt"][0].as_str())
+        else {
+            continue;
+        };
         let (Some(d), Some(s)) = (g.get(dst), g.get(src)) else { continue };
-        out.insert((s.iter().cloned().collect(), d.iter().cloned().collect(), format!("{}/{}", p["FromPort"], p["IpProtocol"].as_str().unwrap_or_default())));
+        out.insert((
+            s.iter().cloned().collect(),
+            d.iter().cloned().collect(),
+            format!("{}/{}", p["FromPort"], p["IpProtocol"].as_str().unwrap_or_default()),
+        ));
     }
     out
 }
