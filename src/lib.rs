@@ -12,5 +12,6 @@ pub mod compose;
 pub mod diagnostics;
 pub mod expand;
 pub mod macro_io;
+pub mod resources;
 
 pub use macro_io::{transform, MacroRequest, MacroResponse, Rendered};

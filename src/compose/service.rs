@@ -397,14 +397,22 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
             for (k, val) in m {
                 let p = join(path, k);
                 match k.as_str() {
-                    "target" => if let Some(text) = literal(val, &p, "a port", d) { match port_number(&text) {
-                        Some(t) => port.target = t,
-                        None => d.error(&p, format!("{} is not a port number (1-65535)", show(val))),
-                    } },
-                    "published" => if let Some(text) = literal(val, &p, "a port", d) { match port_range(&text) {
-                        Some((a, _)) => port.published = Some(a),
-                        None => d.error(&p, format!("{} is not a port number (1-65535)", show(val))),
-                    } },
+                    "target" => {
+                        if let Some(text) = literal(val, &p, "a port", d) {
+                            match port_number(&text) {
+                                Some(t) => port.target = t,
+                                None => d.error(&p, format!("{} is not a port number (1-65535)", show(val))),
+                            }
+                        }
+                    }
+                    "published" => {
+                        if let Some(text) = literal(val, &p, "a port", d) {
+                            match port_range(&text) {
+                                Some((a, _)) => port.published = Some(a),
+                                None => d.error(&p, format!("{} is not a port number (1-65535)", show(val))),
+                            }
+                        }
+                    }
                     "protocol" => {
                         if let Some(text) = literal(val, &p, "a protocol", d) {
                             port.protocol = protocol(&text, &p, d).unwrap_or(Protocol::Tcp);

@@ -7,12 +7,15 @@
 
 use super::family::Family;
 use super::logging::log_group_id;
-use super::Ctx;
+use super::{policy, Ctx};
 use crate::cfn::{get_att, is_intrinsic};
 use crate::compose::read::kind;
 use crate::diagnostics::{index, join};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+
+/// The inline policy that holds what a family's resources grant it.
+pub const GRANTS_POLICY: &str = "ComposeXResources";
 
 pub fn execution_role_id(fam: &Family) -> String {
     format!("{}ExecutionRole", fam.id)
@@ -144,6 +147,9 @@ fn execution_role(ctx: &mut Ctx, fam: &Family) {
             "Resource": "*"
         }));
     }
+    // Secrets ECS reads for the family's containers at start (compose secrets, database
+    // credentials): exactly those ARNs.
+    statements.extend(policy::merge(ctx.exec_grants.get(&fam.name).map(Vec::as_slice).unwrap_or_default()));
     ctx.add(
         &fam.name,
         execution_role_id(fam),
@@ -230,6 +236,35 @@ fn task_role(ctx: &mut Ctx, fam: &Family) {
     }
     let mut seen = BTreeSet::new();
     managed.retain(|m| seen.insert(m.to_string()));
+    // What the resources the family consumes grant it: one inline policy, or, when the role's
+    // inline policies would pass IAM's 10,240 characters, customer-managed policies.
+    let granted = policy::merge(ctx.grants.get(&fam.name).map(Vec::as_slice).unwrap_or_default());
+    if !granted.is_empty() {
+        let ours = json!({"PolicyName": GRANTS_POLICY, "PolicyDocument": policy::document(granted.clone())});
+        let inline = policies.iter().map(policy::size).sum::<usize>() + policy::size(&ours);
+        if inline <= policy::ROLE_INLINE_LIMIT {
+            policies.push(ours);
+        } else {
+            for (i, part) in policy::chunks(&granted, policy::MANAGED_LIMIT).into_iter().enumerate() {
+                let id = format!("{}AccessPolicy{}", fam.id, i + 1);
+                ctx.add(
+                    &fam.name,
+                    id.clone(),
+                    json!({"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+                        "Description": format!("ComposeX: what task family {} may do with the resources it consumes ({})", fam.name, i + 1),
+                        "PolicyDocument": policy::document(part)
+                    }}),
+                );
+                managed.push(json!({ "Ref": id }));
+            }
+            if managed.len() > policy::MANAGED_PER_ROLE {
+                ctx.d.error(
+                    join("services", &fam.services[0]),
+                    format!("task family {:?} needs {} managed policies, more than the {} IAM attaches to a role; split the family or consume fewer resources", fam.name, managed.len(), policy::MANAGED_PER_ROLE),
+                );
+            }
+        }
+    }
     if policies.is_empty() && managed.is_empty() {
         if let Some((p, _)) = boundary {
             ctx.d.warn(p, "no effect: the task family has no task role, as nothing grants it permissions");

@@ -13,6 +13,7 @@ pub mod iam;
 pub mod logging;
 pub mod network;
 pub mod passthrough;
+pub mod policy;
 pub mod scaling;
 pub mod service;
 pub mod sizing;
@@ -25,6 +26,7 @@ use crate::diagnostics::Diagnostics;
 use crate::macro_io::{Options, Rendered};
 use family::Families;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// Where the shared infrastructure lives: created here or `Use`d, as values to put in properties.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +52,16 @@ pub struct Ctx<'a> {
     pub t: Template,
     pub d: Diagnostics,
     pub infra: Infra,
+    /// `x-` resources by (kind, name): their logical IDs, for references.
+    pub declared: crate::resources::refs::Declared,
+    /// Task-role statements per family, from the resources it consumes.
+    pub grants: BTreeMap<String, Vec<Value>>,
+    /// Execution-role statements per family (secrets ECS reads for it).
+    pub exec_grants: BTreeMap<String, Vec<Value>>,
+    /// Environment variables resources give each service: name → (value, path of the grant).
+    pub env: BTreeMap<String, BTreeMap<String, (Value, String)>>,
+    /// ECS `Secrets` of each service: variable → `ValueFrom`.
+    pub secrets: BTreeMap<String, BTreeMap<String, Value>>,
 }
 
 pub fn render(doc: &Value, options: &Options) -> Rendered {
@@ -59,12 +71,25 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         project.name = options.project_name.clone();
     }
     let families = Families::group(&project, &mut d);
-    let mut ctx = Ctx { project: &project, families, t: Template::default(), d, infra: Infra::default() };
+    let mut ctx = Ctx {
+        project: &project,
+        families,
+        t: Template::default(),
+        d,
+        infra: Infra::default(),
+        declared: Default::default(),
+        grants: BTreeMap::new(),
+        exec_grants: BTreeMap::new(),
+        env: BTreeMap::new(),
+        secrets: BTreeMap::new(),
+    };
 
     passthrough::sections(doc, &mut ctx);
     vpc::expand(&mut ctx);
     cluster::expand(&mut ctx);
     discovery::namespace(&mut ctx);
+    crate::resources::expand::declare(&mut ctx);
+    crate::resources::expand::expand(&mut ctx);
     let families: Vec<family::Family> = ctx.families.list.values().cloned().collect();
     for fam in &families {
         logging::expand(&mut ctx, fam);
@@ -99,6 +124,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
 /// compose specification asks of extensions.
 fn warn_unknown_extensions(ctx: &mut Ctx) {
     const KNOWN: &[&str] = &["x-vpc", "x-cluster", "x-cloudmap", "x-aws-vpc", "x-aws-cluster"];
+    let is_kind = |k: &str| crate::resources::kind(k).is_some();
     const KNOWN_SERVICE: &[&str] = &[
         "x-iam",
         "x-logging",
@@ -112,7 +138,7 @@ fn warn_unknown_extensions(ctx: &mut Ctx) {
         "x-aws-max_percent",
     ];
     for key in ctx.project.extensions.keys() {
-        if !KNOWN.contains(&key.as_str()) {
+        if !KNOWN.contains(&key.as_str()) && !is_kind(key) {
             ctx.d.warn(key.as_str(), "ignored: ComposeX does not know this extension");
         }
     }

@@ -193,9 +193,31 @@ fn container(
     if let Some(ep) = &s.entrypoint {
         c.insert("EntryPoint".into(), json!(ep));
     }
-    if !s.environment.is_empty() {
-        let env: Vec<Value> = s.environment.iter().map(|(k, v)| json!({"Name": k, "Value": v})).collect();
-        c.insert("Environment".into(), Value::Array(env));
+    // The compose environment (with `x-kind::name` references resolved), then what the
+    // resources the service consumes give it; the compose file wins a name both set.
+    let mut env: BTreeMap<String, Value> = BTreeMap::new();
+    for (k, v) in &s.environment {
+        let p = join(&join(&base, "environment"), k);
+        env.insert(k.clone(), crate::resources::refs::resolve(&ctx.declared, v, &p, &mut ctx.d));
+    }
+    for (k, (v, from)) in ctx.env.get(&s.name).cloned().unwrap_or_default() {
+        match env.entry(k) {
+            std::collections::btree_map::Entry::Occupied(e) => ctx.d.warn(
+                join(&join(&base, "environment"), e.key()),
+                format!("set here and by {from}; the value set here wins"),
+            ),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(v);
+            }
+        }
+    }
+    if !env.is_empty() {
+        let list: Vec<Value> = env.into_iter().map(|(k, v)| json!({"Name": k, "Value": v})).collect();
+        c.insert("Environment".into(), Value::Array(list));
+    }
+    if let Some(secrets) = ctx.secrets.get(&s.name).filter(|m| !m.is_empty()) {
+        let list: Vec<Value> = secrets.iter().map(|(k, v)| json!({"Name": k, "ValueFrom": v})).collect();
+        c.insert("Secrets".into(), Value::Array(list));
     }
     // Ports: published and exposed container ports, once each.
     let mut mappings: BTreeMap<(u16, &str), Value> = BTreeMap::new();
