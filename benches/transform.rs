@@ -184,7 +184,11 @@ fn bench_transform(c: &mut Criterion) {
 
 fn first_error(msg: &str) -> String {
     let line = msg.lines().next().unwrap_or("").to_string();
-    if line.len() > 100 { format!("{}…", &line[..line.char_indices().nth(100).map_or(line.len(), |(i, _)| i)]) } else { line }
+    if line.len() > 100 {
+        format!("{}…", &line[..line.char_indices().nth(100).map_or(line.len(), |(i, _)| i)])
+    } else {
+        line
+    }
 }
 
 criterion_group! {
