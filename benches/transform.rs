@@ -1,2 +1,202 @@
-//! Criterion bench of the in-process transform (stub; filled in with synthetic inputs).
-fn main() {}
+//! Criterion benches of the in-process transform (`cargo bench --bench transform`; the whole
+//! measurement procedure, with peak memory, binary sizes and the comparison with ECS ComposeX, is
+//! `scripts/bench.sh`, and the numbers are in BENCHMARKS.md).
+//!
+//! Groups:
+//! - `render`: `macro_io::render` of a whole template given as JSON (what the CLI does after
+//!   loading the YAML, and what the Lambda does after decoding the event).
+//! - `transform`: `composex::transform`, the macro handler's pure core (request decoding, render,
+//!   response). The request is cloned outside the timed section (`iter_batched`).
+//!
+//! Inputs:
+//! - `synthetic/N`: N services in blocks of 10 (see [`synthetic`]); 10, 100 and 1000 services.
+//!   1000 services exceed CloudFormation's 500-resource quota (and the 1 MB and 200-output ones),
+//!   so that render ends in a quota error: every family is still expanded and the template is
+//!   still built and measured before the quotas are checked, so the timing covers the whole
+//!   transform. 10 and 100 services render.
+//! - `flat/N` (render only): the worst case per service, every service its own task family with
+//!   a port (so its own task definition, service, security group, role, log group, CloudMap
+//!   service and ingress rules); 100 and 1000 services, both over the quota from 100 on.
+//! - `yelb`: the ECS ComposeX corpus file `yelb.yaml`, when `COMPOSEX_CORPUS` names the corpus
+//!   directory (the one that holds `ecs-composex/`), parsed once with `parse_yaml`.
+//!
+//! The generator is deterministic and mirrors the Python one in `scripts/bench.sh`, which writes
+//! the same documents as YAML for the whole-process measurements.
+//!
+//! Kept short (3 s of measurement, 20 samples) so that the run takes a few minutes; on a shared
+//! 2-core machine the numbers are noisy, which the summary says.
+
+use composex::macro_io::{render, transform, Options};
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+/// `n` services in blocks of 10. In block `b`, services `10b..10b+8` share the task family `famB`
+/// (`10b` and `10b+4` publish a port and have a health check, the other seven are sidecars), and
+/// `10b+9` is a standalone service with a port, a link to the previous block's standalone service
+/// and an `x-network` Ingress (from a member of its block's family and from 10.0.0.0/8). Every
+/// service but the first `depends_on` the one before it (a chain across and within families), and
+/// has five environment variables and resource limits.
+fn synthetic(n: usize) -> Value {
+    let mut services = Map::new();
+    for i in 0..n {
+        let (blk, pos) = (i / 10, i % 10);
+        let port = 8000 + i;
+        let head = matches!(pos, 0 | 4 | 9);
+        let mut s = Map::new();
+        s.insert("image".into(), json!(format!("registry.example.com/team/app{}:1.{}", i % 20, i % 7)));
+        if head {
+            s.insert("ports".into(), json!([format!("{port}:{port}")]));
+        }
+        s.insert(
+            "environment".into(),
+            json!({
+                "SERVICE_NAME": format!("svc{i}"),
+                "LISTEN_PORT": port.to_string(),
+                "LOG_LEVEL": "info",
+                "UPSTREAM": format!("http://svc{}:{}", blk * 10, 8000 + blk * 10),
+                "FEATURE_FLAGS": format!("a,b,{}", i % 7),
+            }),
+        );
+        if head {
+            s.insert(
+                "healthcheck".into(),
+                json!({
+                    "test": ["CMD-SHELL", format!("curl -f http://localhost:{port}/ || exit 1")],
+                    "interval": "30s", "timeout": "5s", "retries": 3, "start_period": "10s",
+                }),
+            );
+        }
+        let (cpus, memory) = if head { ("0.5", "512M") } else { ("0.125", "128M") };
+        let mut deploy = json!({"resources": {"limits": {"cpus": cpus, "memory": memory}}});
+        if pos < 9 {
+            deploy["labels"] = json!({"ecs.task.family": format!("fam{blk}")});
+        }
+        s.insert("deploy".into(), deploy);
+        if i > 0 {
+            s.insert("depends_on".into(), json!([format!("svc{}", i - 1)]));
+        }
+        if pos == 9 {
+            if blk > 0 {
+                s.insert("links".into(), json!([format!("svc{}", i - 10)]));
+            }
+            s.insert(
+                "x-network".into(),
+                json!({"Ingress": {
+                    "Services": [{"Name": format!("svc{}", i - 5)}],
+                    "ExtSources": [{"IPv4": "10.0.0.0/8", "Name": "corp"}],
+                }}),
+            );
+        }
+        services.insert(format!("svc{i}"), Value::Object(s));
+    }
+    json!({ "services": services })
+}
+
+/// `n` services, each its own task family with a port, a health check, a `depends_on` chain and
+/// a link every third service: the most resources per service.
+fn flat(n: usize) -> Value {
+    let mut services = Map::new();
+    for i in 0..n {
+        let port = 8000 + i;
+        let mut s = json!({
+            "image": format!("registry.example.com/team/app{}:1.{}", i % 20, i % 7),
+            "ports": [format!("{port}:{port}")],
+            "environment": {"SERVICE_NAME": format!("svc{i}"), "LISTEN_PORT": port.to_string(), "LOG_LEVEL": "info"},
+            "healthcheck": {"test": ["CMD", "curl", "-f", format!("http://localhost:{port}/")], "interval": "30s"},
+            "deploy": {"resources": {"limits": {"cpus": "0.5", "memory": "512M"}}},
+        });
+        if i > 0 {
+            s["depends_on"] = json!([format!("svc{}", i - 1)]);
+        }
+        if i % 3 == 0 && i >= 3 {
+            s["links"] = json!([format!("svc{}", i - 3)]);
+        }
+        services.insert(format!("svc{i}"), s);
+    }
+    json!({ "services": services })
+}
+
+fn yelb() -> Option<Value> {
+    let dir = std::env::var_os("COMPOSEX_CORPUS")?;
+    let path = std::path::Path::new(&dir).join("ecs-composex/yelb.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Some(composex::compose::yaml::parse_yaml(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+fn request(doc: &Value) -> Value {
+    json!({
+        "region": "us-east-1",
+        "accountId": "123456789012",
+        "fragment": doc,
+        "transformId": "123456789012::ComposeX",
+        "params": {},
+        "requestId": "bench",
+        "templateParameterValues": {},
+    })
+}
+
+/// Inputs and whether each is expected to render (the others end in a quota error).
+fn inputs(with_flat: bool) -> Vec<(String, usize, Value)> {
+    let mut v: Vec<(String, usize, Value)> =
+        [10, 100, 1000].iter().map(|&n| (format!("synthetic/{n}"), n, synthetic(n))).collect();
+    if with_flat {
+        v.extend([100, 1000].iter().map(|&n| (format!("flat/{n}"), n, flat(n))));
+    }
+    if let Some(doc) = yelb() {
+        v.push(("yelb".into(), 4, doc));
+    }
+    v
+}
+
+fn bench_render(c: &mut Criterion) {
+    let opts = Options::default();
+    let mut g = c.benchmark_group("render");
+    for (name, n, doc) in inputs(true) {
+        // Say once, outside the timing, what the input does (the quota error is expected at 1000).
+        let r = render(&doc, &opts);
+        eprintln!(
+            "render/{name}: {}",
+            match &r.template {
+                Some(t) => format!("renders, {} resources", t["Resources"].as_object().map_or(0, |m| m.len())),
+                None => format!("no template: {}", first_error(&r.diagnostics.error_message(1))),
+            }
+        );
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(&name), &doc, |b, doc| b.iter(|| render(black_box(doc), &opts)));
+    }
+    g.finish();
+}
+
+fn bench_transform(c: &mut Criterion) {
+    let mut g = c.benchmark_group("transform");
+    for (name, n, doc) in inputs(false) {
+        let req = request(&doc);
+        let resp = transform(req.clone());
+        eprintln!("transform/{name}: {}", resp.status);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(&name), &req, |b, req| {
+            b.iter_batched(|| req.clone(), |r| transform(black_box(r)), BatchSize::LargeInput)
+        });
+    }
+    g.finish();
+}
+
+fn first_error(msg: &str) -> String {
+    let line = msg.lines().next().unwrap_or("").to_string();
+    if line.len() > 100 {
+        format!("{}…", &line[..line.char_indices().nth(100).map_or(line.len(), |(i, _)| i)])
+    } else {
+        line
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = bench_render, bench_transform
+}
+criterion_main!(benches);

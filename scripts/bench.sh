@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# ComposeX performance measurements, run by hand (not part of the test suite):
+#   bash scripts/bench.sh
+# 1. builds the release binaries (and the arm64 Lambda with cargo-lambda when it is available),
+# 2. runs the criterion benches (`cargo bench --bench transform`: in-process render and
+#    transform of 10/100/1000 synthetic services and of yelb.yaml),
+# 3. writes synthetic 200- and 1000-service compose files (same generator as the bench) and
+#    measures the peak RSS of `composex render` on them with /usr/bin/time -v,
+# 4. compares whole-process wall time with ECS ComposeX (the Python peer) via
+#    shared/peer/compare.sh on the corpus inputs both tools render,
+# and prints a markdown summary (copy it into BENCHMARKS.md).
+#
+# Environment: CARGO_TARGET_DIR (default ./target), COMPOSEX_CORPUS (default ../shared/corpus or
+# /work/shared/corpus), PEER_DIR (default: the directory of compare.sh next to the corpus),
+# CARGO_LAMBDA_PATH (a PATH prefix holding cargo-lambda and zig; default /work/main/.venv-probe/bin),
+# RUNS (compare.sh repetitions, default 7), SKIP_CRITERION=1 (reuse the last criterion results).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}
+tgt=$CARGO_TARGET_DIR
+first_existing() { for d in "$@"; do [ -e "$d" ] && { (cd "$d" && pwd); return; }; done; echo ""; }
+corpus=${COMPOSEX_CORPUS:-$(first_existing "$repo/../shared/corpus" /work/shared/corpus)}
+peer_dir=${PEER_DIR:-$(first_existing "$repo/../shared/peer" /work/shared/peer)}
+lambda_path=${CARGO_LAMBDA_PATH:-/work/main/.venv-probe/bin}
+export RUNS=${RUNS:-7}
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+log() { echo "[bench] $*" >&2; }
+
+# ---------------------------------------------------------------------------------------------
+log "machine"
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------------------------------------
+log "cargo build --release --bins"
+cargo build --release --bins >&2
+bin=$tgt/release/composex
+size_bootstrap=$(stat -c %s "$tgt/release/bootstrap")
+size_cli=$(stat -c %s "$bin")
+size_lambda=""
+if [ -x "$lambda_path/cargo-lambda" ]; then
+    log "cargo lambda build --release --arm64"
+    if PATH=$lambda_path:$PATH cargo lambda build --release --arm64 --bin bootstrap >&2; then
+        size_lambda=$(stat -c %s "$tgt/lambda/bootstrap/bootstrap")
+    fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+if [ "${SKIP_CRITERION:-0}" != 1 ]; then
+    log "cargo bench --bench transform (a few minutes)"
+    if [ -n "$corpus" ]; then export COMPOSEX_CORPUS=$corpus; fi
+    cargo bench --bench transform >&2
+fi
+# Median and fastest per-iteration time of each bench, from criterion's own files.
+crit_table=$(python3 - "$tgt/criterion" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+def fmt(ns):
+    return f"{ns/1e6:.2f} ms" if ns >= 1e6 else f"{ns/1e3:.0f} µs"
+rows = {}
+for group in ("render", "transform"):
+    gdir = os.path.join(root, group)
+    if not os.path.isdir(gdir):
+        continue
+    for d in sorted(os.listdir(gdir)):
+        new = os.path.join(gdir, d, "new")
+        if not os.path.isfile(os.path.join(new, "estimates.json")):
+            continue
+        est = json.load(open(os.path.join(new, "estimates.json")))
+        meta = json.load(open(os.path.join(new, "benchmark.json")))
+        smp = json.load(open(os.path.join(new, "sample.json")))
+        med = est["median"]["point_estimate"]
+        lo, hi = est["mean"]["confidence_interval"]["lower_bound"], est["mean"]["confidence_interval"]["upper_bound"]
+        fastest = min(t / n for t, n in zip(smp["times"], smp["iters"]))
+        rows[meta["full_id"]] = med
+        print(f"| `{meta['full_id']}` | {fmt(med)} | {fmt(fastest)} | {fmt(lo)} – {fmt(hi)} |")
+# Scaling 100 → 1000 for the acceptance line.
+for g in ("render", "transform"):
+    a, b = rows.get(f"{g}/synthetic/100"), rows.get(f"{g}/synthetic/1000")
+    if a and b:
+        print(f"SCALE {g} {b/a:.1f} {b/1e6:.2f}")
+PY
+)
+
+# ---------------------------------------------------------------------------------------------
+log "synthetic inputs and peak memory"
+# The same generator as benches/transform.rs `synthetic` (blocks of 10: a 9-service task family
+# and one standalone service; see there). Rendering the Python YAML and the bench's JSON gives
+# byte-identical templates.
+cat > "$work/gen.py" <<'PY'
+import sys
+n = int(sys.argv[1]); out = sys.argv[2]
+L = ["services:"]
+for i in range(n):
+    blk, pos = divmod(i, 10)
+    port = 8000 + i
+    head = pos in (0, 4, 9)
+    L += [f"  svc{i}:", f"    image: registry.example.com/team/app{i % 20}:1.{i % 7}"]
+    if head:
+        L += ["    ports:", f'      - "{port}:{port}"']
+    L += ["    environment:", f"      SERVICE_NAME: svc{i}", f'      LISTEN_PORT: "{port}"', "      LOG_LEVEL: info",
+          f"      UPSTREAM: http://svc{blk*10}:{8000+blk*10}", f'      FEATURE_FLAGS: "a,b,{i % 7}"']
+    if head:
+        L += ["    healthcheck:", f'      test: ["CMD-SHELL", "curl -f http://localhost:{port}/ || exit 1"]',
+              "      interval: 30s", "      timeout: 5s", "      retries: 3", "      start_period: 10s"]
+    cpus, mem = ("0.5", "512M") if head else ("0.125", "128M")
+    L += ["    deploy:", "      resources:", "        limits:", f'          cpus: "{cpus}"', f"          memory: {mem}"]
+    if pos < 9:
+        L += ["      labels:", f"        ecs.task.family: fam{blk}"]
+    if i > 0:
+        L += ["    depends_on:", f"      - svc{i-1}"]
+    if pos == 9:
+        if blk > 0:
+            L += ["    links:", f"      - svc{i-10}"]
+        L += ["    x-network:", "      Ingress:", "        Services:", f"          - Name: svc{i-5}",
+              "        ExtSources:", "          - IPv4: 10.0.0.0/8", "            Name: corp"]
+open(out, "w").write("\n".join(L) + "\n")
+PY
+command -v /usr/bin/time >/dev/null || { log "installing time"; apt-get install -y time >&2; }
+rss_rows=""
+for n in 200 1000; do
+    python3 "$work/gen.py" "$n" "$work/s$n.yaml"
+    set +e
+    /usr/bin/time -v "$bin" render -f "$work/s$n.yaml" -o "$work/out$n.json" 2>"$work/time$n.txt" >/dev/null
+    rc=$?
+    set -e
+    kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$work/time$n.txt")
+    wall=$(awk '/Elapsed \(wall clock\)/ {print $NF}' "$work/time$n.txt")
+    if [ "$rc" = 0 ]; then
+        what="renders ($(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["Resources"]))' "$work/out$n.json") resources, $(stat -c %s "$work/out$n.json") bytes)"
+    else
+        what="exit $rc: $(grep -v '^warning' "$work/time$n.txt" | grep -v '^\s' | head -1 | cut -c1-70)…"
+    fi
+    rss_rows+="| $n services ($(stat -c %s "$work/s$n.yaml") bytes of YAML) | $(awk "BEGIN {printf \"%.1f MiB\", $kb/1024}") | $wall | $what |"$'\n'
+    eval "rss_$n=$kb"
+done
+
+# ---------------------------------------------------------------------------------------------
+log "comparison with ECS ComposeX"
+cmp_rows=""
+compare() { # label, files...
+    local label=$1; shift
+    local fargs=(); for f in "$@"; do fargs+=(-f "$f"); done
+    if ! "$bin" render "${fargs[@]}" -o "$work/cmp.json" >/dev/null 2>"$work/cmp.err"; then
+        local why; why=$(grep -v '^warning' "$work/cmp.err" | head -1 | cut -c1-90)
+        local n; n=$(grep -vc '^warning' "$work/cmp.err" || true)
+        cmp_rows+="| $label | composex refuses ($n errors; first: \`${why//|/\\|}\`) | – | – |"$'\n'
+        return
+    fi
+    local out
+    if out=$("$peer_dir/compare.sh" "$bin" "$@" 2>&1 | tail -1) && [[ $out == *speed-up* ]]; then
+        # "ecs-composex median 1333.2 ms | composex median 4.06 ms | speed-up x329"
+        local p o x
+        p=$(sed -E 's/.*ecs-composex median ([0-9.]+ ms).*/\1/' <<<"$out")
+        o=$(sed -E 's/.*composex median ([0-9.]+ ms) .*/\1/' <<<"$out")
+        x=$(sed -E 's/.*speed-up x([0-9]+).*/\1/' <<<"$out")
+        cmp_rows+="| $label | $p | $o | ×$x |"$'\n'
+        eval "x_$(printf %s "$label" | tr -c 'a-zA-Z0-9' _)=$x"
+    else
+        cmp_rows+="| $label | ${out//|/\\|} | – | – |"$'\n'
+    fi
+}
+ecx=$corpus/ecs-composex
+if [ -x "$peer_dir/compare.sh" ] && [ -d "$ecx" ]; then
+    compare blog.yml "$ecx/blog.yml"
+    compare yelb.yaml "$ecx/yelb.yaml"
+    while read -r m; do
+        compare "blog.features.yml + ${m#"$ecx/"}" "$ecx/blog.features.yml" "$m"
+    done < <(find "$ecx" -mindepth 2 -name '*.y*ml' | sort)
+    compare "compose-cli simple-single-service.yaml" "$corpus/compose-cli/simple-single-service.yaml"
+fi
+
+# ---------------------------------------------------------------------------------------------
+verdict() { if [ "$1" = 1 ]; then echo PASS; else echo FAIL; fi; }
+mib() { awk "BEGIN {printf \"%.2f MiB (%d bytes)\", $1/1048576, $1}"; }
+scale_r=$(awk '/^SCALE render/ {print $3}' <<<"$crit_table"); t1000_r=$(awk '/^SCALE render/ {print $4}' <<<"$crit_table")
+scale_t=$(awk '/^SCALE transform/ {print $3}' <<<"$crit_table"); t1000_t=$(awk '/^SCALE transform/ {print $4}' <<<"$crit_table")
+lt() { awk "BEGIN {exit !($1 < $2)}" && echo 1 || echo 0; }
+le() { awk "BEGIN {exit !($1 <= $2)}" && echo 1 || echo 0; }
+blog_x=${x_blog_yml:-}
+
+cat <<EOF
+## Machine
+
+- $(nproc) cores: $cpu; $mem memory; load average before the run: $load_before (after: $(cut -d' ' -f1-3 /proc/loadavg))
+- $(date -u +%Y-%m-%dT%H:%MZ), $(rustc --version), commit $(git rev-parse --short HEAD)
+
+## Acceptance
+
+| Line | Measured | Verdict |
+|---|---|---|
+| Transform of 1000 services < 50 ms in-process | render ${t1000_r} ms, transform ${t1000_t} ms (medians; quota error at 1000, see below) | $(verdict "$(lt "$t1000_r" 50)") / $(verdict "$(lt "$t1000_t" 50)") |
+| Cost 100 → 1000 services ≤ 12× | render ×${scale_r}, transform ×${scale_t} | $(verdict "$(le "$scale_r" 12)") / $(verdict "$(le "$scale_t" 12)") |
+| Release \`bootstrap\` ≤ 5 MB | $(mib "$size_bootstrap") | $(verdict "$(le "$size_bootstrap" 5000000)") |
+| Peak RSS < 64 MB, 1000 services | $(awk "BEGIN {printf \"%.1f MiB\", $rss_1000/1024}") | $(verdict "$(lt "$rss_1000" 62500)") |
+| Peak RSS < 64 MB, 200 services (renders) | $(awk "BEGIN {printf \"%.1f MiB\", $rss_200/1024}") | $(verdict "$(lt "$rss_200" 62500)") |
+| CLI ≥ 300× faster than ECS ComposeX on blog.yml | $(if [ -n "$blog_x" ]; then echo "×$blog_x"; else echo "not measurable: composex refuses blog.yml (see below)"; fi) | $(if [ -n "$blog_x" ]; then verdict "$(le 300 "$blog_x")"; else echo "FAIL (not measured)"; fi) |
+$(for pair in yelb_yaml:yelb.yaml compose_cli_simple_single_service_yaml:simple-single-service.yaml; do x=$(eval echo "\${x_${pair%%:*}:-}"); if [ -n "$x" ]; then echo "| CLI ≥ 300× faster on ${pair#*:} (both tools render it) | ×$x | $(verdict "$(le 300 "$x")") |"; fi; done)
+
+## In-process (criterion, \`cargo bench --bench transform\`, 20 samples × 3 s)
+
+| Bench | Median | Fastest sample | Mean 95% CI |
+|---|---|---|---|
+$(grep -v '^SCALE' <<<"$crit_table")
+
+## Whole process: \`composex render -f big.yaml -o out.json\`, /usr/bin/time -v
+
+| Input | Max RSS | Wall | Outcome |
+|---|---|---|---|
+${rss_rows}
+## Binary sizes
+
+| Binary | Size |
+|---|---|
+| \`cargo build --release\` bootstrap (x86_64) | $(mib "$size_bootstrap") |
+| \`cargo build --release\` composex CLI (x86_64) | $(mib "$size_cli") |
+| \`cargo lambda build --release --arm64\` bootstrap | $(if [ -n "$size_lambda" ]; then mib "$size_lambda"; else echo "cargo-lambda not available"; fi) |
+
+## Against ECS ComposeX 1.1.9 (\`shared/peer/compare.sh\`, RUNS=$RUNS, median whole-process wall time)
+
+| Input | ecs-composex | composex | Speed-up |
+|---|---|---|---|
+${cmp_rows}
+EOF
