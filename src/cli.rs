@@ -223,7 +223,7 @@ pub fn run(
         });
         return emit(&a, &event, Format::Json, out, err);
     }
-    let rendered = render(&doc, &Options { project_name: a.project.clone() });
+    let rendered = render(&doc, &Options { project_name: a.project.clone(), cli: true });
     let mut all = d;
     all.extend(rendered.diagnostics);
     for w in all.warnings() {

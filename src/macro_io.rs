@@ -39,6 +39,9 @@ pub struct MacroResponse {
 pub struct Options {
     /// Compose project name (`-p`); the template's `name` wins when both are set.
     pub project_name: Option<String>,
+    /// Rendering for the CLI: `file:` secrets become empty Secrets Manager secrets instead of
+    /// errors (the macro has no files).
+    pub cli: bool,
 }
 
 /// The outcome of one render: the template when there was no error, and every finding.

@@ -122,10 +122,17 @@ fn check(name: &str, files: &[PathBuf], failures: &mut Vec<String>) -> bool {
     for missing in want.difference(&got) {
         failures.push(format!("{name}: {:?} declares it reaches {:?} but has no path", missing.0, missing.1));
     }
-    // Every opened port is one the destination listens on.
+    // Every port opened into a task's security group is one its containers listen on.
     let res = t["Resources"].as_object().unwrap();
+    let task_groups: BTreeSet<String> = res
+        .values()
+        .filter(|r| r["Type"] == "AWS::ECS::Service")
+        .flat_map(|r| r["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"].as_array().cloned().unwrap_or_default())
+        .filter_map(|g| g["Fn::GetAtt"][0].as_str().map(String::from))
+        .collect();
     for (id, r) in res {
-        if r["Type"] == "AWS::EC2::SecurityGroupIngress" {
+        let into_task = r["Properties"]["GroupId"]["Fn::GetAtt"][0].as_str().is_some_and(|g| task_groups.contains(g));
+        if r["Type"] == "AWS::EC2::SecurityGroupIngress" && into_task {
             let port = &r["Properties"]["FromPort"];
             let listens = res.values().any(|x| {
                 x["Type"] == "AWS::ECS::TaskDefinition"

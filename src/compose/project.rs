@@ -86,6 +86,7 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
     if !top.contains_key("services") {
         d.error("services", "the template has no services; add a `services` mapping");
     }
+    let mut undeclared = Vec::new();
     for (name, s) in &p.services {
         if let Some(nets) = &s.networks {
             for (i, n) in nets.iter().enumerate() {
@@ -99,12 +100,15 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
         }
         for sec in &s.secrets {
             if !p.secrets.contains_key(&sec.source) {
-                d.error(
-                    &sec.path,
-                    format!("secret {:?} is not declared; add it under the top-level secrets", sec.source),
-                );
+                // docker compose refuses this; ECS ComposeX files rely on it, so it is read as a
+                // secret of that name (see the secrets stage) with a warning.
+                d.warn(&sec.path, format!("secret {:?} is not declared under the top-level secrets", sec.source));
+                undeclared.push(sec.source.clone());
             }
         }
+    }
+    for name in undeclared {
+        p.secrets.entry(name).or_insert_with(|| Value::Object(Default::default()));
     }
     p
 }

@@ -27,6 +27,24 @@ pub struct Families {
     pub list: BTreeMap<String, Family>,
     /// Service → the families it runs in.
     pub of_service: BTreeMap<String, Vec<String>>,
+    /// Family → the families whose ECS services must exist first (from `depends_on`), without
+    /// cycles.
+    pub depends_on: BTreeMap<String, std::collections::BTreeSet<String>>,
+}
+
+/// Whether `to` can be reached from `from` in `graph`.
+fn reaches(graph: &BTreeMap<String, std::collections::BTreeSet<String>>, from: &str, to: &str) -> bool {
+    let mut stack = vec![from.to_string()];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(n) = stack.pop() {
+        if n == to {
+            return true;
+        }
+        if seen.insert(n.clone()) {
+            stack.extend(graph.get(&n).into_iter().flatten().cloned());
+        }
+    }
+    false
 }
 
 impl Families {
@@ -105,6 +123,41 @@ impl Families {
             }
         }
         f
+    }
+
+    /// The order between families that `depends_on` asks for. A service in two families, or two
+    /// families waiting for each other, can ask for a cycle, which CloudFormation refuses: the
+    /// edge that would close one is left out with a warning (edges are taken in sorted order, so
+    /// the choice is stable).
+    pub fn order(&mut self, project: &Project, d: &mut Diagnostics) {
+        let mut edges: std::collections::BTreeSet<(String, String, String)> = Default::default();
+        for (name, fams) in &self.of_service {
+            for dep in &project.services[name].depends_on {
+                let Some(targets) = self.resolve(&dep.service) else { continue };
+                for t in targets {
+                    for f in fams {
+                        if *f != t.name {
+                            edges.insert((f.clone(), t.name.clone(), dep.path.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut graph: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        for (from, to, path) in edges {
+            if graph.get(&from).is_some_and(|s| s.contains(&to)) {
+                continue;
+            }
+            if reaches(&graph, &to, &from) {
+                d.warn(
+                    path,
+                    format!("task family {to:?} already waits for {from:?}; CloudFormation cannot make each wait for the other, so {from:?} does not wait for {to:?}"),
+                );
+                continue;
+            }
+            graph.entry(from).or_default().insert(to);
+        }
+        self.depends_on = graph;
     }
 
     /// The families a name stands for: a service's families, or the family of that name.

@@ -15,9 +15,11 @@ pub mod network;
 pub mod passthrough;
 pub mod policy;
 pub mod scaling;
+pub mod secrets;
 pub mod service;
 pub mod sizing;
 pub mod task;
+pub mod volumes;
 pub mod vpc;
 
 use crate::cfn::{quotas, Template};
@@ -62,6 +64,12 @@ pub struct Ctx<'a> {
     pub env: BTreeMap<String, BTreeMap<String, (Value, String)>>,
     /// ECS `Secrets` of each service: variable → `ValueFrom`.
     pub secrets: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Named volumes: name → the task definition's volume entry (EFS).
+    pub volumes: BTreeMap<String, Value>,
+    /// Resources a family's ECS service must wait for (EFS mount targets).
+    pub family_depends_on: BTreeMap<String, Vec<String>>,
+    /// Rendering for the CLI (see `Options::cli`).
+    pub cli: bool,
 }
 
 pub fn render(doc: &Value, options: &Options) -> Rendered {
@@ -70,7 +78,8 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     if project.name.is_none() {
         project.name = options.project_name.clone();
     }
-    let families = Families::group(&project, &mut d);
+    let mut families = Families::group(&project, &mut d);
+    families.order(&project, &mut d);
     let mut ctx = Ctx {
         project: &project,
         families,
@@ -82,6 +91,9 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         exec_grants: BTreeMap::new(),
         env: BTreeMap::new(),
         secrets: BTreeMap::new(),
+        volumes: BTreeMap::new(),
+        family_depends_on: BTreeMap::new(),
+        cli: options.cli,
     };
 
     passthrough::sections(doc, &mut ctx);
@@ -90,6 +102,8 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     discovery::namespace(&mut ctx);
     crate::resources::expand::declare(&mut ctx);
     crate::resources::expand::expand(&mut ctx);
+    secrets::expand(&mut ctx);
+    volumes::expand(&mut ctx);
     let families: Vec<family::Family> = ctx.families.list.values().cloned().collect();
     for fam in &families {
         logging::expand(&mut ctx, fam);

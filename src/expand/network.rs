@@ -115,7 +115,7 @@ pub fn relations(ctx: &mut Ctx) {
                 }
             }
         }
-        if let Some(x) = s.extensions.get("x-network") {
+        if let Some(x) = s.extensions.get("x-network").filter(|x| !x.is_null()) {
             ingress(ctx, name, x, &join(&base, "x-network"), &mut rules);
         }
     }

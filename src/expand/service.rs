@@ -41,17 +41,18 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
     }
     // Services of other families this one depends on start first (compose's depends_on).
     let mut depends: BTreeSet<String> = ctx.infra.service_depends_on.iter().cloned().collect();
+    depends.extend(ctx.family_depends_on.get(&fam.name).cloned().unwrap_or_default());
+    for other in ctx.families.depends_on.get(&fam.name).cloned().unwrap_or_default() {
+        if let Some(f) = ctx.families.list.get(&other) {
+            depends.insert(service_id(f));
+        }
+    }
     for name in &fam.services {
         let mut warnings = Vec::new();
         for dep in &ctx.project.services[name].depends_on {
             if let Some(fams) = ctx.families.resolve(&dep.service) {
-                for f in fams {
-                    if f.name != fam.name {
-                        depends.insert(service_id(f));
-                        if dep.condition != crate::compose::Condition::Started {
-                            warnings.push((dep.path.clone(), dep.service.clone()));
-                        }
-                    }
+                if fams.iter().any(|f| f.name != fam.name) && dep.condition != crate::compose::Condition::Started {
+                    warnings.push((dep.path.clone(), dep.service.clone()));
                 }
             }
         }

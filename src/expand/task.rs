@@ -362,17 +362,17 @@ fn container(
                 &m.path,
                 format!("bind mounts need files of the docker host, which Fargate does not have; copy {} into the image, or use a named volume", m.source.as_deref().unwrap_or("the files")),
             ),
-            MountKind::Volume => ctx.d.error(
-                &m.path,
-                format!("named volume {:?}: shared volumes (EFS) are not supported yet; remove the mount or copy the data into the image", m.source.as_deref().unwrap_or_default()),
-            ),
+            MountKind::Volume => {
+                let Some(vol) = m.source.as_ref().and_then(|src| ctx.volumes.get(src)).cloned() else { continue };
+                if !volumes.contains(&vol) {
+                    volumes.push(vol.clone());
+                }
+                mounts.push(json!({"SourceVolume": vol["Name"], "ContainerPath": m.target, "ReadOnly": m.read_only}));
+            }
         }
     }
     if !mounts.is_empty() {
         c.insert("MountPoints".into(), Value::Array(mounts));
-    }
-    for sec in &s.secrets {
-        ctx.d.error(&sec.path, format!("secret {:?}: secrets are not supported yet; pass the value through a template Parameter in environment", sec.source));
     }
     if let Some(v) = s.extensions.get("x-aws-pull_credentials").filter(|v| v.is_string() || crate::cfn::is_intrinsic(v))
     {
@@ -404,12 +404,16 @@ fn health_check(d: &mut Diagnostics, s: &Service) -> Option<Value> {
     };
     let mut check = |field: &str, key: &str, v: Option<f64>, default: u64, lo: u64, hi: u64| -> (String, u64) {
         let value = v.map(seconds).unwrap_or(default);
+        // Docker takes any value; ECS refuses a task definition outside its bounds. The nearest
+        // bound keeps the intent and the deploy working; the warning says what changed.
         if value < lo || value > hi {
             let unit = if field == "retries" { "" } else { " seconds" };
-            d.error(
+            let used = value.clamp(lo, hi);
+            d.warn(
                 join(&h.path, field),
-                format!("{value}{unit} is outside what ECS accepts for a health check {field} ({lo} to {hi}{unit})"),
+                format!("ECS accepts a health check {field} of {lo} to {hi}{unit}; using {used} instead of {value}"),
             );
+            return (key.to_string(), used);
         }
         (key.to_string(), value)
     };

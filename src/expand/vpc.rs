@@ -112,6 +112,7 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
     let mut cidr = DEFAULT_CIDR.to_string();
     let mut single_nat = true;
     let mut disable_nat = false;
+    let mut endpoints: Vec<String> = Vec::new();
     for (k, v) in props {
         let p = join(&path, k);
         match k.as_str() {
@@ -122,7 +123,11 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
             }
             "SingleNat" => single_nat = crate::compose::read::boolean(v, &p, &mut ctx.d).unwrap_or(true),
             "DisableNat" => disable_nat = crate::compose::read::boolean(v, &p, &mut ctx.d).unwrap_or(false),
-            _ => ctx.d.error(&p, format!("{k:?} is not a created-VPC property; use VpcCidr, SingleNat or DisableNat")),
+            "Endpoints" => endpoints = interface_endpoints(ctx, v, &p),
+            _ => ctx.d.error(
+                &p,
+                format!("{k:?} is not a created-VPC property; use VpcCidr, SingleNat, DisableNat or Endpoints"),
+            ),
         }
     }
     let Some(prefix) = cidr_prefix(&cidr) else {
@@ -223,11 +228,65 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
         "VpcId": r#ref("Vpc"), "VpcEndpointType": "Gateway",
         "ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"}, "RouteTableIds": tables}}),
     );
+    if !endpoints.is_empty() {
+        // Interface endpoints answer HTTPS from inside the VPC only.
+        add(
+            ctx,
+            "VpcEndpointsSecurityGroup",
+            json!({"Type": "AWS::EC2::SecurityGroup", "Properties": {
+            "GroupDescription": "ComposeX VPC interface endpoints: HTTPS from the VPC", "VpcId": r#ref("Vpc")}}),
+        );
+        add(
+            ctx,
+            "VpcEndpointsFromVpcTcp443Ingress",
+            json!({"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+            "GroupId": get_att("VpcEndpointsSecurityGroup", "GroupId"), "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "CidrIp": get_att("Vpc", "CidrBlock"), "Description": "the VPC to AWS service endpoints on 443/tcp (x-vpc Endpoints)"}}),
+        );
+        for svc in &endpoints {
+            add(
+                ctx,
+                &format!("VpcEndpoint{}", crate::cfn::naming::pascal(svc)),
+                json!({"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+                "VpcId": r#ref("Vpc"), "VpcEndpointType": "Interface", "PrivateDnsEnabled": true,
+                "ServiceName": {"Fn::Sub": format!("com.amazonaws.${{AWS::Region}}.{svc}")},
+                "SubnetIds": [r#ref("VpcAppSubnetA"), r#ref("VpcAppSubnetB")],
+                "SecurityGroupIds": [get_att("VpcEndpointsSecurityGroup", "GroupId")]}}),
+            );
+        }
+    }
     ctx.infra.vpc_id = r#ref("Vpc");
     let pair = |tier: &str| json!([r#ref(&format!("Vpc{tier}SubnetA")), r#ref(&format!("Vpc{tier}SubnetB"))]);
     ctx.infra.public_subnets = pair("Public");
     ctx.infra.app_subnets = pair("App");
     ctx.infra.storage_subnets = pair("Storage");
+}
+
+/// ECS ComposeX's `Endpoints: {AwsServices: [{service: ecr.api}, …]}`: interface endpoints for
+/// those services (S3 always has its gateway endpoint).
+fn interface_endpoints(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let list = v.get("AwsServices").and_then(Value::as_array).cloned().unwrap_or_default();
+    if list.is_empty() {
+        ctx.d.error(
+            path,
+            "Endpoints must be {AwsServices: [{service: NAME}, …]}, like {AwsServices: [{service: ecr.api}]}",
+        );
+    }
+    for (i, item) in list.iter().enumerate() {
+        let ip = crate::diagnostics::index(&join(path, "AwsServices"), i);
+        let Some(name) =
+            item.get("service").and_then(|s| literal(s, &join(&ip, "service"), "a service name", &mut ctx.d))
+        else {
+            continue;
+        };
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') || name.is_empty() {
+            ctx.d.error(join(&ip, "service"), format!("{name:?} is not an AWS service endpoint name, like ecr.api"));
+        } else if name != "s3" && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// The prefix length of an IPv4 CIDR between /16 and /24.

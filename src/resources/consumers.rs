@@ -117,9 +117,7 @@ fn consumer(
     }
     let _ = COMMON;
     if !m.contains_key("Access") && !m.contains_key("access") {
-        let default = &kind.levels[0];
-        d.warn(path, format!("has no Access; it gets {}, the default of {}", default.name, kind.key));
-        c.levels = vec![default];
+        d.warn(path, format!("has no Access: it gets the resource's values in its environment, and no IAM permission on it (use one of {})", kind.level_names()));
     }
     Some(c)
 }

@@ -64,6 +64,10 @@ fn resource(ctx: &mut Ctx, decl: &Decl) {
         let p = join(path, k);
         match k.as_str() {
             "Properties" | "MacroParameters" | "Settings" | "Services" => {}
+            "Lookup" | "Use" if decl.def.contains_key("Properties") => ctx.d.warn(
+                &p,
+                format!("ignored: {k} needs AWS API calls while the template is transformed, which a macro cannot make; the resource is created from Properties instead"),
+            ),
             "Lookup" | "Use" => ctx.d.error(
                 &p,
                 format!(
@@ -123,6 +127,9 @@ pub fn grant(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer]) {
     let kind = decl.kind;
     let env_names = settings_env_names(ctx, decl);
     for c in consumers {
+        for k in c.extra.keys().filter(|k| k.eq_ignore_ascii_case("scaling")) {
+            ctx.d.warn(join(&c.path, k), "ignored: step scaling on queue depth is not supported yet");
+        }
         let Some(fams) = ctx.families.resolve(&c.name) else {
             ctx.d.error(&c.path, format!("{:?} is not a service nor a task family of this file", c.name));
             continue;
@@ -155,8 +162,9 @@ pub fn grant(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer]) {
 /// Adds a variable a resource gives a service; two resources giving the same name is an error.
 pub fn set_env(ctx: &mut Ctx, service: &str, var: &str, value: Value, from: &str) {
     let vars = ctx.env.entry(service.to_string()).or_default();
-    if let Some((_, other)) = vars.get(var) {
-        if other != from {
+    if let Some((existing, other)) = vars.get(var) {
+        // The same value twice (a service that is a consumer itself and through its family) is fine.
+        if other != from && existing != &value {
             let other = other.clone();
             ctx.d.error(from, format!("gives {service:?} the variable {var}, which {other} gives it too; rename one with Settings.EnvNames or ReturnValues"));
         }
