@@ -84,13 +84,18 @@ fn sorted(list: &[Diagnostic]) -> Vec<Diagnostic> {
 
 /// Appends `key` to a dotted path, quoting keys that contain dots or spaces.
 pub fn join(path: &str, key: &str) -> String {
-    let needs_quotes = key.is_empty() || key.contains(['.', ' ', '"', '[', ']']);
-    let key = if needs_quotes { format!("{key:?}") } else { key.to_string() };
-    if path.is_empty() {
-        key
-    } else {
-        format!("{path}.{key}")
+    let needs_quotes = key.is_empty() || key.bytes().any(|b| matches!(b, b'.' | b' ' | b'"' | b'[' | b']'));
+    let mut out = String::with_capacity(path.len() + key.len() + 3);
+    out.push_str(path);
+    if !path.is_empty() {
+        out.push('.');
     }
+    if needs_quotes {
+        out.push_str(&format!("{key:?}"));
+    } else {
+        out.push_str(key);
+    }
+    out
 }
 
 /// Appends a list index to a path: `ports` → `ports[1]`.

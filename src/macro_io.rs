@@ -58,12 +58,15 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
 }
 
 /// Handles one macro request. Never panics on any input: a malformed request is a `failure`.
-pub fn transform(request: Value) -> MacroResponse {
+pub fn transform(mut request: Value) -> MacroResponse {
     let request_id = request.get("requestId").cloned().unwrap_or(Value::Null);
-    let req: MacroRequest = match serde_json::from_value(request) {
+    // The fragment is taken out whole (no copy of a large template); the rest is read leniently.
+    let fragment = request.as_object_mut().and_then(|m| m.remove("fragment")).unwrap_or(Value::Null);
+    let mut req: MacroRequest = match serde_json::from_value(request) {
         Ok(r) => r,
         Err(e) => return failure(request_id, format!("the request is not a CloudFormation macro event: {e}")),
     };
+    req.fragment = fragment;
     if req.fragment.is_null() {
         return failure(
             req.request_id,

@@ -37,14 +37,19 @@ const COMPOSE_SECTIONS: &[&str] = &["name", "services", "networks", "volumes", "
 /// Non-string values (numbers, booleans) are left as they are; interpolated text stays text.
 pub fn interpolate(doc: &mut Value, lookup: &dyn Fn(&str) -> Option<String>, diags: &mut Diagnostics) {
     let Value::Object(top) = doc else { return };
+    let mut path = String::new();
     for (key, value) in top.iter_mut() {
         if COMPOSE_SECTIONS.contains(&key.as_str()) || key.starts_with("x-") {
-            walk(value, &join("", key), lookup, diags);
+            path.clear();
+            path.push_str(&join("", key));
+            walk(value, &mut path, lookup, diags);
         }
     }
 }
 
-fn walk(value: &mut Value, path: &str, lookup: &dyn Fn(&str) -> Option<String>, diags: &mut Diagnostics) {
+/// Walks `value`, whose path is in `path`; the buffer grows and shrinks with the walk so that a
+/// path string is only made when there is something to report.
+fn walk(value: &mut Value, path: &mut String, lookup: &dyn Fn(&str) -> Option<String>, diags: &mut Diagnostics) {
     match value {
         Value::String(s) => {
             if let Some(new) = expand_at(s, path, lookup, diags) {
@@ -52,29 +57,56 @@ fn walk(value: &mut Value, path: &str, lookup: &dyn Fn(&str) -> Option<String>, 
             }
         }
         Value::Array(items) => {
+            let len = path.len();
             for (i, item) in items.iter_mut().enumerate() {
-                walk(item, &index(path, i), lookup, diags);
+                use std::fmt::Write;
+                let _ = write!(path, "[{i}]");
+                walk(item, path, lookup, diags);
+                path.truncate(len);
             }
         }
         Value::Object(_) if is_intrinsic(value) => {}
+        Value::Object(map) if !map.keys().any(|k| k.contains('$')) => {
+            let len = path.len();
+            for (key, child) in map.iter_mut() {
+                push_key(path, key);
+                walk(child, path, lookup, diags);
+                path.truncate(len);
+            }
+        }
         Value::Object(map) => {
+            let len = path.len();
             let mut out = Map::new();
             for (key, mut child) in std::mem::take(map) {
-                let child_path = join(path, &key);
-                walk(&mut child, &child_path, lookup, diags);
-                let new_key = expand_at(&key, &child_path, lookup, diags).unwrap_or(key);
+                push_key(path, &key);
+                walk(&mut child, path, lookup, diags);
+                let new_key = expand_at(&key, path, lookup, diags).unwrap_or(key);
                 if out.contains_key(&new_key) {
                     diags.error(
-                        child_path,
+                        path.as_str(),
                         format!("this key is {new_key:?} after interpolation, like another key of the mapping"),
                     );
+                    path.truncate(len);
                     continue;
                 }
+                path.truncate(len);
                 out.insert(new_key, child);
             }
             *map = out;
         }
         _ => {}
+    }
+}
+
+/// Appends `.key` (quoted when needed) to a path buffer, as `diagnostics::join` does.
+fn push_key(path: &mut String, key: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    if key.is_empty() || key.bytes().any(|b| matches!(b, b'.' | b' ' | b'"' | b'[' | b']')) {
+        path.push_str(&join("", key));
+    } else {
+        path.push_str(key);
     }
 }
 

@@ -34,17 +34,76 @@ pub struct Families {
 
 /// Whether `to` can be reached from `from` in `graph`.
 fn reaches(graph: &BTreeMap<String, std::collections::BTreeSet<String>>, from: &str, to: &str) -> bool {
-    let mut stack = vec![from.to_string()];
+    let mut stack = vec![from];
     let mut seen = std::collections::BTreeSet::new();
     while let Some(n) = stack.pop() {
         if n == to {
             return true;
         }
-        if seen.insert(n.clone()) {
-            stack.extend(graph.get(&n).into_iter().flatten().cloned());
+        if seen.insert(n) {
+            stack.extend(graph.get(n).into_iter().flatten().map(String::as_str));
         }
     }
     false
+}
+
+/// The strongly connected component of every node (Tarjan's algorithm, iterative).
+fn components(edges: &std::collections::BTreeSet<(String, String, String)>) -> BTreeMap<String, usize> {
+    let mut adj: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (a, b, _) in edges {
+        adj.entry(a.as_str()).or_default().push(b.as_str());
+        adj.entry(b.as_str()).or_default();
+    }
+    let nodes: Vec<&str> = adj.keys().copied().collect();
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut low: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut on_stack = std::collections::BTreeSet::new();
+    let mut stack: Vec<&str> = Vec::new();
+    let mut comp: BTreeMap<String, usize> = BTreeMap::new();
+    let mut next = 0;
+    for &root in &nodes {
+        if index.contains_key(root) {
+            continue;
+        }
+        // (node, position in its adjacency list)
+        let mut work: Vec<(&str, usize)> = vec![(root, 0)];
+        while let Some(&(v, i)) = work.last() {
+            if i == 0 {
+                index.insert(v, next);
+                low.insert(v, next);
+                next += 1;
+                stack.push(v);
+                on_stack.insert(v);
+            }
+            if let Some(&w) = adj[v].get(i) {
+                work.last_mut().expect("non-empty").1 += 1;
+                if !index.contains_key(w) {
+                    work.push((w, 0));
+                } else if on_stack.contains(w) {
+                    let lw = index[w];
+                    let lv = low[v];
+                    low.insert(v, lv.min(lw));
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                let (lp, lv) = (low[parent], low[v]);
+                low.insert(parent, lp.min(lv));
+            }
+            if low[v] == index[v] {
+                let id = comp.len();
+                while let Some(w) = stack.pop() {
+                    on_stack.remove(w);
+                    comp.insert(w.to_string(), id);
+                    if w == v {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    comp
 }
 
 impl Families {
@@ -143,12 +202,15 @@ impl Families {
                 }
             }
         }
+        // Only edges inside a strongly connected component can close a cycle: the others are
+        // kept at once (linear), and the few inside one are checked one by one.
+        let scc = components(&edges);
         let mut graph: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
         for (from, to, path) in edges {
             if graph.get(&from).is_some_and(|s| s.contains(&to)) {
                 continue;
             }
-            if reaches(&graph, &to, &from) {
+            if scc.get(&from) == scc.get(&to) && reaches(&graph, &to, &from) {
                 d.warn(
                     path,
                     format!("task family {to:?} already waits for {from:?}; CloudFormation cannot make each wait for the other, so {from:?} does not wait for {to:?}"),
@@ -175,5 +237,29 @@ impl Families {
         } else {
             self.list.get(name).map(|f| f.services.clone()).unwrap_or_default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edges(list: &[(&str, &str)]) -> std::collections::BTreeSet<(String, String, String)> {
+        list.iter().map(|(a, b)| (a.to_string(), b.to_string(), String::new())).collect()
+    }
+
+    #[test]
+    fn components_find_cycles_only() {
+        let c = components(&edges(&[("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("d", "e")]));
+        assert_eq!(c["a"], c["b"]);
+        assert_eq!(c["b"], c["c"]);
+        assert_ne!(c["c"], c["d"]);
+        assert_ne!(c["d"], c["e"]);
+        // A long chain has no cycle and no deep recursion.
+        let chain: Vec<(String, String)> = (0..5000).map(|i| (format!("f{i}"), format!("f{}", i + 1))).collect();
+        let chain: Vec<(&str, &str)> = chain.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let c = components(&edges(&chain));
+        let ids: std::collections::BTreeSet<usize> = c.values().copied().collect();
+        assert_eq!(ids.len(), 5001);
     }
 }
