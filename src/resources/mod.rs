@@ -12,6 +12,7 @@ pub mod consumers;
 pub mod expand;
 pub mod refs;
 
+pub mod dynamodb;
 pub mod sns;
 pub mod sqs;
 
@@ -98,6 +99,7 @@ pub type Hook = fn(&mut crate::expand::Ctx, &expand::Decl, &[consumers::Consumer
 pub const KINDS: &[&Kind] = &[
     &sqs::KIND,
     &sns::KIND,
+    &dynamodb::KIND,
 ];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
