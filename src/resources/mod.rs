@@ -13,6 +13,7 @@ pub mod expand;
 pub mod refs;
 
 pub mod dynamodb;
+pub mod kms;
 pub mod sns;
 pub mod sqs;
 
@@ -100,6 +101,7 @@ pub const KINDS: &[&Kind] = &[
     &sqs::KIND,
     &sns::KIND,
     &dynamodb::KIND,
+    &kms::KIND,
 ];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
