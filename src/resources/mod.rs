@@ -14,6 +14,7 @@ pub mod refs;
 
 pub mod dynamodb;
 pub mod kms;
+pub mod s3;
 pub mod sns;
 pub mod sqs;
 
@@ -101,6 +102,7 @@ pub const KINDS: &[&Kind] = &[
     &sqs::KIND,
     &sns::KIND,
     &dynamodb::KIND,
+    &s3::KIND,
     &kms::KIND,
 ];
 
