@@ -13,6 +13,7 @@ pub mod expand;
 pub mod refs;
 
 pub mod dynamodb;
+pub mod kinesis;
 pub mod kms;
 pub mod s3;
 pub mod sns;
@@ -103,6 +104,7 @@ pub const KINDS: &[&Kind] = &[
     &sns::KIND,
     &dynamodb::KIND,
     &s3::KIND,
+    &kinesis::KIND,
     &kms::KIND,
 ];
 
