@@ -18,6 +18,7 @@ pub mod kms;
 pub mod s3;
 pub mod sns;
 pub mod sqs;
+pub mod ssm_parameter;
 
 use serde_json::{json, Value};
 
@@ -106,6 +107,7 @@ pub const KINDS: &[&Kind] = &[
     &s3::KIND,
     &kinesis::KIND,
     &kms::KIND,
+    &ssm_parameter::KIND,
 ];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
