@@ -63,11 +63,7 @@ pub const KIND: Kind = Kind {
     cfn_type: "AWS::DynamoDB::Table",
     suffix: "Table",
     default: Attr::Ref,
-    return_values: &[
-        ("TableName", Attr::Ref),
-        ("Arn", Attr::GetAtt("Arn")),
-        ("StreamArn", Attr::GetAtt("StreamArn")),
-    ],
+    return_values: &[("TableName", Attr::Ref), ("Arn", Attr::GetAtt("Arn")), ("StreamArn", Attr::GetAtt("StreamArn"))],
     arn: Attr::GetAtt("Arn"),
     levels: &[
         Level { name: "RO", actions: RO, scope: INDEXES },
@@ -146,7 +142,10 @@ pub(super) fn macro_parameters(ctx: &mut Ctx, decl: &Decl, known: &[&str]) -> Ma
         Some(Value::Object(m)) if !is_intrinsic(&decl.def["MacroParameters"]) => {
             for k in m.keys() {
                 if !known.contains(&k.as_str()) {
-                    ctx.d.warn(join(&path, k), format!("ignored: ComposeX reads {} from MacroParameters of {key}", known.join(", ")));
+                    ctx.d.warn(
+                        join(&path, k),
+                        format!("ignored: ComposeX reads {} from MacroParameters of {key}", known.join(", ")),
+                    );
                 }
             }
             m.clone()

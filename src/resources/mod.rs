@@ -100,15 +100,8 @@ pub struct Kind {
 pub type Hook = fn(&mut crate::expand::Ctx, &expand::Decl, &[consumers::Consumer], &mut Value);
 
 /// Every kind, in the order their resources are expanded.
-pub const KINDS: &[&Kind] = &[
-    &sqs::KIND,
-    &sns::KIND,
-    &dynamodb::KIND,
-    &s3::KIND,
-    &kinesis::KIND,
-    &kms::KIND,
-    &ssm_parameter::KIND,
-];
+pub const KINDS: &[&Kind] =
+    &[&sqs::KIND, &sns::KIND, &dynamodb::KIND, &s3::KIND, &kinesis::KIND, &kms::KIND, &ssm_parameter::KIND];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
     KINDS.iter().copied().find(|k| k.key == key)

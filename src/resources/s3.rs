@@ -244,11 +244,17 @@ fn expand_name(ctx: &mut Ctx, params: &Map<String, Value>, ppath: &str, props: &
     let account = flag(ctx, "ExpandAccountIdToBucket");
     let region = flag(ctx, "ExpandRegionToBucket");
     let separator = match params.get("NameSeparator") {
-        Some(v) => literal(v, &join(ppath, "NameSeparator"), "NameSeparator", &mut ctx.d).unwrap_or_default(),
+        Some(v) => match literal(v, &join(ppath, "NameSeparator"), "NameSeparator", &mut ctx.d) {
+            Some(s) => s,
+            None => return,
+        },
         None => "-".to_string(),
     };
-    if !["-", "."].contains(&separator.as_str()) && params.contains_key("NameSeparator") {
-        ctx.d.error(join(ppath, "NameSeparator"), format!("{separator:?} cannot separate parts of a bucket name; use - or ."));
+    if !["-", "."].contains(&separator.as_str()) {
+        ctx.d.error(
+            join(ppath, "NameSeparator"),
+            format!("{separator:?} cannot separate parts of a bucket name; use - or ."),
+        );
         return;
     }
     if !account && !region {
