@@ -136,6 +136,9 @@ pub fn grant(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer]) {
         };
         let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
         for level in &c.levels {
+            if level.actions.is_empty() {
+                continue;
+            }
             let mut actions: Vec<&str> = level.actions.to_vec();
             actions.sort_unstable();
             let statement =

@@ -12,8 +12,13 @@ pub mod consumers;
 pub mod expand;
 pub mod refs;
 
+pub mod dynamodb;
+pub mod kinesis;
+pub mod kms;
+pub mod s3;
 pub mod sns;
 pub mod sqs;
+pub mod ssm_parameter;
 
 use serde_json::{json, Value};
 
@@ -26,6 +31,9 @@ pub enum Attr {
     GetAtt(&'static str),
     /// `{"Fn::Sub": text}` where `${Id}` stands for the logical ID.
     Sub(&'static str),
+    /// A value the kind builds from the logical ID, for what one `Fn::Sub` cannot say (an ARN
+    /// that depends on the shape of the resource's name).
+    Build(fn(&str) -> Value),
 }
 
 impl Attr {
@@ -34,6 +42,7 @@ impl Attr {
             Attr::Ref => json!({ "Ref": id }),
             Attr::GetAtt(a) => json!({ "Fn::GetAtt": [id, a] }),
             Attr::Sub(text) => json!({ "Fn::Sub": text.replace("${Id}", &format!("${{{id}}}")) }),
+            Attr::Build(build) => build(id),
         }
     }
 }
@@ -50,6 +59,8 @@ pub enum Scope {
 }
 
 /// An access level: a name users write (`RWMessages`) and exactly the IAM actions it means.
+/// A level without actions grants the consumer nothing: it asks the kind's hook for something
+/// on the resource itself (`x-s3`'s `enforceSecureConnection: true`, a bucket policy).
 #[derive(Debug, Clone, Copy)]
 pub struct Level {
     pub name: &'static str,
@@ -89,7 +100,8 @@ pub struct Kind {
 pub type Hook = fn(&mut crate::expand::Ctx, &expand::Decl, &[consumers::Consumer], &mut Value);
 
 /// Every kind, in the order their resources are expanded.
-pub const KINDS: &[&Kind] = &[&sqs::KIND, &sns::KIND];
+pub const KINDS: &[&Kind] =
+    &[&sqs::KIND, &sns::KIND, &dynamodb::KIND, &s3::KIND, &kinesis::KIND, &kms::KIND, &ssm_parameter::KIND];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
     KINDS.iter().copied().find(|k| k.key == key)
