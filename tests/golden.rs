@@ -52,8 +52,11 @@ fn render(case: &Path, files: &[PathBuf]) -> (i32, String, String) {
     (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
 }
 
-fn errors_of(stderr: &str) -> String {
-    stderr.lines().filter(|l| !l.starts_with("warning: ")).map(|l| format!("{l}\n")).collect()
+/// Error lines, with the case's own folder written `<case>` so that expectations do not depend
+/// on where the repository is.
+fn errors_of(stderr: &str, case: &Path) -> String {
+    let dir = case.display().to_string();
+    stderr.lines().filter(|l| !l.starts_with("warning: ")).map(|l| format!("{}\n", l.replace(&dir, "<case>"))).collect()
 }
 
 #[test]
@@ -66,7 +69,7 @@ fn golden_cases() {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let (code, out, err) = render(case, &inputs(case));
         let (expected_file, actual) =
-            if code == 0 { ("expected.json", out.clone()) } else { ("errors.txt", errors_of(&err)) };
+            if code == 0 { ("expected.json", out.clone()) } else { ("errors.txt", errors_of(&err, case)) };
         let path = case.join(expected_file);
         if update {
             let _ = std::fs::remove_file(case.join(if code == 0 { "errors.txt" } else { "expected.json" }));

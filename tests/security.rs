@@ -127,7 +127,12 @@ fn check(name: &str, files: &[PathBuf], failures: &mut Vec<String>) -> bool {
     let task_groups: BTreeSet<String> = res
         .values()
         .filter(|r| r["Type"] == "AWS::ECS::Service")
-        .flat_map(|r| r["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"].as_array().cloned().unwrap_or_default())
+        .flat_map(|r| {
+            r["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .filter_map(|g| g["Fn::GetAtt"][0].as_str().map(String::from))
         .collect();
     for (id, r) in res {

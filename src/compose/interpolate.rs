@@ -6,7 +6,7 @@
 //! and any intrinsic function (`{"Fn::Sub": "arn:${AWS::Partition}:…"}`).
 
 use crate::cfn::intrinsics::is_intrinsic;
-use crate::diagnostics::{index, join, Diagnostics};
+use crate::diagnostics::{join, Diagnostics};
 use serde_json::{Map, Value};
 
 /// Top-level keys whose strings and keys are interpolated (plus every top-level `x-…` key).

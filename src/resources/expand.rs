@@ -25,7 +25,7 @@ pub fn declare(ctx: &mut Ctx) {
     for kind in KINDS {
         let Some(v) = ctx.project.extensions.get(kind.key) else { continue };
         let Some(m) = v.as_object() else { continue };
-        for name in m.keys() {
+        for name in m.keys().filter(|n| !matches!(n.as_str(), "DeletionPolicy" | "UpdateReplacePolicy")) {
             ctx.declared.insert((kind.key.to_string(), name.clone()), logical_id(name, kind.suffix));
         }
     }
@@ -42,6 +42,9 @@ pub fn expand(ctx: &mut Ctx) {
             continue;
         };
         for (name, def) in m {
+            if matches!(name.as_str(), "DeletionPolicy" | "UpdateReplacePolicy") {
+                continue;
+            }
             let path = join(kind.key, name);
             let def = if def.is_null() { Value::Object(Map::new()) } else { def.clone() };
             let Some(dm) = def.as_object() else {
@@ -64,6 +67,7 @@ fn resource(ctx: &mut Ctx, decl: &Decl) {
         let p = join(path, k);
         match k.as_str() {
             "Properties" | "MacroParameters" | "Settings" | "Services" => {}
+            "DeletionPolicy" | "UpdateReplacePolicy" => {}
             "Lookup" | "Use" if decl.def.contains_key("Properties") => ctx.d.warn(
                 &p,
                 format!("ignored: {k} needs AWS API calls while the template is transformed, which a macro cannot make; the resource is created from Properties instead"),
@@ -97,6 +101,25 @@ fn resource(ctx: &mut Ctx, decl: &Decl) {
         .map(|s| consumers::parse(kind, s, &join(path, "Services"), kind.consumer_keys, &mut ctx.d))
         .unwrap_or_default();
     let mut resource = json!({"Type": kind.cfn_type, "Properties": props});
+    // CloudFormation's resource policies, per resource or for the whole kind (`x-s3:
+    // {DeletionPolicy: Retain, …}` as ECS ComposeX files write it).
+    for attr in ["DeletionPolicy", "UpdateReplacePolicy"] {
+        let own = decl.def.get(attr).map(|v| (v.clone(), join(path, attr)));
+        let kind_wide =
+            ctx.project.extensions.get(kind.key).and_then(|k| k.get(attr)).map(|v| (v.clone(), join(kind.key, attr)));
+        if let Some((v, p)) = own.or(kind_wide) {
+            match v.as_str() {
+                Some("Delete" | "Retain" | "Snapshot" | "RetainExceptOnCreate") => resource[attr] = v,
+                _ => ctx.d.error(
+                    p,
+                    format!(
+                        "{} is not a {attr}; use Delete, Retain, RetainExceptOnCreate or Snapshot",
+                        crate::compose::read::show(&v)
+                    ),
+                ),
+            }
+        }
+    }
     if let Some(hook) = kind.hook {
         hook(ctx, decl, &consumers, &mut resource);
     }
@@ -197,6 +220,7 @@ fn settings_env_names(ctx: &mut Ctx, decl: &Decl) -> Vec<String> {
                 }
                 _ => ctx.d.error(&p, "EnvNames must be a list of variable names"),
             },
+            k if decl.kind.settings_keys.contains(&k) => {}
             _ => ctx.d.warn(&p, "ignored: ComposeX reads EnvNames from Settings"),
         }
     }

@@ -94,6 +94,8 @@ pub struct Kind {
     /// before it is added (it may change it, add resources, grants, ingress, secrets). A kind
     /// with a hook reads its own `MacroParameters`.
     pub hook: Option<Hook>,
+    /// `Settings` keys this kind reads itself (in its hook), beyond `EnvNames`.
+    pub settings_keys: &'static [&'static str],
 }
 
 /// See [`Kind::hook`].
