@@ -45,6 +45,22 @@ pub fn family_ports(ctx: &Ctx, fam: &Family) -> Vec<(u16, Protocol)> {
     set.into_iter().collect()
 }
 
+/// The ports a name stands for in a relation: a service's own ports (a link to one member of a
+/// task family opens that member's ports, not its neighbours'), or every port of a family.
+fn ports_of(ctx: &Ctx, name: &str) -> BTreeSet<(u16, Protocol)> {
+    ctx.families
+        .services_of(name)
+        .iter()
+        .flat_map(|s| {
+            let s = &ctx.project.services[s];
+            s.ports.iter().chain(&s.expose).map(|p: &Port| (p.target, p.protocol))
+        })
+        .collect()
+}
+
+/// (destination family, source) → (why, in words; the ports to open).
+type Rules = BTreeMap<(String, Source), (BTreeSet<String>, BTreeSet<(u16, Protocol)>)>;
+
 /// The compose networks a service or family is on (`default` when it declares none).
 fn networks_of(ctx: &Ctx, name: &str) -> BTreeSet<String> {
     ctx.families
@@ -69,8 +85,7 @@ enum Source {
 }
 
 pub fn relations(ctx: &mut Ctx) {
-    // (destination family, source) → why, in words.
-    let mut rules: BTreeMap<(String, Source), BTreeSet<String>> = BTreeMap::new();
+    let mut rules: Rules = BTreeMap::new();
     let services: Vec<String> = ctx.project.services.keys().cloned().collect();
     for name in &services {
         let s = &ctx.project.services[name];
@@ -93,8 +108,9 @@ pub fn relations(ctx: &mut Ctx) {
                 continue;
             }
             let src_fams = ctx.families.of_service[name].clone();
+            let target_ports = ports_of(ctx, &target);
             for dst in &dst_fams {
-                if family_ports(ctx, dst).is_empty() {
+                if target_ports.is_empty() {
                     if why == "links" {
                         ctx.d.warn(
                             &path,
@@ -107,10 +123,9 @@ pub fn relations(ctx: &mut Ctx) {
                 }
                 for src in &src_fams {
                     if src != &dst.name {
-                        rules
-                            .entry((dst.name.clone(), Source::Family(src.clone())))
-                            .or_default()
-                            .insert(format!("{name} {why} {target}"));
+                        let rule = rules.entry((dst.name.clone(), Source::Family(src.clone()))).or_default();
+                        rule.0.insert(format!("{name} {why} {target}"));
+                        rule.1.extend(target_ports.iter().copied());
                     }
                 }
             }
@@ -119,9 +134,8 @@ pub fn relations(ctx: &mut Ctx) {
             ingress(ctx, name, x, &join(&base, "x-network"), &mut rules);
         }
     }
-    for ((dst, src), why) in rules {
+    for ((dst, src), (why, ports)) in rules {
         let fam = ctx.families.list[&dst].clone();
-        let ports = family_ports(ctx, &fam);
         let why: Vec<String> = why.into_iter().collect();
         for (port, proto) in ports {
             let (src_id, src_prop, src_value, src_label) = match &src {
@@ -187,7 +201,7 @@ fn description(text: &str) -> String {
 }
 
 /// `x-network` of service `name`: `Ingress` sources into the service's families.
-fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut BTreeMap<(String, Source), BTreeSet<String>>) {
+fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut Rules) {
     let Some(m) = x.as_object() else {
         ctx.d.error(path, format!("x-network must be a mapping, not {}", kind(x)));
         return;
@@ -200,14 +214,17 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut BTreeMa
             format!("{name:?} has no ports, so no ingress can be opened to it; declare ports or expose"),
         );
     }
-    let mut add = |ctx: &mut Ctx, src: Source, why: String| {
+    // Ingress declared on a service opens that service's ports.
+    let own_ports = ports_of(ctx, name);
+    let mut add = |_: &mut Ctx, src: Source, why: String| {
         for dst in &dst_fams {
             if src == Source::Family(dst.clone()) && !why.contains("Myself") {
                 continue;
             }
-            rules.entry((dst.clone(), src.clone())).or_default().insert(why.clone());
+            let rule = rules.entry((dst.clone(), src.clone())).or_default();
+            rule.0.insert(why.clone());
+            rule.1.extend(own_ports.iter().copied());
         }
-        let _ = ctx;
     };
     for (k, v) in m {
         let p = join(path, k);
