@@ -26,6 +26,11 @@ pub enum Attr {
     GetAtt(&'static str),
     /// `{"Fn::Sub": text}` where `${Id}` stands for the logical ID.
     Sub(&'static str),
+    /// An attribute of a companion resource, the one whose logical ID is the main one's plus
+    /// this suffix: a database's secret is `Of("Secret", &Attr::Ref)`.
+    Of(&'static str, &'static Attr),
+    /// No value: the `default` of a kind whose consumers get no variable by default.
+    None,
 }
 
 impl Attr {
@@ -34,6 +39,8 @@ impl Attr {
             Attr::Ref => json!({ "Ref": id }),
             Attr::GetAtt(a) => json!({ "Fn::GetAtt": [id, a] }),
             Attr::Sub(text) => json!({ "Fn::Sub": text.replace("${Id}", &format!("${{{id}}}")) }),
+            Attr::Of(suffix, attr) => attr.value(&format!("{id}{suffix}")),
+            Attr::None => Value::Null,
         }
     }
 }
@@ -93,6 +100,19 @@ pub const KINDS: &[&Kind] = &[&sqs::KIND, &sns::KIND];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
     KINDS.iter().copied().find(|k| k.key == key)
+}
+
+/// Kinds whose CloudFormation type depends on the declaration (an Aurora cluster or a DB
+/// instance, Redis or Memcached), with the function that picks the variant a definition is: a
+/// `Kind` of the same key whose type, ARN and attributes are that variant's.
+const VARIANTS: &[(&str, Pick)] = &[];
+
+/// Picks the variant a definition is; see [`variant`].
+pub type Pick = fn(&Value) -> &'static Kind;
+
+/// The kind declaration `def` of `kind` is: `kind` itself, or the variant its definition picks.
+pub fn variant(kind: &'static Kind, def: &Value) -> &'static Kind {
+    VARIANTS.iter().find(|(key, _)| *key == kind.key).map_or(kind, |(_, pick)| pick(def))
 }
 
 impl Kind {
