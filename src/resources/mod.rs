@@ -12,6 +12,7 @@ pub mod consumers;
 pub mod expand;
 pub mod refs;
 
+pub mod elasticache;
 pub mod network;
 pub mod rds;
 pub mod sns;
@@ -98,7 +99,7 @@ pub struct Kind {
 pub type Hook = fn(&mut crate::expand::Ctx, &expand::Decl, &[consumers::Consumer], &mut Value);
 
 /// Every kind, in the order their resources are expanded.
-pub const KINDS: &[&Kind] = &[&sqs::KIND, &sns::KIND, &rds::CLUSTER];
+pub const KINDS: &[&Kind] = &[&sqs::KIND, &sns::KIND, &rds::CLUSTER, &elasticache::REPLICATION_GROUP];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
     KINDS.iter().copied().find(|k| k.key == key)
@@ -107,7 +108,7 @@ pub fn kind(key: &str) -> Option<&'static Kind> {
 /// Kinds whose CloudFormation type depends on the declaration (an Aurora cluster or a DB
 /// instance, Redis or Memcached), with the function that picks the variant a definition is: a
 /// `Kind` of the same key whose type, ARN and attributes are that variant's.
-const VARIANTS: &[(&str, Pick)] = &[("x-rds", rds::variant)];
+const VARIANTS: &[(&str, Pick)] = &[("x-rds", rds::variant), ("x-elasticache", elasticache::variant)];
 
 /// Picks the variant a definition is; see [`variant`].
 pub type Pick = fn(&Value) -> &'static Kind;
