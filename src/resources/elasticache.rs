@@ -59,7 +59,10 @@ pub const CACHE_CLUSTER: Kind = Kind {
     arn: Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}"),
     levels: LEVELS,
     sam_policies: &[],
-    extra_attributes: &[("Arn", Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}"))],
+    extra_attributes: &[(
+        "Arn",
+        Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}"),
+    )],
     consumer_keys: &[],
     hook: Some(hook),
 };
@@ -72,7 +75,8 @@ pub fn variant(def: &Value) -> &'static Kind {
 }
 
 /// Properties that size a replication group; without any, it is one node.
-const SIZING: &[&str] = &["NumCacheClusters", "NumNodeGroups", "ReplicasPerNodeGroup", "NodeGroupConfiguration", "PrimaryClusterId"];
+const SIZING: &[&str] =
+    &["NumCacheClusters", "NumNodeGroups", "ReplicasPerNodeGroup", "NodeGroupConfiguration", "PrimaryClusterId"];
 
 fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value) {
     let group = decl.kind.cfn_type == REPLICATION_GROUP.cfn_type;
@@ -104,12 +108,13 @@ fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value
     own(ctx, decl, &mut props, "CacheSubnetGroupName", r#ref(&subnet_group), why);
     own(ctx, decl, &mut props, if group { "SecurityGroupIds" } else { "VpcSecurityGroupIds" }, json!([sg]), why);
     if props.remove("CacheSecurityGroupNames").is_some() {
-        ctx.d.warn(crate::diagnostics::join(&crate::diagnostics::join(&decl.path, "Properties"), "CacheSecurityGroupNames"), format!("ignored: {why}"));
+        ctx.d.warn(
+            crate::diagnostics::join(&crate::diagnostics::join(&decl.path, "Properties"), "CacheSecurityGroupNames"),
+            format!("ignored: {why}"),
+        );
     }
     if group {
-        props
-            .entry("ReplicationGroupDescription")
-            .or_insert(json!(format!("{} (ComposeX)", decl.path)));
+        props.entry("ReplicationGroupDescription").or_insert(json!(format!("{} (ComposeX)", decl.path)));
         if !SIZING.iter().any(|k| props.contains_key(*k)) {
             props.insert("NumCacheClusters".into(), json!(1));
         }
@@ -130,7 +135,13 @@ mod tests {
     #[test]
     fn variants_follow_the_engine() {
         assert_eq!(variant(&json!({"Properties": {"Engine": "memcached"}})).cfn_type, "AWS::ElastiCache::CacheCluster");
-        assert_eq!(variant(&json!({"MacroParameters": {"Engine": "redis"}})).cfn_type, "AWS::ElastiCache::ReplicationGroup");
-        assert_eq!(variant(&json!({"MacroParameters": {"Engine": "valkey"}})).cfn_type, "AWS::ElastiCache::ReplicationGroup");
+        assert_eq!(
+            variant(&json!({"MacroParameters": {"Engine": "redis"}})).cfn_type,
+            "AWS::ElastiCache::ReplicationGroup"
+        );
+        assert_eq!(
+            variant(&json!({"MacroParameters": {"Engine": "valkey"}})).cfn_type,
+            "AWS::ElastiCache::ReplicationGroup"
+        );
     }
 }

@@ -42,20 +42,32 @@ pub fn engine_name(def: &Value) -> Option<String> {
 /// `Engine` and `EngineVersion` from `MacroParameters` or `Properties` (the same in both when
 /// both set them); the engine must be one of `engines`. Other macro parameters than
 /// `extra_params` are ignored with a warning.
-pub fn engine(ctx: &mut Ctx, decl: &Decl, props: &Map<String, Value>, engines: &[&str], extra_params: &[&str]) -> Option<Engine> {
+pub fn engine(
+    ctx: &mut Ctx,
+    decl: &Decl,
+    props: &Map<String, Value>,
+    engines: &[&str],
+    extra_params: &[&str],
+) -> Option<Engine> {
     let mp_path = join(&decl.path, "MacroParameters");
     let params = match decl.def.get("MacroParameters") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
         Some(other) => {
-            ctx.d.error(&mp_path, format!("MacroParameters must be a mapping with Engine and EngineVersion, not {}", kind_of(other)));
+            ctx.d.error(
+                &mp_path,
+                format!("MacroParameters must be a mapping with Engine and EngineVersion, not {}", kind_of(other)),
+            );
             return None;
         }
     };
     let mut known = vec!["Engine", "EngineVersion"];
     known.extend(extra_params);
     for k in params.keys().filter(|k| !known.contains(&k.as_str())) {
-        ctx.d.warn(join(&mp_path, k), format!("ignored: ComposeX reads {} from the MacroParameters of {}", known.join(", "), decl.kind.key));
+        ctx.d.warn(
+            join(&mp_path, k),
+            format!("ignored: ComposeX reads {} from the MacroParameters of {}", known.join(", "), decl.kind.key),
+        );
     }
     // (value, path) from MacroParameters and from Properties; both must agree.
     let pick = |ctx: &mut Ctx, key: &str| -> Option<(Value, String)> {
@@ -72,16 +84,16 @@ pub fn engine(ctx: &mut Ctx, decl: &Decl, props: &Map<String, Value>, engines: &
     let version = pick(ctx, "EngineVersion");
     let Some((value, path)) = pick(ctx, "Engine") else {
         if !params.contains_key("Engine") || !props.contains_key("Engine") {
-            ctx.d.error(
-                &decl.path,
-                format!("needs an Engine, in MacroParameters or Properties: {}", choices(engines)),
-            );
+            ctx.d.error(&decl.path, format!("needs an Engine, in MacroParameters or Properties: {}", choices(engines)));
         }
         return None;
     };
     let name = literal(&value, &path, "the engine", &mut ctx.d)?.to_ascii_lowercase();
     if !engines.contains(&name.as_str()) {
-        ctx.d.error(&path, format!("{name:?} is not an engine ComposeX creates for {}; use {}", decl.kind.key, choices(engines)));
+        ctx.d.error(
+            &path,
+            format!("{name:?} is not an engine ComposeX creates for {}; use {}", decl.kind.key, choices(engines)),
+        );
         return None;
     }
     Some(Engine { name, path, version, params })
@@ -101,7 +113,9 @@ fn choices(items: &[&str]) -> String {
 pub fn port(ctx: &mut Ctx, decl: &Decl, props: &Map<String, Value>, default: u16) -> u16 {
     let Some(v) = props.get("Port") else { return default };
     let path = join(&join(&decl.path, "Properties"), "Port");
-    let Some(text) = literal(v, &path, "the port (ComposeX opens it to the consumers)", &mut ctx.d) else { return default };
+    let Some(text) = literal(v, &path, "the port (ComposeX opens it to the consumers)", &mut ctx.d) else {
+        return default;
+    };
     match text.parse::<u16>() {
         Ok(p) if p > 0 => p,
         _ => {
@@ -208,7 +222,10 @@ mod tests {
 
     #[test]
     fn descriptions_keep_to_the_allowed_alphabet() {
-        assert_eq!(description("web to x-rds.db on 5432/tcp (x-rds.db.Services.web)"), "web to x-rds.db on 5432/tcp (x-rds.db.Services.web)");
+        assert_eq!(
+            description("web to x-rds.db on 5432/tcp (x-rds.db.Services.web)"),
+            "web to x-rds.db on 5432/tcp (x-rds.db.Services.web)"
+        );
         assert_eq!(description("a\"b'c"), "a_b_c");
         assert_eq!(description(&"x".repeat(300)).len(), 255);
     }

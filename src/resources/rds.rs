@@ -122,7 +122,14 @@ fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value
     if let Some(u) = username.as_str() {
         let max = if postgres { 63 } else { 16 };
         if !valid_identifier(u, max) {
-            ctx.d.error(join(&props_path, "MasterUsername"), format!("{} is not a master username {} accepts: a letter, then letters, digits or _, {max} at most", show(&username), engine.name));
+            ctx.d.error(
+                join(&props_path, "MasterUsername"),
+                format!(
+                    "{} is not a master username {} accepts: a letter, then letters, digits or _, {max} at most",
+                    show(&username),
+                    engine.name
+                ),
+            );
         }
     }
     for key in ["MasterUserPassword", "ManageMasterUserPassword", "MasterUserSecret"] {
@@ -130,7 +137,8 @@ fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value
             ctx.d.warn(join(&props_path, key), format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));
         }
     }
-    let resolve = |key: &str| json!({"Fn::Sub": format!("{{{{resolve:secretsmanager:${{{secret}}}:SecretString:{key}}}}}")});
+    let resolve =
+        |key: &str| json!({"Fn::Sub": format!("{{{{resolve:secretsmanager:${{{secret}}}:SecretString:{key}}}}}")});
     props.insert("MasterUsername".into(), resolve("username"));
     props.insert("MasterUserPassword".into(), resolve("password"));
     let db_key = if aurora { "DatabaseName" } else { "DBName" };
@@ -191,7 +199,10 @@ fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value
     } else {
         if let Some(c) = class {
             if props.get("DBInstanceClass").is_some_and(|p| *p != c) {
-                ctx.d.error(join(&join(&decl.path, "MacroParameters"), "DBInstanceClass"), format!("differs from {}; set DBInstanceClass once", join(&props_path, "DBInstanceClass")));
+                ctx.d.error(
+                    join(&join(&decl.path, "MacroParameters"), "DBInstanceClass"),
+                    format!("differs from {}; set DBInstanceClass once", join(&props_path, "DBInstanceClass")),
+                );
             }
             props.insert("DBInstanceClass".into(), c);
         }
@@ -215,8 +226,17 @@ fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &s
     let mut vars: Vec<(String, Value)> = Vec::new();
     for base in network::env_names(decl) {
         vars.push((base.clone(), arn.clone()));
-        for (suffix, key) in [("HOST", "host"), ("PORT", "port"), ("USERNAME", "username"), ("PASSWORD", "password"), ("DBNAME", "dbname")] {
-            vars.push((format!("{base}_{suffix}"), json!({"Fn::Sub": format!("${{{}SecretAttachment}}:{key}::", decl.id)})));
+        for (suffix, key) in [
+            ("HOST", "host"),
+            ("PORT", "port"),
+            ("USERNAME", "username"),
+            ("PASSWORD", "password"),
+            ("DBNAME", "dbname"),
+        ] {
+            vars.push((
+                format!("{base}_{suffix}"),
+                json!({"Fn::Sub": format!("${{{}SecretAttachment}}:{key}::", decl.id)}),
+            ));
         }
     }
     for c in consumers {
@@ -241,7 +261,10 @@ fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &s
                     let env = match m.get("SecretEnvName") {
                         Some(Value::String(s)) => Some(s.clone()),
                         Some(other) => {
-                            ctx.d.error(join(&p, "SecretEnvName"), format!("must be a variable name, not {}", kind_of(other)));
+                            ctx.d.error(
+                                join(&p, "SecretEnvName"),
+                                format!("must be a variable name, not {}", kind_of(other)),
+                            );
                             None
                         }
                         None => None,
@@ -249,7 +272,10 @@ fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &s
                     (true, env)
                 }
                 other => {
-                    ctx.d.error(&p, format!("GrantTaskAccess must be true or {{SecretEnvName: VAR}}, not {}", kind_of(other)));
+                    ctx.d.error(
+                        &p,
+                        format!("GrantTaskAccess must be true or {{SecretEnvName: VAR}}, not {}", kind_of(other)),
+                    );
                     (false, None)
                 }
             };
@@ -372,9 +398,10 @@ fn version_error(engine: &str, text: &str) -> Option<String> {
             };
             (ok, "8.0.mysql_aurora.3.08.0 (or 8.0 for the default minor version)")
         }
-        "aurora-postgresql" | "postgres" => {
-            (nums(text).is_some_and(|n| (1..=3).contains(&n.len()) && n[0] >= 9), "16.4 (or 16 for the default minor version)")
-        }
+        "aurora-postgresql" | "postgres" => (
+            nums(text).is_some_and(|n| (1..=3).contains(&n.len()) && n[0] >= 9),
+            "16.4 (or 16 for the default minor version)",
+        ),
         "mysql" => (nums(text).is_some_and(|n| n.len() == 3 && n[0] >= 5), "8.0.39"),
         _ => (nums(text).is_some_and(|n| n.len() == 3 && n[0] >= 10), "10.11.9"),
     };
@@ -416,7 +443,10 @@ mod tests {
 
     #[test]
     fn secret_templates_hold_username_and_database_name() {
-        assert_eq!(secret_template(&json!("admin"), &json!("shop")), json!("{\"dbname\":\"shop\",\"username\":\"admin\"}"));
+        assert_eq!(
+            secret_template(&json!("admin"), &json!("shop")),
+            json!("{\"dbname\":\"shop\",\"username\":\"admin\"}")
+        );
         assert_eq!(
             secret_template(&json!("admin"), &json!({"Ref": "DbName"})),
             json!({"Fn::Sub": ["{\"username\":\"admin\",\"dbname\":\"${DbName}\"}", {"DbName": {"Ref": "DbName"}}]})
