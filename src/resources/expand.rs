@@ -3,7 +3,7 @@
 //! to the resource's ARNs, and the environment variables with its values.
 
 use super::consumers::{self, Consumer};
-use super::{refs, Kind, Scope, KINDS};
+use super::{refs, variant, Attr, Kind, Scope, KINDS};
 use crate::cfn::naming::logical_id;
 use crate::compose::read::{kind as kind_of, literal};
 use crate::diagnostics::{index, join};
@@ -25,8 +25,9 @@ pub fn declare(ctx: &mut Ctx) {
     for kind in KINDS {
         let Some(v) = ctx.project.extensions.get(kind.key) else { continue };
         let Some(m) = v.as_object() else { continue };
-        for name in m.keys().filter(|n| !matches!(n.as_str(), "DeletionPolicy" | "UpdateReplacePolicy")) {
-            ctx.declared.insert((kind.key.to_string(), name.clone()), logical_id(name, kind.suffix));
+        for (name, def) in m.iter().filter(|(n, _)| !matches!(n.as_str(), "DeletionPolicy" | "UpdateReplacePolicy")) {
+            let kind = variant(kind, def);
+            ctx.declared.insert((kind.key.to_string(), name.clone()), (logical_id(name, kind.suffix), kind));
         }
     }
 }
@@ -54,6 +55,7 @@ pub fn expand(ctx: &mut Ctx) {
                 );
                 continue;
             };
+            let kind = variant(kind, &def);
             let decl = Decl { kind, name: name.clone(), id: logical_id(name, kind.suffix), path, def: dm.clone() };
             resource(ctx, &decl);
         }
@@ -158,10 +160,8 @@ pub fn grant(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer]) {
             continue;
         };
         let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
-        for level in &c.levels {
-            if level.actions.is_empty() {
-                continue;
-            }
+        // Levels without actions (network-only access to a database or cache) grant no statement.
+        for level in c.levels.iter().filter(|l| !l.actions.is_empty()) {
             let mut actions: Vec<&str> = level.actions.to_vec();
             actions.sort_unstable();
             let statement =
@@ -170,8 +170,10 @@ pub fn grant(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer]) {
                 ctx.grants.entry(f.clone()).or_default().push(statement.clone());
             }
         }
-        let mut vars: Vec<(String, Value)> =
-            env_names.iter().map(|n| (n.clone(), kind.default.value(&decl.id))).collect();
+        let mut vars: Vec<(String, Value)> = match kind.default {
+            Attr::None => vec![],
+            default => env_names.iter().map(|n| (n.clone(), default.value(&decl.id))).collect(),
+        };
         for (attr, var) in &c.return_values {
             if let Some(v) = kind.attribute(&decl.id, attr) {
                 vars.push((var.clone(), v));

@@ -13,8 +13,11 @@ pub mod expand;
 pub mod refs;
 
 pub mod dynamodb;
+pub mod elasticache;
 pub mod kinesis;
 pub mod kms;
+pub mod network;
+pub mod rds;
 pub mod s3;
 pub mod sns;
 pub mod sqs;
@@ -34,6 +37,11 @@ pub enum Attr {
     /// A value the kind builds from the logical ID, for what one `Fn::Sub` cannot say (an ARN
     /// that depends on the shape of the resource's name).
     Build(fn(&str) -> Value),
+    /// An attribute of a companion resource, the one whose logical ID is the main one's plus
+    /// this suffix: a database's secret is `Of("Secret", &Attr::Ref)`.
+    Of(&'static str, &'static Attr),
+    /// No value: the `default` of a kind whose consumers get no variable by default.
+    None,
 }
 
 impl Attr {
@@ -43,6 +51,8 @@ impl Attr {
             Attr::GetAtt(a) => json!({ "Fn::GetAtt": [id, a] }),
             Attr::Sub(text) => json!({ "Fn::Sub": text.replace("${Id}", &format!("${{{id}}}")) }),
             Attr::Build(build) => build(id),
+            Attr::Of(suffix, attr) => attr.value(&format!("{id}{suffix}")),
+            Attr::None => Value::Null,
         }
     }
 }
@@ -102,11 +112,33 @@ pub struct Kind {
 pub type Hook = fn(&mut crate::expand::Ctx, &expand::Decl, &[consumers::Consumer], &mut Value);
 
 /// Every kind, in the order their resources are expanded.
-pub const KINDS: &[&Kind] =
-    &[&sqs::KIND, &sns::KIND, &dynamodb::KIND, &s3::KIND, &kinesis::KIND, &kms::KIND, &ssm_parameter::KIND];
+pub const KINDS: &[&Kind] = &[
+    &sqs::KIND,
+    &sns::KIND,
+    &dynamodb::KIND,
+    &s3::KIND,
+    &kinesis::KIND,
+    &kms::KIND,
+    &ssm_parameter::KIND,
+    &rds::CLUSTER,
+    &elasticache::REPLICATION_GROUP,
+];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
     KINDS.iter().copied().find(|k| k.key == key)
+}
+
+/// Kinds whose CloudFormation type depends on the declaration (an Aurora cluster or a DB
+/// instance, Redis or Memcached), with the function that picks the variant a definition is: a
+/// `Kind` of the same key whose type, ARN and attributes are that variant's.
+const VARIANTS: &[(&str, Pick)] = &[("x-rds", rds::variant), ("x-elasticache", elasticache::variant)];
+
+/// Picks the variant a definition is; see [`variant`].
+pub type Pick = fn(&Value) -> &'static Kind;
+
+/// The kind declaration `def` of `kind` is: `kind` itself, or the variant its definition picks.
+pub fn variant(kind: &'static Kind, def: &Value) -> &'static Kind {
+    VARIANTS.iter().find(|(key, _)| *key == kind.key).map_or(kind, |(_, pick)| pick(def))
 }
 
 impl Kind {

@@ -2,13 +2,14 @@
 //! and `x-sqs::jobs::Arn` (one of its attributes), in `Properties` and in environment values.
 //! A reference to nothing is an error that names both ends.
 
-use super::kind;
+use super::{kind, Attr, Kind};
 use crate::diagnostics::{index, join, Diagnostics};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Declared resources: (kind key, name) → logical ID.
-pub type Declared = BTreeMap<(String, String), String>;
+/// Declared resources: (kind key, name) → logical ID and the kind it is (a variant, for kinds
+/// whose type depends on the declaration).
+pub type Declared = BTreeMap<(String, String), (String, &'static Kind)>;
 
 /// `x-kind::name[::Attr]` split into its parts, when `text` has that shape.
 pub fn parse(text: &str) -> Option<(&str, &str, Option<&str>)> {
@@ -28,8 +29,8 @@ pub fn parse(text: &str) -> Option<(&str, &str, Option<&str>)> {
 /// The value a reference stands for, or the error that says why it stands for nothing.
 pub fn value_of(declared: &Declared, text: &str) -> Option<Result<Value, String>> {
     let (k, name, attr) = parse(text)?;
-    let kind = kind(k)?;
-    let Some(id) = declared.get(&(k.to_string(), name.to_string())) else {
+    kind(k)?;
+    let Some((id, kind)) = declared.get(&(k.to_string(), name.to_string())) else {
         let names: Vec<&str> = declared.keys().filter(|(dk, _)| dk == k).map(|(_, n)| n.as_str()).collect();
         let known = if names.is_empty() {
             format!("{k} declares nothing")
@@ -39,6 +40,9 @@ pub fn value_of(declared: &Declared, text: &str) -> Option<Result<Value, String>
         return Some(Err(format!("{text} refers to {k} {name:?}, which is not declared ({known})")));
     };
     Some(match attr {
+        None if matches!(kind.default, Attr::None) => {
+            Err(format!("{text}: {k} has no default value; name an attribute: {text}::{}", kind.return_values[0].0))
+        }
         None => Ok(kind.default.value(id)),
         Some(a) => kind
             .attribute(id, a)
@@ -76,7 +80,7 @@ mod tests {
     #[test]
     fn references_resolve_or_name_both_ends() {
         let mut declared = Declared::new();
-        declared.insert(("x-sqs".into(), "jobs".into()), "JobsQueue".into());
+        declared.insert(("x-sqs".into(), "jobs".into()), ("JobsQueue".into(), &crate::resources::sqs::KIND));
         let mut d = Diagnostics::new();
         let v = json!({"a": "x-sqs::jobs", "b": ["x-sqs::jobs::Arn"], "c": "plain", "e": "x-unknown::thing"});
         assert_eq!(

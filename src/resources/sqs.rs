@@ -67,7 +67,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Consumer], resource: &mut Value) {
         return;
     }
     match ctx.declared.get(&("x-sqs".to_string(), text.clone())) {
-        Some(id) => {
+        Some((id, _)) => {
             ctx.d.warn(&path, format!("{text:?} is read as the queue x-sqs.{text}; write x-sqs::{text}::Arn"));
             *target = json!({"Fn::GetAtt": [id, "Arn"]});
         }
