@@ -117,7 +117,16 @@ fn consumer(
     }
     let _ = COMMON;
     if !m.contains_key("Access") && !m.contains_key("access") {
-        d.warn(path, format!("has no Access: it gets the resource's values in its environment, and no IAM permission on it (use one of {})", kind.level_names()));
+        match kind.default_access.and_then(|l| kind.level(l)) {
+            Some(level) => {
+                d.warn(path, format!("has no Access; it gets {}, the default of {}", level.name, kind.key));
+                c.levels = vec![level];
+            }
+            None => d.warn(
+                path,
+                format!("has no Access: it gets the resource's values in its environment, and no IAM permission on it (use one of {})", kind.level_names()),
+            ),
+        }
     }
     Some(c)
 }

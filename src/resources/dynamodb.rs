@@ -72,6 +72,7 @@ pub const KIND: Kind = Kind {
     ],
     sam_policies: &[("DynamoDBReadPolicy", "RO"), ("DynamoDBCrudPolicy", "RW")],
     consumer_keys: &[],
+    default_access: None,
     settings_keys: &[],
     hook: Some(hook),
     extra_attributes: &[],

@@ -41,6 +41,7 @@ pub const REPLICATION_GROUP: Kind = Kind {
         Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:replicationgroup:${Id}"),
     )],
     consumer_keys: &[],
+    default_access: Some("RW"),
     settings_keys: &[],
     hook: Some(hook),
 };
@@ -65,6 +66,7 @@ pub const CACHE_CLUSTER: Kind = Kind {
         Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}"),
     )],
     consumer_keys: &[],
+    default_access: Some("RW"),
     settings_keys: &[],
     hook: Some(hook),
 };

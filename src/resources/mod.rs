@@ -104,6 +104,10 @@ pub struct Kind {
     /// before it is added (it may change it, add resources, grants, ingress, secrets). A kind
     /// with a hook reads its own `MacroParameters`.
     pub hook: Option<Hook>,
+    /// The level a consumer without `Access` gets (databases and caches: the network path and the
+    /// credentials); `None` for kinds whose levels grant IAM permissions, where a consumer without
+    /// `Access` only gets the resource's values in its environment.
+    pub default_access: Option<&'static str>,
     /// `Settings` keys this kind reads itself (in its hook), beyond `EnvNames`.
     pub settings_keys: &'static [&'static str],
 }

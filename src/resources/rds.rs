@@ -57,6 +57,7 @@ pub const CLUSTER: Kind = Kind {
     sam_policies: &[],
     extra_attributes: &[("Arn", Attr::GetAtt("DBClusterArn"))],
     consumer_keys: CONSUMER_KEYS,
+    default_access: Some("RW"),
     settings_keys: &[],
     hook: Some(hook),
 };
@@ -80,6 +81,7 @@ pub const INSTANCE: Kind = Kind {
     sam_policies: &[],
     extra_attributes: &[("Arn", Attr::GetAtt("DBInstanceArn"))],
     consumer_keys: CONSUMER_KEYS,
+    default_access: Some("RW"),
     settings_keys: &[],
     hook: Some(hook),
 };

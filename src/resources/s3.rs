@@ -153,6 +153,7 @@ pub const KIND: Kind = Kind {
     ],
     sam_policies: &[],
     consumer_keys: &[],
+    default_access: None,
     settings_keys: &[],
     hook: Some(hook),
     extra_attributes: &[],

@@ -52,6 +52,7 @@ pub const KIND: Kind = Kind {
     ],
     sam_policies: &[("SQSPollerPolicy", "Consume"), ("SQSSendMessagePolicy", "Publish")],
     consumer_keys: &["Scaling", "scaling"],
+    default_access: None,
     settings_keys: &[],
     hook: Some(hook),
     extra_attributes: &[],

@@ -38,6 +38,7 @@ pub const KIND: Kind = Kind {
     // ECS ComposeX's strict levels are what RO and RW are here; SAM's read policy means RO.
     sam_policies: &[("ROStrict", "RO"), ("RWStrict", "RW"), ("SSMParameterReadPolicy", "RO")],
     consumer_keys: &[],
+    default_access: None,
     settings_keys: &[],
     hook: Some(hook),
     extra_attributes: &[],
