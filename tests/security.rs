@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::security::{reachability, violations};
+use common::security::{reachability, resource_reach, violations};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -103,6 +103,163 @@ fn declared(doc: &Value) -> BTreeSet<(Vec<String>, Vec<String>)> {
     out
 }
 
+/// The x- kinds of SPEC §4.4: their CloudFormation types, and whether access is by the network
+/// (databases, caches) rather than by IAM.
+const KINDS: &[(&str, &[&str], bool)] = &[
+    ("x-sqs", &["AWS::SQS::Queue"], false),
+    ("x-sns", &["AWS::SNS::Topic"], false),
+    ("x-dynamodb", &["AWS::DynamoDB::Table"], false),
+    ("x-s3", &["AWS::S3::Bucket"], false),
+    ("x-kinesis", &["AWS::Kinesis::Stream"], false),
+    ("x-kms", &["AWS::KMS::Key"], false),
+    ("x-ssm_parameter", &["AWS::SSM::Parameter"], false),
+    ("x-rds", &["AWS::RDS::DBCluster", "AWS::RDS::DBInstance"], true),
+    ("x-elasticache", &["AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::CacheCluster"], true),
+];
+
+/// SPEC §5: logical IDs start with the PascalCase of the compose name.
+fn pascal(name: &str) -> String {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The containers that run in the same tasks as a consumer (a service or a task family): IAM
+/// and security groups are per task, so every container of the task shares the access.
+fn task_mates(doc: &Value, consumer: &str) -> BTreeSet<String> {
+    let services = doc["services"].as_object().cloned().unwrap_or_default();
+    let fams_of = |s: &str| -> Vec<String> {
+        match services[s]["deploy"]["labels"]["ecs.task.family"].as_str() {
+            Some(t) => t.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect(),
+            None => vec![s.to_string()],
+        }
+    };
+    let fams: Vec<String> =
+        if services.contains_key(consumer) { fams_of(consumer) } else { vec![consumer.to_string()] };
+    services.keys().filter(|s| fams_of(s).iter().any(|f| fams.contains(f))).cloned().collect()
+}
+
+/// (consumer name, whether it was given an IAM access level)
+fn consumers_of(def: &Value) -> Vec<(String, bool)> {
+    let grants = |access: &Value| match access {
+        Value::Null => false,
+        Value::Object(m) => m.keys().any(|k| k != "enforceSecureConnection"),
+        _ => true,
+    };
+    match &def["Services"] {
+        Value::Object(m) => {
+            m.iter().map(|(n, spec)| (n.clone(), grants(spec.get("Access").unwrap_or(&Value::Null)))).collect()
+        }
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|i| {
+                Some((
+                    i.get("name").or(i.get("Name"))?.as_str()?.to_string(),
+                    grants(i.get("access").or(i.get("Access")).unwrap_or(&Value::Null)),
+                ))
+            })
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// Every declared resource is reached by exactly its consumers' tasks, and no other.
+fn check_resources(name: &str, doc: &Value, t: &Value, failures: &mut Vec<String>) {
+    let reach = resource_reach(t);
+    let res = t["Resources"].as_object().cloned().unwrap_or_default();
+    let find = |prefix: &str, types: &[&str]| -> Option<String> {
+        types.iter().find_map(|ty| {
+            res.iter().find(|(id, r)| id.starts_with(prefix) && r["Type"] == *ty).map(|(id, _)| id.clone())
+        })
+    };
+    let empty = BTreeSet::new();
+    for (key, types, network) in KINDS {
+        let Some(m) = doc.get(*key).and_then(Value::as_object) else { continue };
+        for (rname, def) in m.iter().filter(|(_, d)| d.is_object()) {
+            let Some(id) = find(&pascal(rname), types) else {
+                failures.push(format!("{name}: {key}.{rname} has no {types:?} in the template"));
+                continue;
+            };
+            let consumers = consumers_of(def);
+            let all: BTreeSet<String> = consumers.iter().flat_map(|(c, _)| task_mates(doc, c)).collect();
+            let with_iam: BTreeSet<String> =
+                consumers.iter().filter(|(_, g)| *g).flat_map(|(c, _)| task_mates(doc, c)).collect();
+            let (got, want, how) = if *network {
+                (reach.net.get(&id).unwrap_or(&empty), &all, "network")
+            } else {
+                (reach.iam.get(&id).unwrap_or(&empty), &with_iam, "IAM")
+            };
+            if got != want {
+                failures.push(format!(
+                    "{name}: {key}.{rname} ({id}) is reached by {got:?} through {how}, but its consumers are {want:?}"
+                ));
+            }
+            if *network {
+                // A database's credentials: read by the execution roles of its consumers only.
+                let readers: BTreeSet<String> = reach
+                    .exec
+                    .iter()
+                    .filter(|(rid, _)| {
+                        rid.starts_with(&id)
+                            && res[*rid]["Type"].as_str().is_some_and(|ty| ty.starts_with("AWS::SecretsManager::"))
+                    })
+                    .flat_map(|(_, c)| c.iter().cloned())
+                    .collect();
+                if !readers.is_empty() && &readers != want {
+                    failures.push(format!("{name}: the credentials of {key}.{rname} are read by {readers:?}, but its consumers are {want:?}"));
+                }
+            }
+        }
+    }
+    // Named volumes: mounted through IAM and NFS by the tasks that mount them, and no others.
+    let services = doc["services"].as_object().cloned().unwrap_or_default();
+    for (vname, vdef) in doc["volumes"].as_object().cloned().unwrap_or_default() {
+        if vdef.get("external").is_some_and(|e| e == true || e == "true") {
+            continue;
+        }
+        let Some(fs) = find(&pascal(&vname), &["AWS::EFS::FileSystem"]) else { continue };
+        let mounts = |m: &Value| match m {
+            Value::String(s) => s.split(':').next() == Some(vname.as_str()) && s.contains(':'),
+            Value::Object(o) => o.get("source").and_then(Value::as_str) == Some(vname.as_str()),
+            _ => false,
+        };
+        let want: BTreeSet<String> = services
+            .iter()
+            .filter(|(_, s)| s["volumes"].as_array().is_some_and(|v| v.iter().any(mounts)))
+            .flat_map(|(n, _)| task_mates(doc, n))
+            .collect();
+        let by_iam = reach.iam.get(&fs).cloned().unwrap_or_default();
+        let by_net: BTreeSet<String> = reach
+            .net
+            .iter()
+            .filter(|(rid, _)| {
+                res[*rid]["Type"] == "AWS::EFS::MountTarget"
+                    && res[*rid]["Properties"]["FileSystemId"]["Ref"] == fs.as_str()
+            })
+            .flat_map(|(_, c)| c.iter().cloned())
+            .collect();
+        if by_iam != want || by_net != want {
+            failures.push(format!(
+                "{name}: volume {vname} is mounted by {by_iam:?} (IAM) and {by_net:?} (NFS), but used by {want:?}"
+            ));
+        }
+    }
+    // No literal password: only dynamic references or intrinsics.
+    for (id, r) in &res {
+        if let Some(p) = r["Properties"].as_object() {
+            for (k, v) in p {
+                if k.contains("Password") && v.as_str().is_some_and(|s| !s.starts_with("{{resolve:")) {
+                    failures.push(format!("{name}: {id}.{k} holds a literal password"));
+                }
+            }
+        }
+    }
+}
+
 fn check(name: &str, files: &[PathBuf], failures: &mut Vec<String>) -> bool {
     let (code, out, _) = common::render_files(files);
     if code != 0 {
@@ -114,6 +271,7 @@ fn check(name: &str, files: &[PathBuf], failures: &mut Vec<String>) -> bool {
     }
     let mut d = composex::diagnostics::Diagnostics::new();
     let doc = composex::cli::load(files, &|_| None, &mut d).unwrap();
+    check_resources(name, &doc, &t, failures);
     let want = declared(&doc);
     let got: BTreeSet<(Vec<String>, Vec<String>)> = reachability(&t).into_iter().map(|(s, d, _)| (s, d)).collect();
     for extra in got.difference(&want) {
@@ -219,4 +377,52 @@ fn the_checks_catch_what_they_look_for() {
     assert_eq!(v.len(), 6, "{v:#?}");
     let doc: Value = serde_json::json!({"services": {"web": {"image": "x", "links": ["db"]}, "db": {"image": "y", "expose": ["5432"]}}});
     assert_eq!(declared(&doc), BTreeSet::from([(vec!["web".to_string()], vec!["db".to_string()])]));
+}
+
+/// The resource checks must fail when a template gives access nobody declared, or withholds it.
+#[test]
+fn the_resource_checks_catch_undeclared_and_missing_access() {
+    let dir = std::env::temp_dir().join(format!("composex-sec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("compose.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  web: {image: nginx}\n  worker: {image: busybox}\n  db: {image: postgres}\n\
+         x-sqs:\n  jobs:\n    Services:\n      worker: {Access: RWMessages}\n\
+         x-rds:\n  main:\n    MacroParameters: {Engine: postgres, EngineVersion: \"16.4\"}\n    Services:\n      db: {}\n",
+    )
+    .unwrap();
+    let (code, out, err) = common::render_files(std::slice::from_ref(&file));
+    assert_eq!(code, 0, "{err}");
+    let mut d = composex::diagnostics::Diagnostics::new();
+    let doc = composex::cli::load(std::slice::from_ref(&file), &|_| None, &mut d).unwrap();
+    let good: Value = serde_json::from_str(&out).unwrap();
+    let mut failures = Vec::new();
+    check_resources("sound", &doc, &good, &mut failures);
+    assert!(failures.is_empty(), "{failures:?}");
+    // web's role also allowed on the queue: caught.
+    let mut bad = good.clone();
+    let stmt = serde_json::json!({"PolicyName": "x", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["JobsQueue", "Arn"]}}]}});
+    bad["Resources"]["WebTaskRole"] = serde_json::json!({"Type": "AWS::IAM::Role", "Properties": {"Policies": [stmt]}});
+    bad["Resources"]["WebTaskDefinition"]["Properties"]["TaskRoleArn"] =
+        serde_json::json!({"Fn::GetAtt": ["WebTaskRole", "Arn"]});
+    let mut failures = Vec::new();
+    check_resources("bad", &doc, &bad, &mut failures);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    // The database's ingress removed: its consumer cannot reach it any more: caught.
+    let mut bad = good.clone();
+    let ingress: Vec<String> = bad["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::EC2::SecurityGroupIngress")
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert!(!ingress.is_empty());
+    for k in ingress {
+        bad["Resources"].as_object_mut().unwrap().remove(&k);
+    }
+    let mut failures = Vec::new();
+    check_resources("bad", &doc, &bad, &mut failures);
+    assert_eq!(failures.len(), 1, "{failures:?}");
 }

@@ -133,3 +133,120 @@ pub fn reachability(t: &Value) -> BTreeSet<(Vec<String>, Vec<String>, String)> {
     }
     out
 }
+
+/// Logical IDs a value refers to: `Ref`, `Fn::GetAtt`, and `${Id}` / `${Id.Attr}` in `Fn::Sub`.
+pub fn referenced_ids(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(id)) = m.get("Ref") {
+                out.insert(id.clone());
+            }
+            if let Some(id) = m.get("Fn::GetAtt").and_then(|a| a.get(0)).and_then(Value::as_str) {
+                out.insert(id.to_string());
+            }
+            let sub_text = match m.get("Fn::Sub") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Array(a)) => a.first().and_then(Value::as_str).map(String::from),
+                _ => None,
+            };
+            if let Some(text) = sub_text {
+                for part in text.split("${").skip(1) {
+                    if let Some(end) = part.find('}') {
+                        let name = part[..end].split('.').next().unwrap_or_default();
+                        if !name.starts_with("AWS::") && !name.starts_with('!') {
+                            out.insert(name.to_string());
+                        }
+                    }
+                }
+            }
+            for x in m.values() {
+                referenced_ids(x, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| referenced_ids(x, out)),
+        _ => {}
+    }
+}
+
+/// Allow statements of a role: its inline policies and the managed policies of the template
+/// attached to it.
+fn role_statements(res: &serde_json::Map<String, Value>, role: &str) -> Vec<Value> {
+    let Some(r) = res.get(role) else { return vec![] };
+    let mut out: Vec<Value> = as_list(r["Properties"].get("Policies"))
+        .iter()
+        .flat_map(|p| as_list(p["PolicyDocument"].get("Statement")))
+        .collect();
+    for m in as_list(r["Properties"].get("ManagedPolicyArns")) {
+        if let Some(id) = m["Ref"].as_str() {
+            if let Some(mp) = res.get(id) {
+                out.extend(as_list(mp["Properties"]["PolicyDocument"].get("Statement")));
+            }
+        }
+    }
+    out.retain(|s| s.get("Effect").and_then(Value::as_str) != Some("Deny"));
+    out
+}
+
+/// Who reaches which resource, from the template alone: resource logical ID → container names,
+/// by the task role (`iam`), the execution role (`exec`), and the network (`net`: an ingress from
+/// a task's security group into a group that the resource uses).
+#[derive(Debug, Default)]
+pub struct Reach {
+    pub iam: BTreeMap<String, BTreeSet<String>>,
+    pub exec: BTreeMap<String, BTreeSet<String>>,
+    pub net: BTreeMap<String, BTreeSet<String>>,
+}
+
+pub fn resource_reach(t: &Value) -> Reach {
+    let res = t["Resources"].as_object().cloned().unwrap_or_default();
+    let mut reach = Reach::default();
+    let containers = |td: &Value| -> BTreeSet<String> {
+        as_list(td["Properties"].get("ContainerDefinitions"))
+            .iter()
+            .filter_map(|c| c["Name"].as_str().map(String::from))
+            .collect()
+    };
+    for td in res.values().filter(|r| r["Type"] == "AWS::ECS::TaskDefinition") {
+        let names = containers(td);
+        for (field, map) in [("TaskRoleArn", &mut reach.iam), ("ExecutionRoleArn", &mut reach.exec)] {
+            let Some(role) = td["Properties"][field]["Fn::GetAtt"][0].as_str() else { continue };
+            let mut ids = BTreeSet::new();
+            for st in role_statements(&res, role) {
+                referenced_ids(&st["Resource"], &mut ids);
+            }
+            for id in ids {
+                map.entry(id).or_default().extend(names.iter().cloned());
+            }
+        }
+    }
+    // Task security groups → their containers.
+    let groups = groups(t);
+    // Security group → the resources that use it.
+    let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (id, r) in &res {
+        if matches!(
+            r["Type"].as_str(),
+            Some("AWS::EC2::SecurityGroupIngress" | "AWS::ECS::Service" | "AWS::EC2::SecurityGroup")
+        ) {
+            continue;
+        }
+        let mut ids = BTreeSet::new();
+        referenced_ids(&r["Properties"], &mut ids);
+        for g in ids.into_iter().filter(|g| res.get(g).is_some_and(|x| x["Type"] == "AWS::EC2::SecurityGroup")) {
+            users.entry(g).or_default().insert(id.clone());
+        }
+    }
+    for r in res.values().filter(|r| r["Type"] == "AWS::EC2::SecurityGroupIngress") {
+        let p = &r["Properties"];
+        let (Some(dst), Some(src)) =
+            (p["GroupId"]["Fn::GetAtt"][0].as_str(), p["SourceSecurityGroupId"]["Fn::GetAtt"][0].as_str())
+        else {
+            continue;
+        };
+        let Some(names) = groups.get(src) else { continue };
+        for user in users.get(dst).into_iter().flatten() {
+            reach.net.entry(user.clone()).or_default().extend(names.iter().cloned());
+        }
+    }
+    reach
+}
