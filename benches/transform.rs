@@ -117,6 +117,42 @@ fn flat(n: usize) -> Value {
     json!({ "services": services })
 }
 
+/// `resources/N`: N services and N `x-` resources, a tenth of each of seven kinds of the IAM
+/// table plus databases and caches, each consumed by two services with an access level and a
+/// return value (the "300 services with 300 resources").
+fn with_resources(n: usize) -> Value {
+    let mut doc = synthetic(n);
+    let kinds: [(&str, Value, &str, &str); 9] = [
+        ("x-sqs", json!({}), "RWMessages", "Arn"),
+        ("x-sns", json!({}), "Publish", "TopicName"),
+        (
+            "x-dynamodb",
+            json!({"KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}], "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"}),
+            "RW",
+            "Arn",
+        ),
+        ("x-s3", json!({}), "objects:RW", "Arn"),
+        ("x-kinesis", json!({"ShardCount": 1}), "Producer", "Arn"),
+        ("x-kms", json!({}), "EncryptDecrypt", "Arn"),
+        ("x-ssm_parameter", json!({"Type": "String", "Value": "x"}), "RO", "Name"),
+        ("x-rds", json!({"Engine": "postgres", "EngineVersion": "16.4"}), "RW", "Endpoint.Address"),
+        ("x-elasticache", json!({"Engine": "redis"}), "RW", "Endpoint.Address"),
+    ];
+    for i in 0..n {
+        let (key, props, access, attr) = &kinds[i % kinds.len()];
+        let mut consumers = serde_json::Map::new();
+        for s in [i, (i * 7 + 3) % n] {
+            consumers.insert(
+                format!("svc{s}"),
+                json!({"Access": access, "ReturnValues": {*attr: format!("R{i}_{}", attr.replace('.', "_"))}}),
+            );
+        }
+        let entry = doc.as_object_mut().unwrap().entry(key.to_string()).or_insert_with(|| json!({}));
+        entry[format!("res{i}")] = json!({"Properties": props, "Services": consumers});
+    }
+    doc
+}
+
 fn yelb() -> Option<Value> {
     let dir = std::env::var_os("COMPOSEX_CORPUS")?;
     let path = std::path::Path::new(&dir).join("ecs-composex/yelb.yaml");
@@ -143,6 +179,7 @@ fn inputs(with_flat: bool) -> Vec<(String, usize, Value)> {
     if with_flat {
         v.extend([100, 1000].iter().map(|&n| (format!("flat/{n}"), n, flat(n))));
     }
+    v.push(("resources/300".into(), 300, with_resources(300)));
     if let Some(doc) = yelb() {
         v.push(("yelb".into(), 4, doc));
     }

@@ -23,14 +23,30 @@ fn readme_documents_every_kind_level_and_return_value() {
     for k in KINDS.iter().chain(variants.iter()) {
         if print {
             println!("\n#### `{}` — `{}`\n", k.key, k.cfn_type);
-            println!("Default value: {}. Return values: {}.\n", attr_text(&k.default), k.return_values.iter().map(|(n, a)| format!("`{n}` ({})", attr_text(a))).collect::<Vec<_>>().join(", "));
+            println!(
+                "Default value: {}. Return values: {}.\n",
+                attr_text(&k.default),
+                k.return_values.iter().map(|(n, a)| format!("`{n}` ({})", attr_text(a))).collect::<Vec<_>>().join(", ")
+            );
             println!("| access | IAM actions |\n|---|---|");
             for l in k.levels {
-                let acts = if l.actions.is_empty() { (if k.key == "x-rds" || k.key == "x-elasticache" { "no IAM statement: the network path and the credentials" } else { "no IAM statement (see below)" }).to_string() } else { l.actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ") };
+                let acts = if l.actions.is_empty() {
+                    (if k.key == "x-rds" || k.key == "x-elasticache" {
+                        "no IAM statement: the network path and the credentials"
+                    } else {
+                        "no IAM statement (see below)"
+                    })
+                    .to_string()
+                } else {
+                    l.actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                };
                 println!("| `{}` | {acts} |", l.name);
             }
             if !k.sam_policies.is_empty() {
-                println!("\nAWS SAM names accepted: {}.", k.sam_policies.iter().map(|(s, l)| format!("`{s}` = `{l}`")).collect::<Vec<_>>().join(", "));
+                println!(
+                    "\nAWS SAM names accepted: {}.",
+                    k.sam_policies.iter().map(|(s, l)| format!("`{s}` = `{l}`")).collect::<Vec<_>>().join(", ")
+                );
             }
         }
         if !readme.contains(&format!("`{}`", k.key)) {

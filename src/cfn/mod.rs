@@ -8,4 +8,4 @@ pub mod template;
 
 pub use intrinsics::{get_att, is_intrinsic, r#ref, sub};
 pub use naming::logical_id;
-pub use template::Template;
+pub use template::{object, resource, Template};

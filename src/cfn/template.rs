@@ -5,6 +5,20 @@
 
 use serde_json::{Map, Value};
 
+/// `{"Type": ty, "Properties": props}`, moving `props` in. (`json!` would copy a `Value` it is
+/// given, serialising it again: on large templates that copy was a fifth of the time.)
+pub fn resource(ty: &str, props: Value) -> Value {
+    let mut m = Map::new();
+    m.insert("Type".into(), Value::String(ty.into()));
+    m.insert("Properties".into(), props);
+    Value::Object(m)
+}
+
+/// A mapping built from owned values (no copy, unlike `json!`).
+pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    Value::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Template {
     /// Every top-level section other than `Resources` and `Outputs`, passed through.

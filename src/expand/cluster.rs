@@ -52,7 +52,7 @@ pub fn expand(ctx: &mut Ctx) {
             return;
         }
     }
-    ctx.add(OWNER, "Cluster".into(), json!({"Type": "AWS::ECS::Cluster", "Properties": props}));
+    ctx.add(OWNER, "Cluster".into(), crate::cfn::resource("AWS::ECS::Cluster", props));
     ctx.infra.cluster = r#ref("Cluster");
     ctx.infra.cluster_name = r#ref("Cluster");
 }

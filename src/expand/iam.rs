@@ -281,7 +281,7 @@ fn task_role(ctx: &mut Ctx, fam: &Family) {
     if let Some((_, b)) = boundary {
         props["PermissionsBoundary"] = b;
     }
-    ctx.add(&fam.name, task_role_id(fam), json!({"Type": "AWS::IAM::Role", "Properties": props}));
+    ctx.add(&fam.name, task_role_id(fam), crate::cfn::resource("AWS::IAM::Role", props));
 }
 
 /// A user policy `{PolicyName, PolicyDocument}`: shape checked, and refused when a statement

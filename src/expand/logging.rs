@@ -92,5 +92,5 @@ pub fn container_config(ctx: &mut Ctx, fam: &Family, s: &Service) -> Value {
     options.insert("awslogs-group".into(), r#ref(&log_group_id(fam)));
     options.insert("awslogs-region".into(), r#ref("AWS::Region"));
     options.entry("awslogs-stream-prefix").or_insert_with(|| Value::String(s.name.clone()));
-    json!({"LogDriver": "awslogs", "Options": options})
+    crate::cfn::object([("LogDriver", Value::String("awslogs".into())), ("Options", Value::Object(options))])
 }

@@ -176,7 +176,7 @@ pub fn relations(ctx: &mut Ctx) {
                 "Description".into(),
                 json!(description(&format!("{src_label} to {dst} on {port}/{} ({})", proto.as_str(), why.join("; ")))),
             );
-            ctx.add(&dst, id, json!({"Type": "AWS::EC2::SecurityGroupIngress", "Properties": props}));
+            ctx.add(&dst, id, crate::cfn::resource("AWS::EC2::SecurityGroupIngress", Value::Object(props)));
         }
     }
 }

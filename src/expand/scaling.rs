@@ -76,11 +76,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
     if let Some(s) = scheduled {
         props["ScheduledActions"] = s;
     }
-    ctx.add(
-        &fam.name,
-        target_id.clone(),
-        json!({"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": props}),
-    );
+    ctx.add(&fam.name, target_id.clone(), crate::cfn::resource("AWS::ApplicationAutoScaling::ScalableTarget", props));
     let Some(t) = target else { return };
     let tpath = join(&path, "TargetScaling");
     let mut common = Map::new();

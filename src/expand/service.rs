@@ -63,7 +63,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
             );
         }
     }
-    let mut resource = json!({"Type": "AWS::ECS::Service", "Properties": props});
+    let mut resource = crate::cfn::resource("AWS::ECS::Service", props);
     if !depends.is_empty() {
         resource["DependsOn"] = json!(depends);
     }

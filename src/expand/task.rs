@@ -101,8 +101,8 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         "NetworkMode": "awsvpc",
         "RequiresCompatibilities": ["FARGATE"],
         "ExecutionRoleArn": get_att(&execution_role_id(fam), "Arn"),
-        "ContainerDefinitions": containers,
     });
+    props["ContainerDefinitions"] = Value::Array(containers);
     if ctx.t.resources.contains_key(&task_role_id(fam)) {
         props["TaskRoleArn"] = get_att(&task_role_id(fam), "Arn");
     }
@@ -115,7 +115,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
     if let Some(gib) = ephemeral_storage(ctx, fam) {
         props["EphemeralStorage"] = json!({"SizeInGiB": gib});
     }
-    ctx.add(&fam.name, task_definition_id(fam), json!({"Type": "AWS::ECS::TaskDefinition", "Properties": props}));
+    ctx.add(&fam.name, task_definition_id(fam), crate::cfn::resource("AWS::ECS::TaskDefinition", props));
 }
 
 /// `platform: linux/arm64` → ARM64, `linux/amd64` → X86_64; all containers of a task agree.
@@ -212,7 +212,8 @@ fn container(
         }
     }
     if !env.is_empty() {
-        let list: Vec<Value> = env.into_iter().map(|(k, v)| json!({"Name": k, "Value": v})).collect();
+        let list: Vec<Value> =
+            env.into_iter().map(|(k, v)| crate::cfn::object([("Name", Value::String(k)), ("Value", v)])).collect();
         c.insert("Environment".into(), Value::Array(list));
     }
     if let Some(secrets) = ctx.secrets.get(&s.name).filter(|m| !m.is_empty()) {

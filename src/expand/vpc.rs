@@ -175,7 +175,7 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
             if tier == "Public" {
                 props["MapPublicIpOnLaunch"] = json!(true);
             }
-            add(ctx, &id, json!({"Type": "AWS::EC2::Subnet", "Properties": props}));
+            add(ctx, &id, crate::cfn::resource("AWS::EC2::Subnet", props));
             let table = match tier {
                 "Public" => "VpcPublicRouteTable".to_string(),
                 "Storage" => "VpcStorageRouteTable".to_string(),

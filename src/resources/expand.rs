@@ -102,7 +102,7 @@ fn resource(ctx: &mut Ctx, decl: &Decl) {
         .get("Services")
         .map(|s| consumers::parse(kind, s, &join(path, "Services"), kind.consumer_keys, &mut ctx.d))
         .unwrap_or_default();
-    let mut resource = json!({"Type": kind.cfn_type, "Properties": props});
+    let mut resource = crate::cfn::resource(kind.cfn_type, props);
     // CloudFormation's resource policies, per resource or for the whole kind (`x-s3:
     // {DeletionPolicy: Retain, …}` as ECS ComposeX files write it).
     for attr in ["DeletionPolicy", "UpdateReplacePolicy"] {
@@ -164,8 +164,11 @@ pub fn grant(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer]) {
         for level in c.levels.iter().filter(|l| !l.actions.is_empty()) {
             let mut actions: Vec<&str> = level.actions.to_vec();
             actions.sort_unstable();
-            let statement =
-                json!({"Effect": "Allow", "Action": actions, "Resource": arns(kind, &decl.id, level.scope)});
+            let statement = crate::cfn::object([
+                ("Effect", Value::String("Allow".into())),
+                ("Action", Value::Array(actions.into_iter().map(|a| Value::String(a.into())).collect())),
+                ("Resource", Value::Array(arns(kind, &decl.id, level.scope))),
+            ]);
             for f in &fams {
                 ctx.grants.entry(f.clone()).or_default().push(statement.clone());
             }
