@@ -108,6 +108,11 @@ const STRINGS: &[&str] = &[
     "-1",
 ];
 
+/// `PROPTEST_CASES` overrides the default count (CI keeps the defaults; a long local run raises it).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 fn leaf() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
@@ -141,7 +146,7 @@ fn survives(doc: &Value) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(400), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_json_never_panics(doc in value()) {
@@ -193,7 +198,7 @@ fn mutate(doc: &mut Value, mut pick: u64, with: Value) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(300), ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_real_inputs_never_panic(which in any::<usize>(), picks in prop::collection::vec((any::<u64>(), leaf()), 1..4)) {
