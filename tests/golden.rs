@@ -96,14 +96,15 @@ fn output_is_deterministic() {
     }
 }
 
-/// Adding one service that nothing refers to must leave every resource of the original
-/// template byte-identical: no unrelated replacement on stack update.
+/// Adding one service and one queue that nothing refers to must leave every resource of the
+/// original template byte-identical: no unrelated replacement on stack update.
 #[test]
 fn an_unrelated_service_changes_nothing_else() {
     let extra = std::env::temp_dir().join(format!("composex-extra-{}.yaml", std::process::id()));
     std::fs::write(
         &extra,
-        "services:\n  zz-unrelated-extra:\n    image: public.ecr.aws/nginx/nginx:latest\n    expose: [\"9999\"]\n",
+        "services:\n  zz-unrelated-extra:\n    image: public.ecr.aws/nginx/nginx:latest\n    expose: [\"9999\"]\n\
+         x-sqs:\n  zz-unrelated-queue:\n    Services:\n      zz-unrelated-extra: {Access: Publish}\n",
     )
     .unwrap();
     let mut checked = 0;
