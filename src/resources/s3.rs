@@ -209,7 +209,9 @@ fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value
         expand_name(ctx, &options, &decl.path, props);
         encryption(ctx, &settings, &decl.path, props);
         acceleration(ctx, &settings, &spath, props);
+        owner_acl(ctx, &decl.path, props);
     }
+    retain_on_replacement(ctx, decl, resource);
     if secure {
         let arn = json!({"Fn::GetAtt": [decl.id, "Arn"]});
         let statement = json!({
@@ -611,6 +613,41 @@ fn acceleration(ctx: &mut Ctx, settings: &Map<String, Value>, spath: &str, props
         return;
     }
     props.insert("AccelerateConfiguration".into(), json!({"AccelerationStatus": "Enabled"}));
+}
+
+/// `AccessControl: BucketOwnerFullControl` (ECS ComposeX's default) or `Private`: canned ACLs
+/// that give the bucket's owner, and no one else, full control, which it has anyway (S3 ignores
+/// `bucket-owner-full-control` on a bucket). They are left out, as the legacy ACL property would
+/// otherwise stay in the template (cfn-lint W3045) for nothing.
+fn owner_acl(ctx: &mut Ctx, path: &str, props: &mut Map<String, Value>) {
+    let Some(acl) = props.get("AccessControl").and_then(Value::as_str).map(str::to_string) else { return };
+    if matches!(acl.as_str(), "BucketOwnerFullControl" | "Private") {
+        props.remove("AccessControl");
+        ctx.d.warn(
+            join(&join(path, "Properties"), "AccessControl"),
+            format!("removed: {acl} gives the bucket's owner full control and no one else, which a bucket without an ACL does too"),
+        );
+    }
+}
+
+/// A bucket kept when the stack deletes it (`DeletionPolicy: Retain`) is kept when CloudFormation
+/// replaces it too (a new BucketName), unless `UpdateReplacePolicy` says otherwise: the data the
+/// user asked to keep is the same.
+fn retain_on_replacement(ctx: &mut Ctx, decl: &Decl, resource: &mut Value) {
+    let retained =
+        matches!(resource.get("DeletionPolicy").and_then(Value::as_str), Some("Retain" | "RetainExceptOnCreate"));
+    if !retained || resource.get("UpdateReplacePolicy").is_some() {
+        return;
+    }
+    resource["UpdateReplacePolicy"] = json!("Retain");
+    let from = if decl.def.contains_key("DeletionPolicy") { decl.path.clone() } else { decl.kind.key.to_string() };
+    ctx.d.warn(
+        join(&from, "DeletionPolicy"),
+        format!(
+            "UpdateReplacePolicy: Retain applied to {} too: a replacement would otherwise delete the bucket this keeps",
+            decl.path
+        ),
+    );
 }
 
 /// `ExpandAccountIdToBucket` / `ExpandRegionToBucket`: a literal `BucketName` gets the account
