@@ -60,6 +60,7 @@ pub fn expand(ctx: &mut Ctx) {
             resource(ctx, &decl);
         }
     }
+    super::delivery::expand(ctx);
 }
 
 fn resource(ctx: &mut Ctx, decl: &Decl) {

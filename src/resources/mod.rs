@@ -9,6 +9,7 @@
 //! line to [`KINDS`].
 
 pub mod consumers;
+pub mod delivery;
 pub mod expand;
 pub mod refs;
 

@@ -9,6 +9,7 @@ use super::consumers::Consumer;
 use super::dynamodb::{looked_up, macro_parameters, properties};
 use super::expand::Decl;
 use super::{Attr, Kind, Level, Scope};
+use crate::compose::read::literal;
 use crate::diagnostics::join;
 use crate::expand::Ctx;
 use serde_json::{json, Value};
@@ -48,24 +49,46 @@ pub const KIND: Kind = Kind {
 const FILE_PARAMETERS: &[&str] =
     &["FromFile", "EncodeToBase64", "MinimizeJson", "RenderToJson", "ValidateJson", "ValidateYaml"];
 
-/// CloudFormation requires `Type` (String when missing, with a warning) and `Value`, and cannot
-/// create a `SecureString`. A value from a local file cannot be read where the macro runs.
+/// What each of the other file options asks of the content, for the deployer to do.
+const FILE_OPTIONS: &[(&str, &str)] = &[
+    ("EncodeToBase64", "encode it in base64 (base64 -w0 FILE)"),
+    ("MinimizeJson", "minify the JSON (jq -c . FILE)"),
+    ("RenderToJson", "convert the YAML to JSON"),
+    ("ValidateJson", "check that it is valid JSON (jq . FILE)"),
+    ("ValidateYaml", "check that it is valid YAML"),
+];
+
+/// CloudFormation requires `Type` (String when missing, with a warning) and `Value`, cannot
+/// create a `SecureString`, nor two parameters of one name. A value from a local file cannot be
+/// read where the macro runs: it becomes a template parameter the deployer fills.
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Consumer], resource: &mut Value) {
-    if looked_up(decl) {
+    if looked_up(decl) && !decl.def.contains_key("Properties") {
         return;
     }
     let params = macro_parameters(ctx, decl, FILE_PARAMETERS);
-    let from_file = params.contains_key("FromFile");
-    if from_file {
-        ctx.d.error(
-            join(&join(&decl.path, "MacroParameters"), "FromFile"),
-            "the macro runs where your files are not; put the content in Properties.Value (a multi-line YAML string keeps a JSON or YAML document as it is)",
-        );
-    } else {
-        for k in params.keys() {
-            ctx.d.warn(join(&join(&decl.path, "MacroParameters"), k), "ignored: it applies to FromFile only");
+    let ppath = join(&decl.path, "MacroParameters");
+    let from_file = params.get("FromFile").map(|f| (f.clone(), join(&ppath, "FromFile")));
+    let value = match &from_file {
+        Some((file, fpath)) => {
+            let file = literal(file, fpath, "FromFile", &mut ctx.d);
+            let value = file.and_then(|file| file_parameter(ctx, decl, &file, fpath));
+            for (k, what) in FILE_OPTIONS {
+                if params.contains_key(*k) {
+                    ctx.d.warn(
+                        join(&ppath, k),
+                        format!("not applied: ComposeX never sees the file; {what} before you pass its content"),
+                    );
+                }
+            }
+            value
         }
-    }
+        None => {
+            for k in params.keys() {
+                ctx.d.warn(join(&ppath, k), "ignored: it applies to FromFile only");
+            }
+            None
+        }
+    };
     let path = join(&decl.path, "Properties");
     let Some(props) = properties(resource) else { return };
     match props.get("Type") {
@@ -79,9 +102,81 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Consumer], resource: &mut Value) {
         ),
         Some(_) => {}
     }
-    if !props.contains_key("Value") && !from_file {
+    if let Some(value) = value {
+        if props.contains_key("Value") {
+            ctx.d.warn(join(&path, "Value"), "replaced: MacroParameters.FromFile gives the value");
+        }
+        props.insert("Value".into(), value);
+    } else if !props.contains_key("Value") && from_file.is_none() {
         ctx.d.error(&path, "a parameter needs Value (CloudFormation requires it)");
     }
+    if let Some(keeper) = same_name(ctx, decl) {
+        if let Some(name) = props.remove("Name") {
+            ctx.d.warn(
+                join(&path, "Name"),
+                format!(
+                    "left to CloudFormation: {} is also the Name of {}, which keeps it (one name, one parameter); consumers get the generated name in their environment",
+                    crate::compose::read::show(&name),
+                    join(KIND.key, &keeper)
+                ),
+            );
+        }
+    }
+}
+
+/// The first resource, in name order, that declares the same literal `Properties.Name` as this
+/// one and comes before it; that one keeps the name.
+fn same_name(ctx: &Ctx, decl: &Decl) -> Option<String> {
+    let name = decl.def.get("Properties")?.get("Name")?.as_str()?;
+    let all = ctx.project.extensions.get(KIND.key)?.as_object()?;
+    all.iter()
+        .take_while(|(n, _)| **n != decl.name)
+        .find(|(_, d)| d.get("Properties").and_then(|p| p.get("Name")).and_then(Value::as_str) == Some(name))
+        .map(|(n, _)| n.clone())
+}
+
+/// The template parameter that holds the content of `file`, which the deployer passes: its
+/// `Ref`. A user parameter of the same name is that one when it is a String (a template
+/// deployed with `Transform` must declare it for `aws cloudformation deploy` to pass it).
+fn file_parameter(ctx: &mut Ctx, decl: &Decl, file: &str, fpath: &str) -> Option<Value> {
+    let pid = format!("{}Value", decl.id);
+    let parameter = json!({
+        "Type": "String",
+        "Description": format!("Value of {}: the content of {file} (MacroParameters.FromFile)", decl.path),
+    });
+    let pass = format!("--parameter-overrides {pid}=\"$(cat {file})\"");
+    let sections = &mut ctx.t.sections;
+    let parameters = sections.entry("Parameters").or_insert_with(|| json!({}));
+    // Parameters that are not a mapping are an error of their own.
+    let parameters = parameters.as_object_mut()?;
+    match parameters.get(&pid) {
+        Some(user) if user.get("Type").and_then(Value::as_str) == Some("String") => {
+            ctx.d.warn(
+                fpath,
+                format!("the value is the template parameter {pid} declared under Parameters: deploy with {pass}"),
+            );
+        }
+        Some(_) => {
+            ctx.d.error(
+                fpath,
+                format!("the value of {} is the template parameter {pid}, which Parameters.{pid} declares too, and not as a String; rename that one, or make it Type: String", decl.path),
+            );
+            return None;
+        }
+        None => {
+            parameters.insert(pid.clone(), parameter);
+            let how = if ctx.cli {
+                format!("deploy the rendered template with {pass}")
+            } else {
+                format!("declare {pid} (Type: String) under the file's Parameters too, as aws cloudformation deploy passes only the parameters of the template it is given, and deploy with {pass}")
+            };
+            ctx.d.warn(
+                fpath,
+                format!("the macro never sees your files: the value is the template parameter {pid}; {how}"),
+            );
+        }
+    }
+    Some(json!({"Ref": pid}))
 }
 
 #[cfg(test)]
