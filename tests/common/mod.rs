@@ -72,6 +72,10 @@ pub fn corpus_inputs(root: &Path) -> Vec<(String, Vec<PathBuf>)> {
     for f in found {
         let rel = f.strip_prefix(root).unwrap().to_string_lossy().into_owned();
         if f.parent() == Some(ecx.as_path()) {
+            // Top-level files alone, and (all but the base itself) merged on the base too.
+            if f != base {
+                out.push((format!("{rel} (on blog.features.yml)"), vec![base.clone(), f.clone()]));
+            }
             out.push((rel, vec![f]));
         } else {
             out.push((format!("{rel} (on blog.features.yml)"), vec![base.clone(), f]));
