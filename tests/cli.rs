@@ -117,3 +117,20 @@ fn the_lambda_and_the_cli_render_the_same_template() {
     assert_eq!(code, 0);
     assert_eq!(serde_json::to_string_pretty(&response.fragment).unwrap() + "\n", rendered);
 }
+
+/// Past CloudFormation's quotas the render fails, naming which task families weigh most.
+#[test]
+fn quotas_fail_with_the_heaviest_families() {
+    let d = temp_dir("quota");
+    let mut text = String::from("services:\n");
+    for i in 0..85 {
+        text.push_str(&format!("  svc{i:02}:\n    image: nginx\n    expose: [\"80\"]\n"));
+    }
+    std::fs::write(d.join("compose.yaml"), text).unwrap();
+    let (code, _, err) = run(&["check"], &d, &[]);
+    assert_eq!(code, 1);
+    let line = err.lines().find(|l| l.contains("resources, more than CloudFormation's 500")).expect(&err);
+    assert!(line.starts_with("the template has 5"), "{line}");
+    assert!(line.contains("x-vpc 23, svc00 6, svc01 6"), "{line}");
+    assert!(line.ends_with("(+78 more); split the application into several stacks"), "{line}");
+}
