@@ -18,6 +18,7 @@ pub mod scaling;
 pub mod secrets;
 pub mod service;
 pub mod sizing;
+pub mod steps;
 pub mod task;
 pub mod volumes;
 pub mod vpc;
