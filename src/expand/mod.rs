@@ -7,6 +7,7 @@
 //! template is returned only when no stage found an error.
 
 pub mod cluster;
+pub mod connect;
 pub mod discovery;
 pub mod family;
 pub mod iam;
@@ -105,6 +106,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     crate::resources::expand::expand(&mut ctx);
     secrets::expand(&mut ctx);
     volumes::expand(&mut ctx);
+    connect::check(&mut ctx);
     let families: Vec<family::Family> = ctx.families.list.values().cloned().collect();
     for fam in &families {
         logging::expand(&mut ctx, fam);

@@ -39,6 +39,9 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
     if ctx.infra.namespace_id.is_some() && has_ports(ctx, fam) {
         props["ServiceRegistries"] = json!([{"RegistryArn": get_att(&discovery_id(fam), "Arn")}]);
     }
+    if let Some(connect) = super::connect::configuration(ctx, fam) {
+        props["ServiceConnectConfiguration"] = connect;
+    }
     // Services of other families this one depends on start first (compose's depends_on).
     let mut depends: BTreeSet<String> = ctx.infra.service_depends_on.iter().cloned().collect();
     depends.extend(ctx.family_depends_on.get(&fam.name).cloned().unwrap_or_default());
