@@ -135,7 +135,12 @@ pub fn check(ctx: &mut Ctx) {
         for p in s.ports.iter().chain(&s.expose) {
             if let Some(a) = &p.app_protocol {
                 if app_protocol(p).is_none() {
-                    d.warn(join(&p.path, "app_protocol"), format!("ignored: ECS knows the application protocols http, http2 and grpc (over TCP), not {a:?}"));
+                    d.warn(
+                        join(&p.path, "app_protocol"),
+                        format!(
+                            "ignored: ECS knows the application protocols http, http2 and grpc (over TCP), not {a:?}"
+                        ),
+                    );
                 }
             }
             let Some(n) = &p.name else { continue };
@@ -238,7 +243,10 @@ fn entries(ctx: &Ctx, d: &mut Diagnostics) -> BTreeMap<String, Vec<Entry>> {
                         if names.is_empty() {
                             format!("{name:?} has no TCP port for Service Connect, so {pname:?} names none")
                         } else {
-                            format!("no TCP port of {name:?} is named {pname:?}; its ports are named {}", names.join(", "))
+                            format!(
+                                "no TCP port of {name:?} is named {pname:?}; its ports are named {}",
+                                names.join(", ")
+                            )
                         },
                     );
                 }
@@ -288,7 +296,8 @@ fn is_client(ctx: &Ctx, fam: &Family) -> bool {
         }
         let targets = s.links.iter().chain(s.depends_on.iter().map(|d| &d.service));
         for t in targets {
-            let reaches = ctx.families.resolve(t).is_some_and(|fs| fs.iter().any(|f| f.name != fam.name && with_ports(&f.name)));
+            let reaches =
+                ctx.families.resolve(t).is_some_and(|fs| fs.iter().any(|f| f.name != fam.name && with_ports(&f.name)));
             if reaches {
                 return true;
             }
@@ -321,7 +330,10 @@ fn x_connect(ctx: &Ctx, service: &str, d: &mut Diagnostics) -> Option<XConnect> 
     let mut out = XConnect::default();
     let Some(m) = x.as_object() else {
         if !x.is_null() {
-            d.error(&path, format!("x-ecs_connect must be a mapping with MacroParameters or Properties, not {}", kind(x)));
+            d.error(
+                &path,
+                format!("x-ecs_connect must be a mapping with MacroParameters or Properties, not {}", kind(x)),
+            );
         }
         return Some(out);
     };
@@ -330,7 +342,10 @@ fn x_connect(ctx: &Ctx, service: &str, d: &mut Diagnostics) -> Option<XConnect> 
         match k.as_str() {
             "Properties" => match v.as_object() {
                 Some(_) => out.properties = Some(v.clone()),
-                None => d.error(&p, format!("Properties must be ECS's ServiceConnectConfiguration, a mapping, not {}", kind(v))),
+                None => d.error(
+                    &p,
+                    format!("Properties must be ECS's ServiceConnectConfiguration, a mapping, not {}", kind(v)),
+                ),
             },
             "MacroParameters" => {
                 let Some(mp) = v.as_object() else {
@@ -349,9 +364,18 @@ fn x_connect(ctx: &Ctx, service: &str, d: &mut Diagnostics) -> Option<XConnect> 
                                     out.ports.insert(pname.clone(), (dns, cloudmap, pp));
                                 }
                             }
-                            None => d.error(&mpath, format!("service_ports must map port names to {{DnsName, CloudMapServiceName}}, not {}", kind(mv))),
+                            None => d.error(
+                                &mpath,
+                                format!(
+                                    "service_ports must map port names to {{DnsName, CloudMapServiceName}}, not {}",
+                                    kind(mv)
+                                ),
+                            ),
                         },
-                        _ => d.error(&mpath, format!("{mk:?} is not an x-ecs_connect macro parameter; use service_ports or x-cloudmap")),
+                        _ => d.error(
+                            &mpath,
+                            format!("{mk:?} is not an x-ecs_connect macro parameter; use service_ports or x-cloudmap"),
+                        ),
                     }
                 }
             }
@@ -364,7 +388,13 @@ fn x_connect(ctx: &Ctx, service: &str, d: &mut Diagnostics) -> Option<XConnect> 
 /// `{DnsName, CloudMapServiceName}` of one port, checked against what ECS accepts.
 fn service_port(spec: &Value, path: &str, d: &mut Diagnostics) -> (Option<String>, Option<String>) {
     let Some(m) = spec.as_object() else {
-        d.error(path, format!("a Service Connect port must be a mapping with DnsName and CloudMapServiceName, not {}", kind(spec)));
+        d.error(
+            path,
+            format!(
+                "a Service Connect port must be a mapping with DnsName and CloudMapServiceName, not {}",
+                kind(spec)
+            ),
+        );
         return (None, None);
     };
     let mut out: (Option<String>, Option<String>) = (None, None);
@@ -381,14 +411,22 @@ fn service_port(spec: &Value, path: &str, d: &mut Diagnostics) -> (Option<String
         let lower = text.to_ascii_lowercase();
         match k.as_str() {
             "DnsName" => {
-                if lower.is_empty() || lower.len() > 127 || lower.starts_with('-') || !lower.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+                if lower.is_empty()
+                    || lower.len() > 127
+                    || lower.starts_with('-')
+                    || !lower.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                {
                     d.error(&p, format!("{text:?} is not a DNS name Service Connect accepts: up to 127 letters, digits, '_', '-' and '.', not starting with '-'"));
                 } else {
                     out.0 = Some(lower);
                 }
             }
             "CloudMapServiceName" => {
-                if lower.is_empty() || lower.len() > MAX_DISCOVERY_NAME || lower.starts_with('-') || !lower.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')) {
+                if lower.is_empty()
+                    || lower.len() > MAX_DISCOVERY_NAME
+                    || lower.starts_with('-')
+                    || !lower.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+                {
                     d.error(&p, format!("{text:?} is not a discovery name Service Connect accepts: up to 64 letters, digits, '_' and '-', not starting with '-'"));
                 } else {
                     out.1 = Some(lower);
@@ -412,7 +450,8 @@ fn check_namespace(ctx: &Ctx, v: &Value, path: &str, d: &mut Diagnostics) {
     };
     if !declared.iter().any(|n| *n == name) {
         let known = if declared.is_empty() {
-            "the top-level x-cloudmap declares none (ComposeX then creates the namespace named after the project)".to_string()
+            "the top-level x-cloudmap declares none (ComposeX then creates the namespace named after the project)"
+                .to_string()
         } else {
             format!("it declares {}", declared.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "))
         };

@@ -52,7 +52,9 @@ pub fn check(ctx: &mut Ctx) {
         let external_sg = net.get("external").and_then(Value::as_bool) == Some(true)
             && net.get("name").and_then(Value::as_str).is_some_and(|n| n.starts_with("sg-"));
         let (key_path, group) = match net.get(SECURITY_GROUP) {
-            Some(v) => (join(&path, SECURITY_GROUP), v.as_str().map(str::to_string).unwrap_or_else(|| kind(v).to_string())),
+            Some(v) => {
+                (join(&path, SECURITY_GROUP), v.as_str().map(str::to_string).unwrap_or_else(|| kind(v).to_string()))
+            }
             None if external_sg => (join(&path, "name"), net["name"].as_str().unwrap_or_default().to_string()),
             None => continue,
         };

@@ -147,15 +147,8 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
 /// Top-level `x-` keys ComposeX does not act on (yet): a warning each, never an error, as the
 /// compose specification asks of extensions.
 fn warn_unknown_extensions(ctx: &mut Ctx) {
-    const KNOWN: &[&str] = &[
-        "x-vpc",
-        "x-cluster",
-        "x-cloudmap",
-        "x-aws-vpc",
-        "x-aws-cluster",
-        overlay::KEY,
-        docker::LOGS_RETENTION,
-    ];
+    const KNOWN: &[&str] =
+        &["x-vpc", "x-cluster", "x-cloudmap", "x-aws-vpc", "x-aws-cluster", overlay::KEY, docker::LOGS_RETENTION];
     let is_kind = |k: &str| crate::resources::kind(k).is_some();
     const KNOWN_SERVICE: &[&str] = &[
         "x-iam",

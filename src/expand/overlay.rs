@@ -50,7 +50,10 @@ pub fn apply(template: &mut Value, x: &Value, d: &mut Diagnostics) {
                 return;
             }
             None => {
-                d.error(join(KEY, "Resources"), format!("Resources must be a mapping of logical IDs, not {}", kind(res)));
+                d.error(
+                    join(KEY, "Resources"),
+                    format!("Resources must be a mapping of logical IDs, not {}", kind(res)),
+                );
                 return;
             }
         }

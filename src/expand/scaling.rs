@@ -113,7 +113,11 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         }
         props["ScheduledActions"] = Value::Array(plan.scheduled.iter().map(|(a, _)| a.clone()).collect());
     }
-    ctx.add(&fam.name, target.clone(), json!({"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": props}));
+    ctx.add(
+        &fam.name,
+        target.clone(),
+        json!({"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": props}),
+    );
     tracking(ctx, fam, &plan.tracking, &target);
     steps::expand(ctx, fam, &target, &queues);
 }
@@ -125,10 +129,9 @@ fn tracking(ctx: &mut Ctx, fam: &Family, t: &Tracking, target: &str) {
         ctx.d.warn(path, "has no CPU nor memory target, so nothing scales on load; add one");
         return;
     }
-    for (label, metric, value) in [
-        ("Cpu", "ECSServiceAverageCPUUtilization", t.cpu),
-        ("Memory", "ECSServiceAverageMemoryUtilization", t.memory),
-    ] {
+    for (label, metric, value) in
+        [("Cpu", "ECSServiceAverageCPUUtilization", t.cpu), ("Memory", "ECSServiceAverageMemoryUtilization", t.memory)]
+    {
         let Some(value) = value else { continue };
         let mut conf = Map::new();
         conf.insert("TargetValue".into(), json!(value));
@@ -234,7 +237,10 @@ fn x_scaling(x: &Value, path: &str, d: &mut Diagnostics) -> Option<Plan> {
                         }
                     }
                 }
-                None => d.error(&p, "ScheduledActions must be a list of AWS::ApplicationAutoScaling::ScalableTarget ScheduledAction"),
+                None => d.error(
+                    &p,
+                    "ScheduledActions must be a list of AWS::ApplicationAutoScaling::ScalableTarget ScheduledAction",
+                ),
             },
             _ => d.error(&p, format!("{k:?} is not an x-scaling key; use Range, TargetScaling or ScheduledActions")),
         }

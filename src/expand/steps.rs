@@ -145,7 +145,10 @@ fn parse(v: &Value, path: &str, name: &str, id: &str, d: &mut Diagnostics) -> Op
                 None => {
                     d.error(
                         join(p, "LowerBound"),
-                        format!("the step from {} has no UpperBound, so it covers this one; give it UpperBound {}", prev.lower, s.lower),
+                        format!(
+                            "the step from {} has no UpperBound, so it covers this one; give it UpperBound {}",
+                            prev.lower, s.lower
+                        ),
                     );
                     ok = false;
                 }
