@@ -81,3 +81,29 @@ fn every_corpus_file_renders_or_is_refused_with_paths() {
     eprintln!("corpus: {rendered} rendered, {refused} refused");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// ECS ComposeX's yelb sample declares Service Connect with `x-network.x-ecs_connect`: it renders
+/// with short names for every family with ports, its aliases and discovery names as written
+/// (or ComposeX's own where one would collide with a family's CloudMap service), and no warning
+/// about x-ecs_connect.
+#[test]
+fn yelb_renders_with_service_connect() {
+    let Some(root) = common::corpus() else { return };
+    let (code, out, err) = common::render_files(&[root.join("ecs-composex/yelb.yaml")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("x-ecs_connect"), "a warning names x-ecs_connect: {err}");
+    let t: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let sc = |svc: &str| t["Resources"][svc]["Properties"]["ServiceConnectConfiguration"].clone();
+    let alias = |svc: &str| sc(svc)["Services"][0]["ClientAliases"][0].clone();
+    assert_eq!(alias("YelbAppserverService"), serde_json::json!({"DnsName": "yelb-appserver", "Port": 4567}));
+    assert_eq!(sc("YelbAppserverService")["Services"][0]["DiscoveryName"], "yelb-appservera");
+    assert_eq!(alias("RedisServerService"), serde_json::json!({"DnsName": "redis-server", "Port": 6379}));
+    // "redis-server" is the family's own CloudMap (A-record) service: not reused.
+    assert_eq!(sc("RedisServerService")["Services"][0]["DiscoveryName"], "redis-server-tcp_6379");
+    assert_eq!(alias("YelbDbService"), serde_json::json!({"DnsName": "yelb-db", "Port": 5432}));
+    assert_eq!(alias("YelbUiService"), serde_json::json!({"DnsName": "yelb-ui", "Port": 80}));
+    for svc in ["YelbAppserverService", "RedisServerService", "YelbDbService", "YelbUiService"] {
+        assert_eq!(sc(svc)["Enabled"], true, "{svc}");
+        assert!(t["Resources"][svc]["Properties"]["ServiceRegistries"].is_array(), "{svc} lost its A records");
+    }
+}

@@ -17,6 +17,11 @@ pub const DEFAULT_RETENTION: u64 = 30;
 const RETENTIONS: &[u64] =
     &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
+/// The retention CloudWatch Logs accepts for `days`: that value, or the next one it knows.
+pub fn accepted_retention(days: u64) -> u64 {
+    RETENTIONS.iter().copied().find(|r| *r >= days).unwrap_or(3653)
+}
+
 pub fn log_group_id(fam: &Family) -> String {
     format!("{}LogGroup", fam.id)
 }
@@ -36,7 +41,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
             match k.as_str() {
                 "RetentionInDays" => {
                     if let Some(days) = uint(v, &p, "number of days", &mut ctx.d) {
-                        let valid = RETENTIONS.iter().copied().find(|r| *r >= days).unwrap_or(3653);
+                        let valid = accepted_retention(days);
                         if valid != days {
                             ctx.d.warn(&p, format!("CloudWatch Logs cannot keep logs {days} days; keeping them {valid} days, the next value it accepts"));
                         }
@@ -48,7 +53,10 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
             }
         }
     }
-    let days = retention.unwrap_or(DEFAULT_RETENTION);
+    // Docker's x-aws-logs_retention is the default of every family (its own findings are
+    // reported once, by the docker stage).
+    let project_default = super::docker::logs_retention(ctx.project, &mut crate::diagnostics::Diagnostics::new());
+    let days = retention.or(project_default).unwrap_or(DEFAULT_RETENTION);
     ctx.add(
         &fam.name,
         log_group_id(fam),

@@ -7,17 +7,21 @@
 //! template is returned only when no stage found an error.
 
 pub mod cluster;
+pub mod connect;
 pub mod discovery;
+pub mod docker;
 pub mod family;
 pub mod iam;
 pub mod logging;
 pub mod network;
+pub mod overlay;
 pub mod passthrough;
 pub mod policy;
 pub mod scaling;
 pub mod secrets;
 pub mod service;
 pub mod sizing;
+pub mod steps;
 pub mod task;
 pub mod volumes;
 pub mod vpc;
@@ -104,6 +108,8 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     crate::resources::expand::expand(&mut ctx);
     secrets::expand(&mut ctx);
     volumes::expand(&mut ctx);
+    connect::check(&mut ctx);
+    docker::check(&mut ctx);
     let families: Vec<family::Family> = ctx.families.list.values().cloned().collect();
     for fam in &families {
         logging::expand(&mut ctx, fam);
@@ -130,6 +136,10 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
             meta.insert("ComposeX".into(), json!({ "Warnings": warnings }));
         }
     }
+    // Docker's x-aws-cloudformation, merged last so that it may tune anything generated.
+    if let Some(x) = project.extensions.get(overlay::KEY) {
+        overlay::apply(&mut template, x, &mut d);
+    }
     quotas::check(&template, &owners, &mut d);
     Rendered { template: (!d.has_errors()).then_some(template), diagnostics: d }
 }
@@ -137,7 +147,8 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
 /// Top-level `x-` keys ComposeX does not act on (yet): a warning each, never an error, as the
 /// compose specification asks of extensions.
 fn warn_unknown_extensions(ctx: &mut Ctx) {
-    const KNOWN: &[&str] = &["x-vpc", "x-cluster", "x-cloudmap", "x-aws-vpc", "x-aws-cluster"];
+    const KNOWN: &[&str] =
+        &["x-vpc", "x-cluster", "x-cloudmap", "x-aws-vpc", "x-aws-cluster", overlay::KEY, docker::LOGS_RETENTION];
     let is_kind = |k: &str| crate::resources::kind(k).is_some();
     const KNOWN_SERVICE: &[&str] = &[
         "x-iam",

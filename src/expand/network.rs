@@ -335,7 +335,9 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut Rules) 
                 }
             }
             "AssignPublicIp" => {}
-            "x-ecs_connect" | "x-cloudmap" => ctx.d.warn(&p, "ignored: ECS Service Connect is not supported yet; other services reach this one by its CloudMap name, family.namespace"),
+            // Service Connect: read by crate::expand::connect.
+            "x-ecs_connect" => {}
+            "x-cloudmap" => ctx.d.warn(&p, "ignored: ComposeX registers every family with ports in its one namespace, as family.namespace, and gives it short names with Service Connect"),
             _ => ctx.d.error(&p, format!("{k:?} is not an x-network key; use Ingress or AssignPublicIp")),
         }
     }

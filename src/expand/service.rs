@@ -39,6 +39,9 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
     if ctx.infra.namespace_id.is_some() && has_ports(ctx, fam) {
         props["ServiceRegistries"] = json!([{"RegistryArn": get_att(&discovery_id(fam), "Arn")}]);
     }
+    if let Some(connect) = super::connect::configuration(ctx, fam) {
+        props["ServiceConnectConfiguration"] = connect;
+    }
     // Services of other families this one depends on start first (compose's depends_on).
     let mut depends: BTreeSet<String> = ctx.infra.service_depends_on.iter().cloned().collect();
     depends.extend(ctx.family_depends_on.get(&fam.name).cloned().unwrap_or_default());
@@ -101,10 +104,15 @@ fn desired_count(ctx: &mut Ctx, fam: &Family) -> Value {
     }
 }
 
-/// Rolling updates from `deploy.update_config` (as Docker's ECS integration defined them):
-/// `parallelism` tasks of `replicas` are replaced at a time, stop-first (compose's default)
-/// lowering the healthy minimum, start-first raising the maximum. The circuit breaker is always
-/// on; it rolls back unless `failure_action` is `pause` or `continue`.
+/// Rolling updates from `deploy.update_config`, with Docker's ECS formula: `parallelism` (p) of
+/// `replicas` (r) tasks are replaced at a time, so at least (r-p)/r of the tasks stay healthy
+/// and at most (r+p)/r run. The minimum is rounded down like Docker's; the maximum is rounded up
+/// (Docker rounds it down), because ECS rounds the task count of a maximum down: 1 of 3 gets
+/// 134 %, room for a 4th task. An explicit `order` keeps one side at 100 %: `stop-first` never
+/// runs more tasks than `replicas`, `start-first` never fewer. `parallelism: 0` (compose: all at
+/// once) replaces every task. `x-aws-min_percent` / `x-aws-max_percent` win over the formula.
+/// The circuit breaker is always on; it rolls back unless `failure_action` is `pause` or
+/// `continue`.
 fn deployment(ctx: &mut Ctx, fam: &Family) -> Value {
     let mut min = 100u64;
     let mut max = 200u64;
@@ -117,22 +125,26 @@ fn deployment(ctx: &mut Ctx, fam: &Family) -> Value {
             rollback = false;
         }
         // Only parallelism and order describe a rolling update; without them ECS's own
-        // default (100 % healthy, 200 % at most) is kept.
+        // default (100 % healthy, 200 % at most), which is also Docker's, is kept.
         if u.parallelism.is_some() || u.order.is_some() {
             let replicas = s.deploy.replicas.as_ref().and_then(Value::as_u64).unwrap_or(1).max(1);
-            let parallelism = u.parallelism.unwrap_or(1).clamp(1, replicas);
-            let step = (parallelism * 100).div_ceil(replicas);
-            if u.order.as_deref() == Some("start-first") {
-                min = 100;
-                max = (100 + step).min(200);
-            } else {
-                min = 100u64.saturating_sub(step);
-                max = 100;
-            }
+            let parallelism = match u.parallelism.unwrap_or(1) {
+                0 => replicas,
+                p => p.min(replicas),
+            };
+            let low = (replicas - parallelism) * 100 / replicas;
+            let high = ((replicas + parallelism) * 100).div_ceil(replicas).min(200);
+            (min, max) = match u.order.as_deref() {
+                Some("start-first") => (100, high),
+                Some("stop-first") => (low, 100),
+                _ => (low, high),
+            };
         }
         for (key, target) in [("x-aws-min_percent", &mut min), ("x-aws-max_percent", &mut max)] {
-            if let Some(v) = u.extensions.get(key).or_else(|| s.extensions.get(key)) {
-                if let Some(n) = uint(v, &join(&base, key), "percentage", &mut ctx.d) {
+            let found = u.extensions.get(key).map(|v| (v, join(&base, key)));
+            let found = found.or_else(|| s.extensions.get(key).map(|v| (v, join(&join("services", name), key))));
+            if let Some((v, p)) = found {
+                if let Some(n) = uint(v, &p, "percentage", &mut ctx.d) {
                     *target = n;
                 }
             }

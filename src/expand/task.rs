@@ -236,9 +236,7 @@ fn container(
         let entry = mappings
             .entry((p.target, p.protocol.as_str()))
             .or_insert_with(|| json!({"ContainerPort": p.target, "Protocol": p.protocol.as_str()}));
-        if let Some(n) = &p.name {
-            entry["Name"] = json!(n);
-        }
+        super::connect::name_mapping(entry, p);
     }
     if !mappings.is_empty() {
         c.insert("PortMappings".into(), Value::Array(mappings.into_values().collect()));

@@ -153,9 +153,7 @@ pub fn grant(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer]) {
     let kind = decl.kind;
     let env_names = settings_env_names(ctx, decl);
     for c in consumers {
-        for k in c.extra.keys().filter(|k| k.eq_ignore_ascii_case("scaling")) {
-            ctx.d.warn(join(&c.path, k), "ignored: step scaling on queue depth is not supported yet");
-        }
+        // `Scaling` (x-sqs) is read by the family's scaling: crate::expand::steps.
         let Some(fams) = ctx.families.resolve(&c.name) else {
             ctx.d.error(&c.path, format!("{:?} is not a service nor a task family of this file", c.name));
             continue;
