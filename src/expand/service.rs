@@ -39,6 +39,12 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
     if ctx.infra.namespace_id.is_some() && has_ports(ctx, fam) {
         props["ServiceRegistries"] = json!([{"RegistryArn": get_att(&discovery_id(fam), "Arn")}]);
     }
+    if let Some(lb) = ctx.load_balancers.get(&fam.name) {
+        props["LoadBalancers"] = json!(lb.entries);
+        if let Some(grace) = lb.grace {
+            props["HealthCheckGracePeriodSeconds"] = json!(grace);
+        }
+    }
     // Services of other families this one depends on start first (compose's depends_on).
     let mut depends: BTreeSet<String> = ctx.infra.service_depends_on.iter().cloned().collect();
     depends.extend(ctx.family_depends_on.get(&fam.name).cloned().unwrap_or_default());
