@@ -94,6 +94,7 @@ pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Value> {
                 None
             }
             (None, Some(mp)) => macro_parameters(ctx, mp, &join(&path, "MacroParameters")),
+            (None, None) if def.contains_key("Lookup") => None,
             (None, None) => {
                 ctx.d.error(&path, "a certificate needs Properties (DomainName…), MacroParameters (DomainNames, HostedZoneId) or Use (an existing certificate's ARN)");
                 None

@@ -143,6 +143,7 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
     warn_linked(ctx, &choices);
 
     let mut lb = Lb {
+        name: "load-balancer".into(),
         label: "load balancer of the published ports".into(),
         id: LB_ID.into(),
         path: if existing.is_some() { EXISTING_KEY.into() } else { "published ports".into() },

@@ -24,14 +24,13 @@ pub fn emit(ctx: &mut Ctx, lb: &Lb) {
     let sg = format!("{}SecurityGroup", lb.id);
     let lb_arn = lb.existing.clone().unwrap_or_else(|| r#ref(&lb.id));
     if lb.existing.is_none() {
-        let tag = if lb.id == super::auto::LB_ID { "load-balancer".to_string() } else { lb.id.clone() };
         ctx.add(
             &owner,
             sg.clone(),
             json!({"Type": "AWS::EC2::SecurityGroup", "Properties": {
                 "GroupDescription": format!("ComposeX {}", lb.label),
                 "VpcId": ctx.infra.vpc_id.clone(),
-                "Tags": [{"Key": "Name", "Value": {"Fn::Sub": format!("${{AWS::StackName}}-{tag}")}}]
+                "Tags": [{"Key": "Name", "Value": {"Fn::Sub": format!("${{AWS::StackName}}-{}", lb.name)}}]
             }}),
         );
         let mut props = Map::new();

@@ -109,6 +109,8 @@ pub struct Target {
 
 #[derive(Debug, Clone)]
 pub struct Lb {
+    /// The compose name (the x-elbv2 key), for the security group's Name tag.
+    pub name: String,
     /// Words naming it in descriptions and messages: `x-elbv2 lbA`, `the load balancer of the
     /// published ports`.
     pub label: String,

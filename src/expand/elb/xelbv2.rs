@@ -184,11 +184,11 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
         }
     });
 
-    let targets = services(ctx, name, &id, m.get("Services"), &join(&path, "Services"), ty);
+    let (targets, declared) = services(ctx, name, &id, m.get("Services"), &join(&path, "Services"), ty);
     let mut listeners = Vec::new();
     let mut ports = BTreeSet::new();
     for (i, l) in raw_listeners.iter().enumerate() {
-        if let Some(l) = listener(ctx, l, &index(&lpath, i), ty, &targets, certificates) {
+        if let Some(l) = listener(ctx, l, &index(&lpath, i), ty, &targets, &declared, certificates) {
             if !ports.insert(l.port) {
                 ctx.d.error(
                     join(&index(&lpath, i), "Port"),
@@ -333,6 +333,7 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
         }
     }
     Some(Lb {
+        name: name.to_string(),
         label,
         id,
         path,
@@ -380,7 +381,8 @@ fn resolve(ctx: &mut Ctx, raw: &str, path: &str) -> Option<(String, String)> {
     }
 }
 
-/// `Services`: one target group per `family:container`.
+/// `Services`: one target group per `family:container`; with every key declared, valid or not
+/// (a listener naming an invalid one has its error already).
 fn services(
     ctx: &mut Ctx,
     lb_name: &str,
@@ -388,12 +390,13 @@ fn services(
     v: Option<&Value>,
     path: &str,
     ty: LbType,
-) -> BTreeMap<String, Target> {
+) -> (BTreeMap<String, Target>, BTreeSet<String>) {
     let mut out = BTreeMap::new();
+    let mut declared_keys = BTreeSet::new();
     let entries: Vec<(String, Value, String)> = match v {
         None => {
             ctx.d.error(path, "a load balancer needs Services: the containers it sends to, as \"family:container\": {port, protocol, healthcheck}");
-            return out;
+            return (out, declared_keys);
         }
         Some(Value::Object(m)) if !is_intrinsic(v.unwrap_or(&Value::Null)) => {
             m.iter().filter(|(k, _)| !k.starts_with("x-")).map(|(k, s)| (k.clone(), s.clone(), join(path, k))).collect()
@@ -416,12 +419,13 @@ fn services(
                 path,
                 format!("Services must be a mapping of \"family:container\" to target settings, not {}", kind(other)),
             );
-            return out;
+            return (out, declared_keys);
         }
     };
     for (raw, spec, p) in entries {
         let Some((family, container)) = resolve(ctx, &raw, &p) else { continue };
         let key = format!("{family}:{container}");
+        declared_keys.insert(key.clone());
         if out.contains_key(&key) {
             ctx.d.error(&p, format!("{key} is already a target of {lb_name}"));
             continue;
@@ -478,7 +482,8 @@ fn services(
             ctx.d.error(
                 join(&p, "protocol"),
                 format!(
-                    "{protocol:?} is not a target protocol of an {} load balancer; use {}",
+                    "{protocol:?} is not a target protocol of {} {} load balancer; use {}",
+                    if ty == LbType::Application { "an" } else { "a" },
                     ty.as_str(),
                     allowed.join(", ")
                 ),
@@ -555,7 +560,7 @@ fn services(
             },
         );
     }
-    out
+    (out, declared_keys)
 }
 
 /// `TargetGroupAttributes` as a list of {Key, Value} or a mapping {key: value}; values become
@@ -707,6 +712,7 @@ fn listener(
     path: &str,
     ty: LbType,
     targets: &BTreeMap<String, Target>,
+    declared: &BTreeSet<String>,
     certificates: &BTreeMap<String, Value>,
 ) -> Option<Listener> {
     let Some(m) = v.as_object().filter(|_| !is_intrinsic(v)) else {
@@ -741,9 +747,15 @@ fn listener(
         ctx.d.error(
             join(path, "Protocol"),
             format!(
-                "{protocol:?} is not a listener protocol of an {} load balancer; use {}",
+                "{protocol:?} is not a listener protocol of {} {} load balancer; use {}{}",
+                if ty == LbType::Application { "an" } else { "a" },
                 ty.as_str(),
-                allowed.join(", ")
+                allowed.join(", "),
+                if ty == LbType::Application {
+                    ", or make it a network load balancer (Properties.Type: network)"
+                } else {
+                    ""
+                }
             ),
         );
         return None;
@@ -801,22 +813,34 @@ fn listener(
             "UDP" | "TCP_UDP" => {
                 ctx.d.error(
                     join(path, "Certificates"),
-                    format!("a {protocol} listener cannot end TLS; use TLS, or remove Certificates"),
+                    format!(
+                        "{} {protocol} listener cannot end TLS; use TLS, or remove Certificates",
+                        article(&protocol)
+                    ),
                 );
                 return None;
             }
             _ => {}
         }
     } else if matches!(protocol.as_str(), "HTTPS" | "TLS") {
-        ctx.d.error(
-            join(path, "Certificates"),
-            format!("a {protocol} listener needs Certificates: [{{x-acm: NAME}}] or [{{CertificateArn: ARN}}]"),
-        );
+        // Certificates that were given but are wrong have their own errors.
+        if !m.contains_key("Certificates") {
+            ctx.d.error(
+                join(path, "Certificates"),
+                format!(
+                    "{} {protocol} listener needs Certificates: [{{x-acm: NAME}}] or [{{CertificateArn: ARN}}]",
+                    article(&protocol)
+                ),
+            );
+        }
         return None;
     }
     let ssl_policy = m.get("SslPolicy").cloned();
     if ssl_policy.is_some() && !matches!(protocol.as_str(), "HTTPS" | "TLS") {
-        ctx.d.warn(join(path, "SslPolicy"), format!("ignored: a {protocol} listener does not end TLS"));
+        ctx.d.warn(
+            join(path, "SslPolicy"),
+            format!("ignored: {} {protocol} listener does not end TLS", article(&protocol)),
+        );
     }
 
     // Default actions.
@@ -897,6 +921,9 @@ fn listener(
             let Some((f, c)) = resolve(ctx, &raw, &join(&ip, "name")) else { continue };
             let key = format!("{f}:{c}");
             let Some(t) = targets.get(&key) else {
+                if declared.contains(&key) {
+                    continue;
+                }
                 ctx.d.error(
                     join(&ip, "name"),
                     format!("{key} is not in this load balancer's Services; declare its port and protocol there"),
@@ -914,7 +941,11 @@ fn listener(
                 if !ok {
                     ctx.d.error(
                         join(&ip, "name"),
-                        format!("a {protocol} listener cannot send to the {} target {key}", t.protocol),
+                        format!(
+                            "{} {protocol} listener cannot send to the {} target {key}",
+                            article(&protocol),
+                            t.protocol
+                        ),
                     );
                     continue;
                 }
@@ -979,6 +1010,15 @@ fn listener(
         ctx.d.error(join(path, "Targets"), "a listener takes at most 100 rules");
     }
     Some(Listener { port, protocol, certificates: certs, ssl_policy, default, rules, path: path.to_string() })
+}
+
+/// "an HTTP", "a TCP".
+fn article(protocol: &str) -> &'static str {
+    if protocol.starts_with('H') {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 /// `access`: `/path`, `host`, `host/path` or `host:port/path` (the port is not part of the Host
