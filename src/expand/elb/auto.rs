@@ -187,7 +187,9 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
         let fam = &ctx.families.list[&c.family];
         let svc_part = if pascal(&c.service) == fam.id { String::new() } else { pascal(&c.service) };
         let key = format!("{}:{}:{}/{}", c.family, c.service, c.target, tg_protocol);
-        if !lb.targets.contains_key(&key) {
+        if let Some(t) = lb.targets.get_mut(&key) {
+            t.why = format!("{}, {}", t.why, c.published);
+        } else {
             let s = &ctx.project.services[&c.service];
             let family_ports = family_ports(ctx, &c.family);
             let h = health::from_container(&mut ctx.d, s, c.target, &family_ports, ty, tg_protocol);
