@@ -107,3 +107,39 @@ fn yelb_renders_with_service_connect() {
         assert!(t["Resources"][svc]["Properties"]["ServiceRegistries"].is_array(), "{svc} lost its A records");
     }
 }
+
+/// ECS ComposeX's own x-elbv2 example (elbv2/create_only.yml on blog.features.yml): every target
+/// group of its Services is attached to the ECS service of its family and sent to by a listener
+/// (ECS ComposeX bug #810 dropped the second target group of a family).
+#[test]
+fn x_elbv2_create_only_attaches_every_target_group() {
+    use serde_json::Value;
+    let Some(root) = common::corpus() else { return };
+    let ecx = root.join("ecs-composex");
+    let (code, out, err) = common::render_files(&[ecx.join("blog.features.yml"), ecx.join("elbv2/create_only.yml")]);
+    assert_eq!(code, 0, "{err}");
+    let t: Value = serde_json::from_str(&out).unwrap();
+    let res = t["Resources"].as_object().unwrap();
+    let of_type = |ty: &'static str| res.iter().filter(move |(_, r)| r["Type"] == ty);
+    let target_groups: Vec<&String> = of_type("AWS::ElasticLoadBalancingV2::TargetGroup").map(|(id, _)| id).collect();
+    assert_eq!(target_groups.len(), 4, "{target_groups:?}");
+    let text = |v: &Value| v.to_string();
+    let sent_to: String = of_type("AWS::ElasticLoadBalancingV2::Listener")
+        .chain(of_type("AWS::ElasticLoadBalancingV2::ListenerRule"))
+        .map(|(_, r)| text(r))
+        .collect();
+    for (service, container, port) in [
+        ("BignicefamilyService", "rproxy", 80),
+        ("BignicefamilyService", "app01", 5000),
+        ("YoutooService", "rproxy", 80),
+        ("App03Service", "app03", 5000),
+    ] {
+        let entries = res[service]["Properties"]["LoadBalancers"].as_array().cloned().unwrap_or_default();
+        let entry = entries
+            .iter()
+            .find(|e| e["ContainerName"] == container && e["ContainerPort"] == port)
+            .unwrap_or_else(|| panic!("{service} has no target group for {container}:{port}: {entries:?}"));
+        let tg = entry["TargetGroupArn"]["Ref"].as_str().unwrap();
+        assert!(sent_to.contains(&format!("\"{tg}\"")), "no listener sends to {tg}");
+    }
+}

@@ -426,3 +426,41 @@ fn the_resource_checks_catch_undeclared_and_missing_access() {
     check_resources("bad", &doc, &bad, &mut failures);
     assert_eq!(failures.len(), 1, "{failures:?}");
 }
+
+/// The load balancer checks must fail when the internet reaches a port no listener takes, when
+/// the load balancer reaches a target on a port no target group needs, or cannot reach one.
+#[test]
+fn the_load_balancer_checks_catch_open_and_missing_paths() {
+    let dir = std::env::temp_dir().join(format!("composex-sec-lb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("compose.yaml");
+    std::fs::write(&file, "services:\n  web: {image: nginx, ports: [\"80:8080\"], expose: [\"9000\"]}\n").unwrap();
+    let (code, out, err) = common::render_files(std::slice::from_ref(&file));
+    assert_eq!(code, 0, "{err}");
+    let good: Value = serde_json::from_str(&out).unwrap();
+    assert!(violations(&good).is_empty(), "{:?}", violations(&good));
+    let ingress = |group: &str, src: Value, port: u64| {
+        let mut p = serde_json::json!({"GroupId": {"Fn::GetAtt": [group, "GroupId"]}, "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "Description": "x"});
+        for (k, v) in src.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        serde_json::json!({"Type": "AWS::EC2::SecurityGroupIngress", "Properties": p})
+    };
+    let lb_src = serde_json::json!({"SourceSecurityGroupId": {"Fn::GetAtt": ["LoadBalancerSecurityGroup", "GroupId"]}});
+    // The internet on a port of the load balancer that no listener takes.
+    let mut bad = good.clone();
+    bad["Resources"]["X"] = ingress("LoadBalancerSecurityGroup", serde_json::json!({"CidrIp": "0.0.0.0/0"}), 22);
+    assert_eq!(violations(&bad).len(), 2, "{:?}", violations(&bad));
+    // The internet straight into the task.
+    let mut bad = good.clone();
+    bad["Resources"]["X"] = ingress("WebSecurityGroup", serde_json::json!({"CidrIp": "0.0.0.0/0"}), 8080);
+    assert_eq!(violations(&bad).len(), 1, "{:?}", violations(&bad));
+    // The load balancer into the task on a port no target group uses.
+    let mut bad = good.clone();
+    bad["Resources"]["X"] = ingress("WebSecurityGroup", lb_src.clone(), 9000);
+    assert_eq!(violations(&bad).len(), 1, "{:?}", violations(&bad));
+    // The load balancer cannot reach its target.
+    let mut bad = good.clone();
+    bad["Resources"].as_object_mut().unwrap().remove("WebFromLoadBalancerTcp8080Ingress").unwrap();
+    assert_eq!(violations(&bad).len(), 1, "{:?}", violations(&bad));
+}

@@ -6,10 +6,12 @@
 //! the network relations between families. Every stage reports into one `Diagnostics`; the
 //! template is returned only when no stage found an error.
 
+pub mod acm;
 pub mod cluster;
 pub mod connect;
 pub mod discovery;
 pub mod docker;
+pub mod elb;
 pub mod family;
 pub mod iam;
 pub mod logging;
@@ -74,6 +76,11 @@ pub struct Ctx<'a> {
     pub family_depends_on: BTreeMap<String, Vec<String>>,
     /// Rendering for the CLI (see `Options::cli`).
     pub cli: bool,
+    /// Per family: the `LoadBalancers` entries and grace period of its ECS service.
+    pub load_balancers: BTreeMap<String, elb::ServiceTargets>,
+    /// Container ports a load balancer sends to, (service, port, protocol): only these may be
+    /// published on another port.
+    pub balanced_ports: std::collections::BTreeSet<(String, u16, crate::compose::Protocol)>,
 }
 
 pub fn render(doc: &Value, options: &Options) -> Rendered {
@@ -98,6 +105,8 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         volumes: BTreeMap::new(),
         family_depends_on: BTreeMap::new(),
         cli: options.cli,
+        load_balancers: BTreeMap::new(),
+        balanced_ports: Default::default(),
     };
 
     passthrough::sections(doc, &mut ctx);
@@ -110,6 +119,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     volumes::expand(&mut ctx);
     connect::check(&mut ctx);
     docker::check(&mut ctx);
+    elb::expand(&mut ctx);
     let families: Vec<family::Family> = ctx.families.list.values().cloned().collect();
     for fam in &families {
         logging::expand(&mut ctx, fam);
@@ -147,8 +157,18 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
 /// Top-level `x-` keys ComposeX does not act on (yet): a warning each, never an error, as the
 /// compose specification asks of extensions.
 fn warn_unknown_extensions(ctx: &mut Ctx) {
-    const KNOWN: &[&str] =
-        &["x-vpc", "x-cluster", "x-cloudmap", "x-aws-vpc", "x-aws-cluster", overlay::KEY, docker::LOGS_RETENTION];
+    const KNOWN: &[&str] = &[
+        "x-vpc",
+        "x-cluster",
+        "x-cloudmap",
+        "x-aws-vpc",
+        "x-aws-cluster",
+        overlay::KEY,
+        docker::LOGS_RETENTION,
+        "x-elbv2",
+        "x-acm",
+        "x-aws-loadbalancer",
+    ];
     let is_kind = |k: &str| crate::resources::kind(k).is_some();
     const KNOWN_SERVICE: &[&str] = &[
         "x-iam",

@@ -182,13 +182,13 @@ pub fn relations(ctx: &mut Ctx) {
 }
 
 /// A CIDR as a logical-ID part that keeps CIDRs apart: `10.1.0.0/16` → `Cidr10x1x0x0x16`.
-fn cidr_id(cidr: &str) -> String {
+pub fn cidr_id(cidr: &str) -> String {
     let parts: Vec<&str> = cidr.split(|c: char| !c.is_ascii_alphanumeric()).collect();
     format!("Cidr{}", parts.join("x"))
 }
 
 /// Security-group descriptions allow a limited alphabet and 255 characters.
-fn description(text: &str) -> String {
+pub fn description(text: &str) -> String {
     let clean: String = text
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c) { c } else { '_' })
@@ -343,7 +343,7 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut Rules) 
     }
 }
 
-fn valid_cidr(cidr: &str, v6: bool) -> bool {
+pub fn valid_cidr(cidr: &str, v6: bool) -> bool {
     let Some((addr, prefix)) = cidr.split_once('/') else { return false };
     let Ok(prefix) = prefix.parse::<u8>() else { return false };
     if v6 {

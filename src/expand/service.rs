@@ -42,6 +42,12 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
     if let Some(connect) = super::connect::configuration(ctx, fam) {
         props["ServiceConnectConfiguration"] = connect;
     }
+    if let Some(lb) = ctx.load_balancers.get(&fam.name) {
+        props["LoadBalancers"] = json!(lb.entries);
+        if let Some(grace) = lb.grace {
+            props["HealthCheckGracePeriodSeconds"] = json!(grace);
+        }
+    }
     // Services of other families this one depends on start first (compose's depends_on).
     let mut depends: BTreeSet<String> = ctx.infra.service_depends_on.iter().cloned().collect();
     depends.extend(ctx.family_depends_on.get(&fam.name).cloned().unwrap_or_default());

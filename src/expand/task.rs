@@ -224,10 +224,10 @@ fn container(
     let mut mappings: BTreeMap<(u16, &str), Value> = BTreeMap::new();
     for p in &s.ports {
         if let Some(published) = p.published {
-            if published != p.target {
+            if published != p.target && !ctx.balanced_ports.contains(&(s.name.clone(), p.target, p.protocol)) {
                 ctx.d.error(
                     &p.path,
-                    format!("publishes port {published} for container port {}; a Fargate task is reached on the container port itself, so publish the same port (\"{}:{}\")", p.target, p.target, p.target),
+                    format!("publishes port {published} for container port {}, but no load balancer sends to it and a Fargate task is reached on the container port itself; publish the same port (\"{}:{}\"), or make it a target of x-elbv2", p.target, p.target, p.target),
                 );
             }
         }

@@ -3,7 +3,10 @@
 //! 1. no IAM statement allows `*` or `service:*` actions or uses `NotAction`; `Resource: "*"`
 //!    only for `ecr:GetAuthorizationToken`, or in a policy the user wrote (`x-iam`);
 //! 2. every task role grants something;
-//! 3. no ingress from `0.0.0.0/0` or `::/0` but an explicit `ExtSources` rule;
+//! 3. no ingress from `0.0.0.0/0` or `::/0` but on a load balancer's listener ports or an
+//!    explicit `ExtSources` rule; a load balancer's group (the one its
+//!    `AWS::ElasticLoadBalancingV2::LoadBalancer` names) is open on its listener ports only, and
+//!    reaches its targets on their target (and health check) ports only, every one of them;
 //! 4. who can reach whom: the security-group paths between tasks, as pairs of container sets.
 
 use serde_json::Value;
@@ -24,6 +27,8 @@ fn as_list(v: Option<&Value>) -> Vec<Value> {
 pub fn violations(t: &Value) -> Vec<String> {
     let mut bad = Vec::new();
     let resources = t["Resources"].as_object().cloned().unwrap_or_default();
+    let lbs = load_balancers(t);
+    bad.extend(load_balancer_violations(t, &lbs));
     let mut task_roles = BTreeSet::new();
     for r in resources.values() {
         if r["Type"] == "AWS::ECS::TaskDefinition" {
@@ -56,12 +61,188 @@ pub fn violations(t: &Value) -> Vec<String> {
         }
         if ty == "AWS::EC2::SecurityGroupIngress" {
             let open = p["CidrIp"] == "0.0.0.0/0" || p["CidrIpv6"] == "::/0";
-            if open && !p["Description"].as_str().unwrap_or_default().contains("ExtSources") {
-                bad.push(format!("{id}: ingress from the whole internet that no ExtSources declared"));
+            let on_listener = ingress_group(p)
+                .and_then(|g| lbs.by_group.get(&g))
+                .is_some_and(|lb| lbs.listener_ports.get(lb).is_some_and(|ports| ports.contains(&port_of(p))));
+            if open && !on_listener && !p["Description"].as_str().unwrap_or_default().contains("ExtSources") {
+                bad.push(format!("{id}: ingress from the whole internet, not on a load balancer's listener port nor declared by ExtSources"));
             }
         }
         if ty == "AWS::EC2::SecurityGroup" && p.get("SecurityGroupIngress").is_some() {
             bad.push(format!("{id}: inline ingress rules"));
+        }
+    }
+    bad
+}
+
+/// The logical ID a `Ref` or `Fn::GetAtt` names.
+fn id_of(v: &Value) -> Option<String> {
+    v["Ref"].as_str().or_else(|| v["Fn::GetAtt"][0].as_str()).map(String::from)
+}
+
+/// The security group an ingress rule opens.
+fn ingress_group(p: &Value) -> Option<String> {
+    id_of(&p["GroupId"])
+}
+
+/// (port, IP protocol) of an ingress rule; a rule over a range of ports counts as port 0.
+fn port_of(p: &Value) -> (u64, String) {
+    let from = p["FromPort"].as_u64().unwrap_or(0);
+    let to = p["ToPort"].as_u64().unwrap_or(0);
+    (if from == to { from } else { 0 }, p["IpProtocol"].as_str().unwrap_or_default().to_string())
+}
+
+/// The load balancers of a template, from their resources alone.
+#[derive(Debug, Default)]
+pub struct LoadBalancers {
+    /// Security group → the load balancer that uses it.
+    pub by_group: BTreeMap<String, String>,
+    /// Load balancer → the (port, IP protocol) pairs of its listeners.
+    pub listener_ports: BTreeMap<String, BTreeSet<(u64, String)>>,
+    /// Load balancer → the target groups its listeners and rules send to.
+    pub target_groups: BTreeMap<String, BTreeSet<String>>,
+}
+
+fn ip_protocols(protocol: &str) -> Vec<String> {
+    match protocol {
+        "UDP" => vec!["udp".into()],
+        "TCP_UDP" => vec!["tcp".into(), "udp".into()],
+        _ => vec!["tcp".into()],
+    }
+}
+
+pub fn load_balancers(t: &Value) -> LoadBalancers {
+    let res = t["Resources"].as_object().cloned().unwrap_or_default();
+    let mut out = LoadBalancers::default();
+    for (id, r) in &res {
+        if r["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer" {
+            for g in as_list(r["Properties"].get("SecurityGroups")) {
+                if let Some(g) = id_of(&g) {
+                    out.by_group.insert(g, id.clone());
+                }
+            }
+        }
+    }
+    let forward_targets = |actions: &Value, into: &mut BTreeSet<String>| {
+        for a in as_list(Some(actions)) {
+            if let Some(tg) = id_of(&a["TargetGroupArn"]) {
+                into.insert(tg);
+            }
+            for tg in as_list(a["ForwardConfig"].get("TargetGroups")) {
+                if let Some(tg) = id_of(&tg["TargetGroupArn"]) {
+                    into.insert(tg);
+                }
+            }
+        }
+    };
+    let mut listener_lb: BTreeMap<String, String> = BTreeMap::new();
+    for (id, r) in &res {
+        if r["Type"] != "AWS::ElasticLoadBalancingV2::Listener" {
+            continue;
+        }
+        let p = &r["Properties"];
+        let Some(lb) = id_of(&p["LoadBalancerArn"]) else { continue };
+        listener_lb.insert(id.clone(), lb.clone());
+        let port = p["Port"].as_u64().unwrap_or(0);
+        for proto in ip_protocols(p["Protocol"].as_str().unwrap_or_default()) {
+            out.listener_ports.entry(lb.clone()).or_default().insert((port, proto));
+        }
+        forward_targets(&p["DefaultActions"], out.target_groups.entry(lb).or_default());
+    }
+    for r in res.values() {
+        if r["Type"] != "AWS::ElasticLoadBalancingV2::ListenerRule" {
+            continue;
+        }
+        let Some(lb) = id_of(&r["Properties"]["ListenerArn"]).and_then(|l| listener_lb.get(&l).cloned()) else {
+            continue;
+        };
+        forward_targets(&r["Properties"]["Actions"], out.target_groups.entry(lb).or_default());
+    }
+    out
+}
+
+/// A load balancer's group opens only its listener ports; it reaches into a task's group only
+/// on the target and health check ports of the target groups it sends to that are attached to
+/// an ECS service of that group; and every such target port is open to it.
+fn load_balancer_violations(t: &Value, lbs: &LoadBalancers) -> Vec<String> {
+    let res = t["Resources"].as_object().cloned().unwrap_or_default();
+    let mut bad = Vec::new();
+    // (load balancer group, task group) → the ports the target groups need.
+    let mut needed: BTreeMap<(String, String), BTreeSet<(u64, String)>> = BTreeMap::new();
+    for (sid, r) in &res {
+        if r["Type"] != "AWS::ECS::Service" {
+            continue;
+        }
+        let groups: Vec<String> =
+            as_list(r["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"].get("SecurityGroups"))
+                .iter()
+                .filter_map(id_of)
+                .collect();
+        for entry in as_list(r["Properties"].get("LoadBalancers")) {
+            let Some(tg) = id_of(&entry["TargetGroupArn"]) else { continue };
+            let Some(tgr) = res.get(&tg) else { continue };
+            let tp = &tgr["Properties"];
+            if tp["Port"] != entry["ContainerPort"] {
+                bad.push(format!(
+                    "{sid}: target group {tg} sends to port {}, not to the container port {}",
+                    tp["Port"], entry["ContainerPort"]
+                ));
+            }
+            let senders: Vec<&String> =
+                lbs.target_groups.iter().filter(|(_, tgs)| tgs.contains(&tg)).map(|(lb, _)| lb).collect();
+            if senders.is_empty() {
+                bad.push(format!("{sid}: target group {tg} is attached, but no listener sends to it"));
+            }
+            for lb in senders {
+                let Some(lb_group) = lbs.by_group.iter().find(|(_, l)| *l == lb).map(|(g, _)| g.clone()) else {
+                    continue;
+                };
+                for g in &groups {
+                    let ports = needed.entry((lb_group.clone(), g.clone())).or_default();
+                    let port = tp["Port"].as_u64().unwrap_or(0);
+                    for proto in ip_protocols(tp["Protocol"].as_str().unwrap_or_default()) {
+                        ports.insert((port, proto));
+                    }
+                    if let Some(hp) = tp["HealthCheckPort"].as_str().and_then(|p| p.parse::<u64>().ok()) {
+                        ports.insert((hp, "tcp".into()));
+                    }
+                }
+            }
+        }
+    }
+    let mut opened: BTreeMap<(String, String), BTreeSet<(u64, String)>> = BTreeMap::new();
+    for (id, r) in &res {
+        if r["Type"] != "AWS::EC2::SecurityGroupIngress" {
+            continue;
+        }
+        let p = &r["Properties"];
+        let Some(dst) = ingress_group(p) else { continue };
+        if let Some(lb) = lbs.by_group.get(&dst) {
+            if !lbs.listener_ports.get(lb).is_some_and(|ports| ports.contains(&port_of(p))) {
+                bad.push(format!(
+                    "{id}: opens {:?} of load balancer {lb}, which is not one of its listener ports",
+                    port_of(p)
+                ));
+            }
+        }
+        let Some(src) = id_of(&p["SourceSecurityGroupId"]) else { continue };
+        if !lbs.by_group.contains_key(&src) {
+            continue;
+        }
+        let key = (src.clone(), dst.clone());
+        if !needed.get(&key).is_some_and(|ports| ports.contains(&port_of(p))) {
+            bad.push(format!(
+                "{id}: load balancer group {src} reaches {dst} on {:?}, which no target group of it needs",
+                port_of(p)
+            ));
+        }
+        opened.entry(key).or_default().insert(port_of(p));
+    }
+    for (key, ports) in &needed {
+        for port in ports {
+            if !opened.get(key).is_some_and(|o| o.contains(port)) {
+                bad.push(format!("load balancer group {} cannot reach its targets in {} on {port:?}", key.0, key.1));
+            }
         }
     }
     bad
