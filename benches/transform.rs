@@ -27,6 +27,10 @@
 //! 2-core machine the numbers are noisy, which the summary says.
 
 use composex::macro_io::{render, transform, Options};
+
+/// The allocator of the two binaries, so that the bench measures what they run.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Map, Value};
 use std::time::Duration;

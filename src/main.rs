@@ -1,6 +1,9 @@
 //! The Lambda entry point (`bootstrap`): one CloudFormation macro request in, one response out.
 //! All the work is in the library; this file only wires it to the Lambda runtime with JSON logs.
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
 

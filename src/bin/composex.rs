@@ -1,6 +1,9 @@
 //! `composex`: render a compose file to the CloudFormation template the macro would produce,
 //! print the macro event for it, or check it. All the work is in `composex::cli`.
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());

@@ -67,7 +67,7 @@ fn app_protocol(p: &Port) -> Option<&'static str> {
 
 /// One Service Connect entry of a family.
 #[derive(Debug, Clone)]
-struct Entry {
+pub struct Entry {
     port_name: String,
     port: u16,
     dns_name: String,
@@ -88,8 +88,8 @@ struct XConnect {
 pub fn configuration(ctx: &Ctx, fam: &Family) -> Option<Value> {
     ctx.infra.namespace_id.as_ref()?;
     let mut scratch = Diagnostics::new();
-    let all = entries(ctx, &mut scratch);
-    let mine = all.get(&fam.name).cloned().unwrap_or_default();
+    // Computed once for the whole namespace by `check` (per family it would be quadratic).
+    let mine = ctx.connect.get(&fam.name).cloned().unwrap_or_default();
     let namespace = get_att(NAMESPACE_ID, "Arn");
     let properties = fam.services.iter().find_map(|s| x_connect(ctx, s, &mut scratch).and_then(|x| x.properties));
     if let Some(mut p) = properties {
@@ -129,6 +129,7 @@ pub fn configuration(ctx: &Ctx, fam: &Family) -> Option<Value> {
 /// Checks what only the whole namespace shows (aliases and discovery names are unique in it)
 /// and what the user wrote in `x-ecs_connect`; called once, before the families expand.
 pub fn check(ctx: &mut Ctx) {
+    ctx.connect_sources = ingress_sources(ctx);
     let mut d = Diagnostics::new();
     for (name, s) in &ctx.project.services {
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
@@ -168,6 +169,7 @@ pub fn check(ctx: &mut Ctx) {
     }
     if ctx.infra.namespace_id.is_some() {
         let all = entries(ctx, &mut d);
+        ctx.connect = all.clone();
         let family_names: BTreeSet<String> = ctx
             .families
             .list
@@ -303,8 +305,19 @@ fn is_client(ctx: &Ctx, fam: &Family) -> bool {
             }
         }
     }
-    // Named as a source in another service's x-network.Ingress.Services.
+    // Named as a source in the x-network.Ingress.Services of another service with ports.
+    std::iter::once(&fam.name).chain(&fam.services).any(|n| {
+        ctx.connect_sources.get(n).is_some_and(|namers| namers.iter().any(|other| !fam.services.contains(other)))
+    })
+}
+
+/// Name → the services with ports whose `x-network.Ingress.Services` list it.
+pub fn ingress_sources(ctx: &Ctx) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (other, s) in &ctx.project.services {
+        if s.ports.is_empty() && s.expose.is_empty() {
+            continue;
+        }
         let named = s
             .extensions
             .get("x-network")
@@ -314,13 +327,11 @@ fn is_client(ctx: &Ctx, fam: &Family) -> bool {
             .into_iter()
             .flatten()
             .filter_map(|item| item.get("Name").or(Some(item)).and_then(Value::as_str));
-        let names_me = named.into_iter().any(|n| n == fam.name || fam.services.iter().any(|m| m == n));
-        let has_ports = !s.ports.is_empty() || !s.expose.is_empty();
-        if names_me && has_ports && !fam.services.contains(other) {
-            return true;
+        for n in named {
+            out.entry(n.to_string()).or_default().insert(other.clone());
         }
     }
-    false
+    out
 }
 
 /// `x-network.x-ecs_connect` of a service, read (errors into `d`).

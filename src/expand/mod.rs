@@ -74,6 +74,10 @@ pub struct Ctx<'a> {
     pub volumes: BTreeMap<String, Value>,
     /// Resources a family's ECS service must wait for (EFS mount targets).
     pub family_depends_on: BTreeMap<String, Vec<String>>,
+    /// Service Connect entries of each family (computed once, by `connect::check`).
+    pub connect: BTreeMap<String, Vec<connect::Entry>>,
+    /// Name → services with ports that list it in `x-network.Ingress.Services`.
+    pub connect_sources: BTreeMap<String, std::collections::BTreeSet<String>>,
     /// Rendering for the CLI (see `Options::cli`).
     pub cli: bool,
     /// Per family: the `LoadBalancers` entries and grace period of its ECS service.
@@ -105,6 +109,8 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         volumes: BTreeMap::new(),
         family_depends_on: BTreeMap::new(),
         cli: options.cli,
+        connect: BTreeMap::new(),
+        connect_sources: BTreeMap::new(),
         load_balancers: BTreeMap::new(),
         balanced_ports: Default::default(),
     };
