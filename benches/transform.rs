@@ -28,7 +28,7 @@
 
 use composex::macro_io::{render, transform, Options};
 
-/// The allocator of the two binaries, so that the bench measures what they run.
+/// The allocator of the Lambda (`bootstrap`), so that the bench measures what it runs.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
@@ -37,7 +37,9 @@ use std::time::Duration;
 
 /// `n` services in blocks of 10. In block `b`, services `10b..10b+8` share the task family `famB`
 /// (`10b` and `10b+4` publish a port and have a health check, the other seven are sidecars), and
-/// `10b+9` is a standalone service with a port, a link to the previous block's standalone service
+/// `10b+9` is a standalone service with a port (ports are `expose`d to the other services; only
+/// svc0 publishes one, `80:8000`, behind the load balancer — an application with one entry
+/// point; publishing every port would put each behind an internet-facing listener), a link to the previous block's standalone service
 /// and an `x-network` Ingress (from a member of its block's family and from 10.0.0.0/8). Every
 /// service but the first `depends_on` the one before it (a chain across and within families), and
 /// has five environment variables and resource limits.
@@ -49,8 +51,12 @@ fn synthetic(n: usize) -> Value {
         let head = matches!(pos, 0 | 4 | 9);
         let mut s = Map::new();
         s.insert("image".into(), json!(format!("registry.example.com/team/app{}:1.{}", i % 20, i % 7)));
-        if head {
-            s.insert("ports".into(), json!([format!("{port}:{port}")]));
+        // Internal services expose their port to the others; only the first is published (a load
+        // balancer's listener), as in an application with one entry point.
+        if i == 0 {
+            s.insert("ports".into(), json!([format!("80:{port}")]));
+        } else if head {
+            s.insert("expose".into(), json!([port.to_string()]));
         }
         s.insert(
             "environment".into(),

@@ -98,8 +98,10 @@ for i in range(n):
     port = 8000 + i
     head = pos in (0, 4, 9)
     L += [f"  svc{i}:", f"    image: registry.example.com/team/app{i % 20}:1.{i % 7}"]
-    if head:
-        L += ["    ports:", f'      - "{port}:{port}"']
+    if i == 0:
+        L += ["    ports:", f'      - "80:{port}"']
+    elif head:
+        L += ["    expose:", f'      - "{port}"']
     L += ["    environment:", f"      SERVICE_NAME: svc{i}", f'      LISTEN_PORT: "{port}"', "      LOG_LEVEL: info",
           f"      UPSTREAM: http://svc{blk*10}:{8000+blk*10}", f'      FEATURE_FLAGS: "a,b,{i % 7}"']
     if head:

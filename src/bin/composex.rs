@@ -1,9 +1,10 @@
 //! `composex`: render a compose file to the CloudFormation template the macro would produce,
 //! print the macro event for it, or check it. All the work is in `composex::cli`.
 
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+// The system allocator: a CLI run is short and small, and starts faster and smaller without
+// mimalloc's arenas (measured: BENCHMARKS.md); the Lambda, which transforms whole templates in
+// one long-lived process, uses mimalloc.
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
