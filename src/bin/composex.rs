@@ -1,7 +1,6 @@
 //! `composex`: render a compose file to the CloudFormation template the macro would produce,
 //! print the macro event for it, or check it. All the work is in `composex::cli`.
 
-
 // The system allocator: a CLI run is short and small, and starts faster and smaller without
 // mimalloc's arenas (measured: BENCHMARKS.md); the Lambda, which transforms whole templates in
 // one long-lived process, uses mimalloc.

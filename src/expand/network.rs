@@ -187,6 +187,28 @@ pub fn cidr_id(cidr: &str) -> String {
     format!("Cidr{}", parts.join("x"))
 }
 
+/// One `ExtSources` entry (`{IPv4 or IPv6, Name, Description}`, ECS ComposeX syntax), checked:
+/// (IPv6?, CIDR, Name, Description), or `None` after an error at its path.
+pub fn ext_source(ctx: &mut Ctx, item: &Value, path: &str) -> Option<(bool, String, Option<String>, Option<String>)> {
+    let get = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+    let (v6, cidr) = match (get("IPv4"), get("IPv6")) {
+        (Some(c), None) => (false, c),
+        (None, Some(c)) => (true, c),
+        _ => {
+            ctx.d.error(path, "an external source needs one of IPv4 or IPv6, a CIDR");
+            return None;
+        }
+    };
+    if !valid_cidr(&cidr, v6) {
+        ctx.d.error(
+            join(path, if v6 { "IPv6" } else { "IPv4" }),
+            format!("{cidr:?} is not an IP{} CIDR", if v6 { "v6" } else { "v4" }),
+        );
+        return None;
+    }
+    Some((v6, cidr, get("Name"), get("Description")))
+}
+
 /// Security-group descriptions allow a limited alphabet and 255 characters.
 pub fn description(text: &str) -> String {
     let clean: String = text
@@ -273,24 +295,9 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut Rules) 
                         "ExtSources" => {
                             for (i, item) in iv.as_array().cloned().unwrap_or_default().iter().enumerate() {
                                 let sp = index(&ip, i);
-                                let get = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
-                                let (v6, cidr) = match (get("IPv4"), get("IPv6")) {
-                                    (Some(c), None) => (false, c),
-                                    (None, Some(c)) => (true, c),
-                                    _ => {
-                                        ctx.d.error(&sp, "an external source needs one of IPv4 or IPv6, a CIDR");
-                                        continue;
-                                    }
-                                };
-                                if !valid_cidr(&cidr, v6) {
-                                    ctx.d.error(
-                                        join(&sp, if v6 { "IPv6" } else { "IPv4" }),
-                                        format!("{cidr:?} is not an IP{} CIDR", if v6 { "v6" } else { "v4" }),
-                                    );
-                                    continue;
-                                }
-                                let label = get("Name").unwrap_or_else(|| cidr.clone());
-                                let why = match get("Description") {
+                                let Some((v6, cidr, label, text)) = ext_source(ctx, item, &sp) else { continue };
+                                let label = label.unwrap_or_else(|| cidr.clone());
+                                let why = match text {
                                     Some(text) => format!("{name} x-network ExtSources {label}: {text}"),
                                     None => format!("{name} x-network ExtSources {label}"),
                                 };

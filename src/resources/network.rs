@@ -180,18 +180,7 @@ pub fn security_group(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], port: 
     get_att(&sg, "GroupId")
 }
 
-/// Security-group descriptions allow a limited alphabet and 255 characters.
-fn description(text: &str) -> String {
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c) { c } else { '_' })
-        .collect();
-    if clean.len() > 255 {
-        format!("{}...", &clean[..252])
-    } else {
-        clean
-    }
-}
+use crate::expand::network::description;
 
 /// The variable names a resource's consumers get: `Settings.EnvNames`, or the resource's name
 /// upper-cased. (The generic expansion reports what is wrong in `Settings`.)

@@ -28,7 +28,6 @@ use crate::cfn::{is_intrinsic, naming::pascal};
 use crate::compose::read::{boolean, kind, literal, show, uint};
 use crate::compose::Protocol;
 use crate::diagnostics::{index, join};
-use crate::expand::network::valid_cidr;
 use crate::expand::Ctx;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -648,25 +647,11 @@ fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
             "ExtSources" => {
                 for (i, item) in items.iter().enumerate() {
                     let sp = index(&ip, i);
-                    let get = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
-                    let (v6, cidr) = match (get("IPv4"), get("IPv6")) {
-                        (Some(c), None) => (false, c),
-                        (None, Some(c)) => (true, c),
-                        _ => {
-                            ctx.d.error(&sp, "an external source needs one of IPv4 or IPv6, a CIDR");
-                            continue;
-                        }
-                    };
-                    if !valid_cidr(&cidr, v6) {
-                        ctx.d.error(
-                            join(&sp, if v6 { "IPv6" } else { "IPv4" }),
-                            format!("{cidr:?} is not an IP{} CIDR", if v6 { "v6" } else { "v4" }),
-                        );
+                    let Some((v6, cidr, name, text)) = crate::expand::network::ext_source(ctx, item, &sp) else {
                         continue;
-                    }
-                    let name = get("Name").unwrap_or_else(|| cidr.clone());
-                    let why =
-                        get("Description").map(|d| format!("ExtSources {d}")).unwrap_or_else(|| "ExtSources".into());
+                    };
+                    let name = name.unwrap_or_else(|| cidr.clone());
+                    let why = text.map(|d| format!("ExtSources {d}")).unwrap_or_else(|| "ExtSources".into());
                     out.push(Source::Cidr { v6, cidr, name, why });
                 }
             }
