@@ -8,8 +8,12 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let env = |k: &str| std::env::var(k).ok();
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let code = composex::cli::run(&args, &cwd, &env, &mut stdout.lock(), &mut stderr.lock());
+    // Buffered: a render may print dozens of warnings, each of several pieces.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+    let code = composex::cli::run(&args, &cwd, &env, &mut out, &mut err);
+    use std::io::Write;
+    let _ = err.flush();
+    let _ = out.flush();
     std::process::exit(code);
 }
