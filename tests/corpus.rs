@@ -9,11 +9,8 @@ use std::path::Path;
 
 /// Files that must render (SPEC acceptance) and files that must be refused, with a line the
 /// refusal must contain.
-const MUST_RENDER: &[&str] = &[
-    "compose-cli/simple-single-service.yaml",
-    "compose-cli/multi_port_secrets.yaml",
-    "ecs-composex/yelb.yaml",
-];
+const MUST_RENDER: &[&str] =
+    &["compose-cli/simple-single-service.yaml", "compose-cli/multi_port_secrets.yaml", "ecs-composex/yelb.yaml"];
 const MUST_REFUSE: &[(&str, &str)] = &[
     (
         "compose-cli/invalid_network_mode.yaml",

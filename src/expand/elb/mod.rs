@@ -141,6 +141,9 @@ pub struct ServiceTargets {
 }
 
 /// Certificates (x-acm) and load balancers (x-elbv2, or the published ports).
+/// Listeners one load balancer takes (Elastic Load Balancing quota).
+pub const MAX_LISTENERS: usize = 50;
+
 pub fn expand(ctx: &mut Ctx) {
     let certificates = super::acm::expand(ctx);
     let lbs = if ctx.project.extensions.contains_key(xelbv2::KEY) {
@@ -155,6 +158,19 @@ pub fn expand(ctx: &mut Ctx) {
         auto::plan(ctx, &certificates).into_iter().collect()
     };
     for lb in &lbs {
+        // Elastic Load Balancing's quota: 50 listeners per load balancer.
+        if lb.listeners.len() > MAX_LISTENERS {
+            let path = lb.listeners.get(MAX_LISTENERS).map_or(lb.path.clone(), |l| l.path.clone());
+            ctx.d.error(
+                path,
+                format!(
+                    "{} needs {} listeners, more than the {MAX_LISTENERS} a load balancer takes; publish fewer ports (expose the others), or split them over several x-elbv2 load balancers",
+                    lb.label,
+                    lb.listeners.len()
+                ),
+            );
+            continue;
+        }
         emit::emit(ctx, lb);
     }
     emit::check_services(ctx);
