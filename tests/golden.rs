@@ -10,28 +10,9 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-fn cases() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("macro-tests");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("macro-tests/ exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("input.yaml").is_file())
-        .collect();
-    v.sort();
-    v
-}
+mod common;
 
-fn inputs(case: &Path) -> Vec<PathBuf> {
-    let mut files = vec![case.join("input.yaml")];
-    for i in 2.. {
-        let f = case.join(format!("input.{i}.yaml"));
-        if !f.is_file() {
-            break;
-        }
-        files.push(f);
-    }
-    files
-}
+use common::{case_inputs as inputs, golden_cases as cases};
 
 /// Runs `composex render` in-process on `files`; (exit code, stdout, stderr).
 fn render(case: &Path, files: &[PathBuf]) -> (i32, String, String) {

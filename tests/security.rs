@@ -8,7 +8,7 @@ mod common;
 use common::security::{reachability, resource_reach, violations};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn list_or_keys(v: &Value) -> Vec<String> {
     match v {
@@ -317,25 +317,10 @@ fn check(name: &str, files: &[PathBuf], failures: &mut Vec<String>) -> bool {
 
 #[test]
 fn golden_cases_keep_the_guarantees() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("macro-tests");
     let mut failures = Vec::new();
     let mut checked = 0;
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("input.yaml").is_file())
-        .collect();
-    cases.sort();
-    for case in cases {
-        let mut files = vec![case.join("input.yaml")];
-        for i in 2.. {
-            let f = case.join(format!("input.{i}.yaml"));
-            if !f.is_file() {
-                break;
-            }
-            files.push(f);
-        }
+    for case in common::golden_cases() {
+        let files = common::case_inputs(&case);
         if check(&case.file_name().unwrap().to_string_lossy(), &files, &mut failures) {
             checked += 1;
         }

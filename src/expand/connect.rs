@@ -170,13 +170,7 @@ pub fn check(ctx: &mut Ctx) {
     if ctx.infra.namespace_id.is_some() {
         let all = entries(ctx, &mut d);
         ctx.connect = all.clone();
-        let family_names: BTreeSet<String> = ctx
-            .families
-            .list
-            .values()
-            .filter(|f| super::discovery::has_ports(ctx, f))
-            .map(|f| f.name.to_ascii_lowercase())
-            .collect();
+        let family_names = discoverable_names(ctx);
         let mut aliases: BTreeMap<(String, u16), String> = BTreeMap::new();
         let mut discovery: BTreeMap<String, String> = BTreeMap::new();
         for e in all.values().flatten() {
@@ -193,15 +187,20 @@ pub fn check(ctx: &mut Ctx) {
     ctx.d.extend(d);
 }
 
-/// Every family's Service Connect entries.
-fn entries(ctx: &Ctx, d: &mut Diagnostics) -> BTreeMap<String, Vec<Entry>> {
-    let family_names: BTreeSet<String> = ctx
-        .families
+/// The CloudMap (A-record) service names of the families with ports, lower-case: Service Connect
+/// discovery names must stay apart from them.
+fn discoverable_names(ctx: &Ctx) -> BTreeSet<String> {
+    ctx.families
         .list
         .values()
         .filter(|f| super::discovery::has_ports(ctx, f))
         .map(|f| f.name.to_ascii_lowercase())
-        .collect();
+        .collect()
+}
+
+/// Every family's Service Connect entries.
+fn entries(ctx: &Ctx, d: &mut Diagnostics) -> BTreeMap<String, Vec<Entry>> {
+    let family_names = discoverable_names(ctx);
     let mut out: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
     for fam in ctx.families.list.values() {
         let mut list = Vec::new();

@@ -26,6 +26,32 @@ pub fn render_files(files: &[PathBuf]) -> (i32, String, String) {
     run_cli(&args, &cwd)
 }
 
+/// The golden cases: every folder of `macro-tests/` with an `input.yaml`, sorted.
+pub fn golden_cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("macro-tests");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("macro-tests/ exists")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("input.yaml").is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A case's input files: `input.yaml`, then the overlays `input.2.yaml`, `input.3.yaml`… in order.
+pub fn case_inputs(case: &Path) -> Vec<PathBuf> {
+    let mut files = vec![case.join("input.yaml")];
+    for i in 2.. {
+        let f = case.join(format!("input.{i}.yaml"));
+        if !f.is_file() {
+            break;
+        }
+        files.push(f);
+    }
+    files
+}
+
 /// The corpus folder from `COMPOSEX_CORPUS` (set by .ci/run), or `None` with a plain notice.
 pub fn corpus() -> Option<PathBuf> {
     match std::env::var_os("COMPOSEX_CORPUS").map(PathBuf::from) {
