@@ -7,8 +7,11 @@
 //! objects (`{"!reset": …}`, `{"!override": …}`) for [`crate::compose::merge`] to consume.
 
 use crate::diagnostics::{index, join};
+use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
-use serde_norway::Value as Yaml;
+use std::cell::RefCell;
+use std::fmt;
 
 /// The key of the one-key object that stands for a compose `!reset` tag until merge time.
 pub const RESET_TAG: &str = "!reset";
@@ -39,7 +42,8 @@ const FN_TAGS: &[&str] = &[
 /// Parses one YAML document into JSON.
 ///
 /// - YAML merge keys (`<<: *anchor`, `<<: [*a, *b]`) are applied; keys written next to `<<` win,
-///   and among several merged mappings the first one wins (YAML 1.1 merge semantics).
+///   and among several merged mappings the first one wins (YAML 1.1 merge semantics). A `<<` whose
+///   value is not a mapping or a list of mappings is an error naming the mapping's path.
 /// - CloudFormation short forms become long form: `!Ref x` → `{"Ref": "x"}`, `!Condition x` →
 ///   `{"Condition": "x"}`, `!GetAtt a.b.c` → `{"Fn::GetAtt": ["a", "b.c"]}` (split at the first
 ///   dot; the list form `!GetAtt [a, b]` is kept), `!Sub`/`!Join`/`!If`/… → `{"Fn::Sub": …}`.
@@ -59,9 +63,34 @@ const FN_TAGS: &[&str] = &[
 /// An empty document (or one with only comments) is `Value::Null`: the caller says what is
 /// missing. Syntax errors carry the line and column of the problem.
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
-    let mut yaml: Yaml = serde_norway::from_str(text).map_err(describe_error)?;
-    yaml.apply_merge().map_err(|e| format!("YAML merge key (<<): {e}"))?;
-    to_json(yaml, "")
+    // serde_norway parses; the seed builds the JSON as the events come (no intermediate YAML
+    // value, no path text unless there is an error). Errors of our own are kept aside, exact,
+    // and the error serde_norway returns for them is dropped.
+    let ours = RefCell::new(None);
+    let seed = Node { path: &Path::Root, error: &ours };
+    let de = serde_norway::Deserializer::from_str(text);
+    match seed.deserialize(de) {
+        Ok(v) => Ok(v),
+        Err(e) => Err(ours.into_inner().unwrap_or_else(|| describe_error(e))),
+    }
+}
+
+/// Where a value sits, built on the stack as the parse descends and written out only for an
+/// error message.
+enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn text(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Key(parent, key) => join(&parent.text(), key),
+            Path::Index(parent, i) => index(&parent.text(), *i),
+        }
+    }
 }
 
 /// serde_norway's message, with the location appended when the message lacks one (duplicate
@@ -85,91 +114,193 @@ fn at(path: &str, message: String) -> String {
     }
 }
 
-fn to_json(yaml: Yaml, path: &str) -> Result<Value, String> {
-    Ok(match yaml {
-        Yaml::Null => Value::Null,
-        Yaml::Bool(b) => Value::Bool(b),
-        Yaml::Number(n) => number(&n, path)?,
-        Yaml::String(s) => Value::String(s),
-        Yaml::Sequence(items) => Value::Array(
-            items.into_iter().enumerate().map(|(i, item)| to_json(item, &index(path, i))).collect::<Result<_, _>>()?,
-        ),
-        Yaml::Mapping(mapping) => {
-            let mut out = Map::new();
-            for (key, value) in mapping {
-                let key = key_text(key, path)?;
-                let child = join(path, &key);
-                let value = to_json(value, &child)?;
-                if out.insert(key.clone(), value).is_some() {
-                    return Err(at(&child, "this key appears twice in the mapping".into()));
+/// One YAML node to turn into JSON.
+#[derive(Clone, Copy)]
+struct Node<'a> {
+    path: &'a Path<'a>,
+    error: &'a RefCell<Option<String>>,
+}
+
+impl Node<'_> {
+    /// Records one of our own errors (the first wins) and stops the parse.
+    fn fail<E: de::Error>(&self, message: String) -> E {
+        self.error.borrow_mut().get_or_insert(message);
+        E::custom("")
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Node<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Number(i.into()))
+    }
+
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Value, E> {
+        Ok(Value::Number(u.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
+        Number::from_f64(f).map(Value::Number).ok_or_else(|| {
+            let n = serde_norway::Number::from(f);
+            self.fail(at(
+                &self.path.text(),
+                format!("{n} is not a number a template can hold; quote it if you mean the text \"{n}\""),
+            ))
+        })
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        loop {
+            let path = Path::Index(self.path, items.len());
+            match seq.next_element_seed(Node { path: &path, error: self.error })? {
+                Some(item) => items.push(item),
+                None => return Ok(Value::Array(items)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        let (mut merges, mut merged_seen) = (Vec::new(), false);
+        // The keys that were numbers or booleans in the YAML (rare), to tell `80` twice (YAML's
+        // own duplicate) from `80` and `"80"` (the same text once stringified).
+        let mut not_text: Vec<(String, KeyKind)> = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let (key, kind) = match key {
+                Key::Text(text, kind) => (text, kind),
+                Key::Null => {
+                    return Err(self.fail(at(&self.path.text(), "a mapping key is empty (null); give it a name".into())))
+                }
+                Key::Collection => {
+                    return Err(self
+                        .fail(at(&self.path.text(), "a mapping key is a list or a mapping; keys must be text".into())))
+                }
+                Key::Tagged(tag) => {
+                    return Err(self.fail(at(
+                        &self.path.text(),
+                        format!("a mapping key has the tag !{tag}; keys must be plain text"),
+                    )))
+                }
+            };
+            let path = Path::Key(self.path, &key);
+            let node = Node { path: &path, error: self.error };
+            if key == "<<" && kind == KeyKind::Str {
+                if merged_seen {
+                    return Err(de::Error::custom("duplicate entry with key \"<<\""));
+                }
+                merged_seen = true;
+                match map.next_value_seed(MergeSeed { node, in_list: false })? {
+                    Ok(maps) => merges = maps,
+                    Err(message) => {
+                        return Err(self.fail(at(&self.path.text(), format!("YAML merge key (<<): {message}"))))
+                    }
+                }
+                continue;
+            }
+            let value = map.next_value_seed(node)?;
+            let kind_of = |k: &str| not_text.iter().find(|(t, _)| t == k).map_or(KeyKind::Str, |(_, kind)| *kind);
+            match out.entry(key) {
+                Entry::Vacant(v) => {
+                    if kind != KeyKind::Str {
+                        not_text.push((v.key().clone(), kind));
+                    }
+                    v.insert(value);
+                }
+                Entry::Occupied(o) if kind_of(o.key()) == kind => {
+                    // The same key written twice: serde_norway's own message and location.
+                    return Err(de::Error::custom(match kind {
+                        KeyKind::Str => format!("duplicate entry with key {:?}", o.key()),
+                        KeyKind::Number => format!("duplicate entry with key {}", o.key()),
+                        KeyKind::Bool => format!("duplicate entry with key `{}`", o.key()),
+                    }));
+                }
+                Entry::Occupied(o) => {
+                    let path = Path::Key(self.path, o.key());
+                    return Err(self.fail(at(&path.text(), "this key appears twice in the mapping".into())));
                 }
             }
-            Value::Object(out)
         }
-        Yaml::Tagged(tagged) => {
-            let tag = tagged.tag.to_string();
-            let name = tag.strip_prefix('!').unwrap_or(&tag).to_string();
-            tagged_to_json(&name, tagged.value, path)?
+        // YAML merge keys: the keys written beside `<<` win, then the first merged mapping.
+        for m in merges {
+            for (k, v) in m {
+                out.entry(k).or_insert(v);
+            }
         }
-    })
-}
-
-fn number(n: &serde_norway::Number, path: &str) -> Result<Value, String> {
-    if let Some(u) = n.as_u64() {
-        return Ok(Value::Number(u.into()));
+        Ok(Value::Object(out))
     }
-    if let Some(i) = n.as_i64() {
-        return Ok(Value::Number(i.into()));
-    }
-    let f = n.as_f64().unwrap_or(f64::NAN);
-    Number::from_f64(f).map(Value::Number).ok_or_else(|| {
-        at(path, format!("{n} is not a number a template can hold; quote it if you mean the text \"{n}\""))
-    })
-}
 
-/// The text of a mapping key: strings as they are, numbers and booleans as written.
-fn key_text(key: Yaml, path: &str) -> Result<String, String> {
-    match key {
-        Yaml::String(s) => Ok(s),
-        Yaml::Number(n) => Ok(n.to_string()),
-        Yaml::Bool(b) => Ok(b.to_string()),
-        Yaml::Null => Err(at(path, "a mapping key is empty (null); give it a name".into())),
-        Yaml::Sequence(_) | Yaml::Mapping(_) => {
-            Err(at(path, "a mapping key is a list or a mapping; keys must be text".into()))
-        }
-        Yaml::Tagged(t) => Err(at(path, format!("a mapping key has the tag {}; keys must be plain text", t.tag))),
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
+        let (tag, content): (String, _) = data.variant()?;
+        let name = tag.strip_prefix('!').unwrap_or(&tag);
+        let value = content.newtype_variant_seed(self)?;
+        tagged(name, value, self.path).map_err(|message| self.fail(message))
     }
 }
 
-fn tagged_to_json(name: &str, value: Yaml, path: &str) -> Result<Value, String> {
+/// The JSON of a tagged node, its content already converted: CloudFormation short forms in long
+/// form, compose's `!reset`/`!override` as one-key objects, anything else an error.
+fn tagged(name: &str, value: Value, path: &Path) -> Result<Value, String> {
     let one = |key: String, v: Value| Value::Object(Map::from_iter([(key, v)]));
     // A bare tag (`!GetAZs`) means an empty string to CloudFormation's own YAML reader.
-    let value_or_empty = |v: Yaml| -> Result<Value, String> {
-        match v {
-            Yaml::Null => Ok(Value::String(String::new())),
-            v => to_json(v, path),
-        }
-    };
+    let or_empty = |v: Value| if v.is_null() { Value::String(String::new()) } else { v };
     match name {
-        "reset" => Ok(one(RESET_TAG.into(), to_json(value, path)?)),
-        "override" => Ok(one(OVERRIDE_TAG.into(), to_json(value, path)?)),
-        "Ref" | "Condition" => Ok(one(name.into(), value_or_empty(value)?)),
+        "reset" => Ok(one(RESET_TAG.into(), value)),
+        "override" => Ok(one(OVERRIDE_TAG.into(), value)),
+        "Ref" | "Condition" => Ok(one(name.into(), or_empty(value))),
         "GetAtt" => match value {
-            Yaml::String(s) => match s.split_once('.') {
+            Value::String(s) => match s.split_once('.') {
                 Some((resource, attribute)) if !resource.is_empty() && !attribute.is_empty() => Ok(one(
                     "Fn::GetAtt".into(),
                     Value::Array(vec![Value::String(resource.into()), Value::String(attribute.into())]),
                 )),
-                _ => {
-                    Err(at(path, format!("!GetAtt {s:?} is not LogicalId.Attribute; write !GetAtt Resource.Attribute")))
-                }
+                _ => Err(at(
+                    &path.text(),
+                    format!("!GetAtt {s:?} is not LogicalId.Attribute; write !GetAtt Resource.Attribute"),
+                )),
             },
-            Yaml::Sequence(_) => Ok(one("Fn::GetAtt".into(), to_json(value, path)?)),
-            _ => Err(at(path, "!GetAtt needs Resource.Attribute or [Resource, Attribute]".into())),
+            Value::Array(_) => Ok(one("Fn::GetAtt".into(), value)),
+            _ => Err(at(&path.text(), "!GetAtt needs Resource.Attribute or [Resource, Attribute]".into())),
         },
-        _ if FN_TAGS.contains(&name) => Ok(one(format!("Fn::{name}"), value_or_empty(value)?)),
+        _ if FN_TAGS.contains(&name) => Ok(one(format!("Fn::{name}"), or_empty(value))),
         _ => Err(at(
-            path,
+            &path.text(),
             format!(
                 "unknown YAML tag !{name}; the tags understood are !Ref, !Condition, !GetAtt, !{}, \
                  and compose's !reset and !override",
@@ -179,6 +310,165 @@ fn tagged_to_json(name: &str, value: Yaml, path: &str) -> Result<Value, String> 
     }
 }
 
+/// The value of a `<<` key: a mapping, or a list of mappings (`in_list`), else the reason it is
+/// not (worded as serde_norway words it).
+struct MergeSeed<'a> {
+    node: Node<'a>,
+    in_list: bool,
+}
+
+type Merged = Result<Vec<Map<String, Value>>, &'static str>;
+
+impl MergeSeed<'_> {
+    fn scalar<E>(&self) -> Result<Merged, E> {
+        Ok(Err(if self.in_list {
+            "expected a mapping for merging, but found scalar"
+        } else {
+            "expected a mapping or list of mappings for merging, but found scalar"
+        }))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for MergeSeed<'_> {
+    type Value = Merged;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Merged, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MergeSeed<'_> {
+    type Value = Merged;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Merged, A::Error> {
+        match self.node.visit_map(map)? {
+            Value::Object(m) => Ok(Ok(vec![m])),
+            _ => unreachable!("a mapping makes an object"),
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Merged, A::Error> {
+        if self.in_list {
+            while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+            return Ok(Err("expected a mapping for merging, but found sequence"));
+        }
+        let mut maps = Vec::new();
+        let mut problem = None;
+        while let Some(item) = seq.next_element_seed(MergeSeed { node: self.node, in_list: true })? {
+            match item {
+                Ok(m) => maps.extend(m),
+                Err(message) => {
+                    problem.get_or_insert(message);
+                }
+            }
+        }
+        Ok(problem.map_or(Ok(maps), Err))
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Merged, A::Error> {
+        let (_, content): (de::IgnoredAny, _) = data.variant()?;
+        content.newtype_variant::<de::IgnoredAny>()?;
+        Ok(Err("unexpected tagged value in merge"))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Merged, E> {
+        self.scalar()
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Merged, E> {
+        self.scalar()
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Merged, E> {
+        self.scalar()
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Merged, E> {
+        self.scalar()
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Merged, E> {
+        self.scalar()
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Merged, E> {
+        self.scalar()
+    }
+}
+
+/// A mapping key as YAML wrote it: its text, and whether it was a string, a number or a boolean.
+enum Key {
+    Text(String, KeyKind),
+    Null,
+    Collection,
+    Tagged(String),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    Str,
+    Number,
+    Bool,
+}
+
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Key, E> {
+        Ok(Key::Text(b.to_string(), KeyKind::Bool))
+    }
+
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Key, E> {
+        Ok(Key::Text(i.to_string(), KeyKind::Number))
+    }
+
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Key, E> {
+        Ok(Key::Text(u.to_string(), KeyKind::Number))
+    }
+
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Key, E> {
+        Ok(Key::Text(serde_norway::Number::from(f).to_string(), KeyKind::Number))
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Key, E> {
+        Ok(Key::Text(s.to_owned(), KeyKind::Str))
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Key, E> {
+        Ok(Key::Text(s, KeyKind::Str))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Key, E> {
+        Ok(Key::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Key, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(Key::Collection)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Key, A::Error> {
+        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        Ok(Key::Collection)
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Key, A::Error> {
+        let (tag, content): (String, _) = data.variant()?;
+        content.newtype_variant::<de::IgnoredAny>()?;
+        Ok(Key::Tagged(tag.strip_prefix('!').unwrap_or(&tag).to_string()))
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +551,23 @@ mod tests {
         // Several merged mappings: the first one listed wins.
         let v = parse("p: &p {a: 1, b: 1}\nq: &q {b: 2, c: 2}\nr:\n  <<: [*p, *q]\n");
         assert_eq!(v["r"], json!({"a": 1, "b": 1, "c": 2}));
+        // A plain mapping that looks like a long form merges; a tag does not.
+        assert_eq!(parse("a:\n  <<: {Ref: x}\n")["a"], json!({"Ref": "x"}));
+        for (text, message) in [
+            (
+                "a:\n  <<: 5\n",
+                "a: YAML merge key (<<): expected a mapping or list of mappings for merging, but found scalar",
+            ),
+            ("a:\n  <<: [5]\n", "a: YAML merge key (<<): expected a mapping for merging, but found scalar"),
+            ("a:\n  <<: [[1]]\n", "a: YAML merge key (<<): expected a mapping for merging, but found sequence"),
+            ("a:\n  <<: !Ref x\n", "a: YAML merge key (<<): unexpected tagged value in merge"),
+            ("a:\n  b:\n    <<: [{c: 1}, !Ref x]\n", "a.b: YAML merge key (<<): unexpected tagged value in merge"),
+        ] {
+            assert_eq!(parse_yaml(text).unwrap_err(), message, "{text:?}");
+        }
+        assert!(parse_yaml("a:\n  <<: {b: 1}\n  <<: {c: 2}\n")
+            .unwrap_err()
+            .starts_with("a: duplicate entry with key \"<<\""));
     }
 
     #[test]
@@ -292,6 +599,10 @@ mod tests {
         assert!(e.contains("line 4 column 1"), "{e}");
         let e = parse_yaml("a: 1\nb:\n  c: 1\n  c: 2\n").unwrap_err();
         assert!(e.starts_with("b: duplicate entry with key \"c\" at line 3 column 3"), "{e}");
+        let e = parse_yaml("80: a\n80: b\n").unwrap_err();
+        assert!(e.starts_with("duplicate entry with key 80 at line 1 column 1"), "{e}");
+        let e = parse_yaml("a: [!Ref x, !Sub '']\nb: *nowhere\n").unwrap_err();
+        assert!(e.starts_with("unknown anchor at line 2 column 4"), "{e}");
     }
 
     #[test]
