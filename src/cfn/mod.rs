@@ -2,6 +2,7 @@
 //! the service quotas a processed template must respect.
 
 pub mod intrinsics;
+pub mod json;
 pub mod naming;
 pub mod quotas;
 pub mod template;

@@ -41,30 +41,13 @@ pub fn check(template: &Value, owners: &serde_json::Map<String, Value>, diags: &
     }
     // Counting bytes means writing the whole template out; past the resource quota the stack
     // cannot deploy anyway, and that error already names what weighs most.
-    let bytes = if resources > MAX_RESOURCES { 0 } else { serialized_len(template) };
+    let bytes = if resources > MAX_RESOURCES { 0 } else { super::json::compact_len(template) };
     if bytes > MAX_BYTES {
         diags.error(
             "",
             format!("the template is {bytes} bytes, more than CloudFormation's {MAX_BYTES}: {}; split the application into several stacks", weights(template, owners)),
         );
     }
-}
-
-/// The length of the template as compact JSON, counted without building the text.
-fn serialized_len(v: &Value) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut c = Count(0);
-    let _ = serde_json::to_writer(&mut c, v);
-    c.0
 }
 
 /// "web 9, db 7, (your Resources) 2": resources per owner, heaviest first.

@@ -12,7 +12,7 @@ pub const MANAGED_LIMIT: usize = 6_144;
 pub const MANAGED_PER_ROLE: usize = 10;
 
 pub fn size(v: &Value) -> usize {
-    serde_json::to_string(v).map_or(0, |s| s.len())
+    crate::cfn::json::compact_len(v)
 }
 
 /// Statements with the same effect, actions and condition become one, with the union of their
