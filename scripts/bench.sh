@@ -12,7 +12,8 @@
 #
 # Environment: CARGO_TARGET_DIR (default ./target), COMPOSEX_CORPUS (default ../shared/corpus or
 # /work/shared/corpus), PEER_DIR (default: the directory of compare.sh next to the corpus),
-# CARGO_LAMBDA_PATH (a PATH prefix holding cargo-lambda and zig; default /work/main/.venv-probe/bin),
+# CARGO_LAMBDA_PATH (a PATH prefix holding cargo-lambda and zig; default .tools/venv/bin, which
+# scripts/install-tools.sh makes),
 # RUNS (compare.sh repetitions, default 7), SKIP_CRITERION=1 (reuse the last criterion results).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +23,7 @@ tgt=$CARGO_TARGET_DIR
 first_existing() { for d in "$@"; do [ -e "$d" ] && { (cd "$d" && pwd); return; }; done; echo ""; }
 corpus=${COMPOSEX_CORPUS:-$(first_existing "$repo/../shared/corpus" /work/shared/corpus)}
 peer_dir=${PEER_DIR:-$(first_existing "$repo/../shared/peer" /work/shared/peer)}
-lambda_path=${CARGO_LAMBDA_PATH:-/work/main/.venv-probe/bin}
+lambda_path=${CARGO_LAMBDA_PATH:-$repo/.tools/venv/bin}
 export RUNS=${RUNS:-7}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 log() { echo "[bench] $*" >&2; }
@@ -36,9 +37,12 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # ---------------------------------------------------------------------------------------------
 log "cargo build --release --bins"
 cargo build --release --bins >&2
-bin=$tgt/release/composex
 size_bootstrap=$(stat -c %s "$tgt/release/bootstrap")
-size_cli=$(stat -c %s "$bin")
+size_cli=$(stat -c %s "$tgt/release/composex")
+# The CLI as distributed (statically linked): the one measured below.
+log "scripts/build-cli.sh"
+bin=$(bash scripts/build-cli.sh)
+size_cli_static=$(stat -c %s "$bin")
 size_lambda=""
 if [ -x "$lambda_path/cargo-lambda" ]; then
     log "cargo lambda build --release --arm64"
@@ -218,6 +222,7 @@ ${rss_rows}
 |---|---|
 | \`cargo build --release\` bootstrap (x86_64) | $(mib "$size_bootstrap") |
 | \`cargo build --release\` composex CLI (x86_64) | $(mib "$size_cli") |
+| \`scripts/build-cli.sh\` composex CLI (x86_64, static) | $(mib "$size_cli_static") |
 | \`cargo lambda build --release --arm64\` bootstrap | $(if [ -n "$size_lambda" ]; then mib "$size_lambda"; else echo "cargo-lambda not available"; fi) |
 
 ## Against ECS ComposeX 1.1.9 (\`shared/peer/compare.sh\`, RUNS=$RUNS, median whole-process wall time)

@@ -4,6 +4,7 @@
 # Steps, in order, stopping at the first failure:
 #   tools      scripts/install-tools.sh (pinned cfn-lint, cargo-lambda, zig, SAM CLI in .tools/venv)
 #   cargo      cargo test --all-targets (corpus tests run when COMPOSEX_CORPUS or ../shared/corpus is there)
+#   cli        scripts/build-cli.sh (the CLI as distributed, statically linked) through every golden case
 #   lint       cfn-lint over the golden outputs macro-tests/**/expected.json and target/corpus-rendered/
 #   validate   sam validate --lint --template template.yaml
 #   build      sam build (cargo lambda, arm64 via zig) into a temporary directory
@@ -64,6 +65,20 @@ read -r t_passed t_failed t_ignored < <(sed -n 's/^test result: [A-Za-z]*\. \([0
   | awk '{p+=$1; f+=$2; i+=$3} END {print p+0, f+0, i+0}')
 if [[ $t_failed -ne 0 ]]; then false; fi
 passed=$((passed + t_passed)); skipped=$((skipped + t_ignored))
+end
+
+begin cli "scripts/build-cli.sh, then the golden cases through that binary"
+cli_bin=$(bash scripts/build-cli.sh)
+if command -v readelf >/dev/null; then
+  needed=$(readelf -d "$cli_bin" | grep NEEDED || true)
+  if [[ -n "$needed" ]]; then
+    printf '%s needs shared libraries; scripts/build-cli.sh should link it statically:\n%s\n' "$cli_bin" "$needed" >&2
+    false
+  fi
+fi
+COMPOSEX_BIN=$cli_bin cargo test --test binary 2>&1 | tee "$work/cli-test.log"
+grep -q '^test result: ok. 1 passed' "$work/cli-test.log"
+passed=$((passed + 1))
 end
 
 begin lint "cfn-lint over generated templates"

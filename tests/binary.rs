@@ -1,6 +1,9 @@
 //! The `composex` binary as users run it — its own allocator (`composex::cli_alloc`) and its
 //! exit without freeing — gives exactly the golden output on every case of `macro-tests/`: the
 //! template byte for byte, or the same error lines and exit code.
+//!
+//! `COMPOSEX_BIN` names another build to check instead (`scripts/test.sh` checks the statically
+//! linked one `scripts/build-cli.sh` makes this way).
 
 use std::path::Path;
 use std::process::Command;
@@ -11,12 +14,12 @@ use common::{case_inputs, golden_cases};
 
 #[test]
 fn the_binary_prints_every_golden_output() {
-    let bin = env!("CARGO_BIN_EXE_composex");
+    let bin = std::env::var("COMPOSEX_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_composex").to_string());
     let mut failures = Vec::new();
     let cases = golden_cases();
     assert!(!cases.is_empty(), "no cases under macro-tests/");
     for case in &cases {
-        let mut cmd = Command::new(bin);
+        let mut cmd = Command::new(&bin);
         cmd.env_clear().env("COMPOSEX_TEST_VAR", "from-the-environment").current_dir(case);
         cmd.args(["render", "--format", "json"]);
         for f in case_inputs(case) {
