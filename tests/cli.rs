@@ -101,6 +101,26 @@ fn output_format_follows_the_flag_then_the_file_name() {
     assert!(json["Resources"]["WebService"].is_object());
 }
 
+/// `-o` over an existing, longer file leaves exactly the new template (the file is written over
+/// and cut to length, not truncated first).
+#[test]
+fn output_over_a_longer_file_leaves_only_the_new_template() {
+    let d = temp_dir("overwrite");
+    std::fs::write(d.join("compose.yaml"), "services:\n  web:\n    image: nginx\n").unwrap();
+    let (code, stdout, _) = run(&["render", "--format", "json"], &d, &[]);
+    assert_eq!(code, 0);
+    std::fs::write(d.join("t.json"), "x".repeat(stdout.len() * 3)).unwrap();
+    let (code, _, _) = run(&["render", "-o", "t.json"], &d, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(std::fs::read_to_string(d.join("t.json")).unwrap(), stdout);
+    // And shorter: a later, smaller template leaves no tail of the earlier one.
+    std::fs::write(d.join("compose.yaml"), "services:\n  w:\n    image: a\n").unwrap();
+    let (_, small, _) = run(&["render", "--format", "json"], &d, &[]);
+    let (code, _, _) = run(&["render", "-o", "t.json"], &d, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(std::fs::read_to_string(d.join("t.json")).unwrap(), small);
+}
+
 /// `composex event` prints what CloudFormation sends; the handler's answer to it is the template
 /// `composex render` prints: the CLI and the Lambda agree byte for byte.
 #[test]
