@@ -150,20 +150,29 @@ fn strip(v: Value) -> Value {
     strip_opt(v).unwrap_or(Value::Null)
 }
 
-fn strip_opt(v: Value) -> Option<Value> {
-    match tag_of(&v) {
-        Some(RESET_TAG) => return None,
+fn strip_opt(mut v: Value) -> Option<Value> {
+    strip_in_place(&mut v).then_some(v)
+}
+
+/// [`strip_opt`] in place: the maps and lists are kept (most documents have no tag at all, and
+/// rebuilding every map was most of a merge); `false` when `v` itself is reset.
+fn strip_in_place(v: &mut Value) -> bool {
+    match tag_of(v) {
+        Some(RESET_TAG) => return false,
         Some(_) => {
-            let Value::Object(m) = v else { unreachable!() };
-            return m.into_iter().next().and_then(|(_, inner)| strip_opt(inner));
+            let Value::Object(m) = std::mem::take(v) else { unreachable!() };
+            let Some((_, inner)) = m.into_iter().next() else { return false };
+            *v = inner;
+            return strip_in_place(v);
         }
         None => {}
     }
-    Some(match v {
-        Value::Object(m) => Value::Object(m.into_iter().filter_map(|(k, v)| strip_opt(v).map(|v| (k, v))).collect()),
-        Value::Array(a) => Value::Array(a.into_iter().filter_map(strip_opt).collect()),
-        v => v,
-    })
+    match v {
+        Value::Object(m) => m.retain(|_, item| strip_in_place(item)),
+        Value::Array(a) => a.retain_mut(strip_in_place),
+        _ => {}
+    }
+    true
 }
 
 /// Merges `overlay` onto `base` under `rule`; `None` means the value is reset (removed).
