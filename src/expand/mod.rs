@@ -85,6 +85,8 @@ pub struct Ctx<'a> {
     /// Container ports a load balancer sends to, (service, port, protocol): only these may be
     /// published on another port.
     pub balanced_ports: std::collections::BTreeSet<(String, u16, crate::compose::Protocol)>,
+    /// The `x-sqs` consumers that scale their family on the queue (`steps::declarations`).
+    pub queue_scaling: Vec<steps::Declaration>,
 }
 
 pub fn render(doc: &Value, options: &Options) -> Rendered {
@@ -113,6 +115,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         connect_sources: BTreeMap::new(),
         load_balancers: BTreeMap::new(),
         balanced_ports: Default::default(),
+        queue_scaling: Vec::new(),
     };
 
     passthrough::sections(doc, &mut ctx);
@@ -121,6 +124,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     discovery::namespace(&mut ctx);
     crate::resources::expand::declare(&mut ctx);
     crate::resources::expand::expand(&mut ctx);
+    ctx.queue_scaling = steps::declarations(&ctx);
     secrets::expand(&mut ctx);
     volumes::expand(&mut ctx);
     connect::check(&mut ctx);

@@ -55,11 +55,23 @@ pub struct Queue {
     pub scale_out_cooldown: u64,
 }
 
-/// The queues family `fam` scales on: every `x-sqs` consumer with `Scaling` that names the
-/// family or one of its services.
-pub fn collect(ctx: &Ctx, fam: &Family, d: &mut Diagnostics) -> Vec<Queue> {
+/// An `x-sqs` consumer that declares `Scaling`, found once per render (see [`declarations`]).
+pub struct Declaration {
+    /// The queue's name and logical ID.
+    queue: String,
+    id: String,
+    /// The consumer: a service or task-family name.
+    consumer: String,
+    /// The path of its `Scaling` and the value.
+    path: String,
+    scaling: Value,
+}
+
+/// Every `x-sqs` consumer with `Scaling`, in file order. Made once: looking through every
+/// queue's consumers again for each family was a fifth of a 300-service render.
+pub fn declarations(ctx: &Ctx) -> Vec<Declaration> {
     let Some(Value::Object(queues)) = ctx.project.extensions.get("x-sqs") else { return vec![] };
-    let mut out: Vec<Queue> = Vec::new();
+    let mut out = Vec::new();
     for (name, def) in queues {
         let Some(services) = def.get("Services") else { continue };
         let Some((id, _)) = ctx.declared.get(&("x-sqs".to_string(), name.clone())) else { continue };
@@ -67,23 +79,37 @@ pub fn collect(ctx: &Ctx, fam: &Family, d: &mut Diagnostics) -> Vec<Queue> {
         let mut scratch = Diagnostics::new();
         let path = join(&join("x-sqs", name), "Services");
         for c in consumers::parse(&sqs::KIND, services, &path, sqs::KIND.consumer_keys, &mut scratch) {
-            let Some((key, scaling)) = c.extra.iter().find(|(k, _)| k.eq_ignore_ascii_case("scaling")) else {
-                continue;
-            };
-            if !ctx.families.resolve(&c.name).is_some_and(|fams| fams.iter().any(|f| f.name == fam.name)) {
-                continue;
+            if let Some((key, scaling)) = c.extra.iter().find(|(k, _)| k.eq_ignore_ascii_case("scaling")) {
+                out.push(Declaration {
+                    queue: name.clone(),
+                    id: id.clone(),
+                    path: join(&c.path, key),
+                    consumer: c.name,
+                    scaling: scaling.clone(),
+                });
             }
-            let spath = join(&c.path, key);
-            if let Some(other) = out.iter().find(|q| q.name == *name) {
-                d.error(
-                    &spath,
-                    format!("{} already scales task family {:?} on this queue; keep one", other.path, fam.name),
-                );
-                continue;
-            }
-            if let Some(q) = parse(scaling, &spath, name, id, d) {
-                out.push(q);
-            }
+        }
+    }
+    out
+}
+
+/// The queues family `fam` scales on: every `x-sqs` consumer with `Scaling` that names the
+/// family or one of its services.
+pub fn collect(ctx: &Ctx, fam: &Family, d: &mut Diagnostics) -> Vec<Queue> {
+    let mut out: Vec<Queue> = Vec::new();
+    for decl in &ctx.queue_scaling {
+        if !ctx.families.resolve(&decl.consumer).is_some_and(|fams| fams.iter().any(|f| f.name == fam.name)) {
+            continue;
+        }
+        if let Some(other) = out.iter().find(|q| q.name == decl.queue) {
+            d.error(
+                &decl.path,
+                format!("{} already scales task family {:?} on this queue; keep one", other.path, fam.name),
+            );
+            continue;
+        }
+        if let Some(q) = parse(&decl.scaling, &decl.path, &decl.queue, &decl.id, d) {
+            out.push(q);
         }
     }
     out
