@@ -127,6 +127,77 @@ impl Node<'_> {
         self.error.borrow_mut().get_or_insert(message);
         E::custom("")
     }
+
+    /// A mapping: its keys as text, its values converted, its merge keys applied.
+    fn object<'de, A: MapAccess<'de>>(self, mut map: A) -> Result<Map<String, Value>, A::Error> {
+        let mut out = Map::new();
+        let (mut merges, mut merged_seen) = (Vec::new(), false);
+        // The keys that were numbers or booleans in the YAML (rare), to tell `80` twice (YAML's
+        // own duplicate) from `80` and `"80"` (the same text once stringified).
+        let mut not_text: Vec<(String, KeyKind)> = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let (key, kind) = match key {
+                Key::Text(text, kind) => (text, kind),
+                Key::Null => {
+                    return Err(self.fail(at(&self.path.text(), "a mapping key is empty (null); give it a name".into())))
+                }
+                Key::Collection => {
+                    return Err(self
+                        .fail(at(&self.path.text(), "a mapping key is a list or a mapping; keys must be text".into())))
+                }
+                Key::Tagged(tag) => {
+                    return Err(self.fail(at(
+                        &self.path.text(),
+                        format!("a mapping key has the tag !{tag}; keys must be plain text"),
+                    )))
+                }
+            };
+            let path = Path::Key(self.path, &key);
+            let node = Node { path: &path, error: self.error };
+            if key == "<<" && kind == KeyKind::Str {
+                if merged_seen {
+                    return Err(de::Error::custom("duplicate entry with key \"<<\""));
+                }
+                merged_seen = true;
+                match map.next_value_seed(MergeSeed { node, in_list: false })? {
+                    Ok(maps) => merges = maps,
+                    Err(message) => {
+                        return Err(self.fail(at(&self.path.text(), format!("YAML merge key (<<): {message}"))))
+                    }
+                }
+                continue;
+            }
+            let value = map.next_value_seed(node)?;
+            let kind_of = |k: &str| not_text.iter().find(|(t, _)| t == k).map_or(KeyKind::Str, |(_, kind)| *kind);
+            match out.entry(key) {
+                Entry::Vacant(v) => {
+                    if kind != KeyKind::Str {
+                        not_text.push((v.key().clone(), kind));
+                    }
+                    v.insert(value);
+                }
+                Entry::Occupied(o) if kind_of(o.key()) == kind => {
+                    // The same key written twice: serde_norway's own message and location.
+                    return Err(de::Error::custom(match kind {
+                        KeyKind::Str => format!("duplicate entry with key {:?}", o.key()),
+                        KeyKind::Number => format!("duplicate entry with key {}", o.key()),
+                        KeyKind::Bool => format!("duplicate entry with key `{}`", o.key()),
+                    }));
+                }
+                Entry::Occupied(o) => {
+                    let path = Path::Key(self.path, o.key());
+                    return Err(self.fail(at(&path.text(), "this key appears twice in the mapping".into())));
+                }
+            }
+        }
+        // YAML merge keys: the keys written beside `<<` win, then the first merged mapping.
+        for m in merges {
+            for (k, v) in m {
+                out.entry(k).or_insert(v);
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Node<'_> {
@@ -196,74 +267,8 @@ impl<'de> Visitor<'de> for Node<'_> {
         }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        let (mut merges, mut merged_seen) = (Vec::new(), false);
-        // The keys that were numbers or booleans in the YAML (rare), to tell `80` twice (YAML's
-        // own duplicate) from `80` and `"80"` (the same text once stringified).
-        let mut not_text: Vec<(String, KeyKind)> = Vec::new();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            let (key, kind) = match key {
-                Key::Text(text, kind) => (text, kind),
-                Key::Null => {
-                    return Err(self.fail(at(&self.path.text(), "a mapping key is empty (null); give it a name".into())))
-                }
-                Key::Collection => {
-                    return Err(self
-                        .fail(at(&self.path.text(), "a mapping key is a list or a mapping; keys must be text".into())))
-                }
-                Key::Tagged(tag) => {
-                    return Err(self.fail(at(
-                        &self.path.text(),
-                        format!("a mapping key has the tag !{tag}; keys must be plain text"),
-                    )))
-                }
-            };
-            let path = Path::Key(self.path, &key);
-            let node = Node { path: &path, error: self.error };
-            if key == "<<" && kind == KeyKind::Str {
-                if merged_seen {
-                    return Err(de::Error::custom("duplicate entry with key \"<<\""));
-                }
-                merged_seen = true;
-                match map.next_value_seed(MergeSeed { node, in_list: false })? {
-                    Ok(maps) => merges = maps,
-                    Err(message) => {
-                        return Err(self.fail(at(&self.path.text(), format!("YAML merge key (<<): {message}"))))
-                    }
-                }
-                continue;
-            }
-            let value = map.next_value_seed(node)?;
-            let kind_of = |k: &str| not_text.iter().find(|(t, _)| t == k).map_or(KeyKind::Str, |(_, kind)| *kind);
-            match out.entry(key) {
-                Entry::Vacant(v) => {
-                    if kind != KeyKind::Str {
-                        not_text.push((v.key().clone(), kind));
-                    }
-                    v.insert(value);
-                }
-                Entry::Occupied(o) if kind_of(o.key()) == kind => {
-                    // The same key written twice: serde_norway's own message and location.
-                    return Err(de::Error::custom(match kind {
-                        KeyKind::Str => format!("duplicate entry with key {:?}", o.key()),
-                        KeyKind::Number => format!("duplicate entry with key {}", o.key()),
-                        KeyKind::Bool => format!("duplicate entry with key `{}`", o.key()),
-                    }));
-                }
-                Entry::Occupied(o) => {
-                    let path = Path::Key(self.path, o.key());
-                    return Err(self.fail(at(&path.text(), "this key appears twice in the mapping".into())));
-                }
-            }
-        }
-        // YAML merge keys: the keys written beside `<<` win, then the first merged mapping.
-        for m in merges {
-            for (k, v) in m {
-                out.entry(k).or_insert(v);
-            }
-        }
-        Ok(Value::Object(out))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        self.object(map).map(Value::Object)
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
@@ -344,10 +349,7 @@ impl<'de> Visitor<'de> for MergeSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Merged, A::Error> {
-        match self.node.visit_map(map)? {
-            Value::Object(m) => Ok(Ok(vec![m])),
-            _ => unreachable!("a mapping makes an object"),
-        }
+        Ok(Ok(vec![self.node.object(map)?]))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Merged, A::Error> {
