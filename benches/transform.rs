@@ -205,7 +205,7 @@ fn bench_render(c: &mut Criterion) {
         eprintln!(
             "render/{name}: {}",
             match &r.template {
-                Some(t) => format!("renders, {} resources", t["Resources"].as_object().map_or(0, |m| m.len())),
+                Some(t) => format!("renders, {} resources", t.resource_count()),
                 None => format!("no template: {}", first_error(&r.diagnostics.error_message(1))),
             }
         );

@@ -2,6 +2,7 @@
 //! argument parsing, compose-file discovery, loading (YAML, merge, interpolation, env files),
 //! and the three commands.
 
+use crate::cfn::Template;
 use crate::compose::{env_file, interpolate, merge, yaml};
 use crate::diagnostics::Diagnostics;
 use crate::macro_io::{render, Options};
@@ -180,17 +181,18 @@ pub fn run(
 /// template), still allocated.
 ///
 /// The `composex` binary exits with them alive (`std::process::exit` runs no destructors): freeing
-/// the thousands of small maps of a template one by one was 6 % of a kitchen-sink run
+/// the thousands of small maps of a document one by one was 6 % of a kitchen-sink run
 /// (callgrind), and the operating system takes the pages back at once. Everything else calls
 /// [`run`], which drops them as usual.
 pub struct Outcome {
     pub code: i32,
     pub kept: Vec<Value>,
+    pub template: Option<Template>,
 }
 
 impl From<i32> for Outcome {
     fn from(code: i32) -> Self {
-        Outcome { code, kept: Vec::new() }
+        Outcome { code, kept: Vec::new(), template: None }
     }
 }
 
@@ -251,8 +253,8 @@ pub fn run_keeping(
             "requestId": "composex-cli-event",
             "templateParameterValues": params,
         });
-        let code = emit(&a, &event, Format::Json, out, err);
-        return Outcome { code, kept: vec![event] };
+        let code = emit(&a, &Doc::Value(&event), Format::Json, out, err);
+        return Outcome { code, kept: vec![event], template: None };
     }
     let rendered = render(&doc, &Options { project_name: a.project.clone(), cli: true });
     let mut all = d;
@@ -264,17 +266,17 @@ pub fn run_keeping(
         let _ = writeln!(err, "{e}");
     }
     let Some(template) = rendered.template.filter(|_| !all.has_errors()) else {
-        return Outcome { code: 1, kept: vec![doc] };
+        return Outcome { code: 1, kept: vec![doc], template: None };
     };
     if a.command == Command::Check {
-        return Outcome { code: 0, kept: vec![doc, template] };
+        return Outcome { code: 0, kept: vec![doc], template: Some(template) };
     }
     let default = match a.output.as_ref().and_then(|o| o.extension()).and_then(|e| e.to_str()) {
         Some("json") => Format::Json,
         _ => Format::Yaml,
     };
-    let code = emit(&a, &template, default, out, err);
-    Outcome { code, kept: vec![doc, template] }
+    let code = emit(&a, &Doc::Template(&template), default, out, err);
+    Outcome { code, kept: vec![doc], template: Some(template) }
 }
 
 /// Replaces the file's content with `text`, written over the old bytes and then cut to length,
@@ -287,17 +289,31 @@ fn overwrite(path: &Path, text: &[u8]) -> std::io::Result<()> {
     f.set_len(text.len() as u64)
 }
 
-/// Writes `v` to the -o file or to `out`. The text is made in memory first: writing straight
+/// What `emit` writes: an event, or a template.
+enum Doc<'a> {
+    Value(&'a Value),
+    Template(&'a Template),
+}
+
+/// Writes `doc` to the -o file or to `out`. The text is made in memory first: writing straight
 /// into a `dyn Write` pays a virtual call per token, more than the whole copy.
-fn emit(a: &Args, v: &Value, default: Format, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+fn emit(a: &Args, doc: &Doc, default: Format, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let text = match a.format.clone().unwrap_or(default) {
         Format::Json => {
             let mut text = Vec::with_capacity(64 * 1024);
-            crate::cfn::json::write_pretty(v, &mut text);
+            match doc {
+                Doc::Value(v) => crate::cfn::json::write_pretty(v, &mut text),
+                Doc::Template(t) => t.write_pretty(&mut text),
+            }
             text.push(b'\n');
             Ok(text)
         }
-        Format::Yaml => serde_norway::to_string(v).map(String::into_bytes).map_err(serde_json::Error::custom),
+        Format::Yaml => match doc {
+            Doc::Value(v) => serde_norway::to_string(v),
+            Doc::Template(t) => serde_norway::to_string(&t.to_value()),
+        }
+        .map(String::into_bytes)
+        .map_err(serde_json::Error::custom),
     };
     let text = match text {
         Ok(text) => text,

@@ -5,9 +5,10 @@
 //! CloudFormation shows a Lambda error as "failed without an error message", while a `failure`
 //! response shows our message in the stack events.
 
+use crate::cfn::Template;
 use crate::diagnostics::Diagnostics;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// How many errors `errorMessage` lists before "(+N more)".
 pub const MAX_ERROR_LINES: usize = 40;
@@ -24,12 +25,14 @@ pub struct MacroRequest {
     pub template_parameter_values: Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MacroResponse {
     pub request_id: Value,
     pub status: String,
-    pub fragment: Value,
+    /// The processed template; `{}` on failure.
+    #[serde(serialize_with = "fragment")]
+    pub fragment: Option<Template>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error_message: Option<String>,
 }
@@ -47,7 +50,7 @@ pub struct Options {
 /// The outcome of one render: the template when there was no error, and every finding.
 #[derive(Debug, Clone)]
 pub struct Rendered {
-    pub template: Option<Value>,
+    pub template: Option<Template>,
     pub diagnostics: Diagnostics,
 }
 
@@ -62,22 +65,24 @@ pub fn transform(mut request: Value) -> MacroResponse {
     let request_id = request.get("requestId").cloned().unwrap_or(Value::Null);
     // The fragment is taken out whole (no copy of a large template); the rest is read leniently.
     let fragment = request.as_object_mut().and_then(|m| m.remove("fragment")).unwrap_or(Value::Null);
-    let mut req: MacroRequest = match serde_json::from_value(request) {
+    let req: MacroRequest = match serde_json::from_value(request) {
         Ok(r) => r,
         Err(e) => return failure(request_id, format!("the request is not a CloudFormation macro event: {e}")),
     };
-    req.fragment = fragment;
-    if req.fragment.is_null() {
+    if fragment.is_null() {
         return failure(
             req.request_id,
             "the request has no `fragment`: ComposeX expects a CloudFormation macro event".into(),
         );
     }
-    let outcome = std::panic::catch_unwind(|| render(&req.fragment, &Options::default()));
+    let outcome = std::panic::catch_unwind(|| render(&fragment, &Options::default()));
     match outcome {
-        Ok(Rendered { template: Some(t), .. }) => {
-            MacroResponse { request_id: req.request_id, status: "success".into(), fragment: t, error_message: None }
-        }
+        Ok(Rendered { template: Some(t), .. }) => MacroResponse {
+            request_id: req.request_id,
+            status: "success".into(),
+            fragment: Some(t),
+            error_message: None,
+        },
         Ok(Rendered { diagnostics, .. }) => failure(req.request_id, diagnostics.error_message(MAX_ERROR_LINES)),
         Err(_) => failure(
             req.request_id,
@@ -87,5 +92,12 @@ pub fn transform(mut request: Value) -> MacroResponse {
 }
 
 fn failure(request_id: Value, message: String) -> MacroResponse {
-    MacroResponse { request_id, status: "failure".into(), fragment: json!({}), error_message: Some(message) }
+    MacroResponse { request_id, status: "failure".into(), fragment: None, error_message: Some(message) }
+}
+
+fn fragment<S: serde::Serializer>(t: &Option<Template>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => t.serialize(s),
+        None => serde_json::Map::new().serialize(s),
+    }
 }

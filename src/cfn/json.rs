@@ -1,5 +1,5 @@
-//! The template as JSON text: the pretty form the CLI prints and the compact length the 1 MB
-//! quota is checked against.
+//! The template as JSON text: the pretty form the CLI prints, the compact length the 1 MB
+//! quota is checked against, and the pretty form of a resource kept as compact text.
 //!
 //! Both give byte for byte what serde_json gives (`to_vec_pretty`, `to_vec().len()`): the golden
 //! outputs were written by serde_json and are compared with this writer's. They exist because a
@@ -30,6 +30,122 @@ const ESCAPE: [u8; 256] = {
 /// `v` as serde_json's pretty printer writes it (two-space indent), appended to `out`.
 pub fn write_pretty(v: &Value, out: &mut Vec<u8>) {
     pretty(v, 0, out);
+}
+
+/// `v` as compact JSON (serde_json's `to_vec`), appended to `out`.
+pub fn write_compact(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_compact(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(m) => {
+            out.push(b'{');
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                string(k, out);
+                out.push(b':');
+                write_compact(item, out);
+            }
+            out.push(b'}');
+        }
+        Value::String(s) => string(s, out),
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+    }
+}
+
+/// `v` written as a value nested `level` deep in a pretty document.
+pub fn write_pretty_at(v: &Value, level: usize, out: &mut Vec<u8>) {
+    pretty(v, level, out);
+}
+
+/// A mapping written as a value nested `level` deep in a pretty document.
+pub fn write_pretty_map_at(m: &serde_json::Map<String, Value>, level: usize, out: &mut Vec<u8>) {
+    if m.is_empty() {
+        out.extend_from_slice(b"{}");
+        return;
+    }
+    out.push(b'{');
+    for (i, (k, item)) in m.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        indent(level + 1, out);
+        string(k, out);
+        out.extend_from_slice(b": ");
+        pretty(item, level + 1, out);
+    }
+    out.push(b'\n');
+    indent(level, out);
+    out.push(b'}');
+}
+
+/// A JSON string as serde_json writes it.
+pub fn write_string(s: &str, out: &mut Vec<u8>) {
+    string(s, out);
+}
+
+/// Compact JSON written by serde_json, re-laid out as its pretty printer would have written the
+/// same value nested `level` deep. Only the layout between tokens changes: strings (with their
+/// escapes) and numbers are copied as they are, so the result is byte for byte `write_pretty`
+/// of the parsed value.
+pub fn reindent(compact: &str, level: usize, out: &mut Vec<u8>) {
+    let bytes = compact.as_bytes();
+    let mut level = level;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'"' => {
+                // Copy the whole string: up to the first quote not escaped.
+                let start = i;
+                i += 1;
+                while bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                out.extend_from_slice(&bytes[start..=i]);
+            }
+            b'{' | b'[' => {
+                let close = if b == b'{' { b'}' } else { b']' };
+                if bytes.get(i + 1) == Some(&close) {
+                    out.extend_from_slice(&[b, close]);
+                    i += 1;
+                } else {
+                    level += 1;
+                    out.extend_from_slice(&[b, b'\n']);
+                    indent(level, out);
+                }
+            }
+            b'}' | b']' => {
+                level -= 1;
+                out.push(b'\n');
+                indent(level, out);
+                out.push(b);
+            }
+            b',' => {
+                out.extend_from_slice(b",\n");
+                indent(level, out);
+            }
+            b':' => out.extend_from_slice(b": "),
+            _ => {
+                // A number or a literal: up to the next structural byte.
+                let start = i;
+                while i + 1 < bytes.len() && !matches!(bytes[i + 1], b',' | b'}' | b']') {
+                    i += 1;
+                }
+                out.extend_from_slice(&bytes[start..=i]);
+            }
+        }
+        i += 1;
+    }
 }
 
 fn pretty(v: &Value, level: usize, out: &mut Vec<u8>) {
@@ -116,7 +232,8 @@ pub fn compact_len(v: &Value) -> usize {
     }
 }
 
-fn string_len(s: &str) -> usize {
+/// The length of `s` as a JSON string, quotes and escapes included.
+pub fn string_len(s: &str) -> usize {
     // One table load and one add per byte, no branch.
     const LEN: [u8; 256] = {
         let mut t = [1u8; 256];
@@ -155,6 +272,28 @@ mod tests {
             let mut out = Vec::new();
             write_pretty(&v, &mut out);
             assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string_pretty(&v).unwrap());
+        }
+    }
+
+    #[test]
+    fn reindented_compact_text_is_the_pretty_form() {
+        for v in [tricky(), json!([]), json!({}), json!("s"), json!(null), json!(12), json!([[{"a": [{}]}], 1])] {
+            let compact = serde_json::to_string(&v).unwrap();
+            for level in [0, 2] {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                reindent(&compact, level, &mut a);
+                write_pretty_at(&v, level, &mut b);
+                assert_eq!(String::from_utf8(a).unwrap(), String::from_utf8(b).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn compact_is_byte_for_byte_serde_json() {
+        for v in [tricky(), json!([]), json!({}), json!("s"), json!(null), json!(12)] {
+            let mut out = Vec::new();
+            write_compact(&v, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&v).unwrap());
         }
     }
 

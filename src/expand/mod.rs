@@ -143,25 +143,20 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     network::relations(&mut ctx);
     warn_unknown_extensions(&mut ctx);
 
-    let Ctx { t, mut d, .. } = ctx;
-    let owners = t.owners.clone();
-    let mut template = t.into_value();
+    let Ctx { mut t, mut d, .. } = ctx;
     let warnings: Vec<String> = d.warnings().iter().map(|w| w.to_string()).collect();
     if !warnings.is_empty() {
-        let meta = template.as_object_mut().and_then(|m| {
-            m.entry("Metadata").or_insert_with(|| json!({}));
-            m.get_mut("Metadata").and_then(Value::as_object_mut)
-        });
-        if let Some(meta) = meta {
+        let meta = t.sections.entry("Metadata").or_insert_with(|| json!({}));
+        if let Some(meta) = meta.as_object_mut() {
             meta.insert("ComposeX".into(), json!({ "Warnings": warnings }));
         }
     }
     // Docker's x-aws-cloudformation, merged last so that it may tune anything generated.
     if let Some(x) = project.extensions.get(overlay::KEY) {
-        overlay::apply(&mut template, x, &mut d);
+        overlay::apply(&mut t, x, &mut d);
     }
-    quotas::check(&template, &owners, &mut d);
-    Rendered { template: (!d.has_errors()).then_some(template), diagnostics: d }
+    quotas::check(&t, &mut d);
+    Rendered { template: (!d.has_errors()).then_some(t), diagnostics: d }
 }
 
 /// Top-level `x-` keys ComposeX does not act on (yet): a warning each, never an error, as the

@@ -19,6 +19,7 @@
 //! against CloudFormation's quotas like any template; what the overlay changes is the user's own
 //! choice, not checked against ComposeX's guarantees.
 
+use crate::cfn::Template;
 use crate::compose::read::kind;
 use crate::diagnostics::{join, Diagnostics};
 use serde_json::{Map, Value};
@@ -26,40 +27,55 @@ use serde_json::{Map, Value};
 pub const KEY: &str = "x-aws-cloudformation";
 
 /// Merges the overlay `x` into `template`.
-pub fn apply(template: &mut Value, x: &Value, d: &mut Diagnostics) {
+pub fn apply(template: &mut Template, x: &Value, d: &mut Diagnostics) {
     let Some(overlay) = x.as_object().filter(|_| !crate::cfn::is_intrinsic(x)) else {
         d.error(KEY, format!("x-aws-cloudformation must be a mapping of template sections, not {}", kind(x)));
         return;
     };
-    if let Some(res) = overlay.get("Resources") {
-        match res.as_object() {
-            Some(m) => {
-                let existing = template.get("Resources").and_then(Value::as_object);
-                for (id, r) in m {
-                    let known = existing.is_some_and(|e| e.contains_key(id));
-                    if !known && !r.is_null() && r.get("Type").is_none() {
-                        d.error(
-                            join(&join(KEY, "Resources"), id),
-                            format!("no resource {id:?} is generated nor declared: fix the logical ID (composex render shows them), or give it a Type to add one"),
-                        );
-                    }
+    let resources = match overlay.get("Resources") {
+        Some(Value::Object(m)) => {
+            for (id, r) in m {
+                if !template.has(id) && !r.is_null() && r.get("Type").is_none() {
+                    d.error(
+                        join(&join(KEY, "Resources"), id),
+                        format!("no resource {id:?} is generated nor declared: fix the logical ID (composex render shows them), or give it a Type to add one"),
+                    );
                 }
             }
-            None if res.is_null() => {
-                d.error(join(KEY, "Resources"), "the template cannot lose every resource; remove this key");
-                return;
+            Some(m)
+        }
+        Some(Value::Null) => {
+            d.error(join(KEY, "Resources"), "the template cannot lose every resource; remove this key");
+            return;
+        }
+        Some(res) => {
+            d.error(join(KEY, "Resources"), format!("Resources must be a mapping of logical IDs, not {}", kind(res)));
+            return;
+        }
+        None => None,
+    };
+    // Each resource the overlay names is read back, merged and written again; the others are
+    // not touched.
+    for (id, r) in resources.into_iter().flatten() {
+        match (template.resource(id), r) {
+            (_, Value::Null) => template.remove(id),
+            (Some(Value::Object(mut a)), Value::Object(b)) if !function(r) => {
+                merge_map(&mut a, b);
+                template.put(id.clone(), &Value::Object(a));
             }
-            None => {
-                d.error(
-                    join(KEY, "Resources"),
-                    format!("Resources must be a mapping of logical IDs, not {}", kind(res)),
-                );
-                return;
-            }
+            _ => template.put(id.clone(), r),
         }
     }
-    if let Some(t) = template.as_object_mut() {
-        merge_map(t, overlay);
+    for (k, v) in overlay {
+        match k.as_str() {
+            "Resources" => {}
+            "Outputs" => match v {
+                Value::Null => template.outputs.clear(),
+                Value::Object(m) => merge_map(&mut template.outputs, m),
+                other => d.error(join(KEY, "Outputs"), format!("Outputs must be a mapping, not {}", kind(other))),
+            },
+            _ => merge_map(&mut template.sections, &Map::from_iter([(k.clone(), v.clone())])),
+        }
     }
 }
 
@@ -92,25 +108,50 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn template(v: Value) -> Template {
+        let mut t = Template::default();
+        for (id, r) in v["Resources"].as_object().unwrap() {
+            t.add("x", id.clone(), r.clone());
+        }
+        t
+    }
+
     #[test]
     fn maps_merge_other_values_replace_null_removes() {
-        let mut t = json!({"Resources": {"A": {"Type": "T", "Properties": {"X": 1, "L": [1, 2], "M": {"a": 1, "b": 2}, "I": {"Ref": "P"}, "J": {"Ref": "Q"}}}}});
+        let mut t = template(
+            json!({"Resources": {"A": {"Type": "T", "Properties": {"X": 1, "L": [1, 2], "M": {"a": 1, "b": 2}, "I": {"Ref": "P"}, "J": {"Ref": "Q"}}}, "Z": {"Type": "T"}}}),
+        );
         let mut d = Diagnostics::new();
         apply(
             &mut t,
-            &json!({"Resources": {"A": {"Condition": "C", "Properties": {"X": 2, "L": [3], "M": {"b": null, "c": 3}, "I": {"Fn::Sub": "x"}, "J": {"a": 1}, "N": true}}}, "Outputs": {"O": {"Value": "v"}}}),
+            &json!({"Resources": {"A": {"Condition": "C", "Properties": {"X": 2, "L": [3], "M": {"b": null, "c": 3}, "I": {"Fn::Sub": "x"}, "J": {"a": 1}, "N": true}}, "Z": null}, "Outputs": {"O": {"Value": "v"}}}),
             &mut d,
         );
         assert!(!d.has_errors());
         assert_eq!(
-            t,
+            t.to_value(),
             json!({"Resources": {"A": {"Type": "T", "Condition": "C", "Properties": {"X": 2, "L": [3], "M": {"a": 1, "c": 3}, "I": {"Fn::Sub": "x"}, "J": {"a": 1}, "N": true}}}, "Outputs": {"O": {"Value": "v"}}})
         );
     }
 
     #[test]
+    fn outputs_merge_or_go_and_must_be_a_mapping() {
+        let mut t = template(json!({"Resources": {"A": {"Type": "T"}}}));
+        t.output("O".into(), json!("v"), "o");
+        let mut d = Diagnostics::new();
+        apply(&mut t, &json!({"Outputs": {"P": {"Value": "w"}}, "Description": "d"}), &mut d);
+        assert_eq!(t.to_value()["Outputs"].as_object().unwrap().len(), 2);
+        assert_eq!(t.to_value()["Description"], json!("d"));
+        apply(&mut t, &json!({"Outputs": null}), &mut d);
+        assert!(t.to_value().get("Outputs").is_none());
+        assert!(!d.has_errors());
+        apply(&mut t, &json!({"Outputs": "x"}), &mut d);
+        assert_eq!(d.error_message(5), "x-aws-cloudformation.Outputs: Outputs must be a mapping, not a string");
+    }
+
+    #[test]
     fn an_unknown_resource_needs_a_type() {
-        let mut t = json!({"Resources": {"A": {"Type": "T"}}});
+        let mut t = template(json!({"Resources": {"A": {"Type": "T"}}}));
         let mut d = Diagnostics::new();
         apply(&mut t, &json!({"Resources": {"B": {"Properties": {}}, "C": {"Type": "AWS::SNS::Topic"}}}), &mut d);
         let errors = d.errors();

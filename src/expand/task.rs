@@ -103,7 +103,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         "ExecutionRoleArn": get_att(&execution_role_id(fam), "Arn"),
     });
     props["ContainerDefinitions"] = Value::Array(containers);
-    if ctx.t.resources.contains_key(&task_role_id(fam)) {
+    if ctx.t.has(&task_role_id(fam)) {
         props["TaskRoleArn"] = get_att(&task_role_id(fam), "Arn");
     }
     if !volumes.is_empty() {

@@ -166,7 +166,7 @@ fn check_queue(
     fifo_sender: bool,
     path: &str,
 ) {
-    let props = ctx.t.resources.get(qid).and_then(|q| q.get("Properties")).cloned().unwrap_or_default();
+    let props = ctx.t.resource(qid).and_then(|mut q| q.get_mut("Properties").map(Value::take)).unwrap_or_default();
     let name = &queues[qid];
     if is_true(props.get("FifoQueue")) && !fifo_sender {
         let fix = if sender == "sns" {
@@ -195,7 +195,7 @@ fn topic(
     senders: &mut BTreeMap<String, Senders>,
 ) {
     let path = join(&join(&join("x-sns", name), "Properties"), "Subscription");
-    let Some(mut resource) = ctx.t.resources.get(id).cloned() else { return };
+    let Some(mut resource) = ctx.t.resource(id) else { return };
     let fifo = is_true(resource.pointer("/Properties/FifoTopic"));
     let Some(subs) = resource.pointer_mut("/Properties/Subscription").and_then(Value::as_array_mut) else { return };
     let mut changed = false;
@@ -212,7 +212,7 @@ fn topic(
         senders.entry(qid).or_default().topics.insert(id.to_string());
     }
     if changed {
-        ctx.t.resources.insert(id.to_string(), resource);
+        ctx.t.replace(id, &resource);
     }
 }
 
@@ -225,7 +225,7 @@ fn bucket(
 ) {
     let path =
         join(&join(&join(&join("x-s3", name), "Properties"), "NotificationConfiguration"), "QueueConfigurations");
-    let Some(mut resource) = ctx.t.resources.get(id).cloned() else { return };
+    let Some(mut resource) = ctx.t.resource(id) else { return };
     let arn = bucket_arn(resource.pointer("/Properties/BucketName"));
     let Some(configs) =
         resource.pointer_mut("/Properties/NotificationConfiguration/QueueConfigurations").and_then(Value::as_array_mut)
@@ -243,7 +243,7 @@ fn bucket(
         senders.entry(qid).or_default().buckets.insert(id.to_string(), arn.clone());
     }
     if changed {
-        ctx.t.resources.insert(id.to_string(), resource);
+        ctx.t.replace(id, &resource);
     }
 }
 
@@ -264,14 +264,16 @@ fn bucket_arn(name: Option<&Value>) -> Option<Value> {
 /// Makes `id` wait for `on` (a bucket for its queue's policy, which S3 checks when it creates the
 /// bucket's notifications).
 fn depends_on(ctx: &mut Ctx, id: &str, on: &str) {
-    let Some(resource) = ctx.t.resources.get_mut(id).and_then(Value::as_object_mut) else { return };
-    let mut deps: BTreeSet<String> = match resource.get("DependsOn") {
+    let Some(mut resource) = ctx.t.resource(id) else { return };
+    let Some(m) = resource.as_object_mut() else { return };
+    let mut deps: BTreeSet<String> = match m.get("DependsOn") {
         Some(Value::String(s)) => [s.clone()].into(),
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
         _ => BTreeSet::new(),
     };
     deps.insert(on.to_string());
-    resource.insert("DependsOn".into(), json!(deps));
+    m.insert("DependsOn".into(), json!(deps));
+    ctx.t.replace(id, &resource);
 }
 
 /// A queue has one policy: a policy of the user's Resources on the same queue and this one
@@ -279,16 +281,17 @@ fn depends_on(ctx: &mut Ctx, id: &str, on: &str) {
 fn user_policies(ctx: &mut Ctx, qid: &str, queue_path: &str) {
     let user = crate::expand::passthrough::USER_RESOURCES;
     let mut clashes: Vec<String> = Vec::new();
-    for (rid, r) in &ctx.t.resources {
+    for rid in ctx.t.ids() {
         if ctx.t.owners.get(rid).and_then(Value::as_str) != Some(user) {
             continue;
         }
+        let Some(r) = ctx.t.resource(rid) else { continue };
         if r.get("Type").and_then(Value::as_str) != Some("AWS::SQS::QueuePolicy") {
             continue;
         }
         let queues = r.pointer("/Properties/Queues").and_then(Value::as_array).cloned().unwrap_or_default();
         if queues.iter().any(|q| q.get("Ref").and_then(Value::as_str) == Some(qid)) {
-            clashes.push(rid.clone());
+            clashes.push(rid.to_string());
         }
     }
     for rid in clashes {
