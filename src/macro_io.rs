@@ -75,7 +75,8 @@ pub fn transform(mut request: Value) -> MacroResponse {
             "the request has no `fragment`: ComposeX expects a CloudFormation macro event".into(),
         );
     }
-    let outcome = std::panic::catch_unwind(|| render(&fragment, &Options::default()));
+    // The fragment is given away: the render frees it once read (see `render_owned`).
+    let outcome = std::panic::catch_unwind(|| crate::expand::render_owned(fragment, &Options::default()));
     match outcome {
         Ok(Rendered { template: Some(t), .. }) => MacroResponse {
             request_id: req.request_id,

@@ -34,6 +34,7 @@ use crate::diagnostics::Diagnostics;
 use crate::macro_io::{Options, Rendered};
 use family::Families;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Where the shared infrastructure lives: created here or `Use`d, as values to put in properties.
@@ -89,9 +90,24 @@ pub struct Ctx<'a> {
     pub queue_scaling: Vec<steps::Declaration>,
 }
 
+/// Renders the template `doc`, which stays the caller's.
 pub fn render(doc: &Value, options: &Options) -> Rendered {
+    render_doc(Cow::Borrowed(doc), options)
+}
+
+/// Renders the template `doc`, freeing it as soon as it is read (what the macro does with the
+/// fragment of a request). Once the compose model and the passed-through sections are taken
+/// from it, nothing reads the document again: freed then, while it is still in cache, it costs
+/// less to free than at the end, and its memory is reused by the stages that follow instead of
+/// adding to theirs (for 1000 services, about 8 MB of maps that the stages would otherwise push
+/// out of the cache and that would then be walked cold to be freed).
+pub fn render_owned(doc: Value, options: &Options) -> Rendered {
+    render_doc(Cow::Owned(doc), options)
+}
+
+fn render_doc(doc: Cow<'_, Value>, options: &Options) -> Rendered {
     let mut d = Diagnostics::new();
-    let mut project = compose::load(doc, &mut d);
+    let mut project = compose::load(&doc, &mut d);
     if project.name.is_none() {
         project.name = options.project_name.clone();
     }
@@ -118,7 +134,8 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         queue_scaling: Vec::new(),
     };
 
-    passthrough::sections(doc, &mut ctx);
+    passthrough::sections(&doc, &mut ctx);
+    drop(doc);
     vpc::expand(&mut ctx);
     cluster::expand(&mut ctx);
     discovery::namespace(&mut ctx);
