@@ -60,8 +60,34 @@ pub fn write_compact(v: &Value, out: &mut Vec<u8>) {
         Value::String(s) => string(s, out),
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::Number(n) => number(n, out),
     }
+}
+
+/// A number as serde_json writes it: integers digit by digit, floats by their `Display` (ryu).
+fn number(n: &serde_json::Number, out: &mut Vec<u8>) {
+    let (negative, mut u) = match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => (false, u),
+        (None, Some(i)) => (true, i.unsigned_abs()),
+        _ => {
+            out.extend_from_slice(n.to_string().as_bytes());
+            return;
+        }
+    };
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if negative {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// `v` written as a value nested `level` deep in a pretty document.
@@ -180,7 +206,7 @@ fn pretty(v: &Value, level: usize, out: &mut Vec<u8>) {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         // Display is serde_json's own number formatting (itoa, ryu).
-        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::Number(n) => number(n, out),
     }
 }
 
@@ -199,6 +225,13 @@ fn string(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     out.push(b'"');
+    // Most strings need no escape: one pass the compiler vectorises (no early exit), then one
+    // copy.
+    if !bytes.iter().fold(false, |any, &b| any | (b < 0x20) | (b == b'"') | (b == b'\\')) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let e = ESCAPE[b as usize];

@@ -41,11 +41,18 @@ pub struct Template {
     pub owners: Map<String, Value>,
 }
 
-/// A resource as compact JSON, byte for byte what serde_json writes.
+/// A resource as compact JSON, byte for byte what serde_json writes. The text is made in a
+/// buffer kept from one resource to the next, then copied once into an allocation of its size.
 fn raw(resource: &Value) -> Box<str> {
-    let mut out = Vec::with_capacity(256);
-    super::json::write_compact(resource, &mut out);
-    String::from_utf8(out).expect("JSON written from a Value is UTF-8").into_boxed_str()
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|b| {
+        let mut out = b.borrow_mut();
+        out.clear();
+        super::json::write_compact(resource, &mut out);
+        Box::from(std::str::from_utf8(&out).expect("JSON written from a Value is UTF-8"))
+    })
 }
 
 /// A resource's text back as a value. The text was written from a `Value`, so it parses;
