@@ -138,8 +138,11 @@ fn deployment(ctx: &mut Ctx, fam: &Family) -> Value {
                 0 => replicas,
                 p => p.min(replicas),
             };
-            let low = (replicas - parallelism) * 100 / replicas;
-            let high = ((replicas + parallelism) * 100).div_ceil(replicas).min(200);
+            // In u128: replicas is any whole number the input gives, and (r + p) * 100 must not
+            // overflow (the result is a percentage, at most 200).
+            let (r, p) = (u128::from(replicas), u128::from(parallelism));
+            let low = ((r - p) * 100 / r) as u64;
+            let high = ((r + p) * 100).div_ceil(r).min(200) as u64;
             (min, max) = match u.order.as_deref() {
                 Some("start-first") => (100, high),
                 Some("stop-first") => (low, 100),
@@ -231,4 +234,23 @@ fn capacity(ctx: &mut Ctx, fam: &Family) -> Option<Value> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::macro_io::{render, Options};
+    use serde_json::json;
+
+    /// The rolling-update percentages of a replica count near u64::MAX, which overflowed u64.
+    #[test]
+    fn a_huge_replica_count_keeps_exact_percentages() {
+        let doc = json!({"services": {"web": {"image": "nginx", "deploy": {"replicas": u64::MAX, "update_config": {"parallelism": 2}}}}});
+        let r = render(&doc, &Options::default());
+        let t = r.template.expect("renders").to_value();
+        let config = &t["Resources"]["WebService"]["Properties"]["DeploymentConfiguration"];
+        assert_eq!(
+            (config["MinimumHealthyPercent"].as_u64(), config["MaximumPercent"].as_u64()),
+            (Some(99), Some(101))
+        );
+    }
 }
