@@ -187,21 +187,8 @@ fn pretty(v: &Value, level: usize, out: &mut Vec<u8>) {
             indent(level, out);
             out.push(b']');
         }
-        Value::Object(m) if !m.is_empty() => {
-            out.push(b'{');
-            for (i, (k, item)) in m.iter().enumerate() {
-                out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-                indent(level + 1, out);
-                string(k, out);
-                out.extend_from_slice(b": ");
-                pretty(item, level + 1, out);
-            }
-            out.push(b'\n');
-            indent(level, out);
-            out.push(b'}');
-        }
+        Value::Object(m) => write_pretty_map_at(m, level, out),
         Value::Array(_) => out.extend_from_slice(b"[]"),
-        Value::Object(_) => out.extend_from_slice(b"{}"),
         Value::String(s) => string(s, out),
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -254,15 +241,17 @@ fn string(s: &str, out: &mut Vec<u8>) {
 pub fn compact_len(v: &Value) -> usize {
     match v {
         Value::Array(items) => 2 + items.len().saturating_sub(1) + items.iter().map(compact_len).sum::<usize>(),
-        Value::Object(m) => {
-            2 + m.len().saturating_sub(1)
-                + m.iter().map(|(k, item)| string_len(k) + 1 + compact_len(item)).sum::<usize>()
-        }
+        Value::Object(m) => compact_len_map(m),
         Value::String(s) => string_len(s),
         Value::Null => 4,
         Value::Bool(b) => 4 + usize::from(!*b),
         Value::Number(n) => n.to_string().len(),
     }
+}
+
+/// The length of a mapping as compact JSON.
+pub fn compact_len_map(m: &serde_json::Map<String, Value>) -> usize {
+    2 + m.len().saturating_sub(1) + m.iter().map(|(k, item)| string_len(k) + 1 + compact_len(item)).sum::<usize>()
 }
 
 /// The length of `s` as a JSON string, quotes and escapes included.

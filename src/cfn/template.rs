@@ -177,7 +177,7 @@ impl Template {
 
     /// The length of `to_value()` as compact JSON, for the 1 MB quota.
     pub fn compact_len(&self) -> usize {
-        use super::json::{compact_len, string_len};
+        use super::json::{compact_len, compact_len_map, string_len};
         let entries = self.entries();
         2 + entries.len().saturating_sub(1)
             + entries
@@ -187,10 +187,7 @@ impl Template {
                         + 1
                         + match e {
                             Entry::Section(v) => compact_len(v),
-                            Entry::Outputs(m) => {
-                                2 + m.len().saturating_sub(1)
-                                    + m.iter().map(|(k, v)| string_len(k) + 1 + compact_len(v)).sum::<usize>()
-                            }
+                            Entry::Outputs(m) => compact_len_map(m),
                             Entry::Resources(r) => {
                                 2 + r.len().saturating_sub(1)
                                     + r.iter().map(|(k, t)| string_len(k) + 1 + t.len()).sum::<usize>()
