@@ -6,10 +6,11 @@
 //! Each resource is kept as its compact JSON text from the moment it is added. A resource is
 //! built as a `serde_json::Value`, where every mapping is a B-tree node of about 600 bytes even
 //! for `{"Ref": …}`; kept that way, a 1000-service template is about 20 MB of nodes, which leaves
-//! the caches, so that every later stage and the final drop ran at memory speed (100 → 1000
-//! services cost 26× instead of 10×). As text it is about 1.5 MB, the tree is freed while it is
-//! still in cache, and the Lambda's response embeds the text as is. The few stages that read a
-//! resource back after adding it (queue delivery) parse that one resource.
+//! the caches, so that every later stage and the final drop ran at memory speed (the 1000-service
+//! render took 18–23 times the 100-service one; 13–14 times with text, BENCHMARKS.md). As text it
+//! is about 1.5 MB, the tree is freed while it is still in cache, and the Lambda's response
+//! embeds the text as is. The few stages that read a resource back after adding it (queue
+//! delivery, the `x-aws-cloudformation` overlay) parse that one resource.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
