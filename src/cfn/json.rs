@@ -288,9 +288,14 @@ mod tests {
         })
     }
 
+    /// The values every writer is checked on.
+    fn samples() -> [Value; 7] {
+        [tricky(), json!([]), json!({}), json!("s"), json!(null), json!(12), json!([[{"a": [{}]}], 1])]
+    }
+
     #[test]
     fn pretty_is_byte_for_byte_serde_json() {
-        for v in [tricky(), json!([]), json!({}), json!("s"), json!(null), json!(12)] {
+        for v in samples() {
             let mut out = Vec::new();
             write_pretty(&v, &mut out);
             assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string_pretty(&v).unwrap());
@@ -299,7 +304,7 @@ mod tests {
 
     #[test]
     fn reindented_compact_text_is_the_pretty_form() {
-        for v in [tricky(), json!([]), json!({}), json!("s"), json!(null), json!(12), json!([[{"a": [{}]}], 1])] {
+        for v in samples() {
             let compact = serde_json::to_string(&v).unwrap();
             for level in [0, 2] {
                 let (mut a, mut b) = (Vec::new(), Vec::new());
@@ -312,7 +317,7 @@ mod tests {
 
     #[test]
     fn compact_is_byte_for_byte_serde_json() {
-        for v in [tricky(), json!([]), json!({}), json!("s"), json!(null), json!(12)] {
+        for v in samples() {
             let mut out = Vec::new();
             write_compact(&v, &mut out);
             assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&v).unwrap());
