@@ -16,7 +16,12 @@ use common::{case_inputs as inputs, golden_cases as cases};
 
 /// Runs `composex render` in-process on `files`; (exit code, stdout, stderr).
 fn render(case: &Path, files: &[PathBuf]) -> (i32, String, String) {
-    let mut args = vec!["render".to_string(), "--format".into(), "json".into()];
+    cli(case, &["render", "--format", "json"], files)
+}
+
+/// Runs the CLI in-process with `command` on `files` and the case's `args`.
+fn cli(case: &Path, command: &[&str], files: &[PathBuf]) -> (i32, String, String) {
+    let mut args: Vec<String> = command.iter().map(|a| a.to_string()).collect();
     for f in files {
         args.push("-f".into());
         args.push(f.to_string_lossy().into_owned());
@@ -75,6 +80,37 @@ fn output_is_deterministic() {
         let b = render(&case, &inputs(&case));
         assert_eq!(a, b, "{}: two renders differ", case.display());
     }
+}
+
+/// The Lambda frees its input while reading it (`render_owned`), the CLI borrows it (`render`):
+/// on every case's macro event, both give the same template or the same errors.
+#[test]
+fn the_lambda_and_the_borrowed_render_agree() {
+    use composex::macro_io::{render, transform, Options, MAX_ERROR_LINES};
+    let mut checked = 0;
+    for case in cases() {
+        let (code, event, _) = cli(&case, &["event"], &inputs(&case));
+        if code != 0 {
+            continue;
+        }
+        let event: Value = serde_json::from_str(&event).unwrap();
+        let borrowed = render(&event["fragment"], &Options::default());
+        let response = transform(event);
+        match borrowed.template {
+            Some(t) => {
+                assert_eq!(response.status, "success", "{}: {:?}", case.display(), response.error_message);
+                assert_eq!(response.fragment.map(|f| f.to_value()), Some(t.to_value()), "{}", case.display());
+            }
+            None => assert_eq!(
+                response.error_message,
+                Some(borrowed.diagnostics.error_message(MAX_ERROR_LINES)),
+                "{}",
+                case.display()
+            ),
+        }
+        checked += 1;
+    }
+    assert!(checked > 100, "only {checked} golden cases made a macro event");
 }
 
 /// Adding one service and one queue that nothing refers to must leave every resource of the

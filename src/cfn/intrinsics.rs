@@ -9,10 +9,12 @@ pub fn is_intrinsic_key(key: &str) -> bool {
 
 /// `{"Ref": …}`, `{"Fn::Sub": …}`…: a value whose content is only known at deploy time.
 pub fn is_intrinsic(v: &Value) -> bool {
-    match v {
-        Value::Object(m) if m.len() == 1 => m.keys().next().is_some_and(|k| is_intrinsic_key(k)),
-        _ => false,
-    }
+    v.as_object().is_some_and(is_intrinsic_map)
+}
+
+/// [`is_intrinsic`] of a mapping.
+pub fn is_intrinsic_map(m: &serde_json::Map<String, Value>) -> bool {
+    m.len() == 1 && m.keys().next().is_some_and(|k| is_intrinsic_key(k))
 }
 
 pub fn r#ref(logical_id: &str) -> Value {

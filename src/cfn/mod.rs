@@ -7,6 +7,6 @@ pub mod naming;
 pub mod quotas;
 pub mod template;
 
-pub use intrinsics::{get_att, is_intrinsic, r#ref, sub};
+pub use intrinsics::{get_att, is_intrinsic, is_intrinsic_map, r#ref, sub};
 pub use naming::logical_id;
 pub use template::{object, resource, Template};

@@ -107,7 +107,10 @@ pub fn render_owned(doc: Value, options: &Options) -> Rendered {
 
 fn render_doc(doc: Cow<'_, Value>, options: &Options) -> Rendered {
     let mut d = Diagnostics::new();
-    let mut project = compose::load(&doc, &mut d);
+    let (mut project, doc) = match doc {
+        Cow::Owned(mut doc) => (compose::load_owned(&mut doc, &mut d), Cow::Owned(doc)),
+        Cow::Borrowed(doc) => (compose::load(doc, &mut d), Cow::Borrowed(doc)),
+    };
     if project.name.is_none() {
         project.name = options.project_name.clone();
     }
