@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub struct Project {
     /// `name:` of the compose file (or `-p`).
     pub name: Option<String>,
-    pub services: BTreeMap<String, Box<Service>>,
+    pub services: super::services::Services,
     /// Top-level `networks` definitions, raw (only their names and `x-` keys matter on AWS).
     pub networks: BTreeMap<String, Value>,
     pub volumes: BTreeMap<String, Value>,
