@@ -110,7 +110,8 @@ impl Families {
     pub fn group(project: &Project, d: &mut Diagnostics) -> Families {
         let mut f = Families::default();
         for (name, s) in &project.services {
-            let path = join(&join(&join(&join("services", name), "deploy"), "labels"), FAMILY_LABEL);
+            // Only an error needs the path.
+            let path = || join(&join(&join(&join("services", name), "deploy"), "labels"), FAMILY_LABEL);
             let names: Vec<String> = match s.deploy.labels.get(FAMILY_LABEL) {
                 Some(Value::String(text)) => {
                     let mut v: Vec<String> =
@@ -122,28 +123,30 @@ impl Families {
                             || !fam.chars().any(|c| c.is_ascii_alphanumeric())
                         {
                             d.error(
-                                &path,
+                                path(),
                                 format!("{fam:?} is not a valid task family name; use letters, digits, '-' and '_'"),
                             );
                         }
                     }
                     if v.is_empty() {
-                        d.error(&path, "the task family label is empty; name the family or remove the label");
+                        d.error(path(), "the task family label is empty; name the family or remove the label");
                     }
                     v
                 }
                 Some(_) => {
-                    d.error(&path, "the task family must be known when the template is transformed; write its name");
+                    d.error(path(), "the task family must be known when the template is transformed; write its name");
                     vec![]
                 }
                 None => vec![name.clone()],
             };
             for fam in &names {
-                f.list
-                    .entry(fam.clone())
-                    .or_insert_with(|| Family { name: fam.clone(), id: pascal(fam), services: vec![] })
-                    .services
-                    .push(name.clone());
+                match f.list.get_mut(fam) {
+                    Some(family) => family.services.push(name.clone()),
+                    None => {
+                        let family = Family { name: fam.clone(), id: pascal(fam), services: vec![name.clone()] };
+                        f.list.insert(fam.clone(), family);
+                    }
+                }
             }
             f.of_service.insert(name.clone(), names);
         }
@@ -231,11 +234,10 @@ impl Families {
     }
 
     /// The services a name stands for (a service, or every member of a family).
-    pub fn services_of(&self, name: &str) -> Vec<String> {
-        if self.of_service.contains_key(name) {
-            vec![name.to_string()]
-        } else {
-            self.list.get(name).map(|f| f.services.clone()).unwrap_or_default()
+    pub fn services_of(&self, name: &str) -> &[String] {
+        match self.of_service.get_key_value(name) {
+            Some((service, _)) => std::slice::from_ref(service),
+            None => self.list.get(name).map(|f| &f.services[..]).unwrap_or_default(),
         }
     }
 }

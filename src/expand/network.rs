@@ -62,11 +62,14 @@ fn ports_of(ctx: &Ctx, name: &str) -> BTreeSet<(u16, Protocol)> {
 type Rules = BTreeMap<(String, Source), (BTreeSet<String>, BTreeSet<(u16, Protocol)>)>;
 
 /// The compose networks a service or family is on (`default` when it declares none).
-fn networks_of(ctx: &Ctx, name: &str) -> BTreeSet<String> {
+fn networks_of<'c>(ctx: &'c Ctx, name: &str) -> BTreeSet<&'c str> {
     ctx.families
         .services_of(name)
         .iter()
-        .flat_map(|s| ctx.project.services[s].networks.clone().unwrap_or_else(|| vec!["default".to_string()]))
+        .flat_map(|s| match &ctx.project.services[s].networks {
+            Some(nets) => nets.iter().map(String::as_str).collect::<Vec<_>>(),
+            None => vec!["default"],
+        })
         .collect()
 }
 
@@ -86,34 +89,28 @@ enum Source {
 
 pub fn relations(ctx: &mut Ctx) {
     let mut rules: Rules = BTreeMap::new();
-    let services: Vec<String> = ctx.project.services.keys().cloned().collect();
-    for name in &services {
-        let s = &ctx.project.services[name];
-        let base = join("services", name);
-        let mut targets: Vec<(String, String, &'static str)> = Vec::new();
-        for (i, l) in s.links.iter().enumerate() {
-            targets.push((l.clone(), index(&join(&base, "links"), i), "links"));
-        }
-        for dep in &s.depends_on {
-            targets.push((dep.service.clone(), dep.path.clone(), "depends_on"));
-        }
-        for (target, path, why) in targets {
-            let Some(dst_fams) = ctx.families.resolve(&target) else {
-                ctx.d.error(&path, format!("{target:?} is not a service nor a task family of this file"));
+    let project = ctx.project;
+    for (name, s) in &project.services {
+        let links = s.links.iter().enumerate().map(|(i, l)| (l, Err(i), "links"));
+        let deps = s.depends_on.iter().map(|dep| (&dep.service, Ok(&dep.path), "depends_on"));
+        for (target, at, why) in links.chain(deps) {
+            // Only findings need the path.
+            let path = || at.map_or_else(|i| index(&join(&join("services", name), "links"), i), String::clone);
+            let Some(dst_fams) = ctx.families.resolve(target) else {
+                ctx.d.error(path(), format!("{target:?} is not a service nor a task family of this file"));
                 continue;
             };
-            let dst_fams: Vec<Family> = dst_fams.into_iter().cloned().collect();
-            if networks_of(ctx, name).is_disjoint(&networks_of(ctx, &target)) {
-                ctx.d.warn(&path, format!("{name:?} and {target:?} share no network, so {name:?} may not reach it; add a common network to both"));
+            if networks_of(ctx, name).is_disjoint(&networks_of(ctx, target)) {
+                ctx.d.warn(path(), format!("{name:?} and {target:?} share no network, so {name:?} may not reach it; add a common network to both"));
                 continue;
             }
-            let src_fams = ctx.families.of_service[name].clone();
-            let target_ports = ports_of(ctx, &target);
+            let src_fams = &ctx.families.of_service[name];
+            let target_ports = ports_of(ctx, target);
             for dst in &dst_fams {
                 if target_ports.is_empty() {
                     if why == "links" {
                         ctx.d.warn(
-                            &path,
+                            path(),
                             format!(
                                 "{target:?} has no ports, so there is nothing to reach; declare its ports or expose"
                             ),
@@ -121,7 +118,7 @@ pub fn relations(ctx: &mut Ctx) {
                     }
                     continue;
                 }
-                for src in &src_fams {
+                for src in src_fams {
                     if src != &dst.name {
                         let rule = rules.entry((dst.name.clone(), Source::Family(src.clone()))).or_default();
                         rule.0.insert(format!("{name} {why} {target}"));
@@ -131,7 +128,7 @@ pub fn relations(ctx: &mut Ctx) {
             }
         }
         if let Some(x) = s.extensions.get("x-network").filter(|x| !x.is_null()) {
-            ingress(ctx, name, x, &join(&base, "x-network"), &mut rules);
+            ingress(ctx, name, x, &join(&join("services", name), "x-network"), &mut rules);
         }
     }
     for ((dst, src), (why, ports)) in rules {

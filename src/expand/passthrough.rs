@@ -64,20 +64,18 @@ impl Ctx<'_> {
     /// Adds a generated resource; a logical ID that is already taken is an error naming both
     /// owners (a user resource of the same name, or two compose names that normalise alike).
     pub fn add(&mut self, owner: &str, id: String, resource: Value) {
-        if let Some(other) = self.t.owners.get(&id).and_then(Value::as_str).map(str::to_string) {
-            let path = if other == USER_RESOURCES {
-                join("Resources", &id)
-            } else if let Some(f) = self.families.list.get(owner) {
-                join("services", &f.services[0])
-            } else {
-                owner.to_string()
-            };
-            self.d.error(
-                path,
-                format!("the logical ID {id:?} is generated for {owner} and also used by {other}; rename one of them"),
-            );
-            return;
-        }
-        self.t.add(owner, id, resource);
+        let Err(id) = self.t.try_add(owner, id, resource) else { return };
+        let other = self.t.owners.get(&id).and_then(Value::as_str).unwrap_or_default().to_string();
+        let path = if other == USER_RESOURCES {
+            join("Resources", &id)
+        } else if let Some(f) = self.families.list.get(owner) {
+            join("services", &f.services[0])
+        } else {
+            owner.to_string()
+        };
+        self.d.error(
+            path,
+            format!("the logical ID {id:?} is generated for {owner} and also used by {other}; rename one of them"),
+        );
     }
 }

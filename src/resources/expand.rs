@@ -181,7 +181,7 @@ pub fn grant(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer]) {
                 vars.push((var.clone(), v));
             }
         }
-        for svc in ctx.families.services_of(&c.name) {
+        for svc in ctx.families.services_of(&c.name).to_vec() {
             for (var, value) in &vars {
                 set_env(ctx, &svc, var, value.clone(), &c.path);
             }

@@ -249,7 +249,7 @@ fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &s
         for f in &fams {
             ctx.exec_grants.entry(f.clone()).or_default().push(read.clone());
         }
-        for svc in ctx.families.services_of(&c.name) {
+        for svc in ctx.families.services_of(&c.name).to_vec() {
             for (var, value) in &vars {
                 add_secret(ctx, &svc, var, value, &c.path);
             }
@@ -290,7 +290,7 @@ fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &s
                 }
             }
             if let Some(var) = env {
-                for svc in ctx.families.services_of(&c.name) {
+                for svc in ctx.families.services_of(&c.name).to_vec() {
                     set_env(ctx, &svc, &var, arn.clone(), &c.path);
                 }
             }

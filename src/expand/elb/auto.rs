@@ -290,8 +290,8 @@ fn warn_linked(ctx: &mut Ctx, choices: &[Choice]) {
         let targets = s.links.iter().chain(s.depends_on.iter().map(|d| &d.service));
         for t in targets {
             for other in ctx.families.services_of(t) {
-                if &other != name {
-                    called.insert(other);
+                if other != name {
+                    called.insert(other.clone());
                 }
             }
         }
