@@ -13,6 +13,7 @@ pub mod compose;
 pub mod diagnostics;
 pub mod expand;
 pub mod macro_io;
+pub mod name_map;
 pub mod resources;
 
 pub use macro_io::{transform, MacroRequest, MacroResponse, Rendered};

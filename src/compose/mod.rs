@@ -8,10 +8,8 @@ pub mod model;
 pub mod project;
 pub mod read;
 pub mod service;
-pub mod services;
 pub mod units;
 pub mod yaml;
 
 pub use model::*;
 pub use project::{load, load_owned};
-pub use services::Services;

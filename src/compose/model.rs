@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub struct Project {
     /// `name:` of the compose file (or `-p`).
     pub name: Option<String>,
-    pub services: super::services::Services,
+    pub services: crate::name_map::NameMap<Box<Service>>,
     /// Top-level `networks` definitions, raw (only their names and `x-` keys matter on AWS).
     pub networks: BTreeMap<String, Value>,
     pub volumes: BTreeMap<String, Value>,

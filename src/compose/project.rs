@@ -147,7 +147,7 @@ fn service(p: &mut Project, name: String, sv: &Value, d: &mut Diagnostics) {
         d.error(&path, "ECS container names allow only letters, digits, '-' and '_'; rename the service");
     }
     if let Some(s) = service::parse(&name, sv, &path, d) {
-        p.services.insert(Box::new(s));
+        p.services.insert(name, Box::new(s));
     }
 }
 

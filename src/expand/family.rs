@@ -26,7 +26,7 @@ pub struct Family {
 pub struct Families {
     pub list: BTreeMap<String, Family>,
     /// Service → the families it runs in.
-    pub of_service: BTreeMap<String, Vec<String>>,
+    pub of_service: crate::name_map::NameMap<Vec<String>>,
     /// Family → the families whose ECS services must exist first (from `depends_on`), without
     /// cycles.
     pub depends_on: BTreeMap<String, std::collections::BTreeSet<String>>,
