@@ -191,6 +191,17 @@ impl<V, Q: AsRef<str> + ?Sized> Index<&Q> for NameMap<V> {
     }
 }
 
+impl<V> FromIterator<(String, V)> for NameMap<V> {
+    /// From entries in any order (in name order, each is appended).
+    fn from_iter<I: IntoIterator<Item = (String, V)>>(entries: I) -> Self {
+        let mut m = NameMap::new();
+        for (name, value) in entries {
+            m.insert(name, value);
+        }
+        m
+    }
+}
+
 impl<'a, V> IntoIterator for &'a NameMap<V> {
     type Item = (&'a String, &'a V);
     type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, V)>, fn(&'a (String, V)) -> (&'a String, &'a V)>;

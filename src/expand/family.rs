@@ -24,7 +24,7 @@ pub struct Family {
 
 #[derive(Debug, Clone, Default)]
 pub struct Families {
-    pub list: BTreeMap<String, Family>,
+    pub list: crate::name_map::NameMap<Family>,
     /// Service → the families it runs in.
     pub of_service: crate::name_map::NameMap<Vec<String>>,
     /// Family → the families whose ECS services must exist first (from `depends_on`), without
@@ -107,6 +107,9 @@ fn components(n: usize, edges: &[(usize, usize)]) -> Vec<usize> {
 impl Families {
     pub fn group(project: &Project, d: &mut Diagnostics) -> Families {
         let mut f = Families::default();
+        // Families appear in the order of their first service, not in name order: gathered in a
+        // sorted map, then indexed once.
+        let mut list: BTreeMap<String, Family> = BTreeMap::new();
         for (name, s) in &project.services {
             // Only an error needs the path.
             let path = || join(&join(&join(&join("services", name), "deploy"), "labels"), FAMILY_LABEL);
@@ -138,11 +141,11 @@ impl Families {
                 None => vec![name.clone()],
             };
             for fam in &names {
-                match f.list.get_mut(fam) {
+                match list.get_mut(fam) {
                     Some(family) => family.services.push(name.clone()),
                     None => {
                         let family = Family { name: fam.clone(), id: pascal(fam), services: vec![name.clone()] };
-                        f.list.insert(fam.clone(), family);
+                        list.insert(fam.clone(), family);
                     }
                 }
             }
@@ -153,7 +156,7 @@ impl Families {
         // for every logical ID they share with the first.
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         let mut dropped = Vec::new();
-        for fam in f.list.values() {
+        for fam in list.values() {
             if let Some(other) = seen.get(&fam.id) {
                 d.error(
                     join("services", &fam.services[0]),
@@ -168,11 +171,12 @@ impl Families {
             }
         }
         for name in dropped {
-            f.list.remove(&name);
+            list.remove(&name);
             for fams in f.of_service.values_mut() {
                 fams.retain(|x| *x != name);
             }
         }
+        f.list = list.into_iter().collect();
         // A service name that is also the name of another family would make references ambiguous.
         for (svc, fams) in &f.of_service {
             if f.list.contains_key(svc) && !fams.contains(svc) {

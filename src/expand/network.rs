@@ -132,7 +132,11 @@ pub fn relations(ctx: &mut Ctx) {
         }
     }
     for ((dst, src), (why, ports)) in rules {
-        let fam = ctx.families.list[&dst].clone();
+        // The family's ID and group, not a copy of the family with all its member names.
+        let (fam_id, group) = {
+            let fam = &ctx.families.list[&dst];
+            (fam.id.clone(), get_att(&security_group_id(fam), "GroupId"))
+        };
         let why: Vec<String> = why.into_iter().collect();
         for (port, proto) in ports {
             let (src_id, src_prop, src_value, src_label) = match &src {
@@ -158,13 +162,13 @@ pub fn relations(ctx: &mut Ctx) {
             };
             let id = format!(
                 "{}From{}{}{}Ingress",
-                fam.id,
+                fam_id,
                 src_id,
                 if proto == Protocol::Udp { "Udp" } else { "Tcp" },
                 port
             );
             let mut props = Map::new();
-            props.insert("GroupId".into(), get_att(&security_group_id(&fam), "GroupId"));
+            props.insert("GroupId".into(), group.clone());
             props.insert("IpProtocol".into(), json!(proto.as_str()));
             props.insert("FromPort".into(), json!(port));
             props.insert("ToPort".into(), json!(port));

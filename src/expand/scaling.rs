@@ -187,17 +187,20 @@ fn plan(project: &Project, fam: &Family, d: &mut Diagnostics) -> Option<Plan> {
     let mut out: Option<Plan> = None;
     for name in &fam.services {
         let s = &project.services[name];
-        let base = join("services", name);
         let docker = s.deploy.extensions.get("x-aws-autoscaling");
-        let docker_path = join(&join(&base, "deploy"), "x-aws-autoscaling");
+        // Paths only for the services that declare scaling.
+        let docker_path = || join(&join(&join("services", name), "deploy"), "x-aws-autoscaling");
         let found = match (s.extensions.get("x-scaling"), docker) {
             (Some(x), docker) => {
                 if docker.is_some() {
-                    d.warn(&docker_path, "ignored: the service's x-scaling wins, as in ECS ComposeX; keep one of them");
+                    d.warn(
+                        docker_path(),
+                        "ignored: the service's x-scaling wins, as in ECS ComposeX; keep one of them",
+                    );
                 }
-                x_scaling(x, &join(&base, "x-scaling"), d)
+                x_scaling(x, &join(&join("services", name), "x-scaling"), d)
             }
-            (None, Some(v)) => x_aws_autoscaling(v, &docker_path, d),
+            (None, Some(v)) => x_aws_autoscaling(v, &docker_path(), d),
             (None, None) => None,
         };
         if let Some(p) = found {

@@ -125,8 +125,8 @@ fn deployment(ctx: &mut Ctx, fam: &Family) -> Value {
     let mut rollback = true;
     for name in &fam.services {
         let s = &ctx.project.services[name];
-        let base = join(&join(&join("services", name), "deploy"), "update_config");
         let Some(u) = &s.deploy.update_config else { continue };
+        let base = join(&join(&join("services", name), "deploy"), "update_config");
         if matches!(u.failure_action.as_deref(), Some("pause") | Some("continue")) {
             rollback = false;
         }

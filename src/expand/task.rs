@@ -196,16 +196,16 @@ fn container(
     // The compose environment (with `x-kind::name` references resolved), then what the
     // resources the service consumes give it; the compose file wins a name both set.
     let mut env: BTreeMap<String, Value> = BTreeMap::new();
+    let env_path = join(&base, "environment");
     for (k, v) in &s.environment {
-        let p = join(&join(&base, "environment"), k);
+        let p = join(&env_path, k);
         env.insert(k.clone(), crate::resources::refs::resolve(&ctx.declared, v, &p, &mut ctx.d));
     }
     for (k, (v, from)) in ctx.env.get(&s.name).cloned().unwrap_or_default() {
         match env.entry(k) {
-            std::collections::btree_map::Entry::Occupied(e) => ctx.d.warn(
-                join(&join(&base, "environment"), e.key()),
-                format!("set here and by {from}; the value set here wins"),
-            ),
+            std::collections::btree_map::Entry::Occupied(e) => {
+                ctx.d.warn(join(&env_path, e.key()), format!("set here and by {from}; the value set here wins"))
+            }
             std::collections::btree_map::Entry::Vacant(e) => {
                 e.insert(v);
             }
