@@ -55,11 +55,25 @@ fn weights(template: &Template) -> String {
     let mut by_owner: BTreeMap<&str, usize> = BTreeMap::new();
     // Both maps are sorted by logical ID: walked side by side, not looked up one by one (on a
     // template past the quota, thousands of lookups in a map that is no longer in cache).
+    // The IDs of one family share its prefix, so they come in runs of one owner: counted in the
+    // run, and added to the map once per run.
     let mut owners = template.owners.iter().peekable();
+    let mut run: Option<(&str, usize)> = None;
     for id in template.ids() {
         while owners.next_if(|(k, _)| k.as_str() < id).is_some() {}
         let owner = owners.peek().filter(|(k, _)| k.as_str() == id).and_then(|(_, o)| o.as_str());
-        *by_owner.entry(owner.unwrap_or("(your Resources)")).or_default() += 1;
+        let owner = owner.unwrap_or("(your Resources)");
+        match &mut run {
+            Some((o, n)) if *o == owner => *n += 1,
+            _ => {
+                if let Some((o, n)) = run.replace((owner, 1)) {
+                    *by_owner.entry(o).or_default() += n;
+                }
+            }
+        }
+    }
+    if let Some((o, n)) = run {
+        *by_owner.entry(o).or_default() += n;
     }
     let mut list: Vec<(&str, usize)> = by_owner.into_iter().collect();
     list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
