@@ -1,7 +1,9 @@
 //! The CLI as a user meets it: commands, options, exit codes, file discovery, interpolation,
 //! and the promise that the CLI and the Lambda render the same file identically.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod common;
 
 fn run(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -12,11 +14,8 @@ fn run(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> (i32, String, String)
     (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("composex-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn temp_dir(name: &str) -> common::TempDir {
+    common::TempDir::new(&format!("cli-{name}"))
 }
 
 #[test]

@@ -367,8 +367,7 @@ fn the_checks_catch_what_they_look_for() {
 /// The resource checks must fail when a template gives access nobody declared, or withholds it.
 #[test]
 fn the_resource_checks_catch_undeclared_and_missing_access() {
-    let dir = std::env::temp_dir().join(format!("composex-sec-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("sec");
     let file = dir.join("compose.yaml");
     std::fs::write(
         &file,
@@ -416,8 +415,7 @@ fn the_resource_checks_catch_undeclared_and_missing_access() {
 /// the load balancer reaches a target on a port no target group needs, or cannot reach one.
 #[test]
 fn the_load_balancer_checks_catch_open_and_missing_paths() {
-    let dir = std::env::temp_dir().join(format!("composex-sec-lb-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("sec-lb");
     let file = dir.join("compose.yaml");
     std::fs::write(&file, "services:\n  web: {image: nginx, ports: [\"80:8080\"], expose: [\"9000\"]}\n").unwrap();
     let (code, out, err) = common::render_files(std::slice::from_ref(&file));

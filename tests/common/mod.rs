@@ -7,6 +7,33 @@ pub mod security;
 
 use std::path::{Path, PathBuf};
 
+/// A fresh directory under the system's temporary one, removed when it is dropped (also when
+/// the test fails).
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// `composex-{name}-{pid}`, emptied if a previous run left it.
+    pub fn new(name: &str) -> TempDir {
+        let d = std::env::temp_dir().join(format!("composex-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Runs `composex` with `args` in `cwd`, with an empty environment; (exit code, stdout, stderr).
 pub fn run_cli(args: &[String], cwd: &Path) -> (i32, String, String) {
     let env = |_: &str| None;
