@@ -91,6 +91,7 @@ pub fn relations(ctx: &mut Ctx) {
     let mut rules: Rules = BTreeMap::new();
     let project = ctx.project;
     for (name, s) in &project.services {
+        // (target, where it is written: a dependency's path, or a link's index; why)
         let links = s.links.iter().enumerate().map(|(i, l)| (l, Err(i), "links"));
         let deps = s.depends_on.iter().map(|dep| (&dep.service, Ok(&dep.path), "depends_on"));
         for (target, at, why) in links.chain(deps) {
