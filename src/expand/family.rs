@@ -105,12 +105,20 @@ fn components(n: usize, edges: &[(usize, usize)]) -> Vec<usize> {
 }
 
 impl Families {
+    /// Groups the services into families, then orders the families (see [`Families::order`]).
+    /// One pass over the services reads both the family label and `depends_on`: for 1000
+    /// services the model no longer fits in a core's cache, and every pass over it reads each
+    /// service from memory again.
     pub fn group(project: &Project, d: &mut Diagnostics) -> Families {
         let mut f = Families::default();
-        // Families appear in the order of their first service, not in name order: gathered in a
-        // sorted map, then indexed once.
-        let mut list: BTreeMap<String, Family> = BTreeMap::new();
+        // Families are gathered in a vector with an index by name, and sorted once at the end.
+        let mut gathered: Vec<Family> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut depends: Vec<(&str, &[crate::compose::Dependency])> = Vec::new();
         for (name, s) in &project.services {
+            if !s.depends_on.is_empty() {
+                depends.push((name, &s.depends_on));
+            }
             // Only an error needs the path.
             let path = || join(&join(&join(&join("services", name), "deploy"), "labels"), FAMILY_LABEL);
             let names: Vec<String> = match s.deploy.labels.get(FAMILY_LABEL) {
@@ -141,23 +149,24 @@ impl Families {
                 None => vec![name.clone()],
             };
             for fam in &names {
-                match list.get_mut(fam) {
-                    Some(family) => family.services.push(name.clone()),
+                match index.get(fam.as_str()) {
+                    Some(&i) => gathered[i].services.push(name.clone()),
                     None => {
-                        let family = Family { name: fam.clone(), id: pascal(fam), services: vec![name.clone()] };
-                        list.insert(fam.clone(), family);
+                        index.insert(fam.clone(), gathered.len());
+                        gathered.push(Family { name: fam.clone(), id: pascal(fam), services: vec![name.clone()] });
                     }
                 }
             }
             f.of_service.insert(name.clone(), names);
         }
+        gathered.sort_by(|a, b| a.name.cmp(&b.name));
         // Two families whose names give the same logical-ID prefix would overwrite each other.
         // The second one is reported once and left out, so that its resources do not add an error
         // for every logical ID they share with the first.
-        let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        let mut dropped = Vec::new();
-        for fam in list.values() {
-            if let Some(other) = seen.get(&fam.id) {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut dropped: Vec<String> = Vec::new();
+        for fam in &gathered {
+            if let Some(other) = seen.get(fam.id.as_str()) {
                 d.error(
                     join("services", &fam.services[0]),
                     format!(
@@ -167,16 +176,16 @@ impl Families {
                 );
                 dropped.push(fam.name.clone());
             } else {
-                seen.insert(fam.id.clone(), fam.name.clone());
+                seen.insert(&fam.id, &fam.name);
             }
         }
-        for name in dropped {
-            list.remove(&name);
+        if !dropped.is_empty() {
+            gathered.retain(|fam| !dropped.contains(&fam.name));
             for fams in f.of_service.values_mut() {
-                fams.retain(|x| *x != name);
+                fams.retain(|x| !dropped.contains(x));
             }
         }
-        f.list = list.into_iter().collect();
+        f.list = gathered.into_iter().map(|fam| (fam.name.clone(), fam)).collect();
         // A service name that is also the name of another family would make references ambiguous.
         for (svc, fams) in &f.of_service {
             if f.list.contains_key(svc) && !fams.contains(svc) {
@@ -186,6 +195,7 @@ impl Families {
                 );
             }
         }
+        f.order(&depends, d);
         f
     }
 
@@ -193,14 +203,15 @@ impl Families {
     /// families waiting for each other, can ask for a cycle, which CloudFormation refuses: the
     /// edge that would close one is left out with a warning (edges are taken in sorted order, so
     /// the choice is stable).
-    pub fn order(&mut self, project: &Project, d: &mut Diagnostics) {
+    fn order(&mut self, depends: &[(&str, &[crate::compose::Dependency])], d: &mut Diagnostics) {
         // Families by position in name order, so that sorting edges by position sorts them by
         // name.
         let names: Vec<&String> = self.list.keys().collect();
         let position = |name: &str| names.binary_search_by(|n| n.as_str().cmp(name)).ok();
         let mut edges: std::collections::BTreeSet<(usize, usize, &str)> = Default::default();
-        for (name, fams) in &self.of_service {
-            for dep in &project.services[name].depends_on {
+        for &(name, deps) in depends {
+            let fams = &self.of_service[name];
+            for dep in deps {
                 let Some(targets) = self.resolve(&dep.service) else { continue };
                 for t in targets {
                     for f in fams {

@@ -114,8 +114,7 @@ fn render_doc(doc: Cow<'_, Value>, options: &Options) -> Rendered {
     if project.name.is_none() {
         project.name = options.project_name.clone();
     }
-    let mut families = Families::group(&project, &mut d);
-    families.order(&project, &mut d);
+    let families = Families::group(&project, &mut d);
     let mut ctx = Ctx {
         project: &project,
         families,
