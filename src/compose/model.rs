@@ -59,6 +59,31 @@ pub struct Service {
     pub extensions: BTreeMap<String, Value>,
 }
 
+impl Service {
+    /// Frees what describes the container itself, keeping what other services may ask about
+    /// (name, ports, networks, dependencies, links, extensions): for when the service's own
+    /// task has been written.
+    pub fn shed_container(&mut self) {
+        self.image = Value::Null;
+        self.command = None;
+        self.entrypoint = None;
+        self.environment = BTreeMap::new();
+        self.healthcheck = None;
+        self.deploy = Deploy::default();
+        self.user = None;
+        self.working_dir = None;
+        self.ulimits = Vec::new();
+        self.labels = BTreeMap::new();
+        self.platform = None;
+        self.cap_add = Vec::new();
+        self.cap_drop = Vec::new();
+        self.logging = None;
+        self.secrets = Vec::new();
+        self.volumes = Vec::new();
+        self.sysctls = BTreeMap::new();
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Protocol {
     Tcp,
