@@ -53,15 +53,10 @@ pub fn check(template: &Template, diags: &mut Diagnostics) {
 /// "web 9, db 7, (your Resources) 2": resources per owner, heaviest first.
 fn weights(template: &Template) -> String {
     let mut by_owner: BTreeMap<&str, usize> = BTreeMap::new();
-    // Both maps are sorted by logical ID: walked side by side, not looked up one by one (on a
-    // template past the quota, thousands of lookups in a map that is no longer in cache).
     // The IDs of one family share its prefix, so they come in runs of one owner: counted in the
     // run, and added to the map once per run.
-    let mut owners = template.owners.iter().peekable();
     let mut run: Option<(&str, usize)> = None;
-    for id in template.ids() {
-        while owners.next_if(|(k, _)| k.as_str() < id).is_some() {}
-        let owner = owners.peek().filter(|(k, _)| k.as_str() == id).and_then(|(_, o)| o.as_str());
+    for owner in template.owners() {
         let owner = owner.unwrap_or("(your Resources)");
         match &mut run {
             Some((o, n)) if *o == owner => *n += 1,
@@ -96,9 +91,9 @@ mod tests {
         for (owner, id) in [("web", "WebA"), ("db", "DbA"), ("web", "WebB"), ("x-vpc", "Vpc"), ("web", "A0")] {
             t.add(owner, id.into(), json!({"Type": "T"}));
         }
-        // An owner entry with no resource (an output), and resources with no owner (the user's,
-        // as the x-aws-cloudformation overlay adds them).
-        t.owners.insert("Outputs.X".into(), json!("db"));
+        // An owned output, and resources with no owner (the user's, as the x-aws-cloudformation
+        // overlay adds them).
+        t.set_output_owner("X".into(), "db");
         t.put("B".into(), &json!({"Type": "T"}));
         t.put("Zz".into(), &json!({"Type": "T"}));
         assert_eq!(weights(&t), "web 3, (your Resources) 2, db 1, x-vpc 1");

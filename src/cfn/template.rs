@@ -35,12 +35,28 @@ pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
 pub struct Template {
     /// Every top-level section other than `Resources` and `Outputs`, passed through.
     pub sections: Map<String, Value>,
-    /// Logical ID → the resource as compact JSON.
-    resources: BTreeMap<String, Box<str>>,
+    /// Logical ID → the resource as compact JSON, and its owner.
+    resources: BTreeMap<String, Stored>,
     pub outputs: Map<String, Value>,
-    /// Which family or x- resource each generated logical ID belongs to, for quota messages.
-    pub owners: Map<String, Value>,
+    /// Which family or x- resource each resource belongs to (for quota messages and clashes):
+    /// the names, each once, that `Stored::owner` points into. Resources come in runs of one
+    /// owner (a family's stages add theirs one after the other), so the last name is checked
+    /// first, then the index.
+    owner_names: Vec<String>,
+    owner_index: BTreeMap<String, u32>,
+    /// Output → its owner.
+    output_owners: BTreeMap<String, String>,
 }
+
+/// A resource as kept in the template.
+#[derive(Debug, Clone)]
+struct Stored {
+    text: Box<str>,
+    /// Index in `owner_names`, or `NO_OWNER` for a resource put by the overlay.
+    owner: u32,
+}
+
+const NO_OWNER: u32 = u32::MAX;
 
 /// A resource as compact JSON, byte for byte what serde_json writes. The text is made in a
 /// buffer kept from one resource to the next, then copied once into an allocation of its size.
@@ -76,14 +92,48 @@ impl Template {
     /// the resources serves both the check and the insertion: for 1000 services the map holds
     /// about 1800 logical IDs, and each search compares a dozen of them.
     pub fn try_add(&mut self, owner: &str, id: String, resource: Value) -> Result<(), String> {
+        let owner = self.owner_id(owner);
         match self.resources.entry(id) {
             std::collections::btree_map::Entry::Occupied(e) => Err(e.key().clone()),
             std::collections::btree_map::Entry::Vacant(e) => {
-                self.owners.insert(e.key().clone(), Value::String(owner.to_string()));
-                e.insert(raw(&resource));
+                e.insert(Stored { text: raw(&resource), owner });
                 Ok(())
             }
         }
+    }
+
+    /// The index of an owner's name, added when new.
+    fn owner_id(&mut self, owner: &str) -> u32 {
+        if self.owner_names.last().is_some_and(|last| last == owner) {
+            return self.owner_names.len() as u32 - 1;
+        }
+        if let Some(&i) = self.owner_index.get(owner) {
+            return i;
+        }
+        let i = self.owner_names.len() as u32;
+        self.owner_names.push(owner.to_string());
+        self.owner_index.insert(owner.to_string(), i);
+        i
+    }
+
+    /// The family or x- resource that added the resource of this logical ID.
+    pub fn owner(&self, id: &str) -> Option<&str> {
+        self.resources.get(id).and_then(|r| self.owner_names.get(r.owner as usize)).map(String::as_str)
+    }
+
+    /// Records who added an output.
+    pub fn set_output_owner(&mut self, id: String, owner: &str) {
+        self.output_owners.insert(id, owner.to_string());
+    }
+
+    /// Whether something already owns the output of this ID.
+    pub fn has_output_owner(&self, id: &str) -> bool {
+        self.output_owners.contains_key(id)
+    }
+
+    /// The owner of each resource, in logical-ID order (`None` for a resource the overlay put).
+    pub fn owners(&self) -> impl Iterator<Item = Option<&str>> {
+        self.resources.values().map(|r| self.owner_names.get(r.owner as usize).map(String::as_str))
     }
 
     /// Whether a resource of this logical ID is in the template.
@@ -93,19 +143,25 @@ impl Template {
 
     /// The resource of this logical ID, as a value of its own (parsed from its text).
     pub fn resource(&self, id: &str) -> Option<Value> {
-        self.resources.get(id).map(|r| parse(r))
+        self.resources.get(id).map(|r| parse(&r.text))
     }
 
     /// Replaces the resource of an existing logical ID (its owner stays).
     pub fn replace(&mut self, id: &str, resource: &Value) {
         if let Some(r) = self.resources.get_mut(id) {
-            *r = raw(resource);
+            r.text = raw(resource);
         }
     }
 
     /// Adds or replaces a resource without an owner check (the `x-aws-cloudformation` overlay).
     pub fn put(&mut self, id: String, resource: &Value) {
-        self.resources.insert(id, raw(resource));
+        match self.resources.get_mut(&id) {
+            // A replaced resource keeps its owner.
+            Some(r) => r.text = raw(resource),
+            None => {
+                self.resources.insert(id, Stored { text: raw(resource), owner: NO_OWNER });
+            }
+        }
     }
 
     pub fn remove(&mut self, id: &str) {
@@ -150,7 +206,7 @@ impl Template {
         let mut t = self.sections.clone();
         t.insert(
             "Resources".into(),
-            Value::Object(self.resources.iter().map(|(k, r)| (k.clone(), parse(r))).collect()),
+            Value::Object(self.resources.iter().map(|(k, r)| (k.clone(), parse(&r.text))).collect()),
         );
         if !self.outputs.is_empty() {
             t.insert("Outputs".into(), Value::Object(self.outputs.clone()));
@@ -172,7 +228,7 @@ impl Template {
                 Entry::Resources(r) if r.is_empty() => out.extend_from_slice(b"{}"),
                 Entry::Resources(r) => {
                     out.push(b'{');
-                    for (j, (id, text)) in r.iter().enumerate() {
+                    for (j, (id, Stored { text, .. })) in r.iter().enumerate() {
                         out.extend_from_slice(if j == 0 { b"\n    " } else { b",\n    " });
                         super::json::write_string(id, out);
                         out.extend_from_slice(b": ");
@@ -200,7 +256,7 @@ impl Template {
                             Entry::Outputs(m) => compact_len_map(m),
                             Entry::Resources(r) => {
                                 2 + r.len().saturating_sub(1)
-                                    + r.iter().map(|(k, t)| string_len(k) + 1 + t.len()).sum::<usize>()
+                                    + r.iter().map(|(k, t)| string_len(k) + 1 + t.text.len()).sum::<usize>()
                             }
                         }
                 })
@@ -210,7 +266,7 @@ impl Template {
 
 enum Entry<'a> {
     Section(&'a Value),
-    Resources(&'a BTreeMap<String, Box<str>>),
+    Resources(&'a BTreeMap<String, Stored>),
     Outputs(&'a Map<String, Value>),
 }
 
@@ -234,13 +290,13 @@ impl Serialize for Template {
 }
 
 /// The resources as a mapping of `RawValue`s.
-struct Raw<'a>(&'a BTreeMap<String, Box<str>>);
+struct Raw<'a>(&'a BTreeMap<String, Stored>);
 
 impl Serialize for Raw<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::Error;
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (id, text) in self.0 {
+        for (id, Stored { text, .. }) in self.0 {
             let raw: &RawValue = serde_json::from_str(text).map_err(S::Error::custom)?;
             map.serialize_entry(id, raw)?;
         }
@@ -310,7 +366,7 @@ mod tests {
         a["DependsOn"] = json!("B");
         t.replace("A", &a);
         assert_eq!(t.resource("A").unwrap()["DependsOn"], json!("B"));
-        assert_eq!(t.owners["A"], json!("a"));
+        assert_eq!(t.owner("A"), Some("a"));
         assert!(t.has("B") && !t.has("C"));
         assert_eq!(t.ids().collect::<Vec<_>>(), ["A", "B"]);
     }

@@ -45,7 +45,7 @@ pub fn sections(doc: &Value, ctx: &mut Ctx) {
                 Some(outs) => {
                     for (id, o) in outs {
                         ctx.t.outputs.insert(id.clone(), o.clone());
-                        ctx.t.owners.insert(format!("Outputs.{id}"), Value::String(USER_RESOURCES.into()));
+                        ctx.t.set_output_owner(id.clone(), USER_RESOURCES);
                     }
                 }
                 None => ctx.d.error("Outputs", "Outputs must be a mapping"),
@@ -65,7 +65,7 @@ impl Ctx<'_> {
     /// owners (a user resource of the same name, or two compose names that normalise alike).
     pub fn add(&mut self, owner: &str, id: String, resource: Value) {
         let Err(id) = self.t.try_add(owner, id, resource) else { return };
-        let other = self.t.owners.get(&id).and_then(Value::as_str).unwrap_or_default().to_string();
+        let other = self.t.owner(&id).unwrap_or_default().to_string();
         let path = if other == USER_RESOURCES {
             join("Resources", &id)
         } else if let Some(f) = self.families.list.get(owner) {

@@ -78,7 +78,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
     }
     ctx.add(&fam.name, service_id(fam), resource);
     let output = format!("{}ServiceName", fam.id);
-    if ctx.t.owners.contains_key(&format!("Outputs.{output}")) {
+    if ctx.t.has_output_owner(&output) {
         ctx.d.error(
             join("Outputs", &output),
             format!("the output {output:?} is generated for task family {:?}; rename yours", fam.name),

@@ -126,7 +126,7 @@ fn generated(ctx: &Ctx, key: &str) -> BTreeMap<String, String> {
     ctx.declared
         .iter()
         .filter(|((k, _), _)| k == key)
-        .filter(|((k, name), (id, _))| ctx.t.owners.get(id).and_then(Value::as_str) == Some(join(k, name).as_str()))
+        .filter(|((k, name), (id, _))| ctx.t.owner(id) == Some(join(k, name).as_str()))
         .map(|((_, name), (id, _))| (id.clone(), name.clone()))
         .collect()
 }
@@ -282,7 +282,7 @@ fn user_policies(ctx: &mut Ctx, qid: &str, queue_path: &str) {
     let user = crate::expand::passthrough::USER_RESOURCES;
     let mut clashes: Vec<String> = Vec::new();
     for rid in ctx.t.ids() {
-        if ctx.t.owners.get(rid).and_then(Value::as_str) != Some(user) {
+        if ctx.t.owner(rid) != Some(user) {
             continue;
         }
         let Some(r) = ctx.t.resource(rid) else { continue };

@@ -46,7 +46,7 @@ pub fn emit(ctx: &mut Ctx, lb: &Lb) {
         }
         let mut resource = json!({"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": props});
         // An internet-facing load balancer in a created VPC needs its internet route.
-        if lb.internet_facing && ctx.t.owners.get("VpcPublicDefaultRoute").and_then(Value::as_str) == Some("x-vpc") {
+        if lb.internet_facing && ctx.t.owner("VpcPublicDefaultRoute") == Some("x-vpc") {
             resource["DependsOn"] = json!("VpcPublicDefaultRoute");
         }
         ctx.add(&owner, lb.id.clone(), resource);
