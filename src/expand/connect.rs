@@ -129,9 +129,12 @@ pub fn configuration(ctx: &Ctx, fam: &Family) -> Option<Value> {
 /// Checks what only the whole namespace shows (aliases and discovery names are unique in it)
 /// and what the user wrote in `x-ecs_connect`; called once, before the families expand.
 pub fn check(ctx: &mut Ctx) {
-    ctx.connect_sources = ingress_sources(ctx);
     let mut d = Diagnostics::new();
+    // One walk over the services gathers the Ingress sources and checks the ports: for 1000
+    // services the model is out of cache, and each walk reads every service from memory.
+    let mut sources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (name, s) in &ctx.project.services {
+        add_ingress_sources(name, s, &mut sources);
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         for p in s.ports.iter().chain(&s.expose) {
             if let Some(a) = &p.app_protocol {
@@ -167,13 +170,13 @@ pub fn check(ctx: &mut Ctx) {
             }
         }
     }
+    ctx.connect_sources = sources;
     if ctx.infra.namespace_id.is_some() {
-        let all = entries(ctx, &mut d);
-        ctx.connect = all.clone();
         let family_names = discoverable_names(ctx);
+        ctx.connect = entries(ctx, &family_names, &mut d);
         let mut aliases: BTreeMap<(String, u16), String> = BTreeMap::new();
         let mut discovery: BTreeMap<String, String> = BTreeMap::new();
-        for e in all.values().flatten() {
+        for e in ctx.connect.values().flatten() {
             if let Some(other) = aliases.insert((e.dns_name.clone(), e.port), e.path.clone()) {
                 d.error(&e.path, format!("{other} gives clients the same short name {}:{}; each name and port must be unique in the namespace", e.dns_name, e.port));
             }
@@ -199,8 +202,7 @@ fn discoverable_names(ctx: &Ctx) -> BTreeSet<String> {
 }
 
 /// Every family's Service Connect entries.
-fn entries(ctx: &Ctx, d: &mut Diagnostics) -> BTreeMap<String, Vec<Entry>> {
-    let family_names = discoverable_names(ctx);
+fn entries(ctx: &Ctx, family_names: &BTreeSet<String>, d: &mut Diagnostics) -> BTreeMap<String, Vec<Entry>> {
     let mut out: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
     for fam in ctx.families.list.values() {
         let mut list = Vec::new();
@@ -310,27 +312,24 @@ fn is_client(ctx: &Ctx, fam: &Family) -> bool {
     })
 }
 
-/// Name → the services with ports whose `x-network.Ingress.Services` list it.
-pub fn ingress_sources(ctx: &Ctx) -> BTreeMap<String, BTreeSet<String>> {
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (other, s) in &ctx.project.services {
-        if s.ports.is_empty() && s.expose.is_empty() {
-            continue;
-        }
-        let named = s
-            .extensions
-            .get("x-network")
-            .and_then(|x| x.get("Ingress"))
-            .and_then(|i| i.get("Services"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|item| item.get("Name").or(Some(item)).and_then(Value::as_str));
-        for n in named {
-            out.entry(n.to_string()).or_default().insert(other.clone());
-        }
+/// Adds service `other` to `out[n]` for each name `n` its `x-network.Ingress.Services` lists,
+/// when it has ports (name → the services with ports that list it).
+fn add_ingress_sources(other: &str, s: &crate::compose::Service, out: &mut BTreeMap<String, BTreeSet<String>>) {
+    if s.ports.is_empty() && s.expose.is_empty() {
+        return;
     }
-    out
+    let named = s
+        .extensions
+        .get("x-network")
+        .and_then(|x| x.get("Ingress"))
+        .and_then(|i| i.get("Services"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get("Name").or(Some(item)).and_then(Value::as_str));
+    for n in named {
+        out.entry(n.to_string()).or_default().insert(other.to_string());
+    }
 }
 
 /// `x-network.x-ecs_connect` of a service, read (errors into `d`).

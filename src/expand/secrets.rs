@@ -69,10 +69,9 @@ pub fn expand(ctx: &mut Ctx) {
             sources.insert(name.clone(), s);
         }
     }
-    let services: Vec<String> = ctx.project.services.keys().cloned().collect();
-    for svc in services {
-        let list = ctx.project.services[&svc].secrets.clone();
-        for sec in list {
+    let project = ctx.project;
+    for (svc, s) in &project.services {
+        for sec in &s.secrets {
             let Some(src) = sources.get(&sec.source) else { continue };
             let target = sec.target.as_deref().filter(|t| !t.contains('/') && !t.is_empty());
             let vars: Vec<(String, Value)> = if src.keys.is_empty() {

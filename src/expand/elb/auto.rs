@@ -285,12 +285,16 @@ fn existing_arn(ctx: &mut Ctx) -> Option<Value> {
 /// A published port of a service that other services call (links, depends_on) is most often a
 /// port published for local use: on AWS it is on the internet. Say so.
 fn warn_linked(ctx: &mut Ctx, choices: &[Choice]) {
+    if choices.is_empty() {
+        return;
+    }
+    let published: BTreeSet<&str> = choices.iter().map(|c| c.service.as_str()).collect();
     let mut called: BTreeSet<String> = BTreeSet::new();
     for (name, s) in &ctx.project.services {
         let targets = s.links.iter().chain(s.depends_on.iter().map(|d| &d.service));
         for t in targets {
             for other in ctx.families.services_of(t) {
-                if other != name {
+                if other != name && published.contains(other.as_str()) {
                     called.insert(other.clone());
                 }
             }
