@@ -192,7 +192,6 @@ fn render_doc(doc: Cow<'_, Value>, options: &Options) -> Rendered {
     // Freeing needs the project mutable, so the context is parked on an empty project between
     // families.
     let mut parked = ctx.over(nothing());
-    let mut project = project;
     for fam in &families {
         let mut ctx = parked.over(&project);
         logging::expand(&mut ctx, fam);

@@ -87,7 +87,7 @@ pub fn expand(ctx: &mut Ctx) {
                     ctx.d.error(&sec.path, format!("{var} is already set by another secret of {svc:?}; give one a VarName (x-secrets) or a target"));
                 }
             }
-            let fams = ctx.families.of_service.get(&svc).cloned().unwrap_or_default();
+            let fams = ctx.families.of_service.get(svc).cloned().unwrap_or_default();
             for f in fams {
                 let grants = ctx.exec_grants.entry(f).or_default();
                 grants.push(json!({"Effect": "Allow", "Action": [src.grant.0], "Resource": src.grant.1}));
