@@ -105,7 +105,7 @@ fn components(n: usize, edges: &[(usize, usize)]) -> Vec<usize> {
 }
 
 impl Families {
-    /// Groups the services into families, then orders the families (see [`Families::order`]).
+    /// Groups the services into families, then orders the families (see `order`).
     /// One pass over the services reads both the family label and `depends_on`: for 1000
     /// services the model no longer fits in a core's cache, and every pass over it reads each
     /// service from memory again.

@@ -186,11 +186,12 @@ fn render_doc(doc: Cow<'_, Value>, options: &Options) -> Rendered {
     network::relations(&mut ctx);
     warn_unknown_extensions(&mut ctx);
     let families: Vec<family::Family> = ctx.families.list.values().cloned().collect();
-    // Each service's model is freed as soon as the last family it runs in has expanded: its
-    // memory is then still in cache, and the families that follow reuse it. Freed at the end
-    // instead, the model of 1000 services (about 3 MB) was walked once more from memory.
-    // Freeing needs the project mutable, so the context is parked on an empty project between
-    // families.
+    // Each service's container settings (what only its own task reads: `shed_container`) are
+    // freed as soon as the last family it runs in has expanded: their memory is then still in
+    // cache, and the families that follow reuse it. Freed at the end instead, most of the model
+    // of 1000 services (about 3 MB) was walked once more from memory. What other families ask
+    // about (ports, networks, dependencies) stays to the end. Freeing needs the project mutable,
+    // so the context is parked on an empty project between families.
     let mut parked = ctx.over(nothing());
     for fam in &families {
         let mut ctx = parked.over(&project);
