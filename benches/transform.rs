@@ -7,6 +7,8 @@
 //!   loading the YAML, and what the Lambda does after decoding the event).
 //! - `transform`: `composex::transform`, the macro handler's pure core (request decoding, render,
 //!   response). The request is cloned outside the timed section (`iter_batched`).
+//! - `lambda`: `composex::transform_json`, what the Lambda runs: the same from the request's JSON
+//!   text, whose services are decoded one at a time.
 //!
 //! Inputs:
 //! - `synthetic/N`: N services in blocks of 10 (see [`synthetic`]); 10, 100 and 1000 services.
@@ -26,7 +28,7 @@
 //! Kept short (3 s of measurement, 20 samples) so that the run takes a few minutes; on a shared
 //! 2-core machine the numbers are noisy, which the summary says.
 
-use composex::macro_io::{render, transform, Options};
+use composex::macro_io::{render, transform, transform_json, Options};
 
 /// The allocator of the Lambda (`bootstrap`), so that the bench measures what it runs.
 #[global_allocator]
@@ -152,6 +154,19 @@ fn bench_transform(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_lambda(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lambda");
+    for (name, n, doc) in inputs(false) {
+        let text = request(&doc).to_string();
+        eprintln!("lambda/{name}: {}", transform_json(&text).status);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(&name), &text, |b, text| {
+            b.iter(|| transform_json(black_box(text)))
+        });
+    }
+    g.finish();
+}
+
 fn first_error(msg: &str) -> String {
     let line = msg.lines().next().unwrap_or("").to_string();
     if line.len() > 100 {
@@ -167,6 +182,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = bench_render, bench_transform
+    targets = bench_render, bench_transform, bench_lambda
 }
 criterion_main!(benches);

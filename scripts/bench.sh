@@ -70,7 +70,7 @@ root = sys.argv[1]
 def fmt(ns):
     return f"{ns/1e6:.2f} ms" if ns >= 1e6 else f"{ns/1e3:.0f} µs"
 rows = {}
-for group in ("render", "transform"):
+for group in ("render", "transform", "lambda"):
     gdir = os.path.join(root, group)
     if not os.path.isdir(gdir):
         continue
@@ -87,7 +87,7 @@ for group in ("render", "transform"):
         rows[meta["full_id"]] = med
         print(f"| `{meta['full_id']}` | {fmt(med)} | {fmt(fastest)} | {fmt(lo)} – {fmt(hi)} |")
 # Scaling 100 → 1000 for the acceptance line.
-for g in ("render", "transform"):
+for g in ("render", "transform", "lambda"):
     a, b = rows.get(f"{g}/synthetic/100"), rows.get(f"{g}/synthetic/1000")
     if a and b:
         print(f"SCALE {g} {b/a:.1f} {b/1e6:.2f}")
@@ -211,6 +211,7 @@ verdict() { if [ "$1" = 1 ]; then echo PASS; else echo FAIL; fi; }
 mib() { awk "BEGIN {printf \"%.2f MiB (%d bytes)\", $1/1048576, $1}"; }
 scale_r=$(awk '/^SCALE render/ {print $3}' <<<"$crit_table"); t1000_r=$(awk '/^SCALE render/ {print $4}' <<<"$crit_table")
 scale_t=$(awk '/^SCALE transform/ {print $3}' <<<"$crit_table"); t1000_t=$(awk '/^SCALE transform/ {print $4}' <<<"$crit_table")
+scale_l=$(awk '/^SCALE lambda/ {print $3}' <<<"$crit_table"); t1000_l=$(awk '/^SCALE lambda/ {print $4}' <<<"$crit_table")
 lt() { awk "BEGIN {exit !($1 < $2)}" && echo 1 || echo 0; }
 le() { awk "BEGIN {exit !($1 <= $2)}" && echo 1 || echo 0; }
 blog_x=${x_blog_yml:-}
@@ -225,8 +226,8 @@ cat <<EOF
 
 | Line | Measured | Verdict |
 |---|---|---|
-| Transform of 1000 services < 50 ms in-process | render ${t1000_r} ms, transform ${t1000_t} ms (medians; quota error at 1000, see below) | $(verdict "$(lt "$t1000_r" 50)") / $(verdict "$(lt "$t1000_t" 50)") |
-| Cost 100 → 1000 services ≤ 12× | render ×${scale_r}, transform ×${scale_t} (criterion medians); transform alternating (\`cargo bench --bench scaling\`): ${scaling_line:-not run} | $(verdict "$(le "$scale_r" 12)") / $(verdict "$(le "$scale_t" 12)") / $(if [ -n "$scale_alt" ]; then verdict "$(le "$scale_alt" 12)"; else echo "not run"; fi) |
+| Transform of 1000 services < 50 ms in-process | render ${t1000_r} ms, transform ${t1000_t} ms, lambda (from the request's text) ${t1000_l} ms (medians; quota error at 1000, see below) | $(verdict "$(lt "$t1000_r" 50)") / $(verdict "$(lt "$t1000_t" 50)") / $(verdict "$(lt "$t1000_l" 50)") |
+| Cost 100 → 1000 services ≤ 12× | render ×${scale_r}, transform ×${scale_t}, lambda ×${scale_l} (criterion medians); alternating (\`cargo bench --bench scaling\`): ${scaling_line:-not run} | $(verdict "$(le "$scale_r" 12)") / $(verdict "$(le "$scale_t" 12)") / $(verdict "$(le "$scale_l" 12)") / $(if [ -n "$scale_alt" ]; then verdict "$(le "$scale_alt" 12)"; else echo "not run"; fi) |
 | Release \`bootstrap\` ≤ 5 MB | $(mib "$size_bootstrap") | $(verdict "$(le "$size_bootstrap" 5000000)") |
 | Peak RSS < 64 MB, 1000 services | $(awk "BEGIN {printf \"%.1f MiB\", $rss_1000/1024}") | $(verdict "$(lt "$rss_1000" 62500)") |
 | Peak RSS < 64 MB, 200 services (renders) | $(awk "BEGIN {printf \"%.1f MiB\", $rss_200/1024}") | $(verdict "$(lt "$rss_200" 62500)") |

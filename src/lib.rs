@@ -16,4 +16,4 @@ pub mod macro_io;
 pub mod name_map;
 pub mod resources;
 
-pub use macro_io::{transform, MacroRequest, MacroResponse, Rendered};
+pub use macro_io::{transform, transform_json, MacroRequest, MacroResponse, Rendered};

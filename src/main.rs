@@ -5,10 +5,11 @@
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
-async fn handler(event: LambdaEvent<Value>) -> Result<composex::MacroResponse, Error> {
-    let response = composex::transform(event.payload);
+/// The event stays JSON text: `transform_json` decodes the fragment's services one at a time.
+async fn handler(event: LambdaEvent<Box<RawValue>>) -> Result<composex::MacroResponse, Error> {
+    let response = composex::transform_json(event.payload.get());
     // Log the outcome, never the template: fragments may carry values users consider private.
     let request_id = match &response.request_id {
         serde_json::Value::String(s) => s.clone(),

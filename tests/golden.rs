@@ -82,20 +82,23 @@ fn output_is_deterministic() {
     }
 }
 
-/// The Lambda frees its input while reading it (`render_owned`), the CLI borrows it (`render`):
-/// on every case's macro event, both give the same template or the same errors.
+/// The Lambda reads the event's services from its text one by one (`transform_json`), a decoded
+/// request frees its input while reading it (`transform`), the CLI borrows it (`render`): on
+/// every case's macro event, all three give the same template or the same errors.
 #[test]
 fn the_lambda_and_the_borrowed_render_agree() {
-    use composex::macro_io::{render, transform, Options, MAX_ERROR_LINES};
+    use composex::macro_io::{render, transform, transform_json, Options, MAX_ERROR_LINES};
     let mut checked = 0;
     for case in cases() {
         let (code, event, _) = cli(&case, &["event"], &inputs(&case));
         if code != 0 {
             continue;
         }
+        let from_text = serde_json::to_string(&transform_json(&event)).unwrap();
         let event: Value = serde_json::from_str(&event).unwrap();
         let borrowed = render(&event["fragment"], &Options::default());
         let response = transform(event);
+        assert_eq!(from_text, serde_json::to_string(&response).unwrap(), "{}: transform_json differs", case.display());
         match borrowed.template {
             Some(t) => {
                 assert_eq!(response.status, "success", "{}: {:?}", case.display(), response.error_message);

@@ -138,11 +138,20 @@ fn value() -> impl Strategy<Value = Value> {
 
 fn survives(doc: &Value) {
     let _ = composex::macro_io::render(doc, &Default::default());
-    let response = composex::transform(json!({"requestId": "p", "fragment": doc}));
+    let request = json!({"requestId": "p", "fragment": doc});
+    let text = request.to_string();
+    let response = composex::transform(request);
     assert!(response.status == "success" || response.status == "failure");
     if response.status == "failure" {
         assert!(response.error_message.as_deref().is_some_and(|m| !m.is_empty()));
     }
+    // The Lambda's path (the request as text) answers exactly as the same text decoded whole
+    // (not as `doc`: a float's text does not always decode to the same float).
+    let decoded = composex::transform(serde_json::from_str(&text).unwrap());
+    assert_eq!(
+        serde_json::to_string(&composex::transform_json(&text)).unwrap(),
+        serde_json::to_string(&decoded).unwrap()
+    );
 }
 
 proptest! {
@@ -151,7 +160,10 @@ proptest! {
     #[test]
     fn arbitrary_json_never_panics(doc in value()) {
         survives(&doc);
+        let text = doc.to_string();
         let _ = composex::transform(doc);
+        let decoded = composex::transform(serde_json::from_str(&text).unwrap());
+        assert_eq!(serde_json::to_string(&composex::transform_json(&text)).unwrap(), serde_json::to_string(&decoded).unwrap());
     }
 
     #[test]

@@ -12,4 +12,4 @@ pub mod units;
 pub mod yaml;
 
 pub use model::*;
-pub use project::{load, load_owned};
+pub use project::{load, load_owned, load_raw};

@@ -6,6 +6,7 @@ use super::read::{kind, literal};
 use super::service;
 use crate::cfn::{is_intrinsic, is_intrinsic_map};
 use crate::diagnostics::{join, Diagnostics};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// Top-level CloudFormation sections a template may carry beside the compose keys.
@@ -35,11 +36,25 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
 /// stays for the caller.
 pub fn load_owned(doc: &mut Value, d: &mut Diagnostics) -> Project {
     let services = doc.as_object_mut().and_then(|top| top.remove("services"));
-    load_top(doc, services, d)
+    load_top(doc, services.map(Taken::Value), d)
+}
+
+/// Like [`load_owned`], for a document whose services are still JSON text, by name (what the
+/// macro reads from the request it receives): each service is decoded right before it is read,
+/// and freed right after, so that the decoded services never all exist at once.
+pub fn load_raw(doc: &Value, services: Vec<(String, &RawValue)>, d: &mut Diagnostics) -> Project {
+    load_top(doc, Some(Taken::Raw(services)), d)
+}
+
+/// The `services` of a document, taken out of it.
+enum Taken<'r> {
+    Value(Value),
+    /// A mapping's entries, each as JSON text.
+    Raw(Vec<(String, &'r RawValue)>),
 }
 
 /// Reads `doc`, whose `services` were taken out into `taken` when it is `Some`.
-fn load_top(doc: &Value, taken: Option<Value>, d: &mut Diagnostics) -> Project {
+fn load_top(doc: &Value, taken: Option<Taken>, d: &mut Diagnostics) -> Project {
     let mut p = Project::default();
     let Some(top) = doc.as_object() else {
         d.error("", format!("the template must be a mapping with a `services` key, not {}", kind(doc)));
@@ -47,13 +62,23 @@ fn load_top(doc: &Value, taken: Option<Value>, d: &mut Diagnostics) -> Project {
     };
     let taken_services = taken.is_some();
     match taken {
-        Some(Value::Object(m)) if !is_intrinsic_map(&m) => {
+        Some(Taken::Value(Value::Object(m))) if !is_intrinsic_map(&m) => {
             for (name, sv) in m {
                 // `sv` is dropped at the end of each turn, right after it was read.
                 service(&mut p, name, &sv, d);
             }
         }
-        Some(other) => services(&mut p, &other, d),
+        Some(Taken::Value(other)) => services(&mut p, &other, d),
+        Some(Taken::Raw(list)) => {
+            for (name, raw) in list {
+                // The text is valid JSON (it was read as such); only a nesting deeper than the
+                // decoder's limit fails here.
+                match serde_json::from_str::<Value>(raw.get()) {
+                    Ok(sv) => service(&mut p, name, &sv, d),
+                    Err(e) => d.error(join("services", &name), format!("this service cannot be read: {e}")),
+                }
+            }
+        }
         None => {}
     }
     for (key, value) in top {

@@ -124,7 +124,7 @@ fn nothing() -> &'static Project {
 
 /// Renders the template `doc`, which stays the caller's.
 pub fn render(doc: &Value, options: &Options) -> Rendered {
-    render_doc(Cow::Borrowed(doc), options)
+    render_doc(Input::Borrowed(doc), options)
 }
 
 /// Renders the template `doc`, freeing it as soon as it is read (what the macro does with the
@@ -134,14 +134,29 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
 /// that follow instead of adding to theirs (for 1000 services, about 4.6 MB of maps that the
 /// stages would otherwise push out of the cache and that would then be walked cold to be freed).
 pub fn render_owned(doc: Value, options: &Options) -> Rendered {
-    render_doc(Cow::Owned(doc), options)
+    render_doc(Input::Owned(doc), options)
 }
 
-fn render_doc(doc: Cow<'_, Value>, options: &Options) -> Rendered {
+/// Renders the template `doc` whose services, taken out of it, are still JSON text (what the
+/// macro reads from the request it receives): see [`compose::load_raw`].
+pub fn render_raw(doc: Value, services: Vec<(String, &serde_json::value::RawValue)>, options: &Options) -> Rendered {
+    render_doc(Input::Raw(doc, services), options)
+}
+
+/// What a render reads.
+enum Input<'a> {
+    Borrowed(&'a Value),
+    Owned(Value),
+    /// A document without its services, and the services as text.
+    Raw(Value, Vec<(String, &'a serde_json::value::RawValue)>),
+}
+
+fn render_doc(input: Input<'_>, options: &Options) -> Rendered {
     let mut d = Diagnostics::new();
-    let (mut project, doc) = match doc {
-        Cow::Owned(mut doc) => (compose::load_owned(&mut doc, &mut d), Cow::Owned(doc)),
-        Cow::Borrowed(doc) => (compose::load(doc, &mut d), Cow::Borrowed(doc)),
+    let (mut project, doc) = match input {
+        Input::Owned(mut doc) => (compose::load_owned(&mut doc, &mut d), Cow::Owned(doc)),
+        Input::Borrowed(doc) => (compose::load(doc, &mut d), Cow::Borrowed(doc)),
+        Input::Raw(doc, services) => (compose::load_raw(&doc, services, &mut d), Cow::Owned(doc)),
     };
     if project.name.is_none() {
         project.name = options.project_name.clone();
