@@ -75,7 +75,10 @@ fn load_top(doc: &Value, taken: Option<Taken>, d: &mut Diagnostics) -> Project {
                 // decoder's limit fails here.
                 match serde_json::from_str::<Value>(raw.get()) {
                     Ok(sv) => service(&mut p, name, &sv, d),
-                    Err(e) => d.error(join("services", &name), format!("this service cannot be read: {e}")),
+                    Err(e) => d.error(
+                        join("services", &name),
+                        format!("this service is nested too deeply to read ({e}); keep it under 128 levels"),
+                    ),
                 }
             }
         }
