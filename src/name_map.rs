@@ -124,7 +124,8 @@ impl<V> NameMap<V> {
         self.slots[slot] = tag | (i as u64 + 1);
     }
 
-    fn position(&self, name: &str) -> Option<usize> {
+    /// Where `name` is in name order (its index in `iter()`), found by hash.
+    pub fn position(&self, name: &str) -> Option<usize> {
         if self.slots.is_empty() {
             return None;
         }

@@ -207,7 +207,7 @@ impl Families {
         // Families by position in name order, so that sorting edges by position sorts them by
         // name.
         let names: Vec<&String> = self.list.keys().collect();
-        let position = |name: &str| names.binary_search_by(|n| n.as_str().cmp(name)).ok();
+        let position = |name: &str| self.list.position(name);
         let mut edges: std::collections::BTreeSet<(usize, usize, &str)> = Default::default();
         for &(name, deps) in depends {
             let fams = &self.of_service[name];
