@@ -3,6 +3,7 @@
 //! durations, names) is parsed into plain Rust types, so an intrinsic there was already refused
 //! with its path.
 
+use super::small_map::SmallMap;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -29,7 +30,7 @@ pub struct Service {
     pub command: Option<Vec<Value>>,
     pub entrypoint: Option<Vec<Value>>,
     /// Name → value (string or intrinsic), sorted by name.
-    pub environment: BTreeMap<String, Value>,
+    pub environment: SmallMap<Value>,
     pub ports: Vec<Port>,
     /// `expose`: container ports reachable by other services, not published.
     pub expose: Vec<Port>,
@@ -45,7 +46,7 @@ pub struct Service {
     /// Seconds.
     pub stop_grace_period: Option<f64>,
     pub ulimits: Vec<Ulimit>,
-    pub labels: BTreeMap<String, Value>,
+    pub labels: SmallMap<Value>,
     pub platform: Option<String>,
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
@@ -54,9 +55,9 @@ pub struct Service {
     pub volumes: Vec<Mount>,
     /// `networks` the service joins; `None` when it declares none (compose's `default`).
     pub networks: Option<Vec<String>>,
-    pub sysctls: BTreeMap<String, Value>,
+    pub sysctls: SmallMap<Value>,
     /// Service-level `x-…` keys, raw.
-    pub extensions: BTreeMap<String, Value>,
+    pub extensions: SmallMap<Value>,
 }
 
 impl Service {
@@ -67,20 +68,20 @@ impl Service {
         self.image = Value::Null;
         self.command = None;
         self.entrypoint = None;
-        self.environment = BTreeMap::new();
+        self.environment = SmallMap::new();
         self.healthcheck = None;
         self.deploy = Deploy::default();
         self.user = None;
         self.working_dir = None;
         self.ulimits = Vec::new();
-        self.labels = BTreeMap::new();
+        self.labels = SmallMap::new();
         self.platform = None;
         self.cap_add = Vec::new();
         self.cap_drop = Vec::new();
         self.logging = None;
         self.secrets = Vec::new();
         self.volumes = Vec::new();
-        self.sysctls = BTreeMap::new();
+        self.sysctls = SmallMap::new();
     }
 }
 
@@ -142,9 +143,9 @@ pub struct Deploy {
     pub limits: Limits,
     pub reservations: Limits,
     pub update_config: Option<UpdateConfig>,
-    pub labels: BTreeMap<String, Value>,
+    pub labels: SmallMap<Value>,
     /// `deploy.x-…` keys (Docker's `x-aws-autoscaling`).
-    pub extensions: BTreeMap<String, Value>,
+    pub extensions: SmallMap<Value>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -159,7 +160,7 @@ pub struct UpdateConfig {
     pub parallelism: Option<u64>,
     pub failure_action: Option<String>,
     pub order: Option<String>,
-    pub extensions: BTreeMap<String, Value>,
+    pub extensions: SmallMap<Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +187,7 @@ pub struct Ulimit {
 #[derive(Debug, Clone, Default)]
 pub struct Logging {
     pub driver: Option<String>,
-    pub options: BTreeMap<String, Value>,
+    pub options: SmallMap<Value>,
 }
 
 #[derive(Debug, Clone)]
