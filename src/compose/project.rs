@@ -138,7 +138,7 @@ fn load_top(doc: &Value, taken: Option<Taken>, d: &mut Diagnostics) -> Project {
                 }
             }
         }
-        for sec in &s.secrets {
+        for sec in &s.rare().secrets {
             if !p.secrets.contains_key(&sec.source) {
                 // docker compose refuses this; ECS ComposeX files rely on it, so it is read as a
                 // secret of that name (see the secrets stage) with a warning.

@@ -19,13 +19,13 @@ pub struct SmallMap<V> {
 
 impl<V> Default for SmallMap<V> {
     fn default() -> Self {
-        SmallMap { entries: Vec::new() }
+        Self::new()
     }
 }
 
 impl<V> SmallMap<V> {
-    pub fn new() -> Self {
-        Self::default()
+    pub const fn new() -> Self {
+        SmallMap { entries: Vec::new() }
     }
 
     /// An empty map with room for `n` entries (the size of the input mapping it is read from).
