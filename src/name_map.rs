@@ -51,6 +51,13 @@ impl<V> NameMap<V> {
         Self::default()
     }
 
+    /// Makes room for `n` more entries, so that a map filled from an input mapping of known size
+    /// is never copied to grow.
+    pub fn reserve(&mut self, n: usize) {
+        self.list.reserve(n);
+        self.ends.reserve(n);
+    }
+
     pub fn len(&self) -> usize {
         self.list.len()
     }

@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 pub struct Project {
     /// `name:` of the compose file (or `-p`).
     pub name: Option<String>,
-    pub services: crate::name_map::NameMap<Box<Service>>,
+    /// The services in name order, end to end in one list: the stages that walk them all (families,
+    /// relations, Service Connect) read one buffer front to back.
+    pub services: crate::name_map::NameMap<Service>,
     /// Top-level `networks` definitions, raw (only their names and `x-` keys matter on AWS).
     pub networks: BTreeMap<String, Value>,
     pub volumes: BTreeMap<String, Value>,

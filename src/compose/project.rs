@@ -63,6 +63,7 @@ fn load_top(doc: &Value, taken: Option<Taken>, d: &mut Diagnostics) -> Project {
     let taken_services = taken.is_some();
     match taken {
         Some(Taken::Value(Value::Object(m))) if !is_intrinsic_map(&m) => {
+            p.services.reserve(m.len());
             for (name, sv) in m {
                 // `sv` is dropped at the end of each turn, right after it was read.
                 service(&mut p, name, &sv, d);
@@ -70,6 +71,7 @@ fn load_top(doc: &Value, taken: Option<Taken>, d: &mut Diagnostics) -> Project {
         }
         Some(Taken::Value(other)) => services(&mut p, &other, d),
         Some(Taken::Raw(list)) => {
+            p.services.reserve(list.len());
             for (name, raw) in list {
                 // The text is valid JSON (it was read as such); only a nesting deeper than the
                 // decoder's limit fails here.
@@ -157,6 +159,7 @@ fn load_top(doc: &Value, taken: Option<Taken>, d: &mut Diagnostics) -> Project {
 fn services(p: &mut Project, value: &Value, d: &mut Diagnostics) {
     match value {
         Value::Object(m) if !is_intrinsic(value) => {
+            p.services.reserve(m.len());
             for (name, sv) in m {
                 service(p, name.clone(), sv, d);
             }
@@ -175,7 +178,7 @@ fn service(p: &mut Project, name: String, sv: &Value, d: &mut Diagnostics) {
         d.error(&path, "ECS container names allow only letters, digits, '-' and '_'; rename the service");
     }
     if let Some(s) = service::parse(&name, sv, &path, d) {
-        p.services.insert(name, Box::new(s));
+        p.services.insert(name, s);
     }
 }
 
