@@ -14,6 +14,12 @@
 //!
 //! The fastest run is the closest to an idle host; the median of the per-round ratios is the
 //! figure the "at most 12×" is checked against.
+//!
+//! `NEIGHBOUR_MB=48` adds a noisy neighbour: a thread that writes one byte of every cache line of
+//! a 48 MB buffer, over and over, for the whole run (on a 2-core machine, on the other core). It
+//! evicts the shared L3 cache as a busy tenant of the host does, so that the cost of the
+//! 1000-service transform's cache misses can be compared between two versions under the same
+//! load, instead of whatever the host happens to run.
 
 use composex::macro_io::{transform, transform_json};
 use std::time::Instant;
@@ -65,6 +71,7 @@ fn main() {
         Input { text: value.to_string(), value }
     };
     let (small, large) = (input(100), input(1000));
+    let _neighbour = std::env::var("NEIGHBOUR_MB").ok().and_then(|m| m.parse().ok()).map(Neighbour::start);
     // Warm-up: caches, the allocator's pages, the CPU's clock.
     for from_text in [true, false] {
         for _ in 0..3 {
@@ -106,5 +113,39 @@ fn main() {
             median(by_median),
             median(by_fastest),
         );
+    }
+}
+
+/// A thread that keeps evicting the caches, until dropped.
+struct Neighbour {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Neighbour {
+    fn start(mb: usize) -> Neighbour {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        println!("noisy neighbour: a thread writing over {mb} MB");
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut buf = vec![0u8; mb << 20];
+            while !flag.load(Ordering::Relaxed) {
+                for i in (0..buf.len()).step_by(64) {
+                    buf[i] = buf[i].wrapping_add(1);
+                }
+                std::hint::black_box(&mut buf);
+            }
+        });
+        Neighbour { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Neighbour {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
