@@ -92,8 +92,8 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             "entrypoint" => s.rare_mut().entrypoint = command(value, &p, d),
             "environment" => s.environment = environment(value, &p, d),
             "env_file" => d.error(&p, "env_file needs local files, which the macro cannot read; render with the composex CLI, which inlines them, or move the variables to `environment`"),
-            "ports" => s.ports = list(value, &p, "ports", false, d, ports).into_iter().flatten().collect(),
-            "expose" => s.expose = list(value, &p, "expose", false, d, expose).into_iter().flatten().collect(),
+            "ports" => s.ports = flat(list(value, &p, "ports", false, d, ports)),
+            "expose" => s.expose = flat(list(value, &p, "expose", false, d, expose)),
             "healthcheck" => s.healthcheck = healthcheck(value, &p, d).map(Box::new),
             "deploy" => s.deploy = deploy(value, &p, d),
             "depends_on" => s.depends_on = depends_on(value, &p, d),
@@ -268,6 +268,13 @@ fn string_map(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> SmallMa
         Value::Null => {}
         other => d.error(path, format!("{what} must be a mapping or a list, not {}", kind(other))),
     }
+    out
+}
+
+/// The ports of each entry (a range is several), in one list of their number.
+fn flat(entries: Vec<Vec<Port>>) -> Vec<Port> {
+    let mut out = Vec::with_capacity(entries.iter().map(Vec::len).sum());
+    out.extend(entries.into_iter().flatten());
     out
 }
 
