@@ -77,10 +77,6 @@ impl<V> SmallMap<V> {
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
         self.entries.iter().map(|(k, _)| k)
     }
-
-    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator {
-        self.entries.iter().map(|(_, v)| v)
-    }
 }
 
 pub type Iter<'a, V> = std::iter::Map<std::slice::Iter<'a, (String, V)>, fn(&'a (String, V)) -> (&'a String, &'a V)>;
@@ -90,25 +86,6 @@ impl<'a, V> IntoIterator for &'a SmallMap<V> {
     type IntoIter = Iter<'a, V>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
-    }
-}
-
-impl<V> IntoIterator for SmallMap<V> {
-    type Item = (String, V);
-    type IntoIter = std::vec::IntoIter<(String, V)>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
-    }
-}
-
-impl<V> FromIterator<(String, V)> for SmallMap<V> {
-    fn from_iter<I: IntoIterator<Item = (String, V)>>(iter: I) -> Self {
-        let iter = iter.into_iter();
-        let mut map = SmallMap::with_capacity(iter.size_hint().0);
-        for (k, v) in iter {
-            map.insert(k, v);
-        }
-        map
     }
 }
 
@@ -141,7 +118,6 @@ mod tests {
             assert_eq!(m.contains_key(k), b.contains_key(k));
         }
         assert_eq!(serde_json::to_string(&m).unwrap(), serde_json::to_string(&b).unwrap());
-        assert_eq!(m.clone().into_iter().collect::<Vec<_>>(), b.into_iter().collect::<Vec<_>>());
         assert!(SmallMap::<u8>::new().is_empty() && SmallMap::<u8>::new().get("a").is_none());
     }
 }
