@@ -1,19 +1,27 @@
 //! ComposeX: a docker-compose file in, a CloudFormation template out.
 //!
-//! The stages are kept apart as kompose does: `compose` loads and validates the compose model
-//! (it knows nothing of AWS), `expand` turns the model into CloudFormation resources one concern
-//! at a time, `cfn` holds the template, logical-ID naming and quota checks. `macro_io` is the
-//! CloudFormation macro contract; the two binaries (`bootstrap`, `composex`) are thin shells
-//! around [`transform`].
+//! The stages are kept apart as kompose does, and imports flow one way, from the top of this
+//! list to its bottom:
+//!
+//! - the two binaries (`bootstrap`, `composex`): thin shells around `macro_io` and `cli`;
+//! - `macro_io` (the CloudFormation macro contract) and `cli` (the command line);
+//! - `render`: the assembler that runs the stages below in order;
+//! - `kinds`: every top-level `x-` key in one registry, one file per kind;
+//! - `emit`: the concerns of a deployment (task, service, network, IAM…), one file each;
+//! - `plan`: what the stages share (families, grants, environment, targets) and references;
+//! - `compose`: the compose model, which knows nothing of AWS;
+//! - `cfn` and `diagnostics`: template primitives and findings.
 
 pub mod cfn;
 pub mod cli;
 pub mod cli_alloc;
 pub mod compose;
 pub mod diagnostics;
-pub mod expand;
+pub mod emit;
+pub mod kinds;
 pub mod macro_io;
 pub mod name_map;
-pub mod resources;
+pub mod plan;
+pub mod render;
 
 pub use macro_io::{transform, transform_json, MacroRequest, MacroResponse, Rendered};

@@ -6,7 +6,7 @@
 //! response shows our message in the stack events.
 
 use crate::cfn::Template;
-use crate::diagnostics::Diagnostics;
+pub use crate::render::{render, Options, Rendered};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -37,35 +37,12 @@ pub struct MacroResponse {
     pub error_message: Option<String>,
 }
 
-/// Options that do not come from the template itself.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Compose project name (`-p`); the template's `name` wins when both are set.
-    pub project_name: Option<String>,
-    /// Rendering for the CLI: `file:` secrets become empty Secrets Manager secrets instead of
-    /// errors (the macro has no files).
-    pub cli: bool,
-}
-
-/// The outcome of one render: the template when there was no error, and every finding.
-#[derive(Debug, Clone)]
-pub struct Rendered {
-    pub template: Option<Template>,
-    pub diagnostics: Diagnostics,
-}
-
-/// Renders a whole template (compose sections plus CloudFormation sections, `Transform` removed
-/// or not) into a CloudFormation template.
-pub fn render(doc: &Value, options: &Options) -> Rendered {
-    crate::expand::render(doc, options)
-}
-
 /// Handles one macro request. Never panics on any input: a malformed request is a `failure`.
 pub fn transform(mut request: Value) -> MacroResponse {
     // The fragment is taken out whole (no copy of a large template); the rest is read leniently.
     let fragment = request.as_object_mut().and_then(|m| m.remove("fragment")).unwrap_or(Value::Null);
     // The fragment is given away: the render frees it once read (see `render_owned`).
-    let render = (!fragment.is_null()).then_some(move || crate::expand::render_owned(fragment, &Options::default()));
+    let render = (!fragment.is_null()).then_some(move || crate::render::render_owned(fragment, &Options::default()));
     answer(request, render)
 }
 
@@ -108,7 +85,7 @@ pub fn transform_json(body: &str) -> MacroResponse {
         return whole();
     }
     let (doc, services) = (Value::Object(fragment.rest), services.into_iter().collect());
-    answer(Value::Object(rest), Some(move || crate::expand::render_raw(doc, services, &Options::default())))
+    answer(Value::Object(rest), Some(move || crate::render::render_raw(doc, services, &Options::default())))
 }
 
 /// The response to `request` (without its fragment), given how to render the fragment (`None`

@@ -2,7 +2,7 @@
 //! engine knows is documented there. `README_TABLES=1 cargo test --test readme -- --nocapture`
 //! prints the tables of the resources section from the kinds themselves.
 
-use composex::resources::{Attr, KINDS};
+use composex::kinds::{resource_kinds, Attr};
 
 fn attr_text(a: &Attr) -> String {
     match a {
@@ -19,8 +19,8 @@ fn readme_documents_every_kind_level_and_return_value() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let print = std::env::var("README_TABLES").is_ok();
     let mut missing = Vec::new();
-    let variants = [&composex::resources::rds::INSTANCE, &composex::resources::elasticache::CACHE_CLUSTER];
-    for k in KINDS.iter().chain(variants.iter()) {
+    let variants = [&composex::kinds::rds::INSTANCE, &composex::kinds::elasticache::CACHE_CLUSTER];
+    for k in resource_kinds().chain(variants) {
         if print {
             println!("\n#### `{}` — `{}`\n", k.key, k.cfn_type);
             println!(

@@ -25,6 +25,12 @@ pub fn logical_id(name: &str, suffix: &str) -> String {
     id
 }
 
+/// Upper-cased, non-alphanumerics as `_`: the default variable name of resource `jobs-eu` is
+/// `JOBS_EU`.
+pub fn env_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,9 @@ pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
     Value::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
+/// The owner of the resources and outputs the input's own `Resources` and `Outputs` declare.
+pub const USER_RESOURCES: &str = "(your Resources)";
+
 #[derive(Debug, Default, Clone)]
 pub struct Template {
     /// Every top-level section other than `Resources` and `Outputs`, passed through.

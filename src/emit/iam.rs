@@ -1,0 +1,377 @@
+//! IAM: per family an execution role (what ECS itself needs to start the task: write to the
+//! family's log group, pull from the ECR repositories its images live in, read its secrets) and,
+//! only when the family is granted something, a task role (what the application may do).
+//!
+//! Guarantees kept here: no wildcard action, no `NotAction`; `Resource: "*"` only for
+//! `ecr:GetAuthorizationToken`, which AWS accepts on nothing narrower, or where the user wrote it.
+
+use super::logging::log_group_id;
+use super::policy;
+use crate::cfn::{get_att, is_intrinsic};
+use crate::compose::read::kind;
+use crate::diagnostics::{index, join};
+use crate::plan::families::Family;
+use crate::plan::Ctx;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// The inline policy that holds what a family's resources grant it.
+pub const GRANTS_POLICY: &str = "ComposeXResources";
+
+pub fn execution_role_id(fam: &Family) -> String {
+    format!("{}ExecutionRole", fam.id)
+}
+
+pub fn task_role_id(fam: &Family) -> String {
+    format!("{}TaskRole", fam.id)
+}
+
+/// The trust policy of the roles: ECS tasks of this account only (confused-deputy guard). The
+/// task role also pins the source to ECS in this region, as AWS documents for task roles; the
+/// execution role keeps to the account condition, the one AWS documents for it.
+fn assume_role(task_role: bool) -> Value {
+    let mut condition = json!({"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}});
+    if task_role {
+        condition["ArnLike"] =
+            json!({"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*"}});
+    }
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": condition
+        }]
+    })
+}
+
+/// An image in Amazon ECR: `ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPO[:TAG|@DIGEST]`,
+/// parsed to (account, region, repository).
+pub fn ecr_repository(image: &str) -> Option<(String, String, String)> {
+    let (host, rest) = image.split_once('/')?;
+    let mut parts = host.split('.');
+    let account = parts.next()?;
+    let variable = account.starts_with("${") && account.ends_with('}');
+    if !variable && (account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit())) {
+        return None;
+    }
+    if parts.next()? != "dkr" || parts.next()? != "ecr" {
+        return None;
+    }
+    let region = parts.next()?;
+    if parts.next()? != "amazonaws" {
+        return None;
+    }
+    let repo = rest.split('@').next()?;
+    let repo = match repo.rfind(':') {
+        Some(i) if !repo[i..].contains('/') => &repo[..i],
+        _ => repo,
+    };
+    Some((account.to_string(), region.to_string(), repo.to_string()))
+}
+
+pub fn expand(ctx: &mut Ctx, fam: &Family) {
+    execution_role(ctx, fam);
+    task_role(ctx, fam);
+}
+
+fn execution_role(ctx: &mut Ctx, fam: &Family) {
+    let mut statements = vec![json!({
+        "Sid": "WriteLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": get_att(&log_group_id(fam), "Arn")
+    })];
+    // Repository ARNs as Fn::Sub, keyed by their JSON text so each appears once, sorted.
+    let mut repos = std::collections::BTreeMap::new();
+    let mut pull_secrets = std::collections::BTreeMap::new();
+    for name in &fam.services {
+        let s = &ctx.project.services[name];
+        let arn = |text: &str| {
+            ecr_repository(text).map(|(account, region, repo)| {
+                format!("arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/{repo}")
+            })
+        };
+        // A literal image, or an Fn::Sub whose text names the repository (`${AWS::AccountId}.dkr.ecr…`).
+        let found = match &s.image {
+            Value::String(text) => arn(text).map(|a| json!({ "Fn::Sub": a })),
+            v => match v.get("Fn::Sub") {
+                Some(Value::String(text)) => arn(text).map(|a| json!({ "Fn::Sub": a })),
+                Some(Value::Array(parts)) => parts
+                    .first()
+                    .and_then(Value::as_str)
+                    .and_then(arn)
+                    .map(|a| json!({ "Fn::Sub": [a, parts.get(1).cloned().unwrap_or_default()] })),
+                _ => {
+                    ctx.d.warn(
+                        join(&join("services", name), "image"),
+                        "is an intrinsic function ComposeX cannot read: if it names a private Amazon ECR repository, the execution role cannot pull it; write it as !Sub \"ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG\" (variables allowed)",
+                    );
+                    None
+                }
+            },
+        };
+        if let Some(a) = found {
+            repos.insert(a.to_string(), a);
+        }
+        if let Some(v) = s.extensions.get("x-aws-pull_credentials") {
+            if v.is_string() || is_intrinsic(v) {
+                pull_secrets.insert(v.to_string(), v.clone());
+            } else {
+                ctx.d.error(
+                    join(&join("services", name), "x-aws-pull_credentials"),
+                    "must be the ARN of a Secrets Manager secret holding the registry's username and password",
+                );
+            }
+        }
+    }
+    if !pull_secrets.is_empty() {
+        statements.push(json!({
+            "Sid": "ReadRegistryCredentials",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": pull_secrets.into_values().collect::<Vec<_>>()
+        }));
+    }
+    if !repos.is_empty() {
+        statements.push(json!({
+            "Sid": "PullFromEcr",
+            "Effect": "Allow",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Resource": repos.into_values().collect::<Vec<_>>()
+        }));
+        statements.push(json!({
+            "Sid": "EcrLogin",
+            "Effect": "Allow",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*"
+        }));
+    }
+    // Secrets ECS reads for the family's containers at start (compose secrets, database
+    // credentials): exactly those ARNs.
+    statements.extend(policy::merge(ctx.exec_grants.get(&fam.name).map(Vec::as_slice).unwrap_or_default()));
+    ctx.add(
+        &fam.name,
+        execution_role_id(fam),
+        json!({"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": assume_role(false),
+            "Policies": [{"PolicyName": "ExecutionPolicy", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]
+        }}),
+    );
+}
+
+/// The task role: `x-iam` (`Policies`, `ManagedPolicyArns`, `PermissionsBoundary`) and Docker's
+/// `x-aws-policies` / `x-aws-role` of every service of the family. None of them: no role.
+fn task_role(ctx: &mut Ctx, fam: &Family) {
+    let mut policies: Vec<Value> = Vec::new();
+    let mut names = BTreeSet::new();
+    let mut managed: Vec<Value> = Vec::new();
+    let mut boundary: Option<(String, Value)> = None;
+    for name in &fam.services {
+        let s = &ctx.project.services[name];
+        let base = join("services", name);
+        if let Some(x) = s.extensions.get("x-iam") {
+            let path = join(&base, "x-iam");
+            let Some(m) = x.as_object() else {
+                ctx.d.error(&path, format!("x-iam must be a mapping, not {}", kind(x)));
+                continue;
+            };
+            for (k, v) in m {
+                let p = join(&path, k);
+                match k.as_str() {
+                    "Policies" => match v.as_array() {
+                        Some(list) => {
+                            for (i, pol) in list.iter().enumerate() {
+                                let pp = index(&p, i);
+                                if let Some(pol) = check_policy(ctx, pol, &pp) {
+                                    let pname = pol["PolicyName"].as_str().unwrap_or_default().to_string();
+                                    if !names.insert(pname.clone()) {
+                                        ctx.d.error(join(&pp, "PolicyName"), format!("another service of task family {:?} has a policy named {pname:?}; rename one", fam.name));
+                                    }
+                                    policies.push(pol);
+                                }
+                            }
+                        }
+                        None => ctx.d.error(&p, format!("Policies must be a list, not {}", kind(v))),
+                    },
+                    "ManagedPolicyArns" => match v.as_array() {
+                        Some(list) => managed.extend(list.iter().cloned()),
+                        None => ctx.d.error(&p, format!("ManagedPolicyArns must be a list, not {}", kind(v))),
+                    },
+                    "PermissionsBoundary" => {
+                        if let Some((other, prev)) = &boundary {
+                            if prev != v {
+                                ctx.d.error(
+                                    &p,
+                                    format!(
+                                        "{other} sets another permissions boundary for the same task family; keep one"
+                                    ),
+                                );
+                            }
+                        }
+                        boundary = Some((p.clone(), v.clone()));
+                    }
+                    _ => ctx.d.error(
+                        &p,
+                        format!("{k:?} is not an x-iam key; use Policies, ManagedPolicyArns or PermissionsBoundary"),
+                    ),
+                }
+            }
+        }
+        if let Some(v) = s.extensions.get("x-aws-policies") {
+            match v.as_array() {
+                Some(list) => managed.extend(list.iter().cloned()),
+                None => {
+                    ctx.d.error(join(&base, "x-aws-policies"), "x-aws-policies must be a list of managed policy ARNs")
+                }
+            }
+        }
+        if let Some(v) = s.extensions.get("x-aws-role") {
+            let p = join(&base, "x-aws-role");
+            let pol = json!({"PolicyName": format!("{name}-x-aws-role"), "PolicyDocument": v});
+            if let Some(pol) = check_policy(ctx, &pol, &p) {
+                policies.push(pol);
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    managed.retain(|m| seen.insert(m.to_string()));
+    // What the resources the family consumes grant it: one inline policy, or, when the role's
+    // inline policies would pass IAM's 10,240 characters, customer-managed policies.
+    let granted = policy::merge(ctx.grants.get(&fam.name).map(Vec::as_slice).unwrap_or_default());
+    if !granted.is_empty() {
+        let ours = json!({"PolicyName": GRANTS_POLICY, "PolicyDocument": policy::document(granted.clone())});
+        let inline = policies.iter().map(policy::size).sum::<usize>() + policy::size(&ours);
+        if inline <= policy::ROLE_INLINE_LIMIT {
+            policies.push(ours);
+        } else {
+            for (i, part) in policy::chunks(&granted, policy::MANAGED_LIMIT).into_iter().enumerate() {
+                let id = format!("{}AccessPolicy{}", fam.id, i + 1);
+                ctx.add(
+                    &fam.name,
+                    id.clone(),
+                    json!({"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+                        "Description": format!("ComposeX: what task family {} may do with the resources it consumes ({})", fam.name, i + 1),
+                        "PolicyDocument": policy::document(part)
+                    }}),
+                );
+                managed.push(json!({ "Ref": id }));
+            }
+            if managed.len() > policy::MANAGED_PER_ROLE {
+                ctx.d.error(
+                    join("services", &fam.services[0]),
+                    format!("task family {:?} needs {} managed policies, more than the {} IAM attaches to a role; split the family or consume fewer resources", fam.name, managed.len(), policy::MANAGED_PER_ROLE),
+                );
+            }
+        }
+    }
+    if policies.is_empty() && managed.is_empty() {
+        if let Some((p, _)) = boundary {
+            ctx.d.warn(p, "no effect: the task family has no task role, as nothing grants it permissions");
+        }
+        return;
+    }
+    let mut props = json!({"AssumeRolePolicyDocument": assume_role(true)});
+    if !policies.is_empty() {
+        props["Policies"] = Value::Array(policies);
+    }
+    if !managed.is_empty() {
+        props["ManagedPolicyArns"] = Value::Array(managed);
+    }
+    if let Some((_, b)) = boundary {
+        props["PermissionsBoundary"] = b;
+    }
+    ctx.add(&fam.name, task_role_id(fam), crate::cfn::resource("AWS::IAM::Role", props));
+}
+
+/// A user policy `{PolicyName, PolicyDocument}`: shape checked, and refused when a statement
+/// allows every action of AWS or of a service, or uses NotAction.
+fn check_policy(ctx: &mut Ctx, pol: &Value, path: &str) -> Option<Value> {
+    let Some(m) = pol.as_object() else {
+        ctx.d.error(path, format!("a policy must be a mapping with PolicyName and PolicyDocument, not {}", kind(pol)));
+        return None;
+    };
+    let name_ok = m.get("PolicyName").is_some_and(Value::is_string);
+    if !name_ok {
+        ctx.d.error(join(path, "PolicyName"), "a policy needs a PolicyName string");
+    }
+    let Some(doc) = m.get("PolicyDocument") else {
+        ctx.d.error(join(path, "PolicyDocument"), "a policy needs a PolicyDocument");
+        return None;
+    };
+    let dpath = join(path, "PolicyDocument");
+    let mut ok = name_ok;
+    match doc.get("Statement") {
+        Some(Value::Array(sts)) => {
+            for (i, st) in sts.iter().enumerate() {
+                ok &= check_statement(ctx, st, &index(&join(&dpath, "Statement"), i));
+            }
+        }
+        Some(st @ Value::Object(_)) if !is_intrinsic(st) => ok &= check_statement(ctx, st, &join(&dpath, "Statement")),
+        _ => {
+            ctx.d.error(join(&dpath, "Statement"), "a policy document needs a Statement list");
+            ok = false;
+        }
+    }
+    ok.then(|| pol.clone())
+}
+
+fn check_statement(ctx: &mut Ctx, st: &Value, path: &str) -> bool {
+    let mut ok = true;
+    if st.get("NotAction").is_some() {
+        ctx.d.error(
+            join(path, "NotAction"),
+            "NotAction grants every action but those listed; list the actions to allow in Action instead",
+        );
+        ok = false;
+    }
+    let allow = st.get("Effect").and_then(Value::as_str) != Some("Deny");
+    let actions: Vec<&Value> = match st.get("Action") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v) => vec![v],
+        None => vec![],
+    };
+    for a in actions {
+        if let Some(text) = a.as_str() {
+            let (service, action) = text.split_once(':').unwrap_or((text, ""));
+            if allow && (text == "*" || action == "*" || service.contains('*')) {
+                ctx.d.error(
+                    join(path, "Action"),
+                    format!(
+                        "{text:?} allows every action{}; list the actions the service needs",
+                        if text == "*" {
+                            " of every AWS service"
+                        } else if action == "*" {
+                            " of the service"
+                        } else {
+                            " of that name in every AWS service"
+                        }
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_ecr_images() {
+        assert_eq!(
+            ecr_repository("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:1.2"),
+            Some(("123456789012".into(), "eu-west-1".into(), "team/app".into()))
+        );
+        assert_eq!(
+            ecr_repository("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:abc"),
+            Some(("123456789012".into(), "eu-west-1".into(), "app".into()))
+        );
+        assert_eq!(ecr_repository("nginx:latest"), None);
+        assert_eq!(ecr_repository("public.ecr.aws/nginx/nginx"), None);
+        assert_eq!(ecr_repository("localhost:5000/app"), None);
+    }
+}

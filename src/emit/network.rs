@@ -1,0 +1,363 @@
+//! Isolation: every family has its own security group with no ingress, and each declared
+//! relation opens exactly the destination's ports to exactly the source, as one
+//! `AWS::EC2::SecurityGroupIngress` whose description names the relation.
+//!
+//! Relations: `links` and `depends_on` (the source may call the destination), and the
+//! destination's `x-network.Ingress` (`Services`, `Myself`, `ExtSources`, `AwsSources`). When
+//! both ends declare compose `networks`, they must share one, as in docker compose.
+
+use crate::cfn::{get_att, naming::pascal};
+use crate::compose::read::{boolean, kind, literal};
+use crate::compose::{Port, Protocol};
+use crate::diagnostics::{index, join};
+use crate::plan::families::Family;
+use crate::plan::Ctx;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub fn security_group_id(fam: &Family) -> String {
+    format!("{}SecurityGroup", fam.id)
+}
+
+pub fn security_group(ctx: &mut Ctx, fam: &Family) {
+    let vpc = ctx.infra.vpc_id.clone();
+    ctx.add(
+        &fam.name,
+        security_group_id(fam),
+        json!({"Type": "AWS::EC2::SecurityGroup", "Properties": {
+            "GroupDescription": format!("ComposeX task family {}", fam.name),
+            "VpcId": vpc,
+            "Tags": [{"Key": "Name", "Value": {"Fn::Sub": format!("${{AWS::StackName}}-{}", fam.name)}}]
+        }}),
+    );
+}
+
+/// The (port, protocol) pairs a family listens on: `ports[].target` and `expose`.
+pub fn family_ports(ctx: &Ctx, fam: &Family) -> Vec<(u16, Protocol)> {
+    let set: BTreeSet<(u16, Protocol)> = fam
+        .services
+        .iter()
+        .flat_map(|s| {
+            let s = &ctx.project.services[s];
+            s.ports.iter().chain(&s.expose).map(|p: &Port| (p.target, p.protocol))
+        })
+        .collect();
+    set.into_iter().collect()
+}
+
+/// The ports a name stands for in a relation: a service's own ports (a link to one member of a
+/// task family opens that member's ports, not its neighbours'), or every port of a family.
+fn ports_of(ctx: &Ctx, name: &str) -> BTreeSet<(u16, Protocol)> {
+    ctx.families
+        .services_of(name)
+        .iter()
+        .flat_map(|s| {
+            let s = &ctx.project.services[s];
+            s.ports.iter().chain(&s.expose).map(|p: &Port| (p.target, p.protocol))
+        })
+        .collect()
+}
+
+/// (destination family, source) → (why, in words; the ports to open).
+type Rules = BTreeMap<(String, Source), (BTreeSet<String>, BTreeSet<(u16, Protocol)>)>;
+
+/// The compose networks a service or family is on (`default` when it declares none).
+fn networks_of<'c>(ctx: &'c Ctx, name: &str) -> BTreeSet<&'c str> {
+    ctx.families
+        .services_of(name)
+        .iter()
+        .flat_map(|s| match &ctx.project.services[s].networks {
+            Some(nets) => nets.iter().map(String::as_str).collect::<Vec<_>>(),
+            None => vec!["default"],
+        })
+        .collect()
+}
+
+/// One source of traffic into a family.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Source {
+    Family(String),
+    Cidr {
+        v6: bool,
+        cidr: String,
+        name: String,
+    },
+    /// (label for logical IDs and descriptions, the ID as JSON text: a literal or an intrinsic)
+    SecurityGroup(String, String),
+    PrefixList(String, String),
+}
+
+pub fn relations(ctx: &mut Ctx) {
+    let mut rules: Rules = BTreeMap::new();
+    let project = ctx.project;
+    for (name, s) in &project.services {
+        // (target, where it is written: a dependency's path, or a link's index; why)
+        let links = s.links.iter().enumerate().map(|(i, l)| (l, Err(i), "links"));
+        let deps = s.depends_on.iter().map(|dep| (&dep.service, Ok(&dep.path), "depends_on"));
+        for (target, at, why) in links.chain(deps) {
+            // Only findings need the path.
+            let path = || at.map_or_else(|i| index(&join(&join("services", name), "links"), i), String::clone);
+            let Some(dst_fams) = ctx.families.resolve(target) else {
+                ctx.d.error(path(), format!("{target:?} is not a service nor a task family of this file"));
+                continue;
+            };
+            if networks_of(ctx, name).is_disjoint(&networks_of(ctx, target)) {
+                ctx.d.warn(path(), format!("{name:?} and {target:?} share no network, so {name:?} may not reach it; add a common network to both"));
+                continue;
+            }
+            let src_fams = &ctx.families.of_service[name];
+            let target_ports = ports_of(ctx, target);
+            for dst in &dst_fams {
+                if target_ports.is_empty() {
+                    if why == "links" {
+                        ctx.d.warn(
+                            path(),
+                            format!(
+                                "{target:?} has no ports, so there is nothing to reach; declare its ports or expose"
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                for src in src_fams {
+                    if src != &dst.name {
+                        let rule = rules.entry((dst.name.clone(), Source::Family(src.clone()))).or_default();
+                        rule.0.insert(format!("{name} {why} {target}"));
+                        rule.1.extend(target_ports.iter().copied());
+                    }
+                }
+            }
+        }
+        if let Some(x) = s.extensions.get("x-network").filter(|x| !x.is_null()) {
+            ingress(ctx, name, x, &join(&join("services", name), "x-network"), &mut rules);
+        }
+    }
+    for ((dst, src), (why, ports)) in rules {
+        // The family's ID and group, not a copy of the family with all its member names.
+        let (fam_id, group) = {
+            let fam = &ctx.families.list[&dst];
+            (fam.id.clone(), get_att(&security_group_id(fam), "GroupId"))
+        };
+        let why: Vec<String> = why.into_iter().collect();
+        for (port, proto) in ports {
+            let (src_id, src_prop, src_value, src_label) = match &src {
+                Source::Family(f) => {
+                    let sf = &ctx.families.list[f];
+                    (sf.id.clone(), "SourceSecurityGroupId", get_att(&security_group_id(sf), "GroupId"), f.clone())
+                }
+                Source::Cidr { v6, cidr, name } => (
+                    if name == cidr { cidr_id(cidr) } else { pascal(name) },
+                    if *v6 { "CidrIpv6" } else { "CidrIp" },
+                    json!(cidr),
+                    format!("{name} {cidr}"),
+                ),
+                Source::SecurityGroup(label, id) => (
+                    pascal(label),
+                    "SourceSecurityGroupId",
+                    serde_json::from_str(id).unwrap_or_default(),
+                    label.clone(),
+                ),
+                Source::PrefixList(label, id) => {
+                    (pascal(label), "SourcePrefixListId", serde_json::from_str(id).unwrap_or_default(), label.clone())
+                }
+            };
+            let id = format!(
+                "{}From{}{}{}Ingress",
+                fam_id,
+                src_id,
+                if proto == Protocol::Udp { "Udp" } else { "Tcp" },
+                port
+            );
+            let mut props = Map::new();
+            props.insert("GroupId".into(), group.clone());
+            props.insert("IpProtocol".into(), json!(proto.as_str()));
+            props.insert("FromPort".into(), json!(port));
+            props.insert("ToPort".into(), json!(port));
+            props.insert(src_prop.into(), src_value);
+            props.insert(
+                "Description".into(),
+                json!(description(&format!("{src_label} to {dst} on {port}/{} ({})", proto.as_str(), why.join("; ")))),
+            );
+            ctx.add(&dst, id, crate::cfn::resource("AWS::EC2::SecurityGroupIngress", Value::Object(props)));
+        }
+    }
+}
+
+/// A CIDR as a logical-ID part that keeps CIDRs apart: `10.1.0.0/16` → `Cidr10x1x0x0x16`.
+pub fn cidr_id(cidr: &str) -> String {
+    let parts: Vec<&str> = cidr.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    format!("Cidr{}", parts.join("x"))
+}
+
+/// One `ExtSources` entry (`{IPv4 or IPv6, Name, Description}`, ECS ComposeX syntax), checked:
+/// (IPv6?, CIDR, Name, Description), or `None` after an error at its path.
+pub fn ext_source(ctx: &mut Ctx, item: &Value, path: &str) -> Option<(bool, String, Option<String>, Option<String>)> {
+    let get = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+    let (v6, cidr) = match (get("IPv4"), get("IPv6")) {
+        (Some(c), None) => (false, c),
+        (None, Some(c)) => (true, c),
+        _ => {
+            ctx.d.error(path, "an external source needs one of IPv4 or IPv6, a CIDR");
+            return None;
+        }
+    };
+    if !valid_cidr(&cidr, v6) {
+        ctx.d.error(
+            join(path, if v6 { "IPv6" } else { "IPv4" }),
+            format!("{cidr:?} is not an IP{} CIDR", if v6 { "v6" } else { "v4" }),
+        );
+        return None;
+    }
+    Some((v6, cidr, get("Name"), get("Description")))
+}
+
+/// Security-group descriptions allow a limited alphabet and 255 characters.
+pub fn description(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c) { c } else { '_' })
+        .collect();
+    if clean.len() > 255 {
+        format!("{}...", &clean[..252])
+    } else {
+        clean
+    }
+}
+
+/// `x-network` of service `name`: `Ingress` sources into the service's families.
+fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut Rules) {
+    let Some(m) = x.as_object() else {
+        ctx.d.error(path, format!("x-network must be a mapping, not {}", kind(x)));
+        return;
+    };
+    let dst_fams = ctx.families.of_service[name].clone();
+    let svc = &ctx.project.services[name];
+    if m.contains_key("Ingress") && svc.ports.is_empty() && svc.expose.is_empty() {
+        ctx.d.warn(
+            join(path, "Ingress"),
+            format!("{name:?} has no ports, so no ingress can be opened to it; declare ports or expose"),
+        );
+    }
+    // Ingress declared on a service opens that service's ports.
+    let own_ports = ports_of(ctx, name);
+    let mut add = |_: &mut Ctx, src: Source, why: String| {
+        for dst in &dst_fams {
+            if src == Source::Family(dst.clone()) && !why.contains("Myself") {
+                continue;
+            }
+            let rule = rules.entry((dst.clone(), src.clone())).or_default();
+            rule.0.insert(why.clone());
+            rule.1.extend(own_ports.iter().copied());
+        }
+    };
+    for (k, v) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "Ingress" => {
+                let Some(im) = v.as_object() else {
+                    ctx.d.error(&p, format!("Ingress must be a mapping, not {}", kind(v)));
+                    continue;
+                };
+                for (ik, iv) in im {
+                    let ip = join(&p, ik);
+                    match ik.as_str() {
+                        "Myself" => {
+                            if boolean(iv, &ip, &mut ctx.d) == Some(true) {
+                                for f in dst_fams.clone() {
+                                    add(ctx, Source::Family(f), format!("{name} x-network Myself"));
+                                }
+                            }
+                        }
+                        "Services" => {
+                            for (i, item) in iv.as_array().cloned().unwrap_or_default().iter().enumerate() {
+                                let sp = index(&ip, i);
+                                let src = match item {
+                                    Value::Object(o) => o
+                                        .get("Name")
+                                        .and_then(|n| literal(n, &join(&sp, "Name"), "a service name", &mut ctx.d)),
+                                    other => literal(other, &sp, "a service name", &mut ctx.d),
+                                };
+                                let Some(src) = src else { continue };
+                                match ctx.families.resolve(&src) {
+                                    Some(fams) => {
+                                        let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
+                                        for f in fams {
+                                            add(ctx, Source::Family(f), format!("{name} x-network Ingress from {src}"));
+                                        }
+                                    }
+                                    None => ctx
+                                        .d
+                                        .error(&sp, format!("{src:?} is not a service nor a task family of this file")),
+                                }
+                            }
+                            if !iv.is_array() {
+                                ctx.d.error(&ip, "Services must be a list of {Name: service}");
+                            }
+                        }
+                        "ExtSources" => {
+                            for (i, item) in iv.as_array().cloned().unwrap_or_default().iter().enumerate() {
+                                let sp = index(&ip, i);
+                                let Some((v6, cidr, label, text)) = ext_source(ctx, item, &sp) else { continue };
+                                let label = label.unwrap_or_else(|| cidr.clone());
+                                let why = match text {
+                                    Some(text) => format!("{name} x-network ExtSources {label}: {text}"),
+                                    None => format!("{name} x-network ExtSources {label}"),
+                                };
+                                add(ctx, Source::Cidr { v6, cidr, name: label.clone() }, why);
+                            }
+                            if !iv.is_array() {
+                                ctx.d.error(&ip, "ExtSources must be a list of {IPv4 or IPv6, Name}");
+                            }
+                        }
+                        "AwsSources" => {
+                            for (i, item) in iv.as_array().cloned().unwrap_or_default().iter().enumerate() {
+                                let sp = index(&ip, i);
+                                let ty = item.get("Type").and_then(Value::as_str).unwrap_or_default();
+                                let id = item.get("Id").filter(|v| v.is_string() || crate::cfn::is_intrinsic(v)).cloned();
+                                let Some(id) = id else {
+                                    ctx.d.error(join(&sp, "Id"), "an AWS source needs Id, the security group or prefix list ID (or an intrinsic function)");
+                                    continue;
+                                };
+                                // Intrinsic IDs are named after their position, literal ones after themselves.
+                                let label = id.as_str().map(str::to_string).unwrap_or_else(|| format!("{ty}{i}"));
+                                let literal_ok = |prefix: &str| id.as_str().is_none_or(|s| s.starts_with(prefix));
+                                let why = format!("{name} x-network AwsSources");
+                                let raw = id.to_string();
+                                match ty {
+                                    "SecurityGroup" if literal_ok("sg-") => add(ctx, Source::SecurityGroup(label, raw), why),
+                                    "PrefixList" if literal_ok("pl-") => add(ctx, Source::PrefixList(label, raw), why),
+                                    "SecurityGroup" | "PrefixList" => {
+                                        ctx.d.error(join(&sp, "Id"), format!("{label:?} is not a {ty} ID"))
+                                    }
+                                    _ => ctx.d.error(
+                                        join(&sp, "Type"),
+                                        format!("{ty:?} is not an AWS source type; use SecurityGroup or PrefixList"),
+                                    ),
+                                }
+                            }
+                        }
+                        _ => ctx.d.error(
+                            &ip,
+                            format!("{ik:?} is not an Ingress key; use Services, Myself, ExtSources or AwsSources"),
+                        ),
+                    }
+                }
+            }
+            "AssignPublicIp" => {}
+            // Service Connect: read by crate::emit::connect.
+            "x-ecs_connect" => {}
+            "x-cloudmap" => ctx.d.warn(&p, "ignored: ComposeX registers every family with ports in its one namespace, as family.namespace, and gives it short names with Service Connect"),
+            _ => ctx.d.error(&p, format!("{k:?} is not an x-network key; use Ingress or AssignPublicIp")),
+        }
+    }
+}
+
+pub fn valid_cidr(cidr: &str, v6: bool) -> bool {
+    let Some((addr, prefix)) = cidr.split_once('/') else { return false };
+    let Ok(prefix) = prefix.parse::<u8>() else { return false };
+    if v6 {
+        addr.parse::<std::net::Ipv6Addr>().is_ok() && prefix <= 128
+    } else {
+        addr.parse::<std::net::Ipv4Addr>().is_ok() && prefix <= 32
+    }
+}

@@ -1,0 +1,284 @@
+//! Compose `secrets` → ECS `Secrets`: each service that lists a secret gets it as an environment
+//! variable that ECS fills at start, and its family's execution role may read exactly that ARN.
+//!
+//! Sources, by top-level secret:
+//! - `external: true` + `name:` a Secrets Manager ARN, an SSM parameter ARN, or an SSM parameter
+//!   name (without `name`, the secret's key);
+//! - ECS ComposeX `x-secrets: {Name, VarName, JsonKeys, KmsKeyId}`: a Secrets Manager secret by
+//!   name or ARN, one variable or one per JSON key;
+//! - Docker's `x-aws-keys: [key…]` beside `name:`: one variable per JSON key;
+//! - `file:`: refused by the macro (it has no files); the CLI creates an empty Secrets Manager
+//!   secret for it — never with its value — to be filled after deploy;
+//! - none of these: the Secrets Manager secret named after the key, with a warning.
+
+use crate::cfn::naming::pascal;
+use crate::compose::read::{kind, literal};
+use crate::diagnostics::{index, join};
+use crate::plan::Ctx;
+use serde_json::{json, Value};
+
+/// Where one top-level secret's values come from.
+#[derive(Debug, Clone)]
+struct Source {
+    /// `ValueFrom` of the whole secret.
+    value_from: Value,
+    /// What IAM must allow: (action, resource).
+    grant: (&'static str, Value),
+    /// Variable name, when the definition names one.
+    var: Option<String>,
+    /// (JSON key, variable name): one variable per key instead of one for the whole secret.
+    keys: Vec<(String, String)>,
+    kms_key: Option<Value>,
+}
+
+fn sm_arn_of_name(name: &str) -> Value {
+    json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{name}")})
+}
+
+/// IAM needs the secret's full ARN, which ends in a random `-XXXXXX`: a name or partial ARN
+/// gets the six-character wildcard, the narrowest AWS accepts.
+fn sm_iam(value_from: &Value) -> Value {
+    let full = |s: &str| {
+        s.rsplit_once('-').is_some_and(|(_, tail)| tail.len() == 6 && tail.chars().all(|c| c.is_ascii_alphanumeric()))
+    };
+    match value_from {
+        Value::String(s) if full(s) => value_from.clone(),
+        Value::String(s) => Value::String(format!("{s}-??????")),
+        Value::Object(m) => match m.get("Fn::Sub") {
+            Some(Value::String(s)) => json!({"Fn::Sub": format!("{s}-??????")}),
+            _ => value_from.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
+fn ssm_arn(name: &str) -> Value {
+    json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}", name.trim_start_matches('/'))})
+}
+
+/// The default variable of secret `db-password`: `DB_PASSWORD`.
+fn var_name(name: &str) -> String {
+    crate::cfn::naming::env_name(name)
+}
+
+pub fn expand(ctx: &mut Ctx) {
+    let mut sources: std::collections::BTreeMap<String, Source> = Default::default();
+    let defs = ctx.project.secrets.clone();
+    for (name, def) in &defs {
+        if let Some(s) = source(ctx, name, def) {
+            sources.insert(name.clone(), s);
+        }
+    }
+    let project = ctx.project;
+    for (svc, s) in &project.services {
+        for sec in &s.rare().secrets {
+            let Some(src) = sources.get(&sec.source) else { continue };
+            let target = sec.target.as_deref().filter(|t| !t.contains('/') && !t.is_empty());
+            let vars: Vec<(String, Value)> = if src.keys.is_empty() {
+                let var =
+                    target.map(str::to_string).or_else(|| src.var.clone()).unwrap_or_else(|| var_name(&sec.source));
+                vec![(var, src.value_from.clone())]
+            } else {
+                src.keys.iter().map(|(key, var)| (var.clone(), json_key(&src.value_from, key))).collect()
+            };
+            for (var, value_from) in vars {
+                let entry = ctx.secrets.entry(svc.clone()).or_default();
+                if entry.insert(var.clone(), value_from).is_some() {
+                    ctx.d.error(&sec.path, format!("{var} is already set by another secret of {svc:?}; give one a VarName (x-secrets) or a target"));
+                }
+            }
+            let fams = ctx.families.of_service.get(svc).cloned().unwrap_or_default();
+            for f in fams {
+                let grants = ctx.exec_grants.entry(f).or_default();
+                grants.push(json!({"Effect": "Allow", "Action": [src.grant.0], "Resource": src.grant.1}));
+                if let Some(k) = &src.kms_key {
+                    grants.push(json!({"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": k}));
+                }
+            }
+        }
+    }
+}
+
+/// `ValueFrom` of one JSON key of a Secrets Manager secret: `ARN:key::`.
+fn json_key(value_from: &Value, key: &str) -> Value {
+    match value_from {
+        Value::String(s) => Value::String(format!("{s}:{key}::")),
+        Value::Object(m) => match m.get("Fn::Sub") {
+            Some(Value::String(s)) => json!({"Fn::Sub": format!("{s}:{key}::")}),
+            _ => json!({"Fn::Join": ["", [value_from, format!(":{key}::")]]}),
+        },
+        other => json!({"Fn::Join": ["", [other, format!(":{key}::")]]}),
+    }
+}
+
+fn source(ctx: &mut Ctx, name: &str, def: &Value) -> Option<Source> {
+    let path = join("secrets", name);
+    let Some(m) = def.as_object() else {
+        ctx.d.error(&path, format!("a secret must be a mapping, not {}", kind(def)));
+        return None;
+    };
+    for k in m.keys() {
+        if !matches!(k.as_str(), "external" | "name" | "file" | "environment" | "x-secrets" | "x-aws-keys" | "labels")
+            && !k.starts_with("x-")
+        {
+            ctx.d
+                .error(join(&path, k), format!("{k:?} is not a secret key; use external and name, file, or x-secrets"));
+        }
+    }
+    if let Some(x) = m.get("x-secrets") {
+        return x_secrets(ctx, name, x, &join(&path, "x-secrets"));
+    }
+    if let Some(f) = m.get("file") {
+        return file_secret(ctx, name, f, &join(&path, "file"));
+    }
+    if m.contains_key("environment") {
+        ctx.d.error(join(&path, "environment"), "a secret from the environment of the machine that deploys has no place in a template; store it in Secrets Manager and use external: true with its ARN as name");
+        return None;
+    }
+    let external = m.get("external").is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
+    let explicit = m.get("name").and_then(|n| literal(n, &join(&path, "name"), "a secret name", &mut ctx.d));
+    if !external && explicit.is_none() {
+        ctx.d.warn(&path, format!("has no file, external or x-secrets: ComposeX reads the Secrets Manager secret named {name:?} in the stack's account and region"));
+        let vf = sm_arn_of_name(name);
+        return Some(Source {
+            grant: ("secretsmanager:GetSecretValue", sm_iam(&vf)),
+            value_from: vf,
+            var: None,
+            keys: vec![],
+            kms_key: None,
+        });
+    }
+    let id = explicit.unwrap_or_else(|| name.to_string());
+    let mut src = if id.starts_with("arn:") && id.contains(":secretsmanager:") {
+        let vf = Value::String(id.clone());
+        Source {
+            grant: ("secretsmanager:GetSecretValue", sm_iam(&vf)),
+            value_from: vf,
+            var: None,
+            keys: vec![],
+            kms_key: None,
+        }
+    } else if id.starts_with("arn:") && id.contains(":ssm:") {
+        Source {
+            grant: ("ssm:GetParameters", Value::String(id.clone())),
+            value_from: Value::String(id.clone()),
+            var: None,
+            keys: vec![],
+            kms_key: None,
+        }
+    } else if id.starts_with("arn:") {
+        ctx.d
+            .error(join(&path, "name"), format!("{id:?} is neither a Secrets Manager secret nor an SSM parameter ARN"));
+        return None;
+    } else {
+        let arn = ssm_arn(&id);
+        Source { grant: ("ssm:GetParameters", arn.clone()), value_from: arn, var: None, keys: vec![], kms_key: None }
+    };
+    if let Some(keys) = m.get("x-aws-keys") {
+        let kp = join(&path, "x-aws-keys");
+        if src.grant.0 != "secretsmanager:GetSecretValue" {
+            ctx.d.error(&kp, "JSON keys exist only in Secrets Manager secrets; name one by its ARN");
+        }
+        match keys.as_array() {
+            Some(list) => {
+                for (i, k) in list.iter().enumerate() {
+                    let Some(k) = literal(k, &index(&kp, i), "a JSON key", &mut ctx.d) else { continue };
+                    if k == "*" {
+                        continue;
+                    }
+                    src.keys.push((k.clone(), var_name(&k)));
+                }
+            }
+            None => ctx.d.error(&kp, "x-aws-keys must be a list of the secret's JSON keys"),
+        }
+    }
+    Some(src)
+}
+
+fn x_secrets(ctx: &mut Ctx, name: &str, x: &Value, path: &str) -> Option<Source> {
+    let Some(m) = x.as_object() else {
+        ctx.d.error(path, format!("x-secrets must be a mapping with Name, not {}", kind(x)));
+        return None;
+    };
+    let mut src_name = None;
+    let mut var = None;
+    let mut keys = Vec::new();
+    let mut kms_key = None;
+    for (k, v) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "Name" => src_name = literal(v, &p, "a secret name", &mut ctx.d),
+            "VarName" => var = literal(v, &p, "a variable name", &mut ctx.d),
+            "KmsKeyId" | "KmsKeyArn" => kms_key = Some(v.clone()),
+            "JsonKeys" => match v.as_array() {
+                Some(list) => {
+                    for (i, item) in list.iter().enumerate() {
+                        let ip = index(&p, i);
+                        let key = item
+                            .get("SecretKey")
+                            .or_else(|| item.get("Key"))
+                            .and_then(|x| literal(x, &join(&ip, "SecretKey"), "a JSON key", &mut ctx.d));
+                        let Some(key) = key else {
+                            ctx.d.error(&ip, "a JSON key needs SecretKey, the key in the secret's JSON");
+                            continue;
+                        };
+                        let v = item
+                            .get("VarName")
+                            .and_then(|x| literal(x, &join(&ip, "VarName"), "a variable name", &mut ctx.d))
+                            .unwrap_or_else(|| var_name(&key));
+                        keys.push((key, v));
+                    }
+                }
+                None => ctx.d.error(&p, "JsonKeys must be a list of {SecretKey, VarName}"),
+            },
+            "Lookup" => ctx.d.error(
+                &p,
+                "Lookup needs AWS API calls while the template is transformed; give the secret's Name or ARN",
+            ),
+            "LinksTo" | "Transform" => {
+                ctx.d.warn(&p, "ignored: ComposeX gives the secret to the services that list it")
+            }
+            _ => ctx.d.error(&p, format!("{k:?} is not an x-secrets key; use Name, VarName, JsonKeys or KmsKeyId")),
+        }
+    }
+    let _ = name;
+    let Some(n) = src_name else {
+        ctx.d.error(join(path, "Name"), "x-secrets needs Name, the Secrets Manager secret's name or ARN");
+        return None;
+    };
+    let value_from = if n.starts_with("arn:") { Value::String(n) } else { sm_arn_of_name(&n) };
+    Some(Source { grant: ("secretsmanager:GetSecretValue", sm_iam(&value_from)), value_from, var, keys, kms_key })
+}
+
+/// `file:` secrets: the macro cannot read files; the CLI creates the secret without its value.
+fn file_secret(ctx: &mut Ctx, name: &str, f: &Value, path: &str) -> Option<Source> {
+    if !ctx.cli {
+        ctx.d.error(
+            path,
+            "a file secret needs the file, which the macro cannot read; store the value in Secrets Manager and declare the secret with external: true and its ARN as name (or render with the composex CLI, which creates an empty secret for it)",
+        );
+        return None;
+    }
+    let file = f.as_str().unwrap_or_default();
+    let id = format!("{}Secret", pascal(name));
+    ctx.add(
+        &join("secrets", name),
+        id.clone(),
+        json!({"Type": "AWS::SecretsManager::Secret", "Properties": {
+            "Description": format!("compose secret {name} (from {file}); its value is not in the template: set it with aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string file://{file}")
+        }}),
+    );
+    ctx.t.output(
+        format!("{id}Arn"),
+        json!({"Ref": id}),
+        &format!("Secret for compose secret {name}: put its value here after deploy"),
+    );
+    ctx.d.warn(path, format!("the secret is created empty: after deploy, set its value with aws secretsmanager put-secret-value --secret-id <output {id}Arn> --secret-string file://{file}"));
+    Some(Source {
+        grant: ("secretsmanager:GetSecretValue", json!({"Ref": id})),
+        value_from: json!({"Ref": id}),
+        var: None,
+        keys: vec![],
+        kms_key: None,
+    })
+}

@@ -1,0 +1,468 @@
+//! The task definition of a family: one container per service, the Fargate size that holds
+//! them, the platform, the task's scratch volumes.
+
+use super::iam::{execution_role_id, task_role_id};
+use super::{logging, sizing};
+use crate::cfn::{get_att, naming::pascal};
+use crate::compose::units::mib;
+use crate::compose::{Condition, HealthTest, MountKind, Service};
+use crate::diagnostics::{join, Diagnostics};
+use crate::plan::families::Family;
+use crate::plan::Ctx;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+pub const EPHEMERAL_LABEL: &str = "ecs.ephemeral.storage";
+/// Fargate's stop timeout ceiling, in seconds.
+const MAX_STOP_TIMEOUT: f64 = 120.0;
+const ULIMITS: &[&str] = &[
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
+];
+
+pub fn task_definition_id(fam: &Family) -> String {
+    format!("{}TaskDefinition", fam.id)
+}
+
+/// What the family's containers add up to.
+#[derive(Default)]
+struct Totals {
+    cpu: u64,
+    memory: u64,
+}
+
+pub fn expand(ctx: &mut Ctx, fam: &Family) {
+    let mut totals = Totals::default();
+    let mut volumes: Vec<Value> = Vec::new();
+    let mut containers = Vec::new();
+    let mut ports_seen: BTreeMap<(u16, &'static str), String> = BTreeMap::new();
+    // Containers that another container of the family waits to see complete are not essential:
+    // an init container that exits must not stop the task.
+    let mut non_essential = std::collections::BTreeSet::new();
+    for name in &fam.services {
+        for dep in &ctx.project.services[name].depends_on {
+            if dep.condition == Condition::CompletedSuccessfully && fam.services.contains(&dep.service) {
+                non_essential.insert(dep.service.clone());
+            }
+        }
+    }
+    if non_essential.len() == fam.services.len() {
+        ctx.d.error(
+            join("services", &fam.services[0]),
+            format!(
+                "every container of task family {:?} waits for another to complete; at least one must keep running",
+                fam.name
+            ),
+        );
+    }
+    for name in &fam.services {
+        let s = &ctx.project.services[name];
+        for p in s.ports.iter().chain(&s.expose) {
+            if let Some(other) = ports_seen.insert((p.target, p.protocol.as_str()), name.clone()) {
+                if &other != name {
+                    ctx.d.error(&p.path, format!("{other:?} and {name:?} run in task family {:?} and share its network; both cannot listen on {}/{}", fam.name, p.target, p.protocol.as_str()));
+                }
+            }
+        }
+        let c = container(ctx, fam, s, !non_essential.contains(name), &mut volumes, &mut totals);
+        containers.push(c);
+    }
+    let (cpu, memory) = match sizing::fargate_size(totals.cpu, totals.memory) {
+        Some(size) => size,
+        None => {
+            ctx.d.error(
+                join("services", &fam.services[0]),
+                format!(
+                    "task family {:?} needs {} CPU units and {} MiB of memory, more than the largest Fargate task (16384 units, 122880 MiB); lower deploy.resources",
+                    fam.name,
+                    totals.cpu,
+                    totals.memory.max(512)
+                ),
+            );
+            sizing::DEFAULT
+        }
+    };
+    let mut props = json!({
+        "Family": {"Fn::Sub": format!("${{AWS::StackName}}-{}", fam.name)},
+        "Cpu": cpu.to_string(),
+        "Memory": memory.to_string(),
+        "NetworkMode": "awsvpc",
+        "RequiresCompatibilities": ["FARGATE"],
+        "ExecutionRoleArn": get_att(&execution_role_id(fam), "Arn"),
+    });
+    props["ContainerDefinitions"] = Value::Array(containers);
+    if ctx.t.has(&task_role_id(fam)) {
+        props["TaskRoleArn"] = get_att(&task_role_id(fam), "Arn");
+    }
+    if !volumes.is_empty() {
+        props["Volumes"] = Value::Array(volumes);
+    }
+    if let Some(arch) = platform(ctx, fam) {
+        props["RuntimePlatform"] = json!({"CpuArchitecture": arch, "OperatingSystemFamily": "LINUX"});
+    }
+    if let Some(gib) = ephemeral_storage(ctx, fam) {
+        props["EphemeralStorage"] = json!({"SizeInGiB": gib});
+    }
+    ctx.add(&fam.name, task_definition_id(fam), crate::cfn::resource("AWS::ECS::TaskDefinition", props));
+}
+
+/// `platform: linux/arm64` → ARM64, `linux/amd64` → X86_64; all containers of a task agree.
+fn platform(ctx: &mut Ctx, fam: &Family) -> Option<&'static str> {
+    let mut arch: Option<(&'static str, String)> = None;
+    for name in &fam.services {
+        let Some(p) = &ctx.project.services[name].rare().platform else { continue };
+        let path = join(&join("services", name), "platform");
+        let a = match p.as_str() {
+            "linux/arm64" | "linux/arm64/v8" | "linux/aarch64" => "ARM64",
+            "linux/amd64" | "linux/x86_64" | "linux/x86-64" => "X86_64",
+            other => {
+                ctx.d.error(&path, format!("{other:?} is not a Fargate platform; use linux/amd64 or linux/arm64"));
+                continue;
+            }
+        };
+        if let Some((prev, prev_name)) = &arch {
+            if *prev != a {
+                ctx.d.error(&path, format!("{prev_name:?} runs on another platform in the same task family {:?}; one task runs on one CPU architecture", fam.name));
+            }
+        }
+        arch = Some((a, name.clone()));
+    }
+    arch.map(|(a, _)| a)
+}
+
+/// ECS ComposeX's `deploy.labels."ecs.ephemeral.storage"`: GiB of task storage, 21 to 200.
+fn ephemeral_storage(ctx: &mut Ctx, fam: &Family) -> Option<u64> {
+    let mut size = None;
+    for name in &fam.services {
+        let Some(v) = ctx.project.services[name].deploy.labels.get(EPHEMERAL_LABEL) else { continue };
+        let path = join(&join(&join(&join("services", name), "deploy"), "labels"), EPHEMERAL_LABEL);
+        let text = v.as_str().unwrap_or_default().trim().trim_end_matches(['G', 'B', 'g', 'b', 'i']).to_string();
+        let Ok(gib) = text.parse::<u64>() else {
+            ctx.d.error(
+                &path,
+                format!("{} is not a size in GiB; use a number from 21 to 200", crate::compose::read::show(v)),
+            );
+            continue;
+        };
+        let gib = if gib <= 20 {
+            ctx.d.warn(&path, format!("Fargate gives every task 20 GiB; {gib} GiB needs nothing more"));
+            continue;
+        } else if gib > 200 {
+            ctx.d.warn(&path, format!("Fargate tasks have at most 200 GiB of storage; using 200 instead of {gib}"));
+            200
+        } else {
+            gib
+        };
+        size = Some(size.map_or(gib, |s: u64| s.max(gib)));
+    }
+    size
+}
+
+fn seconds(v: f64) -> u64 {
+    v.ceil() as u64
+}
+
+fn container(
+    ctx: &mut Ctx,
+    fam: &Family,
+    s: &Service,
+    essential: bool,
+    volumes: &mut Vec<Value>,
+    totals: &mut Totals,
+) -> Value {
+    let r = s.rare();
+    let base = join("services", &s.name);
+    let mut c = Map::new();
+    c.insert("Name".into(), json!(s.name));
+    c.insert("Image".into(), s.image.clone());
+    c.insert("Essential".into(), json!(essential));
+    if let Some(cmd) = &r.command {
+        c.insert("Command".into(), json!(cmd));
+    }
+    if let Some(ep) = &r.entrypoint {
+        c.insert("EntryPoint".into(), json!(ep));
+    }
+    // The compose environment (with `x-kind::name` references resolved), then what the
+    // resources the service consumes give it; the compose file wins a name both set.
+    let mut env: BTreeMap<String, Value> = BTreeMap::new();
+    let env_path = join(&base, "environment");
+    for (k, v) in &s.environment {
+        let p = join(&env_path, k);
+        env.insert(k.clone(), crate::plan::refs::resolve(&ctx.declared, v, &p, &mut ctx.d));
+    }
+    for (k, (v, from)) in ctx.env.get(&s.name).cloned().unwrap_or_default() {
+        match env.entry(k) {
+            std::collections::btree_map::Entry::Occupied(e) => {
+                ctx.d.warn(join(&env_path, e.key()), format!("set here and by {from}; the value set here wins"))
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(v);
+            }
+        }
+    }
+    if !env.is_empty() {
+        let list: Vec<Value> =
+            env.into_iter().map(|(k, v)| crate::cfn::object([("Name", Value::String(k)), ("Value", v)])).collect();
+        c.insert("Environment".into(), Value::Array(list));
+    }
+    if let Some(secrets) = ctx.secrets.get(&s.name).filter(|m| !m.is_empty()) {
+        let list: Vec<Value> = secrets.iter().map(|(k, v)| json!({"Name": k, "ValueFrom": v})).collect();
+        c.insert("Secrets".into(), Value::Array(list));
+    }
+    // Ports: published and exposed container ports, once each.
+    let mut mappings: BTreeMap<(u16, &str), Value> = BTreeMap::new();
+    for p in &s.ports {
+        if let Some(published) = p.published {
+            if published != p.target && !ctx.balanced_ports.contains(&(s.name.clone(), p.target, p.protocol)) {
+                ctx.d.error(
+                    &p.path,
+                    format!("publishes port {published} for container port {}, but no load balancer sends to it and a Fargate task is reached on the container port itself; publish the same port (\"{}:{}\"), or make it a target of x-elbv2", p.target, p.target, p.target),
+                );
+            }
+        }
+    }
+    for p in s.ports.iter().chain(&s.expose) {
+        let entry = mappings
+            .entry((p.target, p.protocol.as_str()))
+            .or_insert_with(|| json!({"ContainerPort": p.target, "Protocol": p.protocol.as_str()}));
+        super::connect::name_mapping(entry, p);
+    }
+    if !mappings.is_empty() {
+        c.insert("PortMappings".into(), Value::Array(mappings.into_values().collect()));
+    }
+    if let Some(h) = health_check(&mut ctx.d, s) {
+        c.insert("HealthCheck".into(), h);
+    }
+    resources(ctx, s, &mut c, totals);
+    // Containers of the same family this one waits for.
+    let mut deps: Vec<Value> = Vec::new();
+    for dep in &s.depends_on {
+        if !fam.services.contains(&dep.service) || dep.service == s.name {
+            continue;
+        }
+        let cond = match dep.condition {
+            Condition::Started => "START",
+            Condition::Healthy => {
+                let target = &ctx.project.services[&dep.service];
+                if !target
+                    .healthcheck
+                    .as_ref()
+                    .is_some_and(|h| matches!(h.test, HealthTest::Cmd(_) | HealthTest::Shell(_)))
+                {
+                    ctx.d.error(
+                        &dep.path,
+                        format!(
+                            "waits for {:?} to be healthy, but it has no healthcheck test; add one to it",
+                            dep.service
+                        ),
+                    );
+                }
+                "HEALTHY"
+            }
+            Condition::CompletedSuccessfully => "SUCCESS",
+        };
+        deps.push(json!({"ContainerName": dep.service, "Condition": cond}));
+    }
+    if !deps.is_empty() {
+        c.insert("DependsOn".into(), Value::Array(deps));
+    }
+    if let Some(u) = &r.user {
+        c.insert("User".into(), u.clone());
+    }
+    if let Some(w) = &r.working_dir {
+        c.insert("WorkingDirectory".into(), w.clone());
+    }
+    if let Some(ro) = r.read_only {
+        c.insert("ReadonlyRootFilesystem".into(), json!(ro));
+    }
+    if let Some(t) = r.stop_grace_period {
+        let p = join(&base, "stop_grace_period");
+        let t = if t > MAX_STOP_TIMEOUT {
+            ctx.d.warn(
+                &p,
+                format!("Fargate waits at most {MAX_STOP_TIMEOUT} seconds before it kills a container; using 120"),
+            );
+            MAX_STOP_TIMEOUT
+        } else {
+            t
+        };
+        c.insert("StopTimeout".into(), json!(seconds(t)));
+    }
+    if !r.ulimits.is_empty() {
+        let mut list = Vec::new();
+        for u in &r.ulimits {
+            if !ULIMITS.contains(&u.name.as_str()) {
+                ctx.d.error(
+                    join(&join(&base, "ulimits"), &u.name),
+                    format!("{:?} is not a ulimit ECS knows; use one of {}", u.name, ULIMITS.join(", ")),
+                );
+            } else if u.soft > u.hard {
+                ctx.d.error(join(&join(&base, "ulimits"), &u.name), "the soft limit is above the hard limit");
+            }
+            list.push(json!({"Name": u.name, "SoftLimit": u.soft, "HardLimit": u.hard}));
+        }
+        c.insert("Ulimits".into(), Value::Array(list));
+    }
+    if !r.labels.is_empty() {
+        c.insert("DockerLabels".into(), json!(r.labels));
+    }
+    if !r.sysctls.is_empty() {
+        let list: Vec<Value> = r.sysctls.iter().map(|(k, v)| json!({"Namespace": k, "Value": v})).collect();
+        c.insert("SystemControls".into(), Value::Array(list));
+    }
+    let mut linux = Map::new();
+    if let Some(init) = r.init {
+        linux.insert("InitProcessEnabled".into(), json!(init));
+    }
+    let mut add = Vec::new();
+    for (i, cap) in r.cap_add.iter().enumerate() {
+        if cap == "SYS_PTRACE" || cap == "CAP_SYS_PTRACE" {
+            add.push(json!("SYS_PTRACE"));
+        } else {
+            ctx.d.warn(format!("{base}.cap_add[{i}]"), format!("Fargate can only add SYS_PTRACE; {cap} is left out"));
+        }
+    }
+    let mut caps = Map::new();
+    if !add.is_empty() {
+        caps.insert("Add".into(), Value::Array(add));
+    }
+    if !r.cap_drop.is_empty() {
+        caps.insert("Drop".into(), json!(r.cap_drop.iter().map(|c| c.trim_start_matches("CAP_")).collect::<Vec<_>>()));
+    }
+    if !caps.is_empty() {
+        linux.insert("Capabilities".into(), Value::Object(caps));
+    }
+    if !linux.is_empty() {
+        c.insert("LinuxParameters".into(), Value::Object(linux));
+    }
+    let mut mounts = Vec::new();
+    for m in &r.volumes {
+        match m.kind {
+            MountKind::Anonymous | MountKind::Tmpfs => {
+                if m.kind == MountKind::Tmpfs {
+                    ctx.d.warn(&m.path, format!("Fargate has no tmpfs; {} is scratch space on the task's own storage instead", m.target));
+                }
+                let name = format!("{}-scratch-{}", pascal(&s.name), volumes.len() + 1);
+                volumes.push(json!({"Name": name}));
+                mounts.push(json!({"SourceVolume": name, "ContainerPath": m.target, "ReadOnly": m.read_only}));
+            }
+            MountKind::Bind => ctx.d.error(
+                &m.path,
+                format!("bind mounts need files of the docker host, which Fargate does not have; copy {} into the image, or use a named volume", m.source.as_deref().unwrap_or("the files")),
+            ),
+            MountKind::Volume => {
+                let Some(vol) = m.source.as_ref().and_then(|src| ctx.volumes.get(src)).cloned() else { continue };
+                if !volumes.contains(&vol) {
+                    volumes.push(vol.clone());
+                }
+                mounts.push(json!({"SourceVolume": vol["Name"], "ContainerPath": m.target, "ReadOnly": m.read_only}));
+            }
+        }
+    }
+    if !mounts.is_empty() {
+        c.insert("MountPoints".into(), Value::Array(mounts));
+    }
+    if let Some(v) = s.extensions.get("x-aws-pull_credentials").filter(|v| v.is_string() || crate::cfn::is_intrinsic(v))
+    {
+        c.insert("RepositoryCredentials".into(), json!({"CredentialsParameter": v}));
+    }
+    c.insert("LogConfiguration".into(), logging::container_config(ctx, fam, s));
+    Value::Object(c)
+}
+
+/// `healthcheck` → ECS `HealthCheck`, with docker's defaults (30 s interval, 30 s timeout,
+/// 3 retries) made explicit and ECS's bounds checked.
+fn health_check(d: &mut Diagnostics, s: &Service) -> Option<Value> {
+    let h = s.healthcheck.as_ref()?;
+    let command = match &h.test {
+        HealthTest::Disabled => return None,
+        HealthTest::Inherit => {
+            d.warn(
+                &h.path,
+                "has no test: ECS cannot use the image's own HEALTHCHECK, so no health check is set; add test",
+            );
+            return None;
+        }
+        HealthTest::Cmd(words) => {
+            let mut v = vec![json!("CMD")];
+            v.extend(words.iter().cloned());
+            v
+        }
+        HealthTest::Shell(cmd) => vec![json!("CMD-SHELL"), cmd.clone()],
+    };
+    let mut check = |field: &str, key: &str, v: Option<f64>, default: u64, lo: u64, hi: u64| -> (String, u64) {
+        let value = v.map(seconds).unwrap_or(default);
+        // Docker takes any value; ECS refuses a task definition outside its bounds. The nearest
+        // bound keeps the intent and the deploy working; the warning says what changed.
+        if value < lo || value > hi {
+            let unit = if field == "retries" { "" } else { " seconds" };
+            let used = value.clamp(lo, hi);
+            d.warn(
+                join(&h.path, field),
+                format!("ECS accepts a health check {field} of {lo} to {hi}{unit}; using {used} instead of {value}"),
+            );
+            return (key.to_string(), used);
+        }
+        (key.to_string(), value)
+    };
+    let mut out = Map::new();
+    out.insert("Command".into(), Value::Array(command));
+    for (k, v) in [
+        check("interval", "Interval", h.interval, 30, 5, 300),
+        check("timeout", "Timeout", h.timeout, 30, 2, 60),
+        check("retries", "Retries", h.retries.map(|r| r as f64), 3, 1, 10),
+    ] {
+        out.insert(k, json!(v));
+    }
+    if h.start_period.is_some() {
+        let (k, v) = check("start_period", "StartPeriod", h.start_period, 0, 0, 300);
+        out.insert(k, json!(v));
+    }
+    Some(Value::Object(out))
+}
+
+/// Container CPU and memory from `deploy.resources`, added to the family's totals.
+fn resources(ctx: &mut Ctx, s: &Service, c: &mut Map<String, Value>, totals: &mut Totals) {
+    let path = join(&join(&join("services", &s.name), "deploy"), "resources");
+    let (lim, res) = (s.deploy.limits, s.deploy.reservations);
+    if let Some(cpus) = lim.cpus.or(res.cpus) {
+        let units = (cpus * 1024.0).ceil() as u64;
+        c.insert("Cpu".into(), json!(units));
+        totals.cpu += units;
+    }
+    let hard = lim.memory.map(mib);
+    let soft = res.memory.map(mib);
+    if let (Some(h), Some(so)) = (hard, soft) {
+        if so > h {
+            ctx.d.error(
+                format!("{path}.reservations.memory"),
+                format!("reserves {so} MiB, more than the {h} MiB limit; lower the reservation or raise the limit"),
+            );
+        }
+    }
+    if let Some(h) = hard {
+        if h < 6 {
+            ctx.d.error(format!("{path}.limits.memory"), "ECS needs at least 6 MiB for a container");
+        }
+        c.insert("Memory".into(), json!(h));
+    }
+    if let Some(so) = soft {
+        if hard != Some(so) {
+            c.insert("MemoryReservation".into(), json!(so.max(6)));
+        }
+    }
+    totals.memory += hard.or(soft).unwrap_or(0);
+}

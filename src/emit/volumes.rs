@@ -1,0 +1,200 @@
+//! Named volumes → Amazon EFS: an encrypted file system kept when the stack is deleted, an
+//! access point (owner and permissions from `driver_opts`: `uid`, `gid`, `permissions`), mount
+//! targets in the app subnets, and for the families that mount it — only them — an IAM grant to
+//! mount it through the access point and NFS ingress from their security group.
+//! `external: true` with `name: fs-…` uses an existing file system.
+
+use super::network::security_group_id;
+use crate::cfn::{get_att, is_intrinsic, naming::pascal, r#ref};
+use crate::compose::read::literal;
+use crate::compose::MountKind;
+use crate::diagnostics::join;
+use crate::plan::Ctx;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+const NFS: u16 = 2049;
+
+/// The name of the volume in task definitions (letters, digits, `-`, `_`).
+pub fn task_volume_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+}
+
+pub fn expand(ctx: &mut Ctx) {
+    // Volume → family → whether some mount of it in that family writes.
+    let mut users: BTreeMap<String, BTreeMap<String, bool>> = BTreeMap::new();
+    for (svc, s) in &ctx.project.services {
+        for m in s.rare().volumes.iter().filter(|m| m.kind == MountKind::Volume) {
+            let Some(src) = &m.source else { continue };
+            if !ctx.project.volumes.contains_key(src) {
+                ctx.d.error(&m.path, format!("volume {src:?} is not declared; add it under the top-level volumes"));
+                continue;
+            }
+            for f in ctx.families.of_service.get(svc).cloned().unwrap_or_default() {
+                *users.entry(src.clone()).or_default().entry(f).or_default() |= !m.read_only;
+            }
+        }
+    }
+    let defs = ctx.project.volumes.clone();
+    for (name, def) in &defs {
+        let path = join("volumes", name);
+        let Some(fams) = users.get(name) else {
+            ctx.d.warn(&path, "no service mounts it, so no file system is created");
+            continue;
+        };
+        let m = def.as_object().cloned().unwrap_or_default();
+        for k in m.keys() {
+            if !matches!(k.as_str(), "external" | "name" | "driver" | "driver_opts" | "labels") && !k.starts_with("x-")
+            {
+                ctx.d
+                    .error(join(&path, k), format!("{k:?} is not a volume key; use driver_opts, or external and name"));
+            }
+        }
+        if let Some(d) = m.get("driver").and_then(Value::as_str) {
+            if !matches!(d, "local" | "efs" | "amazon-efs") {
+                ctx.d.warn(join(&path, "driver"), format!("the {d} driver is replaced by Amazon EFS"));
+            }
+        }
+        let external = m.get("external").is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
+        let (config, arn, condition) = if external {
+            match existing(ctx, name, &m, &path) {
+                Some(x) => x,
+                None => continue,
+            }
+        } else {
+            create(ctx, name, &m, &path, fams)
+        };
+        for (fam, writes) in fams {
+            let mut actions = vec!["elasticfilesystem:ClientMount"];
+            if *writes {
+                actions.push("elasticfilesystem:ClientWrite");
+            }
+            let mut st = json!({"Effect": "Allow", "Action": actions, "Resource": arn.clone()});
+            if let Some(c) = &condition {
+                st["Condition"] = c.clone();
+            }
+            ctx.grants.entry(fam.clone()).or_default().push(st);
+        }
+        ctx.volumes.insert(name.clone(), json!({"Name": task_volume_name(name), "EFSVolumeConfiguration": config}));
+    }
+}
+
+/// An existing file system: its ID from `name`.
+fn existing(ctx: &mut Ctx, name: &str, m: &Map<String, Value>, path: &str) -> Option<(Value, Value, Option<Value>)> {
+    let Some(id) = m.get("name").cloned() else {
+        ctx.d.error(join(path, "name"), "an external volume needs name, the ID of the EFS file system (fs-…)");
+        return None;
+    };
+    let arn = match &id {
+        Value::String(s) if s.starts_with("fs-") => {
+            json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:elasticfilesystem:${{AWS::Region}}:${{AWS::AccountId}}:file-system/{s}")})
+        }
+        v if is_intrinsic(v) => {
+            json!({"Fn::Sub": ["arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:file-system/${Id}", {"Id": v}]})
+        }
+        other => {
+            ctx.d.error(
+                join(path, "name"),
+                format!("{} is not an EFS file system ID (fs-…)", crate::compose::read::show(other)),
+            );
+            return None;
+        }
+    };
+    ctx.d.warn(
+        path,
+        format!("uses an existing file system: ComposeX cannot open its mount targets to the services that mount {name:?}; allow NFS (2049/tcp) from their security groups on the file system's"),
+    );
+    Some((
+        json!({"FilesystemId": id, "TransitEncryption": "ENABLED", "AuthorizationConfig": {"IAM": "ENABLED"}}),
+        arn,
+        None,
+    ))
+}
+
+fn create(
+    ctx: &mut Ctx,
+    name: &str,
+    m: &Map<String, Value>,
+    path: &str,
+    fams: &BTreeMap<String, bool>,
+) -> (Value, Value, Option<Value>) {
+    let base = pascal(name);
+    let fs = format!("{base}FileSystem");
+    let sg = format!("{base}FileSystemSecurityGroup");
+    let ap = format!("{base}AccessPoint");
+    ctx.add(
+        path,
+        fs.clone(),
+        json!({"Type": "AWS::EFS::FileSystem", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
+            "Encrypted": true,
+            "FileSystemTags": [{"Key": "Name", "Value": {"Fn::Sub": format!("${{AWS::StackName}}-{name}")}}]
+        }}),
+    );
+    let vpc = ctx.infra.vpc_id.clone();
+    ctx.add(
+        path,
+        sg.clone(),
+        json!({"Type": "AWS::EC2::SecurityGroup", "Properties": {
+            "GroupDescription": format!("ComposeX volume {name}: NFS from the task families that mount it"),
+            "VpcId": vpc
+        }}),
+    );
+    // Mount targets: one per app subnet.
+    let subnets: Vec<Value> = match &ctx.infra.app_subnets {
+        Value::Array(list) => list.clone(),
+        other => {
+            ctx.d.warn(
+                path,
+                "the app subnets are an intrinsic function: mount targets are made in the first two of them",
+            );
+            (0..2).map(|i| json!({"Fn::Select": [i, other]})).collect()
+        }
+    };
+    let mut targets = Vec::new();
+    for (i, subnet) in subnets.iter().enumerate() {
+        let id = format!("{base}MountTarget{}", i + 1);
+        ctx.add(
+            path,
+            id.clone(),
+            json!({"Type": "AWS::EFS::MountTarget", "Properties": {
+                "FileSystemId": r#ref(&fs), "SubnetId": subnet, "SecurityGroups": [get_att(&sg, "GroupId")]
+            }}),
+        );
+        targets.push(id);
+    }
+    let mut ap_props = json!({"FileSystemId": r#ref(&fs)});
+    let opts = m.get("driver_opts").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut get = |k: &str| opts.get(k).and_then(|v| literal(v, &join(&join(path, "driver_opts"), k), k, &mut ctx.d));
+    let (uid, gid, perms) = (get("uid"), get("gid"), get("permissions"));
+    if let (Some(u), Some(g)) = (&uid, &gid) {
+        ap_props["PosixUser"] = json!({"Uid": u, "Gid": g});
+        ap_props["RootDirectory"] = json!({"Path": format!("/{}", task_volume_name(name)), "CreationInfo": {
+            "OwnerUid": u, "OwnerGid": g, "Permissions": perms.clone().unwrap_or_else(|| "755".into())
+        }});
+    } else if uid.is_some() || gid.is_some() || perms.is_some() {
+        ctx.d.error(
+            join(path, "driver_opts"),
+            "the access point needs both uid and gid (and optionally permissions) to own the volume's root",
+        );
+    }
+    ctx.add(path, ap.clone(), json!({"Type": "AWS::EFS::AccessPoint", "Properties": ap_props}));
+    for fam_name in fams.keys() {
+        let Some(fam) = ctx.families.list.get(fam_name).cloned() else { continue };
+        ctx.add(
+            path,
+            format!("{sg}From{}Tcp{NFS}Ingress", fam.id),
+            json!({"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+                "GroupId": get_att(&sg, "GroupId"),
+                "SourceSecurityGroupId": get_att(&security_group_id(&fam), "GroupId"),
+                "IpProtocol": "tcp", "FromPort": NFS, "ToPort": NFS,
+                "Description": format!("{} to volume {name} on {NFS}/tcp (mounts it)", fam.name)
+            }}),
+        );
+        ctx.family_depends_on.entry(fam_name.clone()).or_default().extend(targets.iter().cloned());
+    }
+    (
+        json!({"FilesystemId": r#ref(&fs), "TransitEncryption": "ENABLED", "AuthorizationConfig": {"AccessPointId": r#ref(&ap), "IAM": "ENABLED"}}),
+        get_att(&fs, "Arn"),
+        Some(json!({"StringEquals": {"elasticfilesystem:AccessPointArn": get_att(&ap, "Arn")}})),
+    )
+}

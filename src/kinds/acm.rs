@@ -1,0 +1,197 @@
+//! `x-acm` (ECS ComposeX syntax): TLS certificates for the load balancers' HTTPS and TLS
+//! listeners.
+//!
+//! ```yaml
+//! x-acm:
+//!   public-cert:
+//!     Properties: {DomainName: shop.example.com, DomainValidationOptions: [{DomainName: shop.example.com, HostedZoneId: Z123}]}
+//!   short-form:
+//!     MacroParameters: {DomainNames: [example.com, www.example.com], HostedZoneId: Z123}
+//!   existing:
+//!     Use: arn:aws:acm:eu-west-1:123456789012:certificate/…   # or !Ref of a template Parameter
+//! ```
+//!
+//! A created certificate is an `AWS::CertificateManager::Certificate` validated by DNS;
+//! listeners refer to it with `Certificates: [{x-acm: public-cert}]` (x-elbv2), and the
+//! load balancer made from published ports uses every certificate of `x-acm` for its HTTPS
+//! listeners.
+
+use crate::cfn::{is_intrinsic, naming::pascal, r#ref};
+use crate::compose::read::{kind, literal, show};
+use crate::diagnostics::{index, join};
+use crate::plan::Ctx;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+const KEY: &str = "x-acm";
+
+pub fn certificate_id(name: &str) -> String {
+    format!("{}Certificate", pascal(name))
+}
+
+/// The certificates of `x-acm`: name → the value of its ARN (a `Ref` of the created
+/// certificate, or the ARN given in `Use`), sorted by name.
+pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    let Some(x) = ctx.project.extensions.get(KEY).cloned() else { return out };
+    let Some(m) = x.as_object().filter(|_| !is_intrinsic(&x)) else {
+        ctx.d.error(KEY, format!("x-acm must be a mapping of certificate names to certificates, not {}", kind(&x)));
+        return out;
+    };
+    for (name, def) in m {
+        let path = join(KEY, name);
+        let Some(def) = def.as_object() else {
+            ctx.d.error(
+                &path,
+                format!("a certificate must be a mapping with Properties, MacroParameters or Use, not {}", kind(def)),
+            );
+            continue;
+        };
+        for k in def.keys() {
+            match k.as_str() {
+                "Properties" | "MacroParameters" | "Use" | "Settings" | "DeletionPolicy" | "UpdateReplacePolicy" => {}
+                "Lookup" => ctx.d.error(
+                    join(&path, k),
+                    "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; give the certificate's ARN with `Use: arn:aws:acm:…` (or !Ref of a template Parameter)",
+                ),
+                "Services" => ctx.d.warn(
+                    join(&path, k),
+                    "ignored: a certificate is used by the load balancer listeners that name it (x-elbv2 Listeners Certificates), not by services",
+                ),
+                _ => ctx.d.error(
+                    join(&path, k),
+                    format!("{k:?} is not an x-acm key; use Properties, MacroParameters or Use"),
+                ),
+            }
+        }
+        if let Some(arn) = def.get("Use") {
+            let p = join(&path, "Use");
+            match arn {
+                Value::String(s) if s.starts_with("arn:") && s.contains(":acm:") => {
+                    out.insert(name.clone(), arn.clone());
+                }
+                v if is_intrinsic(v) => {
+                    out.insert(name.clone(), arn.clone());
+                }
+                other => ctx.d.error(
+                    p,
+                    format!("{} is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) nor an intrinsic function", show(other)),
+                ),
+            }
+            if def.contains_key("Properties") || def.contains_key("MacroParameters") {
+                ctx.d.warn(&path, "Use names an existing certificate: Properties and MacroParameters are ignored");
+            }
+            continue;
+        }
+        let props = match (def.get("Properties"), def.get("MacroParameters")) {
+            (Some(Value::Object(p)), None) => Some(p.clone()),
+            (Some(Value::Object(p)), Some(_)) => {
+                ctx.d.warn(join(&path, "MacroParameters"), "ignored: Properties describe the certificate");
+                Some(p.clone())
+            }
+            (Some(other), _) => {
+                ctx.d.error(join(&path, "Properties"), format!("Properties must be a mapping, not {}", kind(other)));
+                None
+            }
+            (None, Some(mp)) => macro_parameters(ctx, mp, &join(&path, "MacroParameters")),
+            (None, None) if def.contains_key("Lookup") => None,
+            (None, None) => {
+                ctx.d.error(&path, "a certificate needs Properties (DomainName…), MacroParameters (DomainNames, HostedZoneId) or Use (an existing certificate's ARN)");
+                None
+            }
+        };
+        let Some(mut props) = props else { continue };
+        check_properties(ctx, &mut props, &join(&path, "Properties"));
+        let id = certificate_id(name);
+        let mut resource = json!({"Type": "AWS::CertificateManager::Certificate", "Properties": props});
+        for attr in ["DeletionPolicy", "UpdateReplacePolicy"] {
+            if let Some(v) = def.get(attr) {
+                resource[attr] = v.clone();
+            }
+        }
+        ctx.add(&path, id.clone(), resource);
+        ctx.t.output(format!("{id}Arn"), r#ref(&id), &format!("ARN of {path}"));
+        out.insert(name.clone(), r#ref(&id));
+    }
+    out
+}
+
+/// ECS ComposeX's short form: `DomainNames` (the first is the certificate's name, the others its
+/// alternative names), all validated by DNS in `HostedZoneId`.
+fn macro_parameters(ctx: &mut Ctx, mp: &Value, path: &str) -> Option<Map<String, Value>> {
+    let Some(m) = mp.as_object() else {
+        ctx.d.error(
+            path,
+            format!("MacroParameters must be a mapping with DomainNames and HostedZoneId, not {}", kind(mp)),
+        );
+        return None;
+    };
+    let mut names = Vec::new();
+    let mut zone = None;
+    for (k, v) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "DomainNames" => match v.as_array() {
+                Some(list) => {
+                    for (i, n) in list.iter().enumerate() {
+                        if let Some(n) = literal(n, &index(&p, i), "a domain name", &mut ctx.d) {
+                            names.push(n);
+                        }
+                    }
+                }
+                None => ctx.d.error(&p, format!("DomainNames must be a list of domain names, not {}", kind(v))),
+            },
+            "HostedZoneId" => zone = Some(v.clone()),
+            _ => ctx.d.error(&p, format!("{k:?} is not an x-acm macro parameter; use DomainNames and HostedZoneId")),
+        }
+    }
+    let Some(first) = names.first().cloned() else {
+        ctx.d.error(join(path, "DomainNames"), "MacroParameters need DomainNames, at least one domain name");
+        return None;
+    };
+    let mut props = Map::new();
+    props.insert("DomainName".into(), json!(first));
+    if names.len() > 1 {
+        props.insert("SubjectAlternativeNames".into(), json!(names[1..]));
+    }
+    if let Some(zone) = zone {
+        let opts: Vec<Value> = names.iter().map(|n| json!({"DomainName": n, "HostedZoneId": zone})).collect();
+        props.insert("DomainValidationOptions".into(), Value::Array(opts));
+    }
+    Some(props)
+}
+
+/// Validation by DNS unless said otherwise; alternative names validated in the same hosted zone
+/// as the others when there is only one (as ECS ComposeX does); a warning when nothing will
+/// create the validation records.
+fn check_properties(ctx: &mut Ctx, props: &mut Map<String, Value>, path: &str) {
+    if !props.contains_key("DomainName") {
+        ctx.d.error(join(path, "DomainName"), "a certificate needs DomainName");
+        return;
+    }
+    props.entry("ValidationMethod").or_insert_with(|| json!("DNS"));
+    if props.get("ValidationMethod").and_then(Value::as_str) != Some("DNS") {
+        return;
+    }
+    let opts = props.get("DomainValidationOptions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let zones: Vec<Value> = opts.iter().filter_map(|o| o.get("HostedZoneId").cloned()).collect();
+    if zones.is_empty() {
+        ctx.d.warn(
+            path,
+            "no DomainValidationOptions with a HostedZoneId: the stack waits until you create the DNS validation records yourself; give the Route 53 hosted zone to have CloudFormation create them",
+        );
+        return;
+    }
+    let zone = &zones[0];
+    if zones.iter().all(|z| z == zone) {
+        let mut opts = opts.clone();
+        let mut wanted: Vec<Value> = vec![props["DomainName"].clone()];
+        wanted.extend(props.get("SubjectAlternativeNames").and_then(Value::as_array).cloned().unwrap_or_default());
+        for name in wanted {
+            if name.is_string() && !opts.iter().any(|o| o.get("DomainName") == Some(&name)) {
+                opts.push(json!({"DomainName": name, "HostedZoneId": zone}));
+            }
+        }
+        props.insert("DomainValidationOptions".into(), Value::Array(opts));
+    }
+}

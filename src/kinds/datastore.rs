@@ -1,0 +1,221 @@
+//! What databases and caches (`x-rds`, `x-elasticache`) share: the engine they run, read from
+//! `MacroParameters` or `Properties`; their own security group, open only to the task families
+//! that consume them and only on the engine port; and the properties ComposeX owns on them (the
+//! subnet group, the security groups), which replace what the user wrote with a warning.
+
+use super::consumers::Consumer;
+use super::generic::Decl;
+use crate::cfn::get_att;
+use crate::compose::read::{kind as kind_of, literal, show};
+use crate::diagnostics::join;
+use crate::plan::Ctx;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub fn security_group_id(decl: &Decl) -> String {
+    format!("{}SecurityGroup", decl.id)
+}
+
+pub fn subnet_group_id(decl: &Decl) -> String {
+    format!("{}SubnetGroup", decl.id)
+}
+
+/// The engine of a database or cache, and where the user wrote it.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub name: String,
+    pub path: String,
+    /// `EngineVersion` as written (a literal or an intrinsic function), with its path.
+    pub version: Option<(Value, String)>,
+    /// `MacroParameters` (an empty map when absent).
+    pub params: Map<String, Value>,
+}
+
+/// The engine a definition names, without diagnostics: for picking a kind's variant.
+pub fn engine_name(def: &Value) -> Option<String> {
+    ["MacroParameters", "Properties"]
+        .iter()
+        .find_map(|k| def.get(k).and_then(|m| m.get("Engine")).and_then(Value::as_str))
+        .map(str::to_ascii_lowercase)
+}
+
+/// `Engine` and `EngineVersion` from `MacroParameters` or `Properties` (the same in both when
+/// both set them); the engine must be one of `engines`. Other macro parameters than
+/// `extra_params` are ignored with a warning.
+pub fn engine(
+    ctx: &mut Ctx,
+    decl: &Decl,
+    props: &Map<String, Value>,
+    engines: &[&str],
+    extra_params: &[&str],
+) -> Option<Engine> {
+    let mp_path = join(&decl.path, "MacroParameters");
+    let params = match decl.def.get("MacroParameters") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(other) => {
+            ctx.d.error(
+                &mp_path,
+                format!("MacroParameters must be a mapping with Engine and EngineVersion, not {}", kind_of(other)),
+            );
+            return None;
+        }
+    };
+    let mut known = vec!["Engine", "EngineVersion"];
+    known.extend(extra_params);
+    for k in params.keys().filter(|k| !known.contains(&k.as_str())) {
+        ctx.d.warn(
+            join(&mp_path, k),
+            format!("ignored: ComposeX reads {} from the MacroParameters of {}", known.join(", "), decl.kind.key),
+        );
+    }
+    // (value, path) from MacroParameters and from Properties; both must agree.
+    let pick = |ctx: &mut Ctx, key: &str| -> Option<(Value, String)> {
+        let from_mp = params.get(key).map(|v| (v.clone(), join(&mp_path, key)));
+        let from_props = props.get(key).map(|v| (v.clone(), join(&join(&decl.path, "Properties"), key)));
+        match (from_mp, from_props) {
+            (Some(a), Some(b)) if a.0 != b.0 => {
+                ctx.d.error(&a.1, format!("{} differs from {} {}; set {key} once", show(&a.0), b.1, show(&b.0)));
+                None
+            }
+            (a, b) => a.or(b),
+        }
+    };
+    let version = pick(ctx, "EngineVersion");
+    let Some((value, path)) = pick(ctx, "Engine") else {
+        if !params.contains_key("Engine") || !props.contains_key("Engine") {
+            ctx.d.error(&decl.path, format!("needs an Engine, in MacroParameters or Properties: {}", choices(engines)));
+        }
+        return None;
+    };
+    let name = literal(&value, &path, "the engine", &mut ctx.d)?.to_ascii_lowercase();
+    if !engines.contains(&name.as_str()) {
+        ctx.d.error(
+            &path,
+            format!("{name:?} is not an engine ComposeX creates for {}; use {}", decl.kind.key, choices(engines)),
+        );
+        return None;
+    }
+    Some(Engine { name, path, version, params })
+}
+
+/// `a, b or c`.
+fn choices(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// `Port` of the properties (a literal, needed for the ingress rules), or the engine's default
+/// (also after reporting a port that is not one, so that the rest is still checked).
+pub fn port(ctx: &mut Ctx, decl: &Decl, props: &Map<String, Value>, default: u16) -> u16 {
+    let Some(v) = props.get("Port") else { return default };
+    let path = join(&join(&decl.path, "Properties"), "Port");
+    let Some(text) = literal(v, &path, "the port (ComposeX opens it to the consumers)", &mut ctx.d) else {
+        return default;
+    };
+    match text.parse::<u16>() {
+        Ok(p) if p > 0 => p,
+        _ => {
+            ctx.d.error(&path, format!("{text:?} is not a port number"));
+            default
+        }
+    }
+}
+
+/// A definition that names an existing resource (`Lookup`, `Use`): the generic expansion refuses
+/// it, and there is nothing to create.
+pub fn existing(decl: &Decl) -> bool {
+    decl.def.contains_key("Lookup") || decl.def.contains_key("Use")
+}
+
+/// Sets a property ComposeX owns; what the user wrote there is replaced, with a warning.
+pub fn own(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Value>, key: &str, value: Value, why: &str) {
+    if props.contains_key(key) {
+        ctx.d.warn(join(&join(&decl.path, "Properties"), key), format!("replaced: {why}"));
+    }
+    props.insert(key.to_string(), value);
+}
+
+/// The resource's own security group, and one ingress rule per consumer family, on `port`
+/// (TCP) only. Returns the group's ID, for the resource's properties.
+pub fn security_group(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], port: u16) -> Value {
+    let sg = security_group_id(decl);
+    let vpc = ctx.infra.vpc_id.clone();
+    let short = decl.kind.key.trim_start_matches("x-");
+    ctx.add(
+        &decl.path,
+        sg.clone(),
+        json!({"Type": "AWS::EC2::SecurityGroup", "Properties": {
+            "GroupDescription": description(&format!("ComposeX {}: reachable from its consumers on {port}/tcp", decl.path)),
+            "VpcId": vpc,
+            "Tags": [{"Key": "Name", "Value": {"Fn::Sub": format!("${{AWS::StackName}}-{short}-{}", decl.name)}}]
+        }}),
+    );
+    // Family → the consumer names that stand for it.
+    let mut families: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for c in consumers {
+        for f in ctx.families.resolve(&c.name).unwrap_or_default() {
+            families.entry(f.name.clone()).or_default().insert(c.name.clone());
+        }
+    }
+    for (fam, names) in families {
+        let family = ctx.families.list[&fam].clone();
+        let why: Vec<String> = names.iter().map(|n| join(&join(&decl.path, "Services"), n)).collect();
+        ctx.add(
+            &decl.path,
+            format!("{}From{}Tcp{port}Ingress", decl.id, family.id),
+            json!({"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+                "GroupId": get_att(&sg, "GroupId"),
+                "IpProtocol": "tcp",
+                "FromPort": port,
+                "ToPort": port,
+                "SourceSecurityGroupId": get_att(&crate::emit::network::security_group_id(&family), "GroupId"),
+                "Description": description(&format!("{fam} to {} on {port}/tcp ({})", decl.path, why.join("; ")))
+            }}),
+        );
+    }
+    get_att(&sg, "GroupId")
+}
+
+use crate::emit::network::description;
+
+/// The variable names a resource's consumers get: `Settings.EnvNames`, or the resource's name
+/// upper-cased. (The generic expansion reports what is wrong in `Settings`.)
+pub fn env_names(decl: &Decl) -> Vec<String> {
+    let names: Vec<String> = decl
+        .def
+        .get("Settings")
+        .and_then(|s| s.get("EnvNames"))
+        .and_then(Value::as_array)
+        .map(|l| l.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    if names.is_empty() {
+        vec![crate::cfn::naming::env_name(&decl.name)]
+    } else {
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_read_as_a_sentence() {
+        assert_eq!(choices(&["a"]), "a");
+        assert_eq!(choices(&["a", "b", "c"]), "a, b or c");
+    }
+
+    #[test]
+    fn descriptions_keep_to_the_allowed_alphabet() {
+        assert_eq!(
+            description("web to x-rds.db on 5432/tcp (x-rds.db.Services.web)"),
+            "web to x-rds.db on 5432/tcp (x-rds.db.Services.web)"
+        );
+        assert_eq!(description("a\"b'c"), "a_b_c");
+        assert_eq!(description(&"x".repeat(300)).len(), 255);
+    }
+}

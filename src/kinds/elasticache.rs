@@ -1,0 +1,151 @@
+//! `x-elasticache`: caches. Redis and Valkey become an `AWS::ElastiCache::ReplicationGroup`
+//! (one node unless the properties say otherwise, encrypted at rest), Memcached an
+//! `AWS::ElastiCache::CacheCluster`. Each has its own security group, open to each consumer
+//! family on the cache port only (6379, 11211, or `Properties.Port`), and a subnet group on the
+//! storage subnets. Access is by network only: consumers get the cache's address in a variable
+//! named after it, and its port and other endpoints through `ReturnValues`.
+
+use super::consumers::Consumer;
+use super::datastore::{self, own};
+use super::generic::Decl;
+use super::{Attr, Kind, Level, Scope};
+use crate::cfn::r#ref;
+use crate::plan::Ctx;
+use serde_json::{json, Value};
+
+const ENGINES: &[&str] = &["memcached", "redis", "valkey"];
+const LEVELS: &[Level] = &[Level { name: "RW", actions: &[], scope: Scope::Resource }];
+const NODE_TYPE: &str = "cache.t4g.micro";
+
+/// Redis or Valkey (also the kind an unknown engine is read as, to report it).
+pub const REPLICATION_GROUP: Kind = Kind {
+    key: "x-elasticache",
+    cfn_type: "AWS::ElastiCache::ReplicationGroup",
+    suffix: "Cache",
+    default: Attr::GetAtt("PrimaryEndPoint.Address"),
+    return_values: &[
+        ("Endpoint.Address", Attr::GetAtt("PrimaryEndPoint.Address")),
+        ("Endpoint.Port", Attr::GetAtt("PrimaryEndPoint.Port")),
+        ("PrimaryEndPoint.Address", Attr::GetAtt("PrimaryEndPoint.Address")),
+        ("PrimaryEndPoint.Port", Attr::GetAtt("PrimaryEndPoint.Port")),
+        ("ReaderEndPoint.Address", Attr::GetAtt("ReaderEndPoint.Address")),
+        ("ReaderEndPoint.Port", Attr::GetAtt("ReaderEndPoint.Port")),
+        ("ConfigurationEndPoint.Address", Attr::GetAtt("ConfigurationEndPoint.Address")),
+        ("ConfigurationEndPoint.Port", Attr::GetAtt("ConfigurationEndPoint.Port")),
+    ],
+    arn: Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:replicationgroup:${Id}"),
+    levels: LEVELS,
+    sam_policies: &[],
+    extra_attributes: &[(
+        "Arn",
+        Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:replicationgroup:${Id}"),
+    )],
+    consumer_keys: &[],
+    default_access: Some("RW"),
+    settings_keys: &[],
+    hook: Some(hook),
+};
+
+/// Memcached.
+pub const CACHE_CLUSTER: Kind = Kind {
+    key: "x-elasticache",
+    cfn_type: "AWS::ElastiCache::CacheCluster",
+    suffix: "Cache",
+    default: Attr::GetAtt("ConfigurationEndpoint.Address"),
+    return_values: &[
+        ("Endpoint.Address", Attr::GetAtt("ConfigurationEndpoint.Address")),
+        ("Endpoint.Port", Attr::GetAtt("ConfigurationEndpoint.Port")),
+        ("ConfigurationEndpoint.Address", Attr::GetAtt("ConfigurationEndpoint.Address")),
+        ("ConfigurationEndpoint.Port", Attr::GetAtt("ConfigurationEndpoint.Port")),
+    ],
+    arn: Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}"),
+    levels: LEVELS,
+    sam_policies: &[],
+    extra_attributes: &[(
+        "Arn",
+        Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}"),
+    )],
+    consumer_keys: &[],
+    default_access: Some("RW"),
+    settings_keys: &[],
+    hook: Some(hook),
+};
+
+pub fn variant(def: &Value) -> &'static Kind {
+    match datastore::engine_name(def).as_deref() {
+        Some("memcached") => &CACHE_CLUSTER,
+        _ => &REPLICATION_GROUP,
+    }
+}
+
+/// Properties that size a replication group; without any, it is one node.
+const SIZING: &[&str] =
+    &["NumCacheClusters", "NumNodeGroups", "ReplicasPerNodeGroup", "NodeGroupConfiguration", "PrimaryClusterId"];
+
+fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value) {
+    let group = decl.kind.cfn_type == REPLICATION_GROUP.cfn_type;
+    let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
+    if datastore::existing(decl) {
+        return;
+    }
+    let Some(engine) = datastore::engine(ctx, decl, &props, ENGINES, &[]) else { return };
+    let default_port = if engine.name == "memcached" { 11211 } else { 6379 };
+    let port = datastore::port(ctx, decl, &props, default_port);
+    props.insert("Engine".into(), json!(engine.name));
+    if let Some((v, _)) = &engine.version {
+        let v = if let Value::Number(n) = v { json!(n.to_string()) } else { v.clone() };
+        props.insert("EngineVersion".into(), v);
+    }
+    props.entry("CacheNodeType").or_insert(json!(NODE_TYPE));
+
+    let subnet_group = datastore::subnet_group_id(decl);
+    let subnets = ctx.infra.storage_subnets.clone();
+    ctx.add(
+        &decl.path,
+        subnet_group.clone(),
+        json!({"Type": "AWS::ElastiCache::SubnetGroup", "Properties": {
+            "Description": format!("{} on the storage subnets (ComposeX)", decl.path), "SubnetIds": subnets
+        }}),
+    );
+    let sg = datastore::security_group(ctx, decl, consumers, port);
+    let why = "ComposeX gives the cache its own subnet group and security group, open to its consumers only";
+    own(ctx, decl, &mut props, "CacheSubnetGroupName", r#ref(&subnet_group), why);
+    own(ctx, decl, &mut props, if group { "SecurityGroupIds" } else { "VpcSecurityGroupIds" }, json!([sg]), why);
+    if props.remove("CacheSecurityGroupNames").is_some() {
+        ctx.d.warn(
+            crate::diagnostics::join(&crate::diagnostics::join(&decl.path, "Properties"), "CacheSecurityGroupNames"),
+            format!("ignored: {why}"),
+        );
+    }
+    if group {
+        props.entry("ReplicationGroupDescription").or_insert(json!(format!("{} (ComposeX)", decl.path)));
+        if !SIZING.iter().any(|k| props.contains_key(*k)) {
+            props.insert("NumCacheClusters".into(), json!(1));
+        }
+        props.entry("AtRestEncryptionEnabled").or_insert(json!(true));
+        // Plain connections, as with the cache the compose file runs locally; set it to true
+        // (and use TLS in the clients) to encrypt them.
+        props.entry("TransitEncryptionEnabled").or_insert(json!(false));
+    } else {
+        props.entry("NumCacheNodes").or_insert(json!(1));
+    }
+    resource["Properties"] = serde_json::Value::Object(props);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_follow_the_engine() {
+        assert_eq!(variant(&json!({"Properties": {"Engine": "memcached"}})).cfn_type, "AWS::ElastiCache::CacheCluster");
+        assert_eq!(
+            variant(&json!({"MacroParameters": {"Engine": "redis"}})).cfn_type,
+            "AWS::ElastiCache::ReplicationGroup"
+        );
+        assert_eq!(
+            variant(&json!({"MacroParameters": {"Engine": "valkey"}})).cfn_type,
+            "AWS::ElastiCache::ReplicationGroup"
+        );
+    }
+}

@@ -1,0 +1,1107 @@
+//! `x-elbv2` (ECS ComposeX syntax): load balancers described in full.
+//!
+//! ```yaml
+//! x-elbv2:
+//!   front:
+//!     Properties: {Type: application, Scheme: internet-facing}     # LoadBalancer properties
+//!     MacroParameters: {timeout_seconds: 60, http2: true, Ingress: {ExtSources: [{IPv4: 1.2.3.0/24}]}}
+//!     Listeners:
+//!       - {Port: 80, Protocol: HTTP, DefaultActions: [{Redirect: HTTP_TO_HTTPS}]}
+//!       - Port: 443
+//!         Protocol: HTTPS
+//!         Certificates: [{x-acm: shop-cert}]
+//!         Targets:
+//!           - {name: web:web, access: /}                      # the default action
+//!           - {name: api:api, access: api.example.com/v1*}    # rule 1: host and path
+//!     Services:
+//!       web:web: {port: 8080, protocol: HTTP, healthcheck: "8080:HTTP:/health:200"}
+//!       api:api: {port: 5000, protocol: HTTP, TargetGroupAttributes: {stickiness.enabled: "false"}}
+//! ```
+//!
+//! Without `x-elbv2`, the file's published ports make one load balancer ([`auto`]); either way
+//! the load balancers are written out by [`emit`].
+//!
+//! Each `Services` entry (`family:container`) is one target group of IP targets; a listener's
+//! `Targets` become its default action (`access: /`) and rules, whose priorities are their
+//! position in the list. Every target group a listener uses is attached to its ECS service.
+
+use crate::cfn::{is_intrinsic, naming::pascal};
+use crate::compose::read::{boolean, kind, literal, show, uint};
+use crate::compose::Protocol;
+use crate::diagnostics::{index, join};
+use crate::emit::elb::health::{self, Health};
+use crate::emit::elb::{auto, emit, Action, Lb, LbType, Listener, Rule, Source, Target, MAX_LISTENERS};
+use crate::plan::Ctx;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const KEY: &str = "x-elbv2";
+
+/// The load balancers of the file with their certificates (`x-acm`): those of `x-elbv2`, or
+/// else the one its published ports make.
+pub fn expand(ctx: &mut Ctx) {
+    let certificates = super::acm::expand(ctx);
+    let lbs = if ctx.project.extensions.contains_key(KEY) {
+        if ctx.project.extensions.contains_key(auto::EXISTING_KEY) {
+            ctx.d.error(
+                auto::EXISTING_KEY,
+                "x-aws-loadbalancer puts the published ports on an existing load balancer, but with x-elbv2 published ports are not exposed by themselves; describe the listeners in x-elbv2, or remove x-elbv2",
+            );
+        }
+        parse(ctx, &certificates)
+    } else {
+        auto::plan(ctx, &certificates).into_iter().collect()
+    };
+    for lb in &lbs {
+        // Elastic Load Balancing's quota: 50 listeners per load balancer.
+        if lb.listeners.len() > MAX_LISTENERS {
+            let path = lb.listeners.get(MAX_LISTENERS).map_or(lb.path.clone(), |l| l.path.clone());
+            ctx.d.error(
+                path,
+                format!(
+                    "{} needs {} listeners, more than the {MAX_LISTENERS} a load balancer takes; publish fewer ports (expose the others), or split them over several x-elbv2 load balancers",
+                    lb.label,
+                    lb.listeners.len()
+                ),
+            );
+            continue;
+        }
+        emit::emit(ctx, lb);
+    }
+    emit::check_services(ctx);
+}
+
+const ALB_PROTOCOLS: &[&str] = &["HTTP", "HTTPS"];
+const NLB_PROTOCOLS: &[&str] = &["TCP", "TLS", "UDP", "TCP_UDP"];
+
+/// Target group attributes of each type (AWS documentation); a key of the other type is an
+/// error, a key of neither a warning (AWS adds attributes).
+const ALB_ATTRIBUTES: &[&str] = &[
+    "deregistration_delay.timeout_seconds",
+    "stickiness.enabled",
+    "stickiness.type",
+    "stickiness.app_cookie.cookie_name",
+    "stickiness.app_cookie.duration_seconds",
+    "stickiness.lb_cookie.duration_seconds",
+    "load_balancing.algorithm.type",
+    "load_balancing.algorithm.anomaly_mitigation",
+    "load_balancing.cross_zone.enabled",
+    "slow_start.duration_seconds",
+    "target_group_health.dns_failover.minimum_healthy_targets.count",
+    "target_group_health.dns_failover.minimum_healthy_targets.percentage",
+    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count",
+    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage",
+];
+const NLB_ATTRIBUTES: &[&str] = &[
+    "deregistration_delay.timeout_seconds",
+    "deregistration_delay.connection_termination.enabled",
+    "stickiness.enabled",
+    "stickiness.type",
+    "preserve_client_ip.enabled",
+    "proxy_protocol_v2.enabled",
+    "load_balancing.cross_zone.enabled",
+    "target_health_state.unhealthy.connection_termination.enabled",
+    "target_health_state.unhealthy.draining_interval_seconds",
+    "target_group_health.dns_failover.minimum_healthy_targets.count",
+    "target_group_health.dns_failover.minimum_healthy_targets.percentage",
+    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count",
+    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage",
+];
+
+pub fn parse(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Vec<Lb> {
+    let x = ctx.project.extensions[KEY].clone();
+    let Some(m) = x.as_object().filter(|_| !is_intrinsic(&x)) else {
+        ctx.d.error(
+            KEY,
+            format!("x-elbv2 must be a mapping of load balancer names to load balancers, not {}", kind(&x)),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, def) in m {
+        if let Some(lb) = load_balancer(ctx, name, def, certificates) {
+            out.push(lb);
+        }
+    }
+    out
+}
+
+fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap<String, Value>) -> Option<Lb> {
+    let path = join(KEY, name);
+    let Some(m) = def.as_object().filter(|_| !is_intrinsic(def)) else {
+        ctx.d.error(
+            &path,
+            format!("a load balancer must be a mapping with Properties, Listeners and Services, not {}", kind(def)),
+        );
+        return None;
+    };
+    for k in m.keys() {
+        let p = join(&path, k);
+        match k.as_str() {
+            "Properties" | "MacroParameters" | "Settings" | "Listeners" | "Services" => {}
+            "Lookup" => ctx.d.error(&p, "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; to use an existing load balancer, give its ARN in x-aws-loadbalancer and publish the ports (see the README)"),
+            "DnsAliases" => ctx.d.warn(&p, "ignored: ComposeX does not manage DNS records; point a Route 53 alias at the output DnsName"),
+            "TargetGroups" => ctx.d.error(&p, "TargetGroups is not supported; declare one target group per container in Services (\"family:container\": {port, protocol, healthcheck})"),
+            _ => ctx.d.error(&p, format!("{k:?} is not an x-elbv2 key; use Properties, MacroParameters, Settings, Listeners or Services")),
+        }
+    }
+    let id = format!("{}LoadBalancer", pascal(name));
+    let label = format!("load balancer {name}");
+
+    // Properties: the type and scheme are read, the rest passed through.
+    let mut props = Map::new();
+    let mut ty = None;
+    let mut internet_facing = true;
+    let mut attributes: Vec<Value> = Vec::new();
+    let mut dualstack = false;
+    match m.get("Properties") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(p)) => {
+            let pp = join(&path, "Properties");
+            for (k, v) in p {
+                let kp = join(&pp, k);
+                match k.as_str() {
+                    "Type" => match literal(v, &kp, "the load balancer type", &mut ctx.d).as_deref() {
+                        Some("application") => ty = Some(LbType::Application),
+                        Some("network") => ty = Some(LbType::Network),
+                        Some(other) => ctx.d.error(&kp, format!("{other:?} is not a load balancer type ComposeX makes; use application or network")),
+                        None => {}
+                    },
+                    "Scheme" => match literal(v, &kp, "the scheme", &mut ctx.d).as_deref() {
+                        Some("internet-facing") => internet_facing = true,
+                        Some("internal") => internet_facing = false,
+                        Some(other) => ctx.d.error(&kp, format!("{other:?} is not a scheme; use internet-facing or internal")),
+                        None => {}
+                    },
+                    "SecurityGroups" => ctx.d.error(&kp, "ComposeX gives the load balancer its own security group, open on the listener ports only; choose who may reach it with MacroParameters.Ingress"),
+                    "LoadBalancerAttributes" => match v.as_array() {
+                        Some(list) => attributes.extend(list.iter().cloned()),
+                        None => ctx.d.error(&kp, format!("LoadBalancerAttributes must be a list of {{Key, Value}}, not {}", kind(v))),
+                    },
+                    _ => {
+                        if k == "IpAddressType" && v.as_str().is_some_and(|s| s.starts_with("dualstack")) {
+                            dualstack = true;
+                        }
+                        props.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        Some(other) => {
+            ctx.d.error(join(&path, "Properties"), format!("Properties must be a mapping, not {}", kind(other)))
+        }
+    }
+
+    // The listeners' raw ports and protocols decide the type when Properties do not.
+    let lpath = join(&path, "Listeners");
+    let raw_listeners: Vec<Value> = match m.get("Listeners") {
+        Some(Value::Array(list)) => list.clone(),
+        Some(other) => {
+            ctx.d.error(&lpath, format!("Listeners must be a list, not {}", kind(other)));
+            Vec::new()
+        }
+        None => {
+            ctx.d.error(
+                &lpath,
+                "a load balancer needs Listeners, each with Port, Protocol and Targets or DefaultActions",
+            );
+            Vec::new()
+        }
+    };
+    let ty = ty.unwrap_or_else(|| {
+        let all_http = raw_listeners.iter().all(|l| {
+            let p = l.get("Protocol").and_then(Value::as_str).unwrap_or("HTTP").to_ascii_uppercase();
+            ALB_PROTOCOLS.contains(&p.as_str())
+        });
+        if all_http {
+            LbType::Application
+        } else {
+            LbType::Network
+        }
+    });
+
+    let (targets, declared) = services(ctx, name, &id, m.get("Services"), &join(&path, "Services"), ty);
+    let mut listeners = Vec::new();
+    let mut ports = BTreeSet::new();
+    for (i, l) in raw_listeners.iter().enumerate() {
+        if let Some(l) = listener(ctx, l, &index(&lpath, i), ty, &targets, &declared, certificates) {
+            if !ports.insert(l.port) {
+                ctx.d.error(
+                    join(&index(&lpath, i), "Port"),
+                    format!("another listener of {name} already takes port {}", l.port),
+                );
+                continue;
+            }
+            listeners.push(l);
+        }
+    }
+    let used: BTreeSet<&String> = listeners
+        .iter()
+        .flat_map(|l| {
+            let d = match &l.default {
+                Action::Forward(k) => Some(k),
+                _ => None,
+            };
+            d.into_iter().chain(l.rules.iter().map(|r| &r.target))
+        })
+        .collect();
+    for key in targets.keys() {
+        if !used.contains(key) {
+            ctx.d.warn(
+                join(&join(&path, "Services"), key),
+                "no listener sends traffic to this target, so it is left out; name it in a listener's Targets",
+            );
+        }
+    }
+
+    let mut ingress = None;
+    let mut shortcuts: Vec<(String, String, String)> = Vec::new();
+    if let Some(mp) = m.get("MacroParameters") {
+        let mpath = join(&path, "MacroParameters");
+        match mp.as_object() {
+            Some(mm) => {
+                for (k, v) in mm {
+                    let kp = join(&mpath, k);
+                    let attr = match (k.as_str(), ty) {
+                        ("Ingress", _) => {
+                            ingress = Some(ingress_sources(ctx, v, &kp));
+                            continue;
+                        }
+                        ("timeout_seconds", LbType::Application) => match uint(v, &kp, "idle timeout", &mut ctx.d) {
+                            Some(n) if (1..=4000).contains(&n) => Some(("idle_timeout.timeout_seconds", n.to_string())),
+                            Some(n) => {
+                                ctx.d.error(
+                                    &kp,
+                                    format!("the idle timeout is {n} seconds; load balancers accept 1 to 4000"),
+                                );
+                                None
+                            }
+                            None => None,
+                        },
+                        ("desync_mitigation_mode", LbType::Application) => {
+                            match literal(v, &kp, "desync_mitigation_mode", &mut ctx.d).as_deref() {
+                                Some(mode @ ("monitor" | "defensive" | "strictest")) => {
+                                    Some(("routing.http.desync_mitigation_mode", mode.to_string()))
+                                }
+                                Some(other) => {
+                                    ctx.d.error(&kp, format!("{other:?} is not a desync mitigation mode; use monitor, defensive or strictest"));
+                                    None
+                                }
+                                None => None,
+                            }
+                        }
+                        ("drop_invalid_header_fields", LbType::Application) => boolean(v, &kp, &mut ctx.d)
+                            .map(|b| ("routing.http.drop_invalid_header_fields.enabled", b.to_string())),
+                        ("http2", LbType::Application) => {
+                            boolean(v, &kp, &mut ctx.d).map(|b| ("routing.http2.enabled", b.to_string()))
+                        }
+                        ("cross_zone", LbType::Network) => {
+                            boolean(v, &kp, &mut ctx.d).map(|b| ("load_balancing.cross_zone.enabled", b.to_string()))
+                        }
+                        ("cross_zone", LbType::Application) => {
+                            ctx.d.warn(&kp, "ignored: application load balancers always balance across zones");
+                            None
+                        }
+                        (
+                            "timeout_seconds" | "desync_mitigation_mode" | "drop_invalid_header_fields" | "http2",
+                            LbType::Network,
+                        ) => {
+                            ctx.d.warn(&kp, "ignored: it is a setting of application load balancers, and this one is a network load balancer");
+                            None
+                        }
+                        _ => {
+                            ctx.d.error(&kp, format!("{k:?} is not an x-elbv2 macro parameter; use timeout_seconds, desync_mitigation_mode, drop_invalid_header_fields, http2, cross_zone or Ingress"));
+                            None
+                        }
+                    };
+                    if let Some((key, value)) = attr {
+                        shortcuts.push((key.to_string(), value, kp));
+                    }
+                }
+            }
+            None => ctx.d.error(&mpath, format!("MacroParameters must be a mapping, not {}", kind(mp))),
+        }
+    }
+    for (key, value, kp) in shortcuts {
+        if attributes.iter().any(|a| a.get("Key").and_then(Value::as_str) == Some(key.as_str())) {
+            ctx.d.warn(kp, format!("ignored: Properties.LoadBalancerAttributes sets {key} too, and wins"));
+        } else {
+            attributes.push(json!({"Key": key, "Value": value}));
+        }
+    }
+    if !attributes.is_empty() {
+        props.insert("LoadBalancerAttributes".into(), Value::Array(attributes));
+    }
+    let ingress = ingress.unwrap_or_else(|| {
+        let mut v =
+            vec![Source::Cidr { v6: false, cidr: "0.0.0.0/0".into(), name: "Anywhere".into(), why: String::new() }];
+        if dualstack {
+            v.push(Source::Cidr { v6: true, cidr: "::/0".into(), name: "AnywhereIpv6".into(), why: String::new() });
+        }
+        v
+    });
+    let mut subnets = if internet_facing { ctx.infra.public_subnets.clone() } else { ctx.infra.app_subnets.clone() };
+    if let Some(s) = m.get("Settings") {
+        let sp = join(&path, "Settings");
+        match s.as_object() {
+            Some(sm) => {
+                for (k, v) in sm {
+                    let kp = join(&sp, k);
+                    match k.as_str() {
+                        "Subnets" => match literal(v, &kp, "a subnets name", &mut ctx.d).as_deref() {
+                            Some("PublicSubnets") => subnets = ctx.infra.public_subnets.clone(),
+                            Some("AppSubnets") => subnets = ctx.infra.app_subnets.clone(),
+                            Some(other) => ctx.d.error(
+                                &kp,
+                                format!("{other:?} is not a subnets name of x-vpc; use PublicSubnets or AppSubnets"),
+                            ),
+                            None => {}
+                        },
+                        "NoAllocateEips" | "RetainEips" => ctx.d.warn(
+                            &kp,
+                            "ignored: ComposeX allocates no Elastic IPs; AWS assigns the load balancer's addresses",
+                        ),
+                        _ => ctx.d.error(&kp, format!("{k:?} is not an x-elbv2 setting; use Subnets")),
+                    }
+                }
+            }
+            None => ctx.d.error(&sp, format!("Settings must be a mapping, not {}", kind(s))),
+        }
+    }
+    Some(Lb {
+        name: name.to_string(),
+        label,
+        id,
+        path,
+        ty,
+        existing: None,
+        properties: props,
+        subnets,
+        internet_facing,
+        ingress,
+        listeners,
+        targets,
+    })
+}
+
+/// `family:container`, or a name that stands for exactly one container (a family of one
+/// service, or a service in one family), as (family, container).
+fn resolve(ctx: &mut Ctx, raw: &str, path: &str) -> Option<(String, String)> {
+    match raw.split_once(':') {
+        Some((f, c)) => {
+            let Some(fam) = ctx.families.list.get(f) else {
+                ctx.d.error(
+                    path,
+                    format!("{f:?} is not a task family of this file (a target is named family:container)"),
+                );
+                return None;
+            };
+            if !fam.services.iter().any(|s| s == c) {
+                let list = fam.services.join(", ");
+                ctx.d
+                    .error(path, format!("{c:?} is not a container of task family {f:?}, whose containers are {list}"));
+                return None;
+            }
+            Some((f.to_string(), c.to_string()))
+        }
+        None => {
+            if let Some(fam) = ctx.families.list.get(raw).filter(|f| f.services.len() == 1) {
+                return Some((raw.to_string(), fam.services[0].clone()));
+            }
+            if let Some(fams) = ctx.families.of_service.get(raw).filter(|f| f.len() == 1) {
+                return Some((fams[0].clone(), raw.to_string()));
+            }
+            ctx.d.error(path, format!("{raw:?} does not name one container; name the target family:container"));
+            None
+        }
+    }
+}
+
+/// `Services`: one target group per `family:container`; with every key declared, valid or not
+/// (a listener naming an invalid one has its error already).
+fn services(
+    ctx: &mut Ctx,
+    lb_name: &str,
+    lb_id: &str,
+    v: Option<&Value>,
+    path: &str,
+    ty: LbType,
+) -> (BTreeMap<String, Target>, BTreeSet<String>) {
+    let mut out = BTreeMap::new();
+    let mut declared_keys = BTreeSet::new();
+    let entries: Vec<(String, Value, String)> = match v {
+        None => {
+            ctx.d.error(path, "a load balancer needs Services: the containers it sends to, as \"family:container\": {port, protocol, healthcheck}");
+            return (out, declared_keys);
+        }
+        Some(Value::Object(m)) if !is_intrinsic(v.unwrap_or(&Value::Null)) => {
+            m.iter().filter(|(k, _)| !k.starts_with("x-")).map(|(k, s)| (k.clone(), s.clone(), join(path, k))).collect()
+        }
+        // The legacy list form: [{name: family:container, port, …}].
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, it)| {
+                let name = it.get("name").and_then(Value::as_str)?.to_string();
+                let mut spec = it.clone();
+                if let Some(o) = spec.as_object_mut() {
+                    o.remove("name");
+                }
+                Some((name, spec, index(path, i)))
+            })
+            .collect(),
+        Some(other) => {
+            ctx.d.error(
+                path,
+                format!("Services must be a mapping of \"family:container\" to target settings, not {}", kind(other)),
+            );
+            return (out, declared_keys);
+        }
+    };
+    for (raw, spec, p) in entries {
+        let Some((family, container)) = resolve(ctx, &raw, &p) else { continue };
+        let key = format!("{family}:{container}");
+        declared_keys.insert(key.clone());
+        if out.contains_key(&key) {
+            ctx.d.error(&p, format!("{key} is already a target of {lb_name}"));
+            continue;
+        }
+        let Some(sm) = spec.as_object() else {
+            ctx.d.error(
+                &p,
+                format!("a target must be a mapping with port, protocol and healthcheck, not {}", kind(&spec)),
+            );
+            continue;
+        };
+        for k in sm.keys() {
+            if !matches!(k.as_str(), "port" | "protocol" | "healthcheck" | "TargetGroupAttributes" | "ProtocolVersion")
+            {
+                ctx.d.error(join(&p, k), format!("{k:?} is not a target key; use port, protocol, healthcheck, TargetGroupAttributes or ProtocolVersion"));
+            }
+        }
+        let s = ctx.project.services[&container].clone();
+        let declared: Vec<(u16, Protocol)> = s.ports.iter().chain(&s.expose).map(|p| (p.target, p.protocol)).collect();
+        let Some(pv) = sm.get("port") else {
+            ctx.d.error(join(&p, "port"), "a target needs port, the container port the load balancer sends to");
+            continue;
+        };
+        let Some(port) = uint(pv, &join(&p, "port"), "port", &mut ctx.d).and_then(|n| u16::try_from(n).ok()) else {
+            continue;
+        };
+        let protos: Vec<Protocol> = declared.iter().filter(|(t, _)| *t == port).map(|(_, pr)| *pr).collect();
+        if protos.is_empty() {
+            let list: BTreeSet<String> = declared.iter().map(|(t, _)| t.to_string()).collect();
+            let list: Vec<String> = list.into_iter().collect();
+            ctx.d.error(
+                join(&p, "port"),
+                format!(
+                    "{container:?} does not listen on {port}; its ports are {}",
+                    if list.is_empty() { "none: declare it in ports or expose".to_string() } else { list.join(", ") }
+                ),
+            );
+            continue;
+        }
+        let container_protocol = if protos.contains(&Protocol::Tcp) { Protocol::Tcp } else { Protocol::Udp };
+        let protocol = match sm.get("protocol") {
+            Some(v) => match literal(v, &join(&p, "protocol"), "a protocol", &mut ctx.d) {
+                Some(t) => t.to_ascii_uppercase(),
+                None => continue,
+            },
+            None => match (ty, container_protocol) {
+                (LbType::Application, _) => "HTTP".into(),
+                (LbType::Network, Protocol::Udp) => "UDP".into(),
+                (LbType::Network, Protocol::Tcp) => "TCP".into(),
+            },
+        };
+        let allowed = if ty == LbType::Application { ALB_PROTOCOLS } else { NLB_PROTOCOLS };
+        if !allowed.contains(&protocol.as_str()) {
+            ctx.d.error(
+                join(&p, "protocol"),
+                format!(
+                    "{protocol:?} is not a target protocol of {} {} load balancer; use {}",
+                    if ty == LbType::Application { "an" } else { "a" },
+                    ty.as_str(),
+                    allowed.join(", ")
+                ),
+            );
+            continue;
+        }
+        let needs_udp = matches!(protocol.as_str(), "UDP" | "TCP_UDP");
+        let needs_tcp = protocol != "UDP";
+        if (needs_udp && !protos.contains(&Protocol::Udp)) || (needs_tcp && !protos.contains(&Protocol::Tcp)) {
+            ctx.d.error(
+                join(&p, "protocol"),
+                format!(
+                    "{protocol} does not match port {port} of {container:?}, which is {}",
+                    protos.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" and ")
+                ),
+            );
+            continue;
+        }
+        let family_ports = auto::family_ports(ctx, &family);
+        let hp = join(&p, "healthcheck");
+        let health: Option<Health> = match sm.get("healthcheck") {
+            None => Some(health::from_container(&mut ctx.d, &s, port, &family_ports, ty, &protocol)),
+            Some(Value::String(text)) => health::parse_string(&mut ctx.d, text, &hp, port, &family_ports),
+            Some(Value::Object(o)) if !is_intrinsic(&Value::Object(o.clone())) => {
+                health::parse_object(&mut ctx.d, o, &hp, port, &family_ports)
+            }
+            Some(other) => {
+                ctx.d.error(&hp, format!("healthcheck must be a string like \"{port}:HTTP:/health:200\" or a mapping of HealthCheck properties, not {}", kind(other)));
+                None
+            }
+        };
+        let Some(health) = health else { continue };
+        if ty == LbType::Application && health.props.get("HealthCheckProtocol").and_then(Value::as_str) == Some("TCP") {
+            ctx.d.error(&hp, "application load balancers check health over HTTP or HTTPS, not TCP");
+            continue;
+        }
+        let attributes = match sm.get("TargetGroupAttributes") {
+            Some(a) => target_group_attributes(ctx, a, &join(&p, "TargetGroupAttributes"), ty),
+            None => Vec::new(),
+        };
+        let mut extra = Map::new();
+        if let Some(pv) = sm.get("ProtocolVersion") {
+            let kp = join(&p, "ProtocolVersion");
+            match literal(pv, &kp, "a protocol version", &mut ctx.d).as_deref() {
+                Some(v @ ("HTTP1" | "HTTP2" | "GRPC")) if ty == LbType::Application => {
+                    extra.insert("ProtocolVersion".into(), json!(v));
+                }
+                Some(v @ ("HTTP1" | "HTTP2" | "GRPC")) => {
+                    ctx.d.error(&kp, format!("{v} is a protocol version of application load balancers' targets only"))
+                }
+                Some(other) => {
+                    ctx.d.error(&kp, format!("{other:?} is not a protocol version; use HTTP1, HTTP2 or GRPC"))
+                }
+                None => {}
+            }
+        }
+        let fam_id = ctx.families.list[&family].id.clone();
+        let container_part = if pascal(&container) == fam_id { String::new() } else { pascal(&container) };
+        out.insert(
+            key.clone(),
+            Target {
+                family: family.clone(),
+                container: container.clone(),
+                port,
+                container_protocol,
+                protocol,
+                id: format!("{lb_id}{fam_id}{container_part}TargetGroup"),
+                health: health.props,
+                health_port: health.port,
+                attributes,
+                extra,
+                grace: s.healthcheck.as_ref().and_then(|h| h.start_period).map(|p| p.ceil() as u64),
+                why: format!("x-elbv2 {lb_name} target {key}"),
+            },
+        );
+    }
+    (out, declared_keys)
+}
+
+/// `TargetGroupAttributes` as a list of {Key, Value} or a mapping {key: value}; values become
+/// strings, as CloudFormation wants them.
+fn target_group_attributes(ctx: &mut Ctx, v: &Value, path: &str, ty: LbType) -> Vec<Value> {
+    let pairs: Vec<(String, Value, String)> = match v {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, it)| {
+                let ip = index(path, i);
+                match (it.get("Key").and_then(Value::as_str), it.get("Value")) {
+                    (Some(k), Some(v)) => Some((k.to_string(), v.clone(), ip)),
+                    _ => {
+                        ctx.d.error(&ip, "an attribute must be {Key, Value}");
+                        None
+                    }
+                }
+            })
+            .collect(),
+        Value::Object(m) if !is_intrinsic(v) => m.iter().map(|(k, v)| (k.clone(), v.clone(), join(path, k))).collect(),
+        other => {
+            ctx.d.error(
+                path,
+                format!("TargetGroupAttributes must be a list of {{Key, Value}} or a mapping, not {}", kind(other)),
+            );
+            return Vec::new();
+        }
+    };
+    let (mine, other) =
+        if ty == LbType::Application { (ALB_ATTRIBUTES, NLB_ATTRIBUTES) } else { (NLB_ATTRIBUTES, ALB_ATTRIBUTES) };
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (k, val, p) in pairs {
+        if !seen.insert(k.clone()) {
+            ctx.d.error(&p, format!("{k} is set twice"));
+            continue;
+        }
+        if !mine.contains(&k.as_str()) {
+            if other.contains(&k.as_str()) {
+                ctx.d.error(
+                    &p,
+                    format!(
+                        "{k} is a target group attribute of {} load balancers, and this one is {}",
+                        if ty == LbType::Application { "network" } else { "application" },
+                        ty.as_str()
+                    ),
+                );
+                continue;
+            }
+            ctx.d.warn(&p, format!("{k} is not a target group attribute ComposeX knows; it is passed as written"));
+        }
+        let text = match &val {
+            Value::String(s) => json!(s),
+            Value::Bool(b) => json!(b.to_string()),
+            Value::Number(n) => json!(n.to_string()),
+            v if is_intrinsic(v) => v.clone(),
+            other => {
+                ctx.d.error(&p, format!("an attribute value must be a string, not {}", kind(other)));
+                continue;
+            }
+        };
+        out.push(json!({"Key": k, "Value": text}));
+    }
+    out
+}
+
+/// `MacroParameters.Ingress`: who may reach the listeners, instead of the whole internet.
+fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
+    let mut out = Vec::new();
+    let Some(m) = v.as_object() else {
+        ctx.d.error(path, format!("Ingress must be a mapping with ExtSources and AwsSources, not {}", kind(v)));
+        return out;
+    };
+    for (k, iv) in m {
+        let ip = join(path, k);
+        let items = match iv.as_array() {
+            Some(a) => a.clone(),
+            None => {
+                ctx.d.error(&ip, format!("{k} must be a list, not {}", kind(iv)));
+                continue;
+            }
+        };
+        match k.as_str() {
+            "ExtSources" => {
+                for (i, item) in items.iter().enumerate() {
+                    let sp = index(&ip, i);
+                    let Some((v6, cidr, name, text)) = crate::emit::network::ext_source(ctx, item, &sp) else {
+                        continue;
+                    };
+                    let name = name.unwrap_or_else(|| cidr.clone());
+                    let why = text.map(|d| format!("ExtSources {d}")).unwrap_or_else(|| "ExtSources".into());
+                    out.push(Source::Cidr { v6, cidr, name, why });
+                }
+            }
+            "AwsSources" => {
+                for (i, item) in items.iter().enumerate() {
+                    let sp = index(&ip, i);
+                    let ty = item.get("Type").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let Some(id) = item.get("Id").filter(|v| v.is_string() || is_intrinsic(v)).cloned() else {
+                        ctx.d.error(
+                            join(&sp, "Id"),
+                            "an AWS source needs Id, the security group or prefix list ID (or an intrinsic function)",
+                        );
+                        continue;
+                    };
+                    let label = id.as_str().map(str::to_string).unwrap_or_else(|| format!("{ty}{i}"));
+                    let literal_ok = |prefix: &str| id.as_str().is_none_or(|s| s.starts_with(prefix));
+                    match ty.as_str() {
+                        "SecurityGroup" if literal_ok("sg-") => out.push(Source::SecurityGroup(label, id)),
+                        "PrefixList" if literal_ok("pl-") => out.push(Source::PrefixList(label, id)),
+                        "SecurityGroup" | "PrefixList" => {
+                            ctx.d.error(join(&sp, "Id"), format!("{label:?} is not a {ty} ID"))
+                        }
+                        _ => ctx.d.error(
+                            join(&sp, "Type"),
+                            format!("{ty:?} is not an AWS source type; use SecurityGroup or PrefixList"),
+                        ),
+                    }
+                }
+            }
+            _ => ctx.d.error(&ip, format!("{k:?} is not a load balancer Ingress key; use ExtSources or AwsSources")),
+        }
+    }
+    if out.is_empty() {
+        ctx.d.warn(path, "no source may reach the listeners: the load balancer is closed to everyone");
+    }
+    out
+}
+
+/// One listener of `Listeners`.
+fn listener(
+    ctx: &mut Ctx,
+    v: &Value,
+    path: &str,
+    ty: LbType,
+    targets: &BTreeMap<String, Target>,
+    declared: &BTreeSet<String>,
+    certificates: &BTreeMap<String, Value>,
+) -> Option<Listener> {
+    let Some(m) = v.as_object().filter(|_| !is_intrinsic(v)) else {
+        ctx.d.error(
+            path,
+            format!("a listener must be a mapping with Port, Protocol and Targets or DefaultActions, not {}", kind(v)),
+        );
+        return None;
+    };
+    for k in m.keys() {
+        if !matches!(k.as_str(), "Port" | "Protocol" | "Certificates" | "SslPolicy" | "DefaultActions" | "Targets") {
+            ctx.d.error(join(path, k), format!("{k:?} is not a listener key; use Port, Protocol, Certificates, SslPolicy, DefaultActions or Targets"));
+        }
+    }
+    let Some(pv) = m.get("Port") else {
+        ctx.d.error(join(path, "Port"), "a listener needs Port");
+        return None;
+    };
+    let port = uint(pv, &join(path, "Port"), "port", &mut ctx.d).and_then(|n| u16::try_from(n).ok().filter(|p| *p > 0));
+    let Some(port) = port else {
+        if pv.as_u64().is_some() {
+            ctx.d.error(join(path, "Port"), format!("{} is not a port number (1-65535)", show(pv)));
+        }
+        return None;
+    };
+    let allowed = if ty == LbType::Application { ALB_PROTOCOLS } else { NLB_PROTOCOLS };
+    let mut protocol = match m.get("Protocol") {
+        Some(v) => literal(v, &join(path, "Protocol"), "a protocol", &mut ctx.d)?.to_ascii_uppercase(),
+        None => allowed[0].to_string(),
+    };
+    if !allowed.contains(&protocol.as_str()) {
+        ctx.d.error(
+            join(path, "Protocol"),
+            format!(
+                "{protocol:?} is not a listener protocol of {} {} load balancer; use {}{}",
+                if ty == LbType::Application { "an" } else { "a" },
+                ty.as_str(),
+                allowed.join(", "),
+                if ty == LbType::Application {
+                    ", or make it a network load balancer (Properties.Type: network)"
+                } else {
+                    ""
+                }
+            ),
+        );
+        return None;
+    }
+    // Certificates: x-acm names, or ARNs.
+    let mut certs: Vec<(String, Value)> = Vec::new();
+    if let Some(cv) = m.get("Certificates") {
+        let cp = join(path, "Certificates");
+        match cv.as_array() {
+            Some(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let ip = index(&cp, i);
+                    let keys: Vec<&String> = item.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+                    if keys.len() != 1 {
+                        ctx.d.error(&ip, "a certificate is {x-acm: NAME}, {CertificateArn: ARN} or {Arn: ARN}");
+                        continue;
+                    }
+                    let (k, val) = (keys[0].as_str(), &item[keys[0].as_str()]);
+                    match k {
+                        "x-acm" => {
+                            let Some(n) = literal(val, &join(&ip, k), "a certificate name", &mut ctx.d) else { continue };
+                            match certificates.get(&n) {
+                                Some(arn) => certs.push((n, arn.clone())),
+                                None => ctx.d.error(
+                                    join(&ip, k),
+                                    format!("{n:?} is not a certificate of x-acm{}", if certificates.is_empty() { String::new() } else { format!(" ({})", certificates.keys().cloned().collect::<Vec<_>>().join(", ")) }),
+                                ),
+                            }
+                        }
+                        "CertificateArn" | "Arn" => match val {
+                            Value::String(s) if s.starts_with("arn:") && (s.contains(":acm:") || s.contains(":iam::")) => {
+                                let short = s.rsplit('/').next().unwrap_or(s).chars().take(8).collect::<String>();
+                                certs.push((format!("Arn{short}"), val.clone()));
+                            }
+                            v if is_intrinsic(v) => certs.push((format!("Arn{}", i + 1), v.clone())),
+                            other => ctx.d.error(join(&ip, k), format!("{} is not a certificate ARN (arn:aws:acm:… or arn:aws:iam::…:server-certificate/…)", show(other))),
+                        },
+                        other => ctx.d.error(join(&ip, other), format!("{other:?} is not a certificate key; use x-acm, CertificateArn or Arn")),
+                    }
+                }
+            }
+            None => ctx.d.error(&cp, format!("Certificates must be a list, not {}", kind(cv))),
+        }
+    }
+    if !certs.is_empty() {
+        match protocol.as_str() {
+            "HTTP" => {
+                ctx.d.warn(join(path, "Protocol"), "HTTP with certificates: the listener ends TLS, so it is HTTPS");
+                protocol = "HTTPS".into();
+            }
+            "TCP" => {
+                ctx.d.warn(join(path, "Protocol"), "TCP with certificates: the listener ends TLS, so it is TLS");
+                protocol = "TLS".into();
+            }
+            "UDP" | "TCP_UDP" => {
+                ctx.d.error(
+                    join(path, "Certificates"),
+                    format!(
+                        "{} {protocol} listener cannot end TLS; use TLS, or remove Certificates",
+                        article(&protocol)
+                    ),
+                );
+                return None;
+            }
+            _ => {}
+        }
+    } else if matches!(protocol.as_str(), "HTTPS" | "TLS") {
+        // Certificates that were given but are wrong have their own errors.
+        if !m.contains_key("Certificates") {
+            ctx.d.error(
+                join(path, "Certificates"),
+                format!(
+                    "{} {protocol} listener needs Certificates: [{{x-acm: NAME}}] or [{{CertificateArn: ARN}}]",
+                    article(&protocol)
+                ),
+            );
+        }
+        return None;
+    }
+    let ssl_policy = m.get("SslPolicy").cloned();
+    if ssl_policy.is_some() && !matches!(protocol.as_str(), "HTTPS" | "TLS") {
+        ctx.d.warn(
+            join(path, "SslPolicy"),
+            format!("ignored: {} {protocol} listener does not end TLS", article(&protocol)),
+        );
+    }
+
+    // Default actions.
+    let mut default: Option<Action> = None;
+    if let Some(dv) = m.get("DefaultActions") {
+        let dp = join(path, "DefaultActions");
+        match dv.as_array() {
+            Some(items) if items.len() == 1 => {
+                let ip = index(&dp, 0);
+                let item = &items[0];
+                if let Some(r) = item.get("Redirect") {
+                    match r.as_str() {
+                        Some("HTTP_TO_HTTPS") if ty == LbType::Application && protocol == "HTTP" => {
+                            default = Some(Action::Raw(json!({"Type": "redirect", "RedirectConfig": {
+                                "Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}",
+                                "Query": "#{query}", "StatusCode": "HTTP_301"}})));
+                        }
+                        Some("HTTP_TO_HTTPS") => ctx.d.error(
+                            join(&ip, "Redirect"),
+                            "HTTP_TO_HTTPS redirects an HTTP listener of an application load balancer",
+                        ),
+                        _ => ctx.d.error(
+                            join(&ip, "Redirect"),
+                            format!("{} is not a predefined redirect; use HTTP_TO_HTTPS", show(r)),
+                        ),
+                    }
+                } else if item.get("Type").is_some() {
+                    default = Some(Action::Raw(item.clone()));
+                } else {
+                    ctx.d.error(
+                        &ip,
+                        "a default action is {Redirect: HTTP_TO_HTTPS}, or a CloudFormation listener action with Type",
+                    );
+                }
+            }
+            Some(_) => ctx.d.error(&dp, "DefaultActions takes one action"),
+            None => ctx.d.error(&dp, format!("DefaultActions must be a list, not {}", kind(dv))),
+        }
+    }
+    let explicit_default = default.is_some();
+
+    // Targets: the default (access /) and rules.
+    let mut rules = Vec::new();
+    if let Some(tv) = m.get("Targets") {
+        let tp = join(path, "Targets");
+        let items = match tv.as_array() {
+            Some(a) => a.clone(),
+            None => {
+                ctx.d.error(&tp, format!("Targets must be a list of {{name, access}}, not {}", kind(tv)));
+                Vec::new()
+            }
+        };
+        if ty == LbType::Network && items.len() > 1 {
+            ctx.d.error(&tp, "a network load balancer listener sends to one target; give each target its own listener");
+            return None;
+        }
+        for (i, item) in items.iter().enumerate() {
+            let ip = index(&tp, i);
+            let Some(o) = item.as_object() else {
+                ctx.d.error(&ip, format!("a target must be a mapping with name and access, not {}", kind(item)));
+                continue;
+            };
+            for k in o.keys() {
+                match k.as_str() {
+                    "name" | "access" | "Conditions" => {}
+                    "AuthenticateCognitoConfig" | "AuthenticateOidcConfig" | "CreateCognitoClient" => ctx.d.error(join(&ip, k), "authentication actions are not supported yet; authenticate in the service, or add the listener rule under Resources"),
+                    _ => ctx.d.error(join(&ip, k), format!("{k:?} is not a listener target key; use name and access")),
+                }
+            }
+            let Some(raw) = o.get("name").and_then(|n| literal(n, &join(&ip, "name"), "a target name", &mut ctx.d))
+            else {
+                if !o.contains_key("name") {
+                    ctx.d
+                        .error(join(&ip, "name"), "a listener target needs name, family:container of x-elbv2 Services");
+                }
+                continue;
+            };
+            let Some((f, c)) = resolve(ctx, &raw, &join(&ip, "name")) else { continue };
+            let key = format!("{f}:{c}");
+            let Some(t) = targets.get(&key) else {
+                if declared.contains(&key) {
+                    continue;
+                }
+                ctx.d.error(
+                    join(&ip, "name"),
+                    format!("{key} is not in this load balancer's Services; declare its port and protocol there"),
+                );
+                continue;
+            };
+            if ty == LbType::Network {
+                // The pairs network load balancers accept.
+                let ok = match protocol.as_str() {
+                    "TCP" => matches!(t.protocol.as_str(), "TCP" | "TCP_UDP"),
+                    "TLS" => matches!(t.protocol.as_str(), "TCP" | "TLS"),
+                    "UDP" => matches!(t.protocol.as_str(), "UDP" | "TCP_UDP"),
+                    other => t.protocol == other,
+                };
+                if !ok {
+                    ctx.d.error(
+                        join(&ip, "name"),
+                        format!(
+                            "{} {protocol} listener cannot send to the {} target {key}",
+                            article(&protocol),
+                            t.protocol
+                        ),
+                    );
+                    continue;
+                }
+                if let Some(a) = o.get("access").and_then(Value::as_str).filter(|a| *a != "/") {
+                    ctx.d.warn(
+                        join(&ip, "access"),
+                        format!("ignored: network load balancers do not route by host or path ({a:?})"),
+                    );
+                }
+                default = Some(Action::Forward(key));
+                continue;
+            }
+            let conditions = match (o.get("Conditions"), o.get("access")) {
+                (Some(Value::Array(c)), _) => c.clone(),
+                (Some(other), _) => {
+                    ctx.d.error(
+                        join(&ip, "Conditions"),
+                        format!("Conditions must be a list of listener rule conditions, not {}", kind(other)),
+                    );
+                    continue;
+                }
+                (None, None) => Vec::new(),
+                (None, Some(a)) => {
+                    let Some(text) = literal(a, &join(&ip, "access"), "access", &mut ctx.d) else { continue };
+                    match access(&text) {
+                        Ok(c) => c,
+                        Err(why) => {
+                            ctx.d.error(join(&ip, "access"), why);
+                            continue;
+                        }
+                    }
+                }
+            };
+            if conditions.is_empty() {
+                if default.is_none() {
+                    default = Some(Action::Forward(key));
+                    continue;
+                }
+                if !explicit_default {
+                    ctx.d.error(join(&ip, "access"), "another target of this listener already takes every request (access /); give this one a host or a path");
+                    continue;
+                }
+                // The default is a redirect or another action: "/" becomes a rule for every path.
+                rules.push(Rule {
+                    target: key,
+                    conditions: vec![json!({"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}})],
+                });
+                continue;
+            }
+            rules.push(Rule { target: key, conditions });
+        }
+    }
+    let default = match default {
+        Some(d) => d,
+        None if ty == LbType::Application => Action::NotFound,
+        None => {
+            ctx.d.error(path, "a listener needs Targets or DefaultActions");
+            return None;
+        }
+    };
+    if rules.len() > 100 {
+        ctx.d.error(join(path, "Targets"), "a listener takes at most 100 rules");
+    }
+    Some(Listener { port, protocol, certificates: certs, ssl_policy, default, rules, path: path.to_string() })
+}
+
+/// "an HTTP", "a TCP".
+fn article(protocol: &str) -> &'static str {
+    if protocol.starts_with('H') {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// `access`: `/path`, `host`, `host/path` or `host:port/path` (the port is not part of the Host
+/// header match, as in ECS ComposeX) → listener rule conditions; `/` alone → none (the default).
+fn access(text: &str) -> Result<Vec<Value>, String> {
+    let path_cond = |p: &str| json!({"Field": "path-pattern", "PathPatternConfig": {"Values": [p]}});
+    if text == "/" || text.is_empty() {
+        return Ok(Vec::new());
+    }
+    if text.starts_with('/') {
+        if text.len() > 128 || text.contains(char::is_whitespace) {
+            return Err(format!("{text:?} is not a path pattern (at most 128 characters, no spaces)"));
+        }
+        return Ok(vec![path_cond(text)]);
+    }
+    let (host_port, path) = match text.find('/') {
+        Some(i) => (&text[..i], &text[i..]),
+        None => (text, ""),
+    };
+    let host = match host_port.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => h,
+        Some(_) => return Err(format!("{text:?} is not a host name, a path, nor host/path")),
+        None => host_port,
+    };
+    let host_ok = !host.is_empty()
+        && host.len() <= 128
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '*' | '?'))
+        && !host.starts_with('-')
+        && !host.starts_with('.');
+    if !host_ok {
+        return Err(format!("{text:?} is not a host name, a path, nor host/path (e.g. api.example.com/v1*)"));
+    }
+    let mut out = vec![json!({"Field": "host-header", "HostHeaderConfig": {"Values": [host]}})];
+    if !path.is_empty() && path != "/" {
+        if path.len() > 128 || path.contains(char::is_whitespace) {
+            return Err(format!("{path:?} is not a path pattern (at most 128 characters, no spaces)"));
+        }
+        out.push(path_cond(path));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_forms() {
+        assert!(access("/").unwrap().is_empty());
+        assert_eq!(
+            access("/api*").unwrap(),
+            vec![json!({"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api*"]}})]
+        );
+        assert_eq!(
+            access("example.com").unwrap(),
+            vec![json!({"Field": "host-header", "HostHeaderConfig": {"Values": ["example.com"]}})]
+        );
+        let c = access("thereisnospoon.ews-network.net:8080/abcd/test.html").unwrap();
+        assert_eq!(c[0]["HostHeaderConfig"]["Values"][0], "thereisnospoon.ews-network.net");
+        assert_eq!(c[1]["PathPatternConfig"]["Values"][0], "/abcd/test.html");
+        assert!(access("not a host").is_err());
+        assert!(access("a:b/c").is_err());
+    }
+}

@@ -1,0 +1,459 @@
+//! `x-rds`: relational databases.
+//!
+//! An Aurora engine (`aurora-mysql`, `aurora-postgresql`) becomes an `AWS::RDS::DBCluster` with
+//! one `AWS::RDS::DBInstance`, its writer; `mysql`, `mariadb` and `postgres` one
+//! `AWS::RDS::DBInstance`. Either way the database gets:
+//!
+//! - its own security group, open to each consumer family on the database port only, and a
+//!   subnet group on the storage subnets;
+//! - master credentials generated in an `AWS::SecretsManager::Secret` (the password never
+//!   appears in the template: the database reads it through a `{{resolve:secretsmanager:…}}`
+//!   reference), attached to the database so that Secrets Manager adds its host and port;
+//! - storage encryption, and a snapshot when it is deleted or replaced.
+//!
+//! Consumers get the credentials as ECS `Secrets` (their execution role may read that one
+//! secret): `{NAME}` (the whole JSON document, as ECS ComposeX gives it), `{NAME}_HOST`,
+//! `{NAME}_PORT`, `{NAME}_USERNAME`, `{NAME}_PASSWORD`, `{NAME}_DBNAME`, where NAME is the
+//! resource's name upper-cased or each of `Settings.EnvNames`. `Access: {DBCluster: RO}` (or
+//! `{DBInstance: RO}`) lets the task describe the database. `GrantTaskAccess` lets the task role
+//! read the secret too (`{SecretEnvName: VAR}` also puts its ARN in VAR).
+
+use super::consumers::Consumer;
+use super::datastore::{self, own};
+use super::generic::{set_env, Decl};
+use super::{Attr, Kind, Level, Scope};
+use crate::cfn::r#ref;
+use crate::compose::read::{kind as kind_of, show};
+use crate::diagnostics::join;
+use crate::plan::Ctx;
+use serde_json::{json, Map, Value};
+
+const AURORA_ENGINES: &[&str] = &["aurora-mysql", "aurora-postgresql"];
+const ENGINES: &[&str] = &["aurora-mysql", "aurora-postgresql", "mariadb", "mysql", "postgres"];
+
+/// The secret's ARN, through its attachment: a reference to it waits until Secrets Manager has
+/// added the database's host and port to the secret.
+const SECRET: Attr = Attr::Of("SecretAttachment", &Attr::Ref);
+
+const CONSUMER_KEYS: &[&str] = &["GrantTaskAccess", "GenerateConnectionStringSecret", "SecretsMappings"];
+
+/// An Aurora cluster (also the kind an unknown engine is read as, to report it).
+pub const CLUSTER: Kind = Kind {
+    key: "x-rds",
+    cfn_type: "AWS::RDS::DBCluster",
+    suffix: "Database",
+    default: Attr::None,
+    return_values: &[
+        ("Endpoint.Address", Attr::GetAtt("Endpoint.Address")),
+        ("Endpoint.Port", Attr::GetAtt("Endpoint.Port")),
+        ("ReadEndpoint.Address", Attr::GetAtt("ReadEndpoint.Address")),
+        ("DBSecret", SECRET),
+    ],
+    arn: Attr::GetAtt("DBClusterArn"),
+    levels: &[
+        Level { name: "RW", actions: &[], scope: Scope::Resource },
+        Level { name: "DBCluster:RO", actions: &["rds:DescribeDBClusters"], scope: Scope::Resource },
+    ],
+    sam_policies: &[],
+    extra_attributes: &[("Arn", Attr::GetAtt("DBClusterArn"))],
+    consumer_keys: CONSUMER_KEYS,
+    default_access: Some("RW"),
+    settings_keys: &[],
+    hook: Some(hook),
+};
+
+/// A single DB instance (MySQL, MariaDB, PostgreSQL).
+pub const INSTANCE: Kind = Kind {
+    key: "x-rds",
+    cfn_type: "AWS::RDS::DBInstance",
+    suffix: "Database",
+    default: Attr::None,
+    return_values: &[
+        ("Endpoint.Address", Attr::GetAtt("Endpoint.Address")),
+        ("Endpoint.Port", Attr::GetAtt("Endpoint.Port")),
+        ("DBSecret", SECRET),
+    ],
+    arn: Attr::GetAtt("DBInstanceArn"),
+    levels: &[
+        Level { name: "RW", actions: &[], scope: Scope::Resource },
+        Level { name: "DBInstance:RO", actions: &["rds:DescribeDBInstances"], scope: Scope::Resource },
+    ],
+    sam_policies: &[],
+    extra_attributes: &[("Arn", Attr::GetAtt("DBInstanceArn"))],
+    consumer_keys: CONSUMER_KEYS,
+    default_access: Some("RW"),
+    settings_keys: &[],
+    hook: Some(hook),
+};
+
+pub fn variant(def: &Value) -> &'static Kind {
+    match datastore::engine_name(def) {
+        Some(e) if ENGINES.contains(&e.as_str()) && !AURORA_ENGINES.contains(&e.as_str()) => &INSTANCE,
+        _ => &CLUSTER,
+    }
+}
+
+/// Instance classes: the smallest Graviton class each family of engine accepts.
+const AURORA_CLASS: &str = "db.t4g.medium";
+const INSTANCE_CLASS: &str = "db.t4g.micro";
+const DEFAULT_USERNAME: &str = "dbadmin";
+/// Characters RDS refuses in a master password (`/`, `"`, `@`, space), and the backslash.
+const EXCLUDED: &str = "\"@/\\ ";
+
+fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value) {
+    let aurora = decl.kind.cfn_type == CLUSTER.cfn_type;
+    let props_path = join(&decl.path, "Properties");
+    let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
+    if datastore::existing(decl) {
+        return;
+    }
+    let Some(engine) = datastore::engine(ctx, decl, &props, ENGINES, &["DBInstanceClass"]) else { return };
+    if let Some((v, path)) = &engine.version {
+        check_version(ctx, &engine.name, v, path);
+    }
+    let postgres = engine.name.contains("postgres");
+    let port = datastore::port(ctx, decl, &props, if postgres { 5432 } else { 3306 });
+    props.insert("Engine".into(), json!(engine.name));
+    if let Some((v, _)) = &engine.version {
+        // YAML reads 14.6 as a number; CloudFormation wants the text.
+        let v = if let Value::Number(n) = v { json!(n.to_string()) } else { v.clone() };
+        props.insert("EngineVersion".into(), v);
+    }
+
+    // Credentials: the username the user chose (it is not secret), a generated password.
+    let secret = format!("{}Secret", decl.id);
+    let username = props.remove("MasterUsername").unwrap_or_else(|| json!(DEFAULT_USERNAME));
+    if let Some(u) = username.as_str() {
+        let max = if postgres { 63 } else { 16 };
+        if !valid_identifier(u, max) {
+            ctx.d.error(
+                join(&props_path, "MasterUsername"),
+                format!(
+                    "{} is not a master username {} accepts: a letter, then letters, digits or _, {max} at most",
+                    show(&username),
+                    engine.name
+                ),
+            );
+        }
+    }
+    for key in ["MasterUserPassword", "ManageMasterUserPassword", "MasterUserSecret"] {
+        if props.remove(key).is_some() {
+            ctx.d.warn(join(&props_path, key), format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));
+        }
+    }
+    let resolve =
+        |key: &str| json!({"Fn::Sub": format!("{{{{resolve:secretsmanager:${{{secret}}}:SecretString:{key}}}}}")});
+    props.insert("MasterUsername".into(), resolve("username"));
+    props.insert("MasterUserPassword".into(), resolve("password"));
+    let db_key = if aurora { "DatabaseName" } else { "DBName" };
+    let dbname = props.get(db_key).cloned().unwrap_or_else(|| json!(database_name(&decl.name)));
+    props.insert(db_key.into(), dbname.clone());
+    ctx.add(
+        &decl.path,
+        secret.clone(),
+        json!({"Type": "AWS::SecretsManager::Secret", "Properties": {
+            "Description": format!("Master credentials of {} (ComposeX)", decl.path),
+            "GenerateSecretString": {
+                "SecretStringTemplate": secret_template(&username, &dbname),
+                "GenerateStringKey": "password",
+                "PasswordLength": 32,
+                "ExcludeCharacters": EXCLUDED
+            }
+        }}),
+    );
+    ctx.add(
+        &decl.path,
+        format!("{secret}Attachment"),
+        json!({"Type": "AWS::SecretsManager::SecretTargetAttachment", "Properties": {
+            "SecretId": r#ref(&secret), "TargetId": r#ref(&decl.id), "TargetType": decl.kind.cfn_type
+        }}),
+    );
+
+    // Network: the storage subnets, its own security group.
+    let subnet_group = datastore::subnet_group_id(decl);
+    let subnets = ctx.infra.storage_subnets.clone();
+    ctx.add(
+        &decl.path,
+        subnet_group.clone(),
+        json!({"Type": "AWS::RDS::DBSubnetGroup", "Properties": {
+            "DBSubnetGroupDescription": format!("{} on the storage subnets (ComposeX)", decl.path), "SubnetIds": subnets
+        }}),
+    );
+    let sg = datastore::security_group(ctx, decl, consumers, port);
+    let why = "ComposeX gives the database its own subnet group and security group, open to its consumers only";
+    own(ctx, decl, &mut props, "DBSubnetGroupName", r#ref(&subnet_group), why);
+    own(ctx, decl, &mut props, if aurora { "VpcSecurityGroupIds" } else { "VPCSecurityGroups" }, json!([sg]), why);
+    if props.remove("DBSecurityGroups").is_some() {
+        ctx.d.warn(join(&props_path, "DBSecurityGroups"), format!("ignored: {why}"));
+    }
+    props.entry("StorageEncrypted").or_insert(json!(true));
+
+    let class = engine.params.get("DBInstanceClass").cloned();
+    if aurora {
+        ctx.add(
+            &decl.path,
+            format!("{}Instance1", decl.id),
+            json!({"Type": "AWS::RDS::DBInstance", "Properties": {
+                "DBClusterIdentifier": r#ref(&decl.id),
+                "DBInstanceClass": class.unwrap_or_else(|| json!(AURORA_CLASS)),
+                "Engine": engine.name,
+                "PubliclyAccessible": false
+            }}),
+        );
+    } else {
+        if let Some(c) = class {
+            if props.get("DBInstanceClass").is_some_and(|p| *p != c) {
+                ctx.d.error(
+                    join(&join(&decl.path, "MacroParameters"), "DBInstanceClass"),
+                    format!("differs from {}; set DBInstanceClass once", join(&props_path, "DBInstanceClass")),
+                );
+            }
+            props.insert("DBInstanceClass".into(), c);
+        }
+        props.entry("DBInstanceClass").or_insert(json!(INSTANCE_CLASS));
+        props.entry("AllocatedStorage").or_insert(json!("20"));
+        props.entry("StorageType").or_insert(json!("gp3"));
+        props.entry("PubliclyAccessible").or_insert(json!(false));
+    }
+    resource["Properties"] = Value::Object(props);
+    resource["DeletionPolicy"] = json!("Snapshot");
+    resource["UpdateReplacePolicy"] = json!("Snapshot");
+
+    give_consumers(ctx, decl, consumers, &secret);
+}
+
+/// The credentials as ECS `Secrets` of every consumer, the execution role's read of the secret,
+/// and what the consumer keys ask for.
+fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &str) {
+    let read = json!({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": r#ref(secret)});
+    let arn = SECRET.value(&decl.id);
+    let mut vars: Vec<(String, Value)> = Vec::new();
+    for base in datastore::env_names(decl) {
+        vars.push((base.clone(), arn.clone()));
+        for (suffix, key) in [
+            ("HOST", "host"),
+            ("PORT", "port"),
+            ("USERNAME", "username"),
+            ("PASSWORD", "password"),
+            ("DBNAME", "dbname"),
+        ] {
+            vars.push((
+                format!("{base}_{suffix}"),
+                json!({"Fn::Sub": format!("${{{}SecretAttachment}}:{key}::", decl.id)}),
+            ));
+        }
+    }
+    for c in consumers {
+        let Some(fams) = ctx.families.resolve(&c.name) else { continue };
+        let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
+        for f in &fams {
+            ctx.exec_grants.entry(f.clone()).or_default().push(read.clone());
+        }
+        for svc in ctx.families.services_of(&c.name).to_vec() {
+            for (var, value) in &vars {
+                add_secret(ctx, &svc, var, value, &c.path);
+            }
+        }
+        if let Some(v) = c.extra.get("GrantTaskAccess") {
+            let p = join(&c.path, "GrantTaskAccess");
+            let (grant, env) = match v {
+                Value::Bool(b) => (*b, None),
+                Value::Object(m) => {
+                    for k in m.keys().filter(|k| *k != "SecretEnvName") {
+                        ctx.d.warn(join(&p, k), "ignored: ComposeX reads SecretEnvName from GrantTaskAccess");
+                    }
+                    let env = match m.get("SecretEnvName") {
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(other) => {
+                            ctx.d.error(
+                                join(&p, "SecretEnvName"),
+                                format!("must be a variable name, not {}", kind_of(other)),
+                            );
+                            None
+                        }
+                        None => None,
+                    };
+                    (true, env)
+                }
+                other => {
+                    ctx.d.error(
+                        &p,
+                        format!("GrantTaskAccess must be true or {{SecretEnvName: VAR}}, not {}", kind_of(other)),
+                    );
+                    (false, None)
+                }
+            };
+            if grant {
+                let statement = json!({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [r#ref(secret)]});
+                for f in &fams {
+                    ctx.grants.entry(f.clone()).or_default().push(statement.clone());
+                }
+            }
+            if let Some(var) = env {
+                for svc in ctx.families.services_of(&c.name).to_vec() {
+                    set_env(ctx, &svc, &var, arn.clone(), &c.path);
+                }
+            }
+        }
+        if c.extra.contains_key("GenerateConnectionStringSecret") {
+            let base = datastore::env_names(decl).remove(0);
+            ctx.d.warn(
+                join(&c.path, "GenerateConnectionStringSecret"),
+                format!("ignored: ComposeX gives the connection's parts instead, as {base}_HOST, {base}_PORT, {base}_USERNAME, {base}_PASSWORD and {base}_DBNAME"),
+            );
+        }
+        if c.extra.contains_key("SecretsMappings") {
+            ctx.d.warn(join(&c.path, "SecretsMappings"), "ignored: ComposeX names the variables after the database (Settings.EnvNames): NAME, NAME_HOST, NAME_PORT, NAME_USERNAME, NAME_PASSWORD, NAME_DBNAME");
+        }
+    }
+}
+
+/// Adds an ECS secret to a service's container; a variable the compose file sets itself keeps
+/// its value, and two resources may not give one name different values.
+fn add_secret(ctx: &mut Ctx, service: &str, var: &str, value: &Value, from: &str) {
+    if ctx.project.services.get(service).is_some_and(|s| s.environment.contains_key(var)) {
+        ctx.d.warn(
+            join(&join(&join("services", service), "environment"), var),
+            format!("set here and by {from} (an ECS secret); the value set here wins"),
+        );
+        return;
+    }
+    let secrets = ctx.secrets.entry(service.to_string()).or_default();
+    match secrets.get(var) {
+        Some(other) if other != value => ctx.d.error(
+            from,
+            format!("gives {service:?} the secret variable {var}, which something else gives it too; rename one with Settings.EnvNames"),
+        ),
+        Some(_) => {}
+        None => {
+            secrets.insert(var.to_string(), value.clone());
+        }
+    }
+}
+
+/// The secret's JSON template: the username and database name (literals, or intrinsic
+/// functions substituted in), to which Secrets Manager adds the generated password.
+fn secret_template(username: &Value, dbname: &Value) -> Value {
+    match (username.as_str(), dbname.as_str()) {
+        (Some(u), Some(d)) => json!(json!({"username": u, "dbname": d}).to_string()),
+        _ => {
+            let part = |v: &Value, var: &str, vars: &mut Map<String, Value>| match v.as_str() {
+                Some(s) => s.replace("${", "${!"),
+                None => {
+                    vars.insert(var.to_string(), v.clone());
+                    format!("${{{var}}}")
+                }
+            };
+            let mut vars = Map::new();
+            let u = part(username, "Username", &mut vars);
+            let d = part(dbname, "DbName", &mut vars);
+            json!({"Fn::Sub": [format!("{{\"username\":\"{u}\",\"dbname\":\"{d}\"}}"), vars]})
+        }
+    }
+}
+
+/// The database's default name: the resource name's alphanumerics, lower-cased, starting with a
+/// letter (what both MySQL and PostgreSQL accept), 63 characters at most.
+fn database_name(name: &str) -> String {
+    let mut n: String = name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    if !n.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        n.insert_str(0, "db");
+    }
+    n.truncate(63);
+    n
+}
+
+fn valid_identifier(s: &str, max: usize) -> bool {
+    s.len() <= max
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Engine versions as RDS writes them (`8.0.mysql_aurora.3.08.0`, `16.4`, `10.11.9`): a version
+/// of another shape cannot be created, so it is refused here rather than at deploy time.
+fn check_version(ctx: &mut Ctx, engine: &str, v: &Value, path: &str) {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ if crate::cfn::is_intrinsic(v) => return,
+        other => {
+            ctx.d.error(path, format!("EngineVersion must be a version like 16.4, not {}", kind_of(other)));
+            return;
+        }
+    };
+    if let Some(e) = version_error(engine, &text) {
+        ctx.d.error(path, e);
+    }
+}
+
+fn version_error(engine: &str, text: &str) -> Option<String> {
+    // Numbers, dot-separated; RDS may add a suffix (`8.0.46-rds.20260624`, `16.9-limitless`).
+    let nums = |s: &str| -> Option<Vec<u32>> {
+        let s = s.split_once('-').map_or(s, |(n, _)| n);
+        s.split('.').map(|p| p.parse::<u32>().ok()).collect()
+    };
+    let (ok, example) = match engine {
+        "aurora-mysql" => {
+            let ok = match text.split_once(".mysql_aurora.") {
+                Some((mysql, aurora)) => {
+                    matches!(mysql, "5.7" | "8.0" | "8.4") && nums(aurora).is_some_and(|n| (3..=4).contains(&n.len()))
+                }
+                None => matches!(text, "5.7" | "5.7.12" | "8.0" | "8.4"),
+            };
+            (ok, "8.0.mysql_aurora.3.08.0 (or 8.0 for the default minor version)")
+        }
+        "aurora-postgresql" | "postgres" => (
+            nums(text).is_some_and(|n| (1..=3).contains(&n.len()) && n[0] >= 9),
+            "16.4 (or 16 for the default minor version)",
+        ),
+        "mysql" => (nums(text).is_some_and(|n| n.len() == 3 && n[0] >= 5), "8.0.39"),
+        _ => (nums(text).is_some_and(|n| n.len() == 3 && n[0] >= 10), "10.11.9"),
+    };
+    (!ok).then(|| format!("{text:?} is not a version of {engine}; {engine} versions look like {example}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_follow_the_engine() {
+        assert_eq!(variant(&json!({"MacroParameters": {"Engine": "aurora-mysql"}})).cfn_type, "AWS::RDS::DBCluster");
+        assert_eq!(variant(&json!({"Properties": {"Engine": "postgres"}})).cfn_type, "AWS::RDS::DBInstance");
+        assert_eq!(variant(&json!({"Properties": {"Engine": "MariaDB"}})).cfn_type, "AWS::RDS::DBInstance");
+        assert_eq!(variant(&json!({"Properties": {"Engine": "oracle-ee"}})).cfn_type, "AWS::RDS::DBCluster");
+    }
+
+    #[test]
+    fn versions_have_the_shape_rds_gives_them() {
+        let ok = |engine: &str, v: &str| version_error(engine, v).is_none();
+        assert!(ok("aurora-mysql", "8.0.mysql_aurora.3.08.0"));
+        assert!(ok("aurora-mysql", "8.0"));
+        assert!(!ok("aurora-mysql", "5.7.100"));
+        assert!(ok("aurora-postgresql", "16.4"));
+        assert!(ok("postgres", "16.9-limitless"));
+        assert!(!ok("postgres", "8.4"));
+        assert!(ok("mysql", "8.0.46-rds.20260624"));
+        assert!(!ok("mysql", "8.0"));
+        assert!(ok("mariadb", "10.11.9"));
+    }
+
+    #[test]
+    fn default_database_names_start_with_a_letter() {
+        assert_eq!(database_name("dbA"), "dba");
+        assert_eq!(database_name("01-orders"), "db01orders");
+        assert_eq!(database_name(&"a".repeat(80)).len(), 63);
+    }
+
+    #[test]
+    fn secret_templates_hold_username_and_database_name() {
+        assert_eq!(
+            secret_template(&json!("admin"), &json!("shop")),
+            json!("{\"dbname\":\"shop\",\"username\":\"admin\"}")
+        );
+        assert_eq!(
+            secret_template(&json!("admin"), &json!({"Ref": "DbName"})),
+            json!({"Fn::Sub": ["{\"username\":\"admin\",\"dbname\":\"${DbName}\"}", {"DbName": {"Ref": "DbName"}}]})
+        );
+    }
+}

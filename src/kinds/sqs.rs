@@ -1,0 +1,164 @@
+//! `x-sqs`: SQS queues.
+
+use super::consumers::Consumer;
+use super::dynamodb::{looked_up, macro_parameters};
+use super::generic::Decl;
+use super::{Attr, Kind, Level, Scope};
+use crate::cfn::is_intrinsic;
+use crate::compose::read::{kind as kind_of, literal};
+use crate::diagnostics::{index, join, Diagnostics};
+use crate::plan::{Ctx, QueueScaling};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// Receiving and deleting messages: the `Consume` level, and what `AwsPrincipalsAccess.Consume`
+/// gives an AWS service.
+pub const CONSUME_ACTIONS: &[&str] = &[
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+    "sqs:ReceiveMessage",
+];
+
+pub const KIND: Kind = Kind {
+    key: "x-sqs",
+    cfn_type: "AWS::SQS::Queue",
+    suffix: "Queue",
+    default: Attr::Ref,
+    return_values: &[("Url", Attr::Ref), ("Arn", Attr::GetAtt("Arn")), ("QueueName", Attr::GetAtt("QueueName"))],
+    arn: Attr::GetAtt("Arn"),
+    levels: &[
+        Level {
+            name: "RWMessages",
+            actions: &[
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:ReceiveMessage",
+                "sqs:SendMessage",
+            ],
+            scope: Scope::Resource,
+        },
+        Level {
+            name: "RO",
+            actions: &[
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:ListDeadLetterSourceQueues",
+                "sqs:ListQueueTags",
+            ],
+            scope: Scope::Resource,
+        },
+        Level { name: "Publish", actions: &["sqs:SendMessage"], scope: Scope::Resource },
+        Level { name: "Consume", actions: CONSUME_ACTIONS, scope: Scope::Resource },
+    ],
+    sam_policies: &[("SQSPollerPolicy", "Consume"), ("SQSSendMessagePolicy", "Publish")],
+    consumer_keys: &["Scaling", "scaling"],
+    default_access: None,
+    settings_keys: &[],
+    hook: Some(hook),
+    extra_attributes: &[],
+};
+
+/// A dead-letter queue named by its bare name (as ECS ComposeX files do) is read as a reference
+/// to that queue, with a warning; any other text that is not an ARN is refused.
+/// `MacroParameters.AwsPrincipalsAccess` is checked here and applied by the queue's policy
+/// ([`super::delivery`]).
+/// A consumer's `Scaling` is read here once, into the plan, for its family's scaling.
+fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value) {
+    for c in consumers {
+        let Some((key, scaling)) = c.extra.iter().find(|(k, _)| k.eq_ignore_ascii_case("scaling")) else { continue };
+        // A consumer that is no family is reported by the grants; its scaling has nothing to scale.
+        if ctx.families.resolve(&c.name).is_none() {
+            continue;
+        }
+        if let Some(queue) = crate::emit::steps::parse(scaling, &join(&c.path, key), &decl.name, &decl.id, &mut ctx.d) {
+            ctx.queue_scaling.push(QueueScaling { consumer: c.name.clone(), queue });
+        }
+    }
+    if looked_up(decl) && !decl.def.contains_key("Properties") {
+        return;
+    }
+    let params = macro_parameters(ctx, decl, &["AwsPrincipalsAccess"]);
+    if let Some(v) = params.get("AwsPrincipalsAccess") {
+        let path = join(&join(&decl.path, "MacroParameters"), "AwsPrincipalsAccess");
+        aws_principals(v, &path, &mut ctx.d);
+    }
+    let path = join(&join(&join(&decl.path, "Properties"), "RedrivePolicy"), "deadLetterTargetArn");
+    let Some(target) = resource.pointer_mut("/Properties/RedrivePolicy/deadLetterTargetArn") else { return };
+    let Some(text) = target.as_str().map(str::to_string) else { return };
+    if text.starts_with("arn:") {
+        return;
+    }
+    match ctx.declared.id("x-sqs", &text).map(str::to_string) {
+        Some(id) => {
+            ctx.d.warn(&path, format!("{text:?} is read as the queue x-sqs.{text}; write x-sqs::{text}::Arn"));
+            *target = json!({"Fn::GetAtt": [id, "Arn"]});
+        }
+        None => ctx.d.error(
+            &path,
+            format!("{text:?} is neither a queue of x-sqs nor an ARN; write x-sqs::NAME::Arn for a queue of this file, or the queue's ARN"),
+        ),
+    }
+}
+
+/// ECS ComposeX's `AwsPrincipalsAccess: {Publish: [sns, s3], Consume: [lambda], PublishConsume:
+/// [...]}`: AWS services of this account that may send to the queue, and receive from it.
+/// Service names as ECS ComposeX writes them (`sns`) or as principals (`sns.amazonaws.com`).
+fn aws_principals(v: &Value, path: &str, d: &mut Diagnostics) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut publish, mut consume) = (BTreeSet::new(), BTreeSet::new());
+    let Some(m) = v.as_object().filter(|_| !is_intrinsic(v)) else {
+        d.error(
+            path,
+            format!(
+                "AwsPrincipalsAccess must be a mapping with Publish, Consume or PublishConsume, not {}",
+                kind_of(v)
+            ),
+        );
+        return (publish, consume);
+    };
+    for (k, list) in m {
+        let p = join(path, k);
+        let (send, receive) = match k.as_str() {
+            "Publish" => (true, false),
+            "Consume" => (false, true),
+            "PublishConsume" => (true, true),
+            _ => {
+                d.warn(&p, "ignored: ComposeX reads Publish, Consume and PublishConsume from AwsPrincipalsAccess");
+                continue;
+            }
+        };
+        let Some(items) = list.as_array() else {
+            d.error(&p, format!("{k} must be a list of AWS services, like [sns, s3]"));
+            continue;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let ip = index(&p, i);
+            let Some(text) = literal(item, &ip, "an AWS service", d) else { continue };
+            let service = text.strip_suffix(".amazonaws.com").unwrap_or(&text);
+            let valid = !service.is_empty()
+                && service.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !valid {
+                d.error(ip, format!("{text:?} is not an AWS service; use its short name, like sns, s3 or events"));
+                continue;
+            }
+            if send {
+                publish.insert(service.to_string());
+            }
+            if receive {
+                consume.insert(service.to_string());
+            }
+        }
+    }
+    (publish, consume)
+}
+
+/// The AWS services queue `name` lets send and receive (its `AwsPrincipalsAccess`, already
+/// checked by the hook), when it has any.
+pub fn principals_access(ctx: &Ctx, name: &str) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
+    let v = ctx.project.extensions.get(KIND.key)?.get(name)?.get("MacroParameters")?.get("AwsPrincipalsAccess")?;
+    let (publish, consume) = aws_principals(v, "", &mut Diagnostics::new());
+    (!publish.is_empty() || !consume.is_empty()).then_some((publish, consume))
+}

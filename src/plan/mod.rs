@@ -1,0 +1,139 @@
+//! The state the stages share while a template is built: the compose model, the task families,
+//! where the shared infrastructure lives, what the `x-` kinds grant each family (IAM statements,
+//! environment variables, secrets, volumes), the load-balancer targets and Service Connect entries,
+//! and the template with its findings. Kinds and concerns write their part of it; the family
+//! concerns read it. Nothing here knows a kind or a concern: the types they share live here.
+
+pub mod families;
+pub mod refs;
+
+use crate::cfn::template::USER_RESOURCES;
+use crate::cfn::Template;
+use crate::compose::{Project, Protocol};
+use crate::diagnostics::{join, Diagnostics};
+use families::Families;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Where the shared infrastructure lives: created here or `Use`d, as values to put in properties.
+#[derive(Debug, Clone, Default)]
+pub struct Infra {
+    pub vpc_id: Value,
+    pub app_subnets: Value,
+    pub public_subnets: Value,
+    pub storage_subnets: Value,
+    pub cluster: Value,
+    /// The cluster's name when known at transform time (scaling needs it in a resource ID).
+    pub cluster_name: Value,
+    /// `Fn::GetAtt Namespace.Id` of the CloudMap namespace, when one is created.
+    pub namespace_id: Option<Value>,
+    /// Resources every ECS service must wait for (the NAT routes of a created VPC, so that tasks
+    /// can pull their images on first start).
+    pub service_depends_on: Vec<String>,
+}
+
+/// Everything a stage needs: the model, the families, the template being built, the findings.
+pub struct Ctx<'a> {
+    pub project: &'a Project,
+    pub families: Families,
+    pub t: Template,
+    pub d: Diagnostics,
+    pub infra: Infra,
+    /// `x-` resources by (kind, name): their logical IDs, for references.
+    pub declared: refs::Declared,
+    /// Task-role statements per family, from the resources it consumes.
+    pub grants: BTreeMap<String, Vec<Value>>,
+    /// Execution-role statements per family (secrets ECS reads for it).
+    pub exec_grants: BTreeMap<String, Vec<Value>>,
+    /// Environment variables resources give each service: name → (value, path of the grant).
+    pub env: BTreeMap<String, BTreeMap<String, (Value, String)>>,
+    /// ECS `Secrets` of each service: variable → `ValueFrom`.
+    pub secrets: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Named volumes: name → the task definition's volume entry (EFS).
+    pub volumes: BTreeMap<String, Value>,
+    /// Resources a family's ECS service must wait for (EFS mount targets).
+    pub family_depends_on: BTreeMap<String, Vec<String>>,
+    /// Service Connect entries of each family (computed once, by `connect::check`).
+    pub connect: BTreeMap<String, Vec<ConnectEntry>>,
+    /// Name → services with ports that list it in `x-network.Ingress.Services`.
+    pub connect_sources: BTreeMap<String, BTreeSet<String>>,
+    /// Rendering for the CLI (see `Options::cli`).
+    pub cli: bool,
+    /// Per family: the `LoadBalancers` entries and grace period of its ECS service.
+    pub load_balancers: BTreeMap<String, ServiceTargets>,
+    /// Container ports a load balancer sends to, (service, port, protocol): only these may be
+    /// published on another port.
+    pub balanced_ports: BTreeSet<(String, u16, Protocol)>,
+    /// The `x-sqs` consumers that scale their family on the queue, in file order.
+    pub queue_scaling: Vec<QueueScaling>,
+}
+
+/// What one family's ECS service gets from the load balancers.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceTargets {
+    /// `LoadBalancers` entries: {ContainerName, ContainerPort, TargetGroupArn}.
+    pub entries: Vec<Value>,
+    /// `HealthCheckGracePeriodSeconds`, when a target container declares a start period.
+    pub grace: Option<u64>,
+}
+
+/// An `x-sqs` consumer that scales its family on the queue's depth.
+#[derive(Debug, Clone)]
+pub struct QueueScaling {
+    /// A service or task-family name.
+    pub consumer: String,
+    pub queue: Queue,
+}
+
+/// One queue a family scales on (`emit::steps`).
+#[derive(Debug, Clone)]
+pub struct Queue {
+    /// The queue's name in `x-sqs`, and its logical ID.
+    pub name: String,
+    pub id: String,
+    /// Path of the consumer's `Scaling`.
+    pub path: String,
+    /// Sorted, contiguous; the last one without upper bound.
+    pub steps: Vec<Step>,
+    pub scale_in_cooldown: u64,
+    pub scale_out_cooldown: u64,
+}
+
+/// Visible messages from `lower` to `upper` run `count` tasks.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub lower: u64,
+    pub upper: Option<u64>,
+    pub count: u64,
+}
+
+/// One Service Connect entry of a family.
+#[derive(Debug, Clone)]
+pub struct ConnectEntry {
+    pub port_name: String,
+    pub port: u16,
+    pub dns_name: String,
+    pub discovery_name: String,
+    /// Where the alias or discovery name was chosen, for messages.
+    pub path: String,
+}
+
+impl Ctx<'_> {
+    /// Adds a generated resource; a logical ID that is already taken is an error naming both
+    /// owners (a user resource of the same name, or two compose names that normalise alike).
+    pub fn add(&mut self, owner: &str, id: String, resource: Value) {
+        let Err(id) = self.t.try_add(owner, id, resource) else { return };
+        let other = self.t.owner(&id).unwrap_or_default().to_string();
+        let path = if other == USER_RESOURCES {
+            join("Resources", &id)
+        } else if let Some(f) = self.families.list.get(owner) {
+            join("services", &f.services[0])
+        } else {
+            owner.to_string()
+        };
+        self.d.error(
+            path,
+            format!("the logical ID {id:?} is generated for {owner} and also used by {other}; rename one of them"),
+        );
+    }
+}
