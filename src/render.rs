@@ -92,6 +92,7 @@ fn render_doc(input: Input<'_>, options: &Options) -> Rendered {
         load_balancers: BTreeMap::new(),
         balanced_ports: Default::default(),
         queue_scaling: Vec::new(),
+        scaling_ranges: BTreeMap::new(),
     };
 
     passthrough::sections(&doc, &mut ctx);
@@ -112,8 +113,8 @@ fn render_doc(input: Input<'_>, options: &Options) -> Rendered {
         task::expand(&mut ctx, fam);
         network::security_group(&mut ctx, fam);
         discovery::service(&mut ctx, fam);
-        service::expand(&mut ctx, fam);
         scaling::expand(&mut ctx, fam);
+        service::expand(&mut ctx, fam);
     }
 
     let Ctx { mut t, mut d, .. } = ctx;

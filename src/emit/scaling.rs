@@ -82,6 +82,8 @@ pub fn target_id(fam: &Family) -> String {
     format!("{}ScalableTarget", fam.id)
 }
 
+/// The family's scalable target and policies; its task-count bounds go into the plan, for the
+/// service's `DesiredCount` (so this runs before the service).
 pub fn expand(ctx: &mut Ctx, fam: &Family) {
     let mut d = Diagnostics::new();
     let plan = plan(ctx.project, fam, &mut d);
@@ -89,6 +91,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
     let bounds = bounds(plan.as_ref(), &queues, &mut d);
     ctx.d.extend(d);
     let Some((min, max)) = bounds else { return };
+    ctx.scaling_ranges.insert(fam.name.clone(), (min, max));
     let plan = plan.unwrap_or_default();
     let service = service_id(fam);
     let target = target_id(fam);
@@ -152,15 +155,6 @@ fn tracking(ctx: &mut Ctx, fam: &Family, t: &Tracking, target: &str) {
             }}),
         );
     }
-}
-
-/// The family's task-count bounds, when it scales at all (for the service's `DesiredCount`,
-/// which starts inside them).
-pub fn range_of(ctx: &Ctx, fam: &Family) -> Option<(u64, u64)> {
-    let mut scratch = Diagnostics::new();
-    let plan = plan(ctx.project, fam, &mut scratch);
-    let queues = steps::collect(ctx, fam, &mut scratch);
-    bounds(plan.as_ref(), &queues, &mut scratch)
 }
 
 /// The declared range, widened to the step counts; or the range of the step counts alone.

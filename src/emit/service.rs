@@ -100,7 +100,7 @@ fn desired_count(ctx: &mut Ctx, fam: &Family) -> Value {
     let count = count.unwrap_or(json!(1));
     // With scaling, the count starts inside the range (a count below the minimum would be
     // raised by the first scaling action, and lowered back by every stack update).
-    match (super::scaling::range_of(ctx, fam), count.as_u64()) {
+    match (ctx.scaling_ranges.get(&fam.name).copied(), count.as_u64()) {
         (Some((min, max)), Some(n)) => json!(n.clamp(min, max)),
         _ => count,
     }

@@ -64,6 +64,8 @@ pub struct Ctx<'a> {
     /// Container ports a load balancer sends to, (service, port, protocol): only these may be
     /// published on another port.
     pub balanced_ports: BTreeSet<(String, u16, Protocol)>,
+    /// Per family that scales: its task-count bounds (min, max).
+    pub scaling_ranges: BTreeMap<String, (u64, u64)>,
     /// The `x-sqs` consumers that scale their family on the queue, in file order.
     pub queue_scaling: Vec<QueueScaling>,
 }
