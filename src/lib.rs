@@ -9,6 +9,7 @@
 //! - `kinds`: every top-level `x-` key in one registry, one file per kind;
 //! - `emit`: the concerns of a deployment (task, service, network, IAM…), one file each;
 //! - `plan`: what the stages share (families, grants, environment, targets) and references;
+//! - `ext`: the `x-` settings of services and the project, read once at load time;
 //! - `compose`: the compose model, which knows nothing of AWS;
 //! - `cfn` and `diagnostics`: template primitives and findings.
 
@@ -18,6 +19,7 @@ pub mod cli_alloc;
 pub mod compose;
 pub mod diagnostics;
 pub mod emit;
+pub mod ext;
 pub mod kinds;
 pub mod macro_io;
 pub mod name_map;

@@ -72,9 +72,11 @@ fn render_doc(input: Input<'_>, options: &Options) -> Rendered {
     if project.name.is_none() {
         project.name = options.project_name.clone();
     }
+    let ext = crate::ext::load(&project, &mut d);
     let families = Families::group(&project, &mut d);
     let mut ctx = Ctx {
         project: &project,
+        ext,
         families,
         t: Template::default(),
         d,

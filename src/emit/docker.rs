@@ -1,11 +1,12 @@
 //! The Docker Compose ECS dialect (`x-aws-*`, from Docker's retired ECS integration) where no
-//! other stage reads it: top-level `x-aws-logs_retention`, network `x-aws-securitygroup`, and the
-//! extension keys of `deploy` and `update_config` ComposeX does not know.
+//! other stage reads it: network `x-aws-securitygroup`, and the extension keys of `deploy` and
+//! `update_config` ComposeX does not know.
 //!
 //! The others are read where they act: `x-aws-cluster` (cluster), `x-aws-vpc` (vpc, refused),
 //! `x-aws-pull_credentials` (task, iam), `x-aws-role` and `x-aws-policies` (iam), `x-aws-keys`
 //! (secrets), `x-aws-min_percent` / `x-aws-max_percent` (service), `deploy.x-aws-autoscaling`
-//! (scaling), `x-aws-cloudformation` (overlay), and the load balancer's keys with load balancers.
+//! (read at load time by `ext::scaling`), `x-aws-logs_retention` (`ext::logging`),
+//! `x-aws-cloudformation` (overlay), and the load balancer's keys with load balancers.
 
 use crate::compose::read::kind;
 use crate::diagnostics::{join, Diagnostics};
@@ -17,7 +18,6 @@ const SECURITY_GROUP: &str = "x-aws-securitygroup";
 /// Reports what the dialect's keys that no stage reads get wrong; called once.
 pub fn check(ctx: &mut Ctx) {
     let mut d = Diagnostics::new();
-    super::logging::logs_retention(ctx.project, &mut d);
     for (name, net) in &ctx.project.networks {
         let path = join("networks", name);
         let external_sg = net.get("external").and_then(Value::as_bool) == Some(true)

@@ -5,92 +5,27 @@
 //! user-chosen `awslogs-group` is replaced (with a warning) rather than widening the role.
 
 use crate::cfn::r#ref;
-use crate::compose::read::{show, uint};
-use crate::compose::{Project, Service};
-use crate::diagnostics::{join, Diagnostics};
+use crate::compose::Service;
+use crate::diagnostics::join;
 use crate::plan::families::Family;
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
 
 pub const DEFAULT_RETENTION: u64 = 30;
-/// The values CloudWatch Logs accepts for RetentionInDays.
-const RETENTIONS: &[u64] =
-    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-
-/// The retention CloudWatch Logs accepts for `days`: that value, or the next one it knows.
-pub fn accepted_retention(days: u64) -> u64 {
-    RETENTIONS.iter().copied().find(|r| *r >= days).unwrap_or(3653)
-}
-
 pub fn log_group_id(fam: &Family) -> String {
     format!("{}LogGroup", fam.id)
 }
 
+/// The family's log group: the longest retention its services ask for (`x-logging`), else
+/// the project's (`x-aws-logs_retention`), else 30 days.
 pub fn expand(ctx: &mut Ctx, fam: &Family) {
-    let mut retention = None;
-    for name in &fam.services {
-        let s = &ctx.project.services[name];
-        let Some(x) = s.extensions.get("x-logging") else { continue };
-        let path = join(&join("services", name), "x-logging");
-        let Some(m) = x.as_object() else {
-            ctx.d.error(&path, "x-logging must be a mapping with RetentionInDays");
-            continue;
-        };
-        for (k, v) in m {
-            let p = join(&path, k);
-            match k.as_str() {
-                "RetentionInDays" => {
-                    if let Some(days) = uint(v, &p, "number of days", &mut ctx.d) {
-                        let valid = accepted_retention(days);
-                        if valid != days {
-                            ctx.d.warn(&p, format!("CloudWatch Logs cannot keep logs {days} days; keeping them {valid} days, the next value it accepts"));
-                        }
-                        retention = Some(retention.map_or(valid, |r: u64| r.max(valid)));
-                    }
-                }
-                "CreateLogGroup" => {}
-                _ => ctx.d.error(&p, format!("{k:?} is not an x-logging key; use RetentionInDays")),
-            }
-        }
-    }
-    // Docker's x-aws-logs_retention is the default of every family (its own findings are
-    // reported once, by the docker stage).
-    let project_default = logs_retention(ctx.project, &mut crate::diagnostics::Diagnostics::new());
-    let days = retention.or(project_default).unwrap_or(DEFAULT_RETENTION);
+    let retention = fam.services.iter().filter_map(|name| ctx.ext.service(name).retention).max();
+    let days = retention.or(ctx.ext.logs_retention).unwrap_or(DEFAULT_RETENTION);
     ctx.add(
         &fam.name,
         log_group_id(fam),
         json!({"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": days}}),
     );
-}
-
-pub const LOGS_RETENTION: &str = "x-aws-logs_retention";
-
-/// `x-aws-logs_retention`: the retention, in days, of every family's log group that
-/// `x-logging.RetentionInDays` does not set (Docker had one log group for the whole project).
-pub fn logs_retention(project: &Project, d: &mut Diagnostics) -> Option<u64> {
-    let v = project.extensions.get(LOGS_RETENTION)?;
-    let days = match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    };
-    match days {
-        Some(0) | None => {
-            d.error(
-                LOGS_RETENTION,
-                format!("{} is not a number of days; use one CloudWatch Logs accepts, like 7, 30 or 365", show(v)),
-            );
-            None
-        }
-        Some(days) => {
-            let valid = accepted_retention(days);
-            if valid != days {
-                d.warn(LOGS_RETENTION, format!("CloudWatch Logs cannot keep logs {days} days; keeping them {valid} days, the next value it accepts"));
-            }
-            Some(valid)
-        }
-    }
 }
 
 /// The container's `LogConfiguration`: awslogs to the family's group, with the options of the

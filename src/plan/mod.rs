@@ -11,6 +11,7 @@ use crate::cfn::template::USER_RESOURCES;
 use crate::cfn::Template;
 use crate::compose::{Project, Protocol};
 use crate::diagnostics::{join, Diagnostics};
+use crate::ext::Extensions;
 use families::Families;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +36,8 @@ pub struct Infra {
 /// Everything a stage needs: the model, the families, the template being built, the findings.
 pub struct Ctx<'a> {
     pub project: &'a Project,
+    /// The extension settings of the project and its services, read at load time.
+    pub ext: Extensions,
     pub families: Families,
     pub t: Template,
     pub d: Diagnostics,

@@ -1,0 +1,49 @@
+//! The `x-` extensions that tune services and the project, read once when the file is loaded
+//! into typed settings, with their findings. The compose model keeps them as written (it knows
+//! nothing of AWS); the stages after loading read these settings, never the raw values again.
+
+pub mod logging;
+pub mod scaling;
+
+use crate::compose::Project;
+use crate::diagnostics::Diagnostics;
+use std::collections::BTreeMap;
+
+/// Every extension setting of the file.
+#[derive(Debug, Clone, Default)]
+pub struct Extensions {
+    /// `x-aws-logs_retention`: the retention of every log group no service sets.
+    pub logs_retention: Option<u64>,
+    /// Per service name.
+    pub services: BTreeMap<String, ServiceExtensions>,
+}
+
+/// What a service's extensions say.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceExtensions {
+    /// `x-logging.RetentionInDays`, accepted by CloudWatch Logs.
+    pub retention: Option<u64>,
+    /// `x-scaling` or `deploy.x-aws-autoscaling`.
+    pub scaling: Option<scaling::Scaling>,
+}
+
+impl Extensions {
+    /// The settings of service `name` (none for a name that is no service).
+    pub fn service(&self, name: &str) -> &ServiceExtensions {
+        static NONE: ServiceExtensions = ServiceExtensions { retention: None, scaling: None };
+        self.services.get(name).unwrap_or(&NONE)
+    }
+}
+
+/// Reads every extension of `project` once.
+pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
+    let services = project
+        .services
+        .iter()
+        .map(|(name, s)| {
+            let ext = ServiceExtensions { retention: logging::read(s, d), scaling: scaling::read(s, d) };
+            (name.clone(), ext)
+        })
+        .collect();
+    Extensions { logs_retention: logging::logs_retention(project, d), services }
+}

@@ -1,0 +1,269 @@
+//! A service's scaling, in two dialects, read once when the file is loaded.
+//!
+//! - ECS ComposeX `x-scaling`: `Range: "1-4"`, `TargetScaling` (`CpuTarget`, `MemoryTarget`,
+//!   `DisableScaleIn`, `ScaleInCooldown`, `ScaleOutCooldown`) and AWS's own `ScheduledActions`.
+//! - Docker's `deploy.x-aws-autoscaling`: `{min, max, cpu}` or `{min, max, mem}`, read as a Range
+//!   with one target (Docker's 60 s cooldowns; `min` defaults to 1). A service with both keeps
+//!   `x-scaling`, as ECS ComposeX does.
+//!
+//! The scaling concern (`emit::scaling`) merges a family's and writes it out.
+
+use crate::compose::read::{boolean, kind, object, uint};
+use crate::compose::Service;
+use crate::diagnostics::{index, join, Diagnostics};
+use serde_json::{Map, Value};
+
+/// Docker's target-tracking cooldowns, in and out, for `x-aws-autoscaling`.
+const DOCKER_COOLDOWN: u64 = 60;
+const SCHEDULED_KEYS: &[&str] =
+    &["ScheduledActionName", "Schedule", "ScalableTargetAction", "Timezone", "StartTime", "EndTime"];
+
+/// Target tracking of a family.
+#[derive(Debug, Clone, Default)]
+pub struct Tracking {
+    pub cpu: Option<u64>,
+    pub memory: Option<u64>,
+    pub disable_scale_in: bool,
+    pub scale_in: Option<u64>,
+    pub scale_out: Option<u64>,
+    /// Where it was declared (the first one), for messages.
+    pub path: Option<String>,
+}
+
+/// A service's scaling (or a family's, merged from its services').
+#[derive(Debug, Clone, Default)]
+pub struct Scaling {
+    /// (min, max) of `Range` or `x-aws-autoscaling`, and where.
+    pub range: Option<(u64, u64, String)>,
+    pub tracking: Tracking,
+    pub scheduled: Vec<(Value, String)>,
+}
+
+fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+impl Scaling {
+    /// Merges another service's scaling into this one's, as ECS ComposeX merges a family's.
+    pub fn merge(&mut self, other: Scaling) {
+        self.range = match (self.range.take(), other.range) {
+            (Some((a, b, p)), Some((c, e, _))) => Some((a.min(c), b.max(e), p)),
+            (x, y) => x.or(y),
+        };
+        let (t, o) = (&mut self.tracking, other.tracking);
+        t.cpu = min_some(t.cpu, o.cpu);
+        t.memory = min_some(t.memory, o.memory);
+        t.scale_in = min_some(t.scale_in, o.scale_in);
+        t.scale_out = min_some(t.scale_out, o.scale_out);
+        t.disable_scale_in |= o.disable_scale_in;
+        if t.path.is_none() {
+            t.path = o.path;
+        }
+        self.scheduled.extend(other.scheduled);
+    }
+}
+
+/// The scaling service `s` declares, if any.
+pub fn read(s: &Service, d: &mut Diagnostics) -> Option<Scaling> {
+    let name = &s.name;
+    let docker = s.deploy.extensions.get("x-aws-autoscaling");
+    // Paths only for the services that declare scaling.
+    let docker_path = || join(&join(&join("services", name), "deploy"), "x-aws-autoscaling");
+    match (s.extensions.get("x-scaling"), docker) {
+        (Some(x), docker) => {
+            if docker.is_some() {
+                d.warn(docker_path(), "ignored: the service's x-scaling wins, as in ECS ComposeX; keep one of them");
+            }
+            x_scaling(x, &join(&join("services", name), "x-scaling"), d)
+        }
+        (None, Some(v)) => x_aws_autoscaling(v, &docker_path(), d),
+        (None, None) => None,
+    }
+}
+
+/// ECS ComposeX `x-scaling` of one service.
+fn x_scaling(x: &Value, path: &str, d: &mut Diagnostics) -> Option<Scaling> {
+    let m = match x.as_object() {
+        Some(m) => m,
+        None => {
+            d.error(path, format!("x-scaling must be a mapping, not {}", kind(x)));
+            return None;
+        }
+    };
+    let mut plan = Scaling::default();
+    for (k, v) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "Range" => plan.range = parse_range(v, &p, d).map(|(a, b)| (a, b, p.clone())),
+            "TargetScaling" => match v.as_object() {
+                Some(t) => plan.tracking = target_scaling(t, &p, d),
+                None => d.error(&p, format!("TargetScaling must be a mapping, not {}", kind(v))),
+            },
+            "ScheduledActions" => match v.as_array() {
+                Some(list) => {
+                    for (i, a) in list.iter().enumerate() {
+                        let ap = index(&p, i);
+                        if scheduled_action(a, &ap, d) {
+                            plan.scheduled.push((a.clone(), ap));
+                        }
+                    }
+                }
+                None => d.error(
+                    &p,
+                    "ScheduledActions must be a list of AWS::ApplicationAutoScaling::ScalableTarget ScheduledAction",
+                ),
+            },
+            _ => d.error(&p, format!("{k:?} is not an x-scaling key; use Range, TargetScaling or ScheduledActions")),
+        }
+    }
+    if !m.contains_key("Range") {
+        d.error(join(path, "Range"), "x-scaling needs Range, like \"1-4\"");
+    }
+    Some(plan)
+}
+
+fn target_scaling(t: &Map<String, Value>, path: &str, d: &mut Diagnostics) -> Tracking {
+    let mut out = Tracking { path: Some(path.to_string()), ..Default::default() };
+    for (k, v) in t {
+        let p = join(path, k);
+        match k.as_str() {
+            "CpuTarget" => out.cpu = percentage(v, &p, d),
+            "MemoryTarget" => out.memory = percentage(v, &p, d),
+            "DisableScaleIn" => out.disable_scale_in = boolean(v, &p, d) == Some(true),
+            "ScaleInCooldown" => out.scale_in = uint(v, &p, "number of seconds", d),
+            "ScaleOutCooldown" => out.scale_out = uint(v, &p, "number of seconds", d),
+            "TgtTargetsCount" => d.error(&p, "scaling on a load balancer's requests per target is not supported; use CpuTarget or MemoryTarget"),
+            _ => d.error(&p, format!("{k:?} is not a TargetScaling key; use CpuTarget, MemoryTarget, DisableScaleIn, ScaleInCooldown or ScaleOutCooldown")),
+        }
+    }
+    out
+}
+
+fn percentage(v: &Value, path: &str, d: &mut Diagnostics) -> Option<u64> {
+    let n = uint(v, path, "percentage", d)?;
+    if !(1..=100).contains(&n) {
+        d.error(path, format!("{n} is not a percentage between 1 and 100"));
+        return None;
+    }
+    Some(n)
+}
+
+/// One of AWS's scheduled actions, checked so that the deploy does not fail on it.
+fn scheduled_action(a: &Value, path: &str, d: &mut Diagnostics) -> bool {
+    let Some(m) = object(a, path, "a scheduled action", d) else { return false };
+    let before = d.errors().len();
+    for (k, v) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "ScheduledActionName" => match v.as_str() {
+                Some(n) if n.is_empty() || n.len() > 256 || n.contains([':', '/', '|']) || n.trim() != n => d.error(
+                    &p,
+                    format!("{n:?} is not a scheduled action name: 1 to 256 characters, without ':', '/', '|' or spaces at either end"),
+                ),
+                Some(_) => {}
+                None => d.error(&p, format!("ScheduledActionName must be a string, not {}", kind(v))),
+            },
+            "Schedule" => match v.as_str() {
+                Some(s) if s.starts_with("rate(") && s.ends_with(')') => {
+                    let inner: Vec<&str> = s[5..s.len() - 1].split_whitespace().collect();
+                    let units = ["minute", "minutes", "hour", "hours", "day", "days"];
+                    if !matches!(inner[..], [n, u] if n.parse::<u64>().is_ok_and(|n| n > 0) && units.contains(&u)) {
+                        d.warn(&p, format!("AWS reads rate(VALUE UNIT), with UNIT minutes, hours or days, and will refuse {s:?}; write it like rate(1 hour)"));
+                    }
+                }
+                Some(s) if ["at(", "cron("].iter().any(|x| s.starts_with(x)) && s.ends_with(')') => {}
+                Some(s) => d.error(&p, format!("{s:?} is not a schedule; use at(yyyy-mm-ddThh:mm:ss), rate(1 hour) or cron(…)")),
+                None if crate::cfn::is_intrinsic(v) => {}
+                None => d.error(&p, format!("Schedule must be a string, not {}", kind(v))),
+            },
+            "ScalableTargetAction" => match v.as_object() {
+                Some(t) if t.is_empty() => d.error(&p, "ScalableTargetAction needs MinCapacity, MaxCapacity or both"),
+                Some(t) => {
+                    for (tk, tv) in t {
+                        let tp = join(&p, tk);
+                        match tk.as_str() {
+                            "MinCapacity" | "MaxCapacity" => {
+                                uint(tv, &tp, "number of tasks", d);
+                            }
+                            _ => d.error(&tp, format!("{tk:?} is not a ScalableTargetAction key; use MinCapacity or MaxCapacity")),
+                        }
+                    }
+                }
+                None => d.error(&p, format!("ScalableTargetAction must be a mapping with MinCapacity and MaxCapacity, not {}", kind(v))),
+            },
+            "Timezone" | "StartTime" | "EndTime" => {}
+            _ => d.error(&p, format!("{k:?} is not a scheduled action key; use {}", SCHEDULED_KEYS.join(", "))),
+        }
+    }
+    for required in ["ScheduledActionName", "Schedule", "ScalableTargetAction"] {
+        if !m.contains_key(required) {
+            d.error(join(path, required), format!("a scheduled action needs {required}"));
+        }
+    }
+    d.errors().len() == before
+}
+
+/// Docker's `deploy.x-aws-autoscaling`: `{min, max, cpu}` or `{min, max, mem}`.
+fn x_aws_autoscaling(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Scaling> {
+    let m = object(v, path, "x-aws-autoscaling", d)?;
+    let (mut min, mut max, mut cpu, mut memory) = (None, None, None, None);
+    for (k, v) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "min" => min = uint(v, &p, "number of tasks", d),
+            "max" => max = uint(v, &p, "number of tasks", d),
+            "cpu" => cpu = percentage(v, &p, d),
+            "mem" | "memory" => memory = percentage(v, &p, d),
+            _ => d.error(&p, format!("{k:?} is not an x-aws-autoscaling key; use min, max, cpu or mem")),
+        }
+    }
+    if !m.contains_key("max") {
+        d.error(join(path, "max"), "x-aws-autoscaling needs max, the largest number of tasks");
+    }
+    if cpu.is_some() && memory.is_some() {
+        d.error(path, "x-aws-autoscaling tracks cpu or mem, not both; keep one, or use x-scaling.TargetScaling with CpuTarget and MemoryTarget");
+    }
+    // Docker left min at 0, where a service scaled to no task has no CPU to track and never
+    // comes back; ECS ComposeX reads it as 1, and so does ComposeX.
+    let min = min.unwrap_or(1);
+    let max = max.unwrap_or(min);
+    if min > max {
+        d.error(join(path, "min"), format!("{min} is above max ({max})"));
+    }
+    Some(Scaling {
+        range: Some((min, max.max(min), path.to_string())),
+        tracking: Tracking {
+            cpu,
+            memory,
+            disable_scale_in: false,
+            scale_in: Some(DOCKER_COOLDOWN),
+            scale_out: Some(DOCKER_COOLDOWN),
+            path: Some(path.to_string()),
+        },
+        scheduled: vec![],
+    })
+}
+
+/// `"1-4"` → (1, 4).
+fn parse_range(v: &Value, path: &str, d: &mut Diagnostics) -> Option<(u64, u64)> {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => {
+            d.error(path, format!("Range must be a string like \"1-4\", not {}", kind(other)));
+            return None;
+        }
+    };
+    let parsed =
+        text.split_once('-').and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)));
+    match parsed {
+        Some((a, b)) if a <= b => Some((a, b)),
+        _ => {
+            d.error(path, format!("{text:?} is not a range; use \"MIN-MAX\" like \"1-4\""));
+            None
+        }
+    }
+}
