@@ -28,9 +28,9 @@
 use super::discovery::NAMESPACE_ID;
 use super::logging::log_group_id;
 use crate::cfn::{get_att, r#ref};
-use crate::compose::read::kind;
 use crate::compose::{Port, Protocol, Service};
 use crate::diagnostics::{join, Diagnostics};
+use crate::ext::connect::MAX_DISCOVERY_NAME;
 use crate::plan::families::Family;
 use crate::plan::{ConnectEntry, Ctx};
 use serde_json::{json, Value};
@@ -38,7 +38,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Application protocols ECS knows for a port mapping.
 const APP_PROTOCOLS: &[&str] = &["http", "http2", "grpc"];
-const MAX_DISCOVERY_NAME: usize = 64;
 
 /// The `Name` of a port mapping: the compose name, else `tcp_8080`.
 pub fn port_name(p: &Port) -> String {
@@ -65,22 +64,13 @@ fn app_protocol(p: &Port) -> Option<&'static str> {
     APP_PROTOCOLS.iter().copied().find(|a| Some(*a) == wanted.as_deref())
 }
 
-/// ECS ComposeX `x-ecs_connect` of one service, read.
-#[derive(Debug, Clone, Default)]
-struct XConnect {
-    /// port name → (DnsName, CloudMapServiceName, path)
-    ports: BTreeMap<String, (Option<String>, Option<String>, String)>,
-    properties: Option<Value>,
-}
-
 /// The `ServiceConnectConfiguration` of the family's ECS service, if it has one.
 pub fn configuration(ctx: &Ctx, fam: &Family) -> Option<Value> {
     ctx.infra.namespace_id.as_ref()?;
-    let mut scratch = Diagnostics::new();
     // Computed once for the whole namespace by `check` (per family it would be quadratic).
     let mine = ctx.connect.get(&fam.name).cloned().unwrap_or_default();
     let namespace = get_att(NAMESPACE_ID, "Arn");
-    let properties = fam.services.iter().find_map(|s| x_connect(ctx, s, &mut scratch).and_then(|x| x.properties));
+    let properties = fam.services.iter().find_map(|s| ctx.ext.service(s).connect.clone().and_then(|x| x.properties));
     if let Some(mut p) = properties {
         if p.get("Namespace").is_none() {
             p["Namespace"] = namespace;
@@ -150,7 +140,7 @@ pub fn check(ctx: &mut Ctx) {
                 }
             }
         }
-        if let Some(x) = x_connect(ctx, name, &mut d) {
+        if let Some(x) = &ctx.ext.service(name).connect {
             if ctx.infra.namespace_id.is_none() && x.properties.is_none() {
                 d.warn(
                     join(&join(&join("services", name), "x-network"), "x-ecs_connect"),
@@ -199,7 +189,7 @@ fn entries(ctx: &Ctx, family_names: &BTreeSet<String>, d: &mut Diagnostics) -> B
         let mut done = BTreeSet::new();
         for name in &fam.services {
             let s = &ctx.project.services[name];
-            let x = x_connect(ctx, name, d).unwrap_or_default();
+            let x = ctx.ext.service(name).connect.clone().unwrap_or_default();
             let connected = connectable(s);
             for p in &connected {
                 let pname = port_name(p);
@@ -280,10 +270,9 @@ fn discovery_name(family: &str, port: &str) -> String {
 /// Service Connect itself.
 fn is_client(ctx: &Ctx, fam: &Family) -> bool {
     let with_ports = |f: &str| ctx.families.list.get(f).is_some_and(|f| super::discovery::has_ports(ctx, f));
-    let mut scratch = Diagnostics::new();
     for name in &fam.services {
         let s = &ctx.project.services[name];
-        if x_connect(ctx, name, &mut scratch).is_some() {
+        if ctx.ext.service(name).connect.is_some() {
             return true;
         }
         let targets = s.links.iter().chain(s.depends_on.iter().map(|d| &d.service));
@@ -318,141 +307,5 @@ fn add_ingress_sources(other: &str, s: &crate::compose::Service, out: &mut BTree
         .filter_map(|item| item.get("Name").or(Some(item)).and_then(Value::as_str));
     for n in named {
         out.entry(n.to_string()).or_default().insert(other.to_string());
-    }
-}
-
-/// `x-network.x-ecs_connect` of a service, read (errors into `d`).
-fn x_connect(ctx: &Ctx, service: &str, d: &mut Diagnostics) -> Option<XConnect> {
-    let x = ctx.project.services[service].extensions.get("x-network")?.get("x-ecs_connect")?;
-    let path = join(&join(&join("services", service), "x-network"), "x-ecs_connect");
-    let mut out = XConnect::default();
-    let Some(m) = x.as_object() else {
-        if !x.is_null() {
-            d.error(
-                &path,
-                format!("x-ecs_connect must be a mapping with MacroParameters or Properties, not {}", kind(x)),
-            );
-        }
-        return Some(out);
-    };
-    for (k, v) in m {
-        let p = join(&path, k);
-        match k.as_str() {
-            "Properties" => match v.as_object() {
-                Some(_) => out.properties = Some(v.clone()),
-                None => d.error(
-                    &p,
-                    format!("Properties must be ECS's ServiceConnectConfiguration, a mapping, not {}", kind(v)),
-                ),
-            },
-            "MacroParameters" => {
-                let Some(mp) = v.as_object() else {
-                    d.error(&p, format!("MacroParameters must be a mapping, not {}", kind(v)));
-                    continue;
-                };
-                for (mk, mv) in mp {
-                    let mpath = join(&p, mk);
-                    match mk.as_str() {
-                        "x-cloudmap" => check_namespace(ctx, mv, &mpath, d),
-                        "service_ports" => match mv.as_object() {
-                            Some(ports) => {
-                                for (pname, spec) in ports {
-                                    let pp = join(&mpath, pname);
-                                    let (dns, cloudmap) = service_port(spec, &pp, d);
-                                    out.ports.insert(pname.clone(), (dns, cloudmap, pp));
-                                }
-                            }
-                            None => d.error(
-                                &mpath,
-                                format!(
-                                    "service_ports must map port names to {{DnsName, CloudMapServiceName}}, not {}",
-                                    kind(mv)
-                                ),
-                            ),
-                        },
-                        _ => d.error(
-                            &mpath,
-                            format!("{mk:?} is not an x-ecs_connect macro parameter; use service_ports or x-cloudmap"),
-                        ),
-                    }
-                }
-            }
-            _ => d.error(&p, format!("{k:?} is not an x-ecs_connect key; use MacroParameters or Properties")),
-        }
-    }
-    Some(out)
-}
-
-/// `{DnsName, CloudMapServiceName}` of one port, checked against what ECS accepts.
-fn service_port(spec: &Value, path: &str, d: &mut Diagnostics) -> (Option<String>, Option<String>) {
-    let Some(m) = spec.as_object() else {
-        d.error(
-            path,
-            format!(
-                "a Service Connect port must be a mapping with DnsName and CloudMapServiceName, not {}",
-                kind(spec)
-            ),
-        );
-        return (None, None);
-    };
-    let mut out: (Option<String>, Option<String>) = (None, None);
-    for (k, v) in m {
-        let p = join(path, k);
-        if !matches!(k.as_str(), "DnsName" | "CloudMapServiceName") {
-            d.error(&p, format!("{k:?} is not a Service Connect port key; use DnsName or CloudMapServiceName"));
-            continue;
-        }
-        let Some(text) = v.as_str() else {
-            d.error(&p, format!("{k} must be a string, not {}", kind(v)));
-            continue;
-        };
-        let lower = text.to_ascii_lowercase();
-        match k.as_str() {
-            "DnsName" => {
-                if lower.is_empty()
-                    || lower.len() > 127
-                    || lower.starts_with('-')
-                    || !lower.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-                {
-                    d.error(&p, format!("{text:?} is not a DNS name Service Connect accepts: up to 127 letters, digits, '_', '-' and '.', not starting with '-'"));
-                } else {
-                    out.0 = Some(lower);
-                }
-            }
-            "CloudMapServiceName" => {
-                if lower.is_empty()
-                    || lower.len() > MAX_DISCOVERY_NAME
-                    || lower.starts_with('-')
-                    || !lower.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-                {
-                    d.error(&p, format!("{text:?} is not a discovery name Service Connect accepts: up to 64 letters, digits, '_' and '-', not starting with '-'"));
-                } else {
-                    out.1 = Some(lower);
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// `MacroParameters.x-cloudmap` names a namespace of `x-cloudmap`: ComposeX creates one.
-fn check_namespace(ctx: &Ctx, v: &Value, path: &str, d: &mut Diagnostics) {
-    let Some(name) = v.as_str() else {
-        d.error(path, format!("x-cloudmap must name a namespace of the top-level x-cloudmap, not {}", kind(v)));
-        return;
-    };
-    let declared: Vec<&String> = match ctx.project.extensions.get("x-cloudmap").and_then(Value::as_object) {
-        Some(m) if !m.contains_key("Name") => m.keys().collect(),
-        _ => vec![],
-    };
-    if !declared.iter().any(|n| *n == name) {
-        let known = if declared.is_empty() {
-            "the top-level x-cloudmap declares none (ComposeX then creates the namespace named after the project)"
-                .to_string()
-        } else {
-            format!("it declares {}", declared.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "))
-        };
-        d.error(path, format!("{name:?} is not a namespace of x-cloudmap: {known}; name it, or remove this key"));
     }
 }

@@ -2,6 +2,7 @@
 //! into typed settings, with their findings. The compose model keeps them as written (it knows
 //! nothing of AWS); the stages after loading read these settings, never the raw values again.
 
+pub mod connect;
 pub mod logging;
 pub mod scaling;
 
@@ -25,12 +26,14 @@ pub struct ServiceExtensions {
     pub retention: Option<u64>,
     /// `x-scaling` or `deploy.x-aws-autoscaling`.
     pub scaling: Option<scaling::Scaling>,
+    /// `x-network.x-ecs_connect`.
+    pub connect: Option<connect::XConnect>,
 }
 
 impl Extensions {
     /// The settings of service `name` (none for a name that is no service).
     pub fn service(&self, name: &str) -> &ServiceExtensions {
-        static NONE: ServiceExtensions = ServiceExtensions { retention: None, scaling: None };
+        static NONE: ServiceExtensions = ServiceExtensions { retention: None, scaling: None, connect: None };
         self.services.get(name).unwrap_or(&NONE)
     }
 }
@@ -41,7 +44,11 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
         .services
         .iter()
         .map(|(name, s)| {
-            let ext = ServiceExtensions { retention: logging::read(s, d), scaling: scaling::read(s, d) };
+            let ext = ServiceExtensions {
+                retention: logging::read(s, d),
+                scaling: scaling::read(s, d),
+                connect: connect::read(project, s, d),
+            };
             (name.clone(), ext)
         })
         .collect();

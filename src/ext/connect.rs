@@ -1,0 +1,157 @@
+//! ECS ComposeX's `x-network.x-ecs_connect` of a service, read once when the file is loaded:
+//! the short names (`DnsName`) and discovery names (`CloudMapServiceName`) of its ports, or a
+//! whole `ServiceConnectConfiguration` as `Properties`. The Service Connect concern
+//! (`emit::connect`) uses them.
+
+use crate::compose::read::kind;
+use crate::compose::{Project, Service};
+use crate::diagnostics::{join, Diagnostics};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The longest CloudMap service name Service Connect accepts.
+pub const MAX_DISCOVERY_NAME: usize = 64;
+
+/// ECS ComposeX `x-ecs_connect` of one service, read.
+#[derive(Debug, Clone, Default)]
+pub struct XConnect {
+    /// port name → (DnsName, CloudMapServiceName, path)
+    pub ports: BTreeMap<String, (Option<String>, Option<String>, String)>,
+    pub properties: Option<Value>,
+}
+
+/// `x-network.x-ecs_connect` of a service, read (errors into `d`).
+pub fn read(project: &Project, s: &Service, d: &mut Diagnostics) -> Option<XConnect> {
+    let x = s.extensions.get("x-network")?.get("x-ecs_connect")?;
+    let path = join(&join(&join("services", &s.name), "x-network"), "x-ecs_connect");
+    let mut out = XConnect::default();
+    let Some(m) = x.as_object() else {
+        if !x.is_null() {
+            d.error(
+                &path,
+                format!("x-ecs_connect must be a mapping with MacroParameters or Properties, not {}", kind(x)),
+            );
+        }
+        return Some(out);
+    };
+    for (k, v) in m {
+        let p = join(&path, k);
+        match k.as_str() {
+            "Properties" => match v.as_object() {
+                Some(_) => out.properties = Some(v.clone()),
+                None => d.error(
+                    &p,
+                    format!("Properties must be ECS's ServiceConnectConfiguration, a mapping, not {}", kind(v)),
+                ),
+            },
+            "MacroParameters" => {
+                let Some(mp) = v.as_object() else {
+                    d.error(&p, format!("MacroParameters must be a mapping, not {}", kind(v)));
+                    continue;
+                };
+                for (mk, mv) in mp {
+                    let mpath = join(&p, mk);
+                    match mk.as_str() {
+                        "x-cloudmap" => check_namespace(project, mv, &mpath, d),
+                        "service_ports" => match mv.as_object() {
+                            Some(ports) => {
+                                for (pname, spec) in ports {
+                                    let pp = join(&mpath, pname);
+                                    let (dns, cloudmap) = service_port(spec, &pp, d);
+                                    out.ports.insert(pname.clone(), (dns, cloudmap, pp));
+                                }
+                            }
+                            None => d.error(
+                                &mpath,
+                                format!(
+                                    "service_ports must map port names to {{DnsName, CloudMapServiceName}}, not {}",
+                                    kind(mv)
+                                ),
+                            ),
+                        },
+                        _ => d.error(
+                            &mpath,
+                            format!("{mk:?} is not an x-ecs_connect macro parameter; use service_ports or x-cloudmap"),
+                        ),
+                    }
+                }
+            }
+            _ => d.error(&p, format!("{k:?} is not an x-ecs_connect key; use MacroParameters or Properties")),
+        }
+    }
+    Some(out)
+}
+
+/// `{DnsName, CloudMapServiceName}` of one port, checked against what ECS accepts.
+fn service_port(spec: &Value, path: &str, d: &mut Diagnostics) -> (Option<String>, Option<String>) {
+    let Some(m) = spec.as_object() else {
+        d.error(
+            path,
+            format!(
+                "a Service Connect port must be a mapping with DnsName and CloudMapServiceName, not {}",
+                kind(spec)
+            ),
+        );
+        return (None, None);
+    };
+    let mut out: (Option<String>, Option<String>) = (None, None);
+    for (k, v) in m {
+        let p = join(path, k);
+        if !matches!(k.as_str(), "DnsName" | "CloudMapServiceName") {
+            d.error(&p, format!("{k:?} is not a Service Connect port key; use DnsName or CloudMapServiceName"));
+            continue;
+        }
+        let Some(text) = v.as_str() else {
+            d.error(&p, format!("{k} must be a string, not {}", kind(v)));
+            continue;
+        };
+        let lower = text.to_ascii_lowercase();
+        match k.as_str() {
+            "DnsName" => {
+                if lower.is_empty()
+                    || lower.len() > 127
+                    || lower.starts_with('-')
+                    || !lower.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                {
+                    d.error(&p, format!("{text:?} is not a DNS name Service Connect accepts: up to 127 letters, digits, '_', '-' and '.', not starting with '-'"));
+                } else {
+                    out.0 = Some(lower);
+                }
+            }
+            "CloudMapServiceName" => {
+                if lower.is_empty()
+                    || lower.len() > MAX_DISCOVERY_NAME
+                    || lower.starts_with('-')
+                    || !lower.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+                {
+                    d.error(&p, format!("{text:?} is not a discovery name Service Connect accepts: up to 64 letters, digits, '_' and '-', not starting with '-'"));
+                } else {
+                    out.1 = Some(lower);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `MacroParameters.x-cloudmap` names a namespace of `x-cloudmap`: ComposeX creates one.
+fn check_namespace(project: &Project, v: &Value, path: &str, d: &mut Diagnostics) {
+    let Some(name) = v.as_str() else {
+        d.error(path, format!("x-cloudmap must name a namespace of the top-level x-cloudmap, not {}", kind(v)));
+        return;
+    };
+    let declared: Vec<&String> = match project.extensions.get("x-cloudmap").and_then(Value::as_object) {
+        Some(m) if !m.contains_key("Name") => m.keys().collect(),
+        _ => vec![],
+    };
+    if !declared.iter().any(|n| *n == name) {
+        let known = if declared.is_empty() {
+            "the top-level x-cloudmap declares none (ComposeX then creates the namespace named after the project)"
+                .to_string()
+        } else {
+            format!("it declares {}", declared.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "))
+        };
+        d.error(path, format!("{name:?} is not a namespace of x-cloudmap: {known}; name it, or remove this key"));
+    }
+}
