@@ -7,9 +7,8 @@
 
 use super::logging::log_group_id;
 use super::policy;
-use crate::cfn::{get_att, is_intrinsic};
-use crate::compose::read::kind;
-use crate::diagnostics::{index, join};
+use crate::cfn::get_att;
+use crate::diagnostics::join;
 use crate::plan::families::Family;
 use crate::plan::Ctx;
 use serde_json::{json, Value};
@@ -115,15 +114,8 @@ fn execution_role(ctx: &mut Ctx, fam: &Family) {
         if let Some(a) = found {
             repos.insert(a.to_string(), a);
         }
-        if let Some(v) = s.extensions.get("x-aws-pull_credentials") {
-            if v.is_string() || is_intrinsic(v) {
-                pull_secrets.insert(v.to_string(), v.clone());
-            } else {
-                ctx.d.error(
-                    join(&join("services", name), "x-aws-pull_credentials"),
-                    "must be the ARN of a Secrets Manager secret holding the registry's username and password",
-                );
-            }
+        if let Some(v) = &ctx.ext.service(name).iam.pull_credentials {
+            pull_secrets.insert(v.to_string(), v.clone());
         }
     }
     if !pull_secrets.is_empty() {
@@ -169,70 +161,34 @@ fn task_role(ctx: &mut Ctx, fam: &Family) {
     let mut managed: Vec<Value> = Vec::new();
     let mut boundary: Option<(String, Value)> = None;
     for name in &fam.services {
-        let s = &ctx.project.services[name];
-        let base = join("services", name);
-        if let Some(x) = s.extensions.get("x-iam") {
-            let path = join(&base, "x-iam");
-            let Some(m) = x.as_object() else {
-                ctx.d.error(&path, format!("x-iam must be a mapping, not {}", kind(x)));
-                continue;
-            };
-            for (k, v) in m {
-                let p = join(&path, k);
-                match k.as_str() {
-                    "Policies" => match v.as_array() {
-                        Some(list) => {
-                            for (i, pol) in list.iter().enumerate() {
-                                let pp = index(&p, i);
-                                if let Some(pol) = check_policy(ctx, pol, &pp) {
-                                    let pname = pol["PolicyName"].as_str().unwrap_or_default().to_string();
-                                    if !names.insert(pname.clone()) {
-                                        ctx.d.error(join(&pp, "PolicyName"), format!("another service of task family {:?} has a policy named {pname:?}; rename one", fam.name));
-                                    }
-                                    policies.push(pol);
-                                }
-                            }
-                        }
-                        None => ctx.d.error(&p, format!("Policies must be a list, not {}", kind(v))),
-                    },
-                    "ManagedPolicyArns" => match v.as_array() {
-                        Some(list) => managed.extend(list.iter().cloned()),
-                        None => ctx.d.error(&p, format!("ManagedPolicyArns must be a list, not {}", kind(v))),
-                    },
-                    "PermissionsBoundary" => {
-                        if let Some((other, prev)) = &boundary {
-                            if prev != v {
-                                ctx.d.error(
-                                    &p,
-                                    format!(
-                                        "{other} sets another permissions boundary for the same task family; keep one"
-                                    ),
-                                );
-                            }
-                        }
-                        boundary = Some((p.clone(), v.clone()));
-                    }
-                    _ => ctx.d.error(
-                        &p,
-                        format!("{k:?} is not an x-iam key; use Policies, ManagedPolicyArns or PermissionsBoundary"),
-                    ),
+        let iam = &ctx.ext.service(name).iam;
+        for (path, pol) in &iam.policies {
+            // Policies of x-iam must be named apart in the family; x-aws-role's is named after its service.
+            if let Some(pp) = path {
+                let pname = pol["PolicyName"].as_str().unwrap_or_default().to_string();
+                if !names.insert(pname.clone()) {
+                    ctx.d.error(
+                        join(pp, "PolicyName"),
+                        format!(
+                            "another service of task family {:?} has a policy named {pname:?}; rename one",
+                            fam.name
+                        ),
+                    );
                 }
             }
+            policies.push(pol.clone());
         }
-        if let Some(v) = s.extensions.get("x-aws-policies") {
-            match v.as_array() {
-                Some(list) => managed.extend(list.iter().cloned()),
-                None => {
-                    ctx.d.error(join(&base, "x-aws-policies"), "x-aws-policies must be a list of managed policy ARNs")
+        managed.extend(iam.managed.iter().cloned());
+        if let Some((p, v)) = &iam.boundary {
+            if let Some((other, prev)) = &boundary {
+                if prev != v {
+                    ctx.d.error(
+                        p,
+                        format!("{other} sets another permissions boundary for the same task family; keep one"),
+                    );
                 }
             }
-        }
-        if let Some(v) = s.extensions.get("x-aws-role") {
-            let p = join(&base, "x-aws-role");
-            let pol = json!({"PolicyName": format!("{name}-x-aws-role"), "PolicyDocument": v});
-            if let Some(pol) = check_policy(ctx, &pol, &p) {
-                policies.push(pol);
-            }
+            boundary = Some((p.clone(), v.clone()));
         }
     }
     let mut seen = BTreeSet::new();
@@ -283,77 +239,6 @@ fn task_role(ctx: &mut Ctx, fam: &Family) {
         props["PermissionsBoundary"] = b;
     }
     ctx.add(&fam.name, task_role_id(fam), crate::cfn::resource("AWS::IAM::Role", props));
-}
-
-/// A user policy `{PolicyName, PolicyDocument}`: shape checked, and refused when a statement
-/// allows every action of AWS or of a service, or uses NotAction.
-fn check_policy(ctx: &mut Ctx, pol: &Value, path: &str) -> Option<Value> {
-    let Some(m) = pol.as_object() else {
-        ctx.d.error(path, format!("a policy must be a mapping with PolicyName and PolicyDocument, not {}", kind(pol)));
-        return None;
-    };
-    let name_ok = m.get("PolicyName").is_some_and(Value::is_string);
-    if !name_ok {
-        ctx.d.error(join(path, "PolicyName"), "a policy needs a PolicyName string");
-    }
-    let Some(doc) = m.get("PolicyDocument") else {
-        ctx.d.error(join(path, "PolicyDocument"), "a policy needs a PolicyDocument");
-        return None;
-    };
-    let dpath = join(path, "PolicyDocument");
-    let mut ok = name_ok;
-    match doc.get("Statement") {
-        Some(Value::Array(sts)) => {
-            for (i, st) in sts.iter().enumerate() {
-                ok &= check_statement(ctx, st, &index(&join(&dpath, "Statement"), i));
-            }
-        }
-        Some(st @ Value::Object(_)) if !is_intrinsic(st) => ok &= check_statement(ctx, st, &join(&dpath, "Statement")),
-        _ => {
-            ctx.d.error(join(&dpath, "Statement"), "a policy document needs a Statement list");
-            ok = false;
-        }
-    }
-    ok.then(|| pol.clone())
-}
-
-fn check_statement(ctx: &mut Ctx, st: &Value, path: &str) -> bool {
-    let mut ok = true;
-    if st.get("NotAction").is_some() {
-        ctx.d.error(
-            join(path, "NotAction"),
-            "NotAction grants every action but those listed; list the actions to allow in Action instead",
-        );
-        ok = false;
-    }
-    let allow = st.get("Effect").and_then(Value::as_str) != Some("Deny");
-    let actions: Vec<&Value> = match st.get("Action") {
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(v) => vec![v],
-        None => vec![],
-    };
-    for a in actions {
-        if let Some(text) = a.as_str() {
-            let (service, action) = text.split_once(':').unwrap_or((text, ""));
-            if allow && (text == "*" || action == "*" || service.contains('*')) {
-                ctx.d.error(
-                    join(path, "Action"),
-                    format!(
-                        "{text:?} allows every action{}; list the actions the service needs",
-                        if text == "*" {
-                            " of every AWS service"
-                        } else if action == "*" {
-                            " of the service"
-                        } else {
-                            " of that name in every AWS service"
-                        }
-                    ),
-                );
-                ok = false;
-            }
-        }
-    }
-    ok
 }
 
 #[cfg(test)]

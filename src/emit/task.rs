@@ -375,8 +375,7 @@ fn container(
     if !mounts.is_empty() {
         c.insert("MountPoints".into(), Value::Array(mounts));
     }
-    if let Some(v) = s.extensions.get("x-aws-pull_credentials").filter(|v| v.is_string() || crate::cfn::is_intrinsic(v))
-    {
+    if let Some(v) = &ctx.ext.service(&s.name).iam.pull_credentials {
         c.insert("RepositoryCredentials".into(), json!({"CredentialsParameter": v}));
     }
     c.insert("LogConfiguration".into(), logging::container_config(ctx, fam, s));

@@ -3,6 +3,7 @@
 //! nothing of AWS); the stages after loading read these settings, never the raw values again.
 
 pub mod connect;
+pub mod iam;
 pub mod logging;
 pub mod scaling;
 
@@ -28,12 +29,19 @@ pub struct ServiceExtensions {
     pub scaling: Option<scaling::Scaling>,
     /// `x-network.x-ecs_connect`.
     pub connect: Option<connect::XConnect>,
+    /// `x-iam`, `x-aws-policies`, `x-aws-role`, `x-aws-pull_credentials`.
+    pub iam: iam::Iam,
 }
 
 impl Extensions {
     /// The settings of service `name` (none for a name that is no service).
     pub fn service(&self, name: &str) -> &ServiceExtensions {
-        static NONE: ServiceExtensions = ServiceExtensions { retention: None, scaling: None, connect: None };
+        static NONE: ServiceExtensions = ServiceExtensions {
+            retention: None,
+            scaling: None,
+            connect: None,
+            iam: iam::Iam { policies: Vec::new(), managed: Vec::new(), boundary: None, pull_credentials: None },
+        };
         self.services.get(name).unwrap_or(&NONE)
     }
 }
@@ -48,6 +56,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
                 retention: logging::read(s, d),
                 scaling: scaling::read(s, d),
                 connect: connect::read(project, s, d),
+                iam: iam::read(s, d),
             };
             (name.clone(), ext)
         })

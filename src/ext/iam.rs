@@ -1,0 +1,160 @@
+//! A service's IAM extensions, read once when the file is loaded: ECS ComposeX's `x-iam`
+//! (`Policies`, `ManagedPolicyArns`, `PermissionsBoundary`), Docker's `x-aws-policies` (managed
+//! policy ARNs), `x-aws-role` (a policy document) and `x-aws-pull_credentials` (the secret
+//! holding a private registry's credentials). User policies are checked here: no statement may
+//! allow every action of AWS or of a service, nor use `NotAction`. The IAM concern
+//! (`emit::iam`) merges a family's into its roles.
+
+use crate::cfn::is_intrinsic;
+use crate::compose::read::kind;
+use crate::compose::Service;
+use crate::diagnostics::{index, join, Diagnostics};
+use serde_json::{json, Value};
+
+/// What a service's IAM extensions say, checked.
+#[derive(Debug, Clone, Default)]
+pub struct Iam {
+    /// Inline policies, in order: those of `x-iam` with their path (their names must be unique in
+    /// the family), then `x-aws-role`'s without.
+    pub policies: Vec<(Option<String>, Value)>,
+    /// Managed policy ARNs: `x-iam`'s, then `x-aws-policies`'.
+    pub managed: Vec<Value>,
+    /// `x-iam.PermissionsBoundary`, with its path.
+    pub boundary: Option<(String, Value)>,
+    /// `x-aws-pull_credentials`: a secret's ARN, as text or an intrinsic.
+    pub pull_credentials: Option<Value>,
+}
+
+/// The IAM extensions of service `s`.
+pub fn read(s: &Service, d: &mut Diagnostics) -> Iam {
+    let name = &s.name;
+    let base = join("services", name);
+    let mut out = Iam::default();
+    if let Some(v) = s.extensions.get("x-aws-pull_credentials") {
+        if v.is_string() || is_intrinsic(v) {
+            out.pull_credentials = Some(v.clone());
+        } else {
+            d.error(
+                join(&base, "x-aws-pull_credentials"),
+                "must be the ARN of a Secrets Manager secret holding the registry's username and password",
+            );
+        }
+    }
+    if let Some(x) = s.extensions.get("x-iam") {
+        let path = join(&base, "x-iam");
+        let Some(m) = x.as_object() else {
+            d.error(&path, format!("x-iam must be a mapping, not {}", kind(x)));
+            return out;
+        };
+        for (k, v) in m {
+            let p = join(&path, k);
+            match k.as_str() {
+                "Policies" => match v.as_array() {
+                    Some(list) => {
+                        for (i, pol) in list.iter().enumerate() {
+                            let pp = index(&p, i);
+                            if let Some(pol) = check_policy(d, pol, &pp) {
+                                out.policies.push((Some(pp), pol));
+                            }
+                        }
+                    }
+                    None => d.error(&p, format!("Policies must be a list, not {}", kind(v))),
+                },
+                "ManagedPolicyArns" => match v.as_array() {
+                    Some(list) => out.managed.extend(list.iter().cloned()),
+                    None => d.error(&p, format!("ManagedPolicyArns must be a list, not {}", kind(v))),
+                },
+                "PermissionsBoundary" => out.boundary = Some((p.clone(), v.clone())),
+                _ => d.error(
+                    &p,
+                    format!("{k:?} is not an x-iam key; use Policies, ManagedPolicyArns or PermissionsBoundary"),
+                ),
+            }
+        }
+    }
+    if let Some(v) = s.extensions.get("x-aws-policies") {
+        match v.as_array() {
+            Some(list) => out.managed.extend(list.iter().cloned()),
+            None => d.error(join(&base, "x-aws-policies"), "x-aws-policies must be a list of managed policy ARNs"),
+        }
+    }
+    if let Some(v) = s.extensions.get("x-aws-role") {
+        let p = join(&base, "x-aws-role");
+        let pol = json!({"PolicyName": format!("{name}-x-aws-role"), "PolicyDocument": v});
+        if let Some(pol) = check_policy(d, &pol, &p) {
+            out.policies.push((None, pol));
+        }
+    }
+    out
+}
+
+/// A user policy `{PolicyName, PolicyDocument}`: shape checked, and refused when a statement
+/// allows every action of AWS or of a service, or uses NotAction.
+fn check_policy(d: &mut Diagnostics, pol: &Value, path: &str) -> Option<Value> {
+    let Some(m) = pol.as_object() else {
+        d.error(path, format!("a policy must be a mapping with PolicyName and PolicyDocument, not {}", kind(pol)));
+        return None;
+    };
+    let name_ok = m.get("PolicyName").is_some_and(Value::is_string);
+    if !name_ok {
+        d.error(join(path, "PolicyName"), "a policy needs a PolicyName string");
+    }
+    let Some(doc) = m.get("PolicyDocument") else {
+        d.error(join(path, "PolicyDocument"), "a policy needs a PolicyDocument");
+        return None;
+    };
+    let dpath = join(path, "PolicyDocument");
+    let mut ok = name_ok;
+    match doc.get("Statement") {
+        Some(Value::Array(sts)) => {
+            for (i, st) in sts.iter().enumerate() {
+                ok &= check_statement(d, st, &index(&join(&dpath, "Statement"), i));
+            }
+        }
+        Some(st @ Value::Object(_)) if !is_intrinsic(st) => ok &= check_statement(d, st, &join(&dpath, "Statement")),
+        _ => {
+            d.error(join(&dpath, "Statement"), "a policy document needs a Statement list");
+            ok = false;
+        }
+    }
+    ok.then(|| pol.clone())
+}
+
+fn check_statement(d: &mut Diagnostics, st: &Value, path: &str) -> bool {
+    let mut ok = true;
+    if st.get("NotAction").is_some() {
+        d.error(
+            join(path, "NotAction"),
+            "NotAction grants every action but those listed; list the actions to allow in Action instead",
+        );
+        ok = false;
+    }
+    let allow = st.get("Effect").and_then(Value::as_str) != Some("Deny");
+    let actions: Vec<&Value> = match st.get("Action") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v) => vec![v],
+        None => vec![],
+    };
+    for a in actions {
+        if let Some(text) = a.as_str() {
+            let (service, action) = text.split_once(':').unwrap_or((text, ""));
+            if allow && (text == "*" || action == "*" || service.contains('*')) {
+                d.error(
+                    join(path, "Action"),
+                    format!(
+                        "{text:?} allows every action{}; list the actions the service needs",
+                        if text == "*" {
+                            " of every AWS service"
+                        } else if action == "*" {
+                            " of the service"
+                        } else {
+                            " of that name in every AWS service"
+                        }
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok
+}
