@@ -31,6 +31,7 @@ use crate::cfn::{get_att, r#ref};
 use crate::compose::{Port, Protocol, Service};
 use crate::diagnostics::{join, Diagnostics};
 use crate::ext::connect::MAX_DISCOVERY_NAME;
+use crate::ext::network::Network;
 use crate::plan::families::Family;
 use crate::plan::{ConnectEntry, Ctx};
 use serde_json::{json, Value};
@@ -113,7 +114,7 @@ pub fn check(ctx: &mut Ctx) {
     // services the model is out of cache, and each walk reads every service from memory.
     let mut sources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (name, s) in &ctx.project.services {
-        add_ingress_sources(name, s, &mut sources);
+        add_ingress_sources(name, s, ctx.ext.service(name).network.as_ref(), &mut sources);
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         for p in s.ports.iter().chain(&s.expose) {
             if let Some(a) = &p.app_protocol {
@@ -292,20 +293,16 @@ fn is_client(ctx: &Ctx, fam: &Family) -> bool {
 
 /// Adds service `other` to `out[n]` for each name `n` its `x-network.Ingress.Services` lists,
 /// when it has ports (name → the services with ports that list it).
-fn add_ingress_sources(other: &str, s: &crate::compose::Service, out: &mut BTreeMap<String, BTreeSet<String>>) {
+fn add_ingress_sources(
+    other: &str,
+    s: &crate::compose::Service,
+    x: Option<&Network>,
+    out: &mut BTreeMap<String, BTreeSet<String>>,
+) {
     if s.ports.is_empty() && s.expose.is_empty() {
         return;
     }
-    let named = s
-        .extensions
-        .get("x-network")
-        .and_then(|x| x.get("Ingress"))
-        .and_then(|i| i.get("Services"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|item| item.get("Name").or(Some(item)).and_then(Value::as_str));
-    for n in named {
-        out.entry(n.to_string()).or_default().insert(other.to_string());
+    for (_, n) in x.into_iter().flat_map(|x| &x.services) {
+        out.entry(n.clone()).or_default().insert(other.to_string());
     }
 }

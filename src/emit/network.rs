@@ -7,9 +7,9 @@
 //! both ends declare compose `networks`, they must share one, as in docker compose.
 
 use crate::cfn::{get_att, naming::pascal};
-use crate::compose::read::{boolean, kind, literal};
 use crate::compose::{Port, Protocol};
 use crate::diagnostics::{index, join};
+use crate::ext::network::{AwsSourceKind, Network};
 use crate::plan::families::Family;
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
@@ -128,8 +128,8 @@ pub fn relations(ctx: &mut Ctx) {
                 }
             }
         }
-        if let Some(x) = s.extensions.get("x-network").filter(|x| !x.is_null()) {
-            ingress(ctx, name, x, &join(&join("services", name), "x-network"), &mut rules);
+        if let Some(x) = ctx.ext.service(name).network.clone() {
+            ingress(ctx, name, &x, &mut rules);
         }
     }
     for ((dst, src), (why, ports)) in rules {
@@ -189,28 +189,6 @@ pub fn cidr_id(cidr: &str) -> String {
     format!("Cidr{}", parts.join("x"))
 }
 
-/// One `ExtSources` entry (`{IPv4 or IPv6, Name, Description}`, ECS ComposeX syntax), checked:
-/// (IPv6?, CIDR, Name, Description), or `None` after an error at its path.
-pub fn ext_source(ctx: &mut Ctx, item: &Value, path: &str) -> Option<(bool, String, Option<String>, Option<String>)> {
-    let get = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
-    let (v6, cidr) = match (get("IPv4"), get("IPv6")) {
-        (Some(c), None) => (false, c),
-        (None, Some(c)) => (true, c),
-        _ => {
-            ctx.d.error(path, "an external source needs one of IPv4 or IPv6, a CIDR");
-            return None;
-        }
-    };
-    if !valid_cidr(&cidr, v6) {
-        ctx.d.error(
-            join(path, if v6 { "IPv6" } else { "IPv4" }),
-            format!("{cidr:?} is not an IP{} CIDR", if v6 { "v6" } else { "v4" }),
-        );
-        return None;
-    }
-    Some((v6, cidr, get("Name"), get("Description")))
-}
-
 /// Security-group descriptions allow a limited alphabet and 255 characters.
 pub fn description(text: &str) -> String {
     let clean: String = text
@@ -224,23 +202,20 @@ pub fn description(text: &str) -> String {
     }
 }
 
-/// `x-network` of service `name`: `Ingress` sources into the service's families.
-fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut Rules) {
-    let Some(m) = x.as_object() else {
-        ctx.d.error(path, format!("x-network must be a mapping, not {}", kind(x)));
-        return;
-    };
+/// `x-network.Ingress` of service `name` (read by `ext::network`): sources into the service's
+/// families, on its ports.
+fn ingress(ctx: &mut Ctx, name: &str, x: &Network, rules: &mut Rules) {
     let dst_fams = ctx.families.of_service[name].clone();
     let svc = &ctx.project.services[name];
-    if m.contains_key("Ingress") && svc.ports.is_empty() && svc.expose.is_empty() {
+    if x.ingress && svc.ports.is_empty() && svc.expose.is_empty() {
         ctx.d.warn(
-            join(path, "Ingress"),
+            join(&x.path, "Ingress"),
             format!("{name:?} has no ports, so no ingress can be opened to it; declare ports or expose"),
         );
     }
     // Ingress declared on a service opens that service's ports.
     let own_ports = ports_of(ctx, name);
-    let mut add = |_: &mut Ctx, src: Source, why: String| {
+    let mut add = |src: Source, why: String| {
         for dst in &dst_fams {
             if src == Source::Family(dst.clone()) && !why.contains("Myself") {
                 continue;
@@ -250,114 +225,35 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Value, path: &str, rules: &mut Rules) 
             rule.1.extend(own_ports.iter().copied());
         }
     };
-    for (k, v) in m {
-        let p = join(path, k);
-        match k.as_str() {
-            "Ingress" => {
-                let Some(im) = v.as_object() else {
-                    ctx.d.error(&p, format!("Ingress must be a mapping, not {}", kind(v)));
-                    continue;
-                };
-                for (ik, iv) in im {
-                    let ip = join(&p, ik);
-                    match ik.as_str() {
-                        "Myself" => {
-                            if boolean(iv, &ip, &mut ctx.d) == Some(true) {
-                                for f in dst_fams.clone() {
-                                    add(ctx, Source::Family(f), format!("{name} x-network Myself"));
-                                }
-                            }
-                        }
-                        "Services" => {
-                            for (i, item) in iv.as_array().cloned().unwrap_or_default().iter().enumerate() {
-                                let sp = index(&ip, i);
-                                let src = match item {
-                                    Value::Object(o) => o
-                                        .get("Name")
-                                        .and_then(|n| literal(n, &join(&sp, "Name"), "a service name", &mut ctx.d)),
-                                    other => literal(other, &sp, "a service name", &mut ctx.d),
-                                };
-                                let Some(src) = src else { continue };
-                                match ctx.families.resolve(&src) {
-                                    Some(fams) => {
-                                        let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
-                                        for f in fams {
-                                            add(ctx, Source::Family(f), format!("{name} x-network Ingress from {src}"));
-                                        }
-                                    }
-                                    None => ctx
-                                        .d
-                                        .error(&sp, format!("{src:?} is not a service nor a task family of this file")),
-                                }
-                            }
-                            if !iv.is_array() {
-                                ctx.d.error(&ip, "Services must be a list of {Name: service}");
-                            }
-                        }
-                        "ExtSources" => {
-                            for (i, item) in iv.as_array().cloned().unwrap_or_default().iter().enumerate() {
-                                let sp = index(&ip, i);
-                                let Some((v6, cidr, label, text)) = ext_source(ctx, item, &sp) else { continue };
-                                let label = label.unwrap_or_else(|| cidr.clone());
-                                let why = match text {
-                                    Some(text) => format!("{name} x-network ExtSources {label}: {text}"),
-                                    None => format!("{name} x-network ExtSources {label}"),
-                                };
-                                add(ctx, Source::Cidr { v6, cidr, name: label.clone() }, why);
-                            }
-                            if !iv.is_array() {
-                                ctx.d.error(&ip, "ExtSources must be a list of {IPv4 or IPv6, Name}");
-                            }
-                        }
-                        "AwsSources" => {
-                            for (i, item) in iv.as_array().cloned().unwrap_or_default().iter().enumerate() {
-                                let sp = index(&ip, i);
-                                let ty = item.get("Type").and_then(Value::as_str).unwrap_or_default();
-                                let id = item.get("Id").filter(|v| v.is_string() || crate::cfn::is_intrinsic(v)).cloned();
-                                let Some(id) = id else {
-                                    ctx.d.error(join(&sp, "Id"), "an AWS source needs Id, the security group or prefix list ID (or an intrinsic function)");
-                                    continue;
-                                };
-                                // Intrinsic IDs are named after their position, literal ones after themselves.
-                                let label = id.as_str().map(str::to_string).unwrap_or_else(|| format!("{ty}{i}"));
-                                let literal_ok = |prefix: &str| id.as_str().is_none_or(|s| s.starts_with(prefix));
-                                let why = format!("{name} x-network AwsSources");
-                                let raw = id.to_string();
-                                match ty {
-                                    "SecurityGroup" if literal_ok("sg-") => add(ctx, Source::SecurityGroup(label, raw), why),
-                                    "PrefixList" if literal_ok("pl-") => add(ctx, Source::PrefixList(label, raw), why),
-                                    "SecurityGroup" | "PrefixList" => {
-                                        ctx.d.error(join(&sp, "Id"), format!("{label:?} is not a {ty} ID"))
-                                    }
-                                    _ => ctx.d.error(
-                                        join(&sp, "Type"),
-                                        format!("{ty:?} is not an AWS source type; use SecurityGroup or PrefixList"),
-                                    ),
-                                }
-                            }
-                        }
-                        _ => ctx.d.error(
-                            &ip,
-                            format!("{ik:?} is not an Ingress key; use Services, Myself, ExtSources or AwsSources"),
-                        ),
-                    }
-                }
-            }
-            "AssignPublicIp" => {}
-            // Service Connect: read by crate::emit::connect.
-            "x-ecs_connect" => {}
-            "x-cloudmap" => ctx.d.warn(&p, "ignored: ComposeX registers every family with ports in its one namespace, as family.namespace, and gives it short names with Service Connect"),
-            _ => ctx.d.error(&p, format!("{k:?} is not an x-network key; use Ingress or AssignPublicIp")),
+    for a in &x.aws_sources {
+        let why = format!("{name} x-network AwsSources");
+        match a.kind {
+            AwsSourceKind::SecurityGroup => add(Source::SecurityGroup(a.label.clone(), a.id.clone()), why),
+            AwsSourceKind::PrefixList => add(Source::PrefixList(a.label.clone(), a.id.clone()), why),
         }
     }
-}
-
-pub fn valid_cidr(cidr: &str, v6: bool) -> bool {
-    let Some((addr, prefix)) = cidr.split_once('/') else { return false };
-    let Ok(prefix) = prefix.parse::<u8>() else { return false };
-    if v6 {
-        addr.parse::<std::net::Ipv6Addr>().is_ok() && prefix <= 128
-    } else {
-        addr.parse::<std::net::Ipv4Addr>().is_ok() && prefix <= 32
+    for e in &x.ext_sources {
+        let label = e.name.clone().unwrap_or_else(|| e.cidr.clone());
+        let why = match &e.description {
+            Some(text) => format!("{name} x-network ExtSources {label}: {text}"),
+            None => format!("{name} x-network ExtSources {label}"),
+        };
+        add(Source::Cidr { v6: e.v6, cidr: e.cidr.clone(), name: label }, why);
+    }
+    if x.myself {
+        for f in dst_fams.clone() {
+            add(Source::Family(f), format!("{name} x-network Myself"));
+        }
+    }
+    for (sp, src) in &x.services {
+        match ctx.families.resolve(src) {
+            Some(fams) => {
+                let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
+                for f in fams {
+                    add(Source::Family(f), format!("{name} x-network Ingress from {src}"));
+                }
+            }
+            None => ctx.d.error(sp, format!("{src:?} is not a service nor a task family of this file")),
+        }
     }
 }

@@ -5,7 +5,7 @@ use super::discovery::{has_ports, service_id as discovery_id};
 use super::network::security_group_id;
 use super::task::task_definition_id;
 use crate::cfn::{get_att, is_intrinsic, r#ref};
-use crate::compose::read::{boolean, kind, uint};
+use crate::compose::read::{kind, uint};
 use crate::diagnostics::join;
 use crate::plan::families::{service_id, Family};
 use crate::plan::Ctx;
@@ -184,12 +184,9 @@ fn placement(ctx: &mut Ctx, fam: &Family) -> (bool, bool) {
     let mut assign = false;
     for name in &fam.services {
         let s = &ctx.project.services[name];
-        if let Some(v) = s.extensions.get("x-network").and_then(|x| x.get("AssignPublicIp")) {
-            let p = join(&join(&join("services", name), "x-network"), "AssignPublicIp");
-            if boolean(v, &p, &mut ctx.d) == Some(true) {
-                assign = true;
-                public = true;
-            }
+        if ctx.ext.service(name).network.as_ref().is_some_and(|x| x.assign_public_ip) {
+            assign = true;
+            public = true;
         }
         for net in s.networks.iter().flatten() {
             if ctx.project.networks.get(net).and_then(|n| n.get("x-vpc")).and_then(Value::as_str)

@@ -5,6 +5,7 @@
 pub mod connect;
 pub mod iam;
 pub mod logging;
+pub mod network;
 pub mod scaling;
 
 use crate::compose::Project;
@@ -31,6 +32,8 @@ pub struct ServiceExtensions {
     pub connect: Option<connect::XConnect>,
     /// `x-iam`, `x-aws-policies`, `x-aws-role`, `x-aws-pull_credentials`.
     pub iam: iam::Iam,
+    /// `x-network`.
+    pub network: Option<network::Network>,
 }
 
 impl Extensions {
@@ -41,6 +44,7 @@ impl Extensions {
             scaling: None,
             connect: None,
             iam: iam::Iam { policies: Vec::new(), managed: Vec::new(), boundary: None, pull_credentials: None },
+            network: None,
         };
         self.services.get(name).unwrap_or(&NONE)
     }
@@ -57,6 +61,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
                 scaling: scaling::read(s, d),
                 connect: connect::read(project, s, d),
                 iam: iam::read(s, d),
+                network: network::read(s, d),
             };
             (name.clone(), ext)
         })

@@ -684,12 +684,10 @@ fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
             "ExtSources" => {
                 for (i, item) in items.iter().enumerate() {
                     let sp = index(&ip, i);
-                    let Some((v6, cidr, name, text)) = crate::emit::network::ext_source(ctx, item, &sp) else {
-                        continue;
-                    };
-                    let name = name.unwrap_or_else(|| cidr.clone());
-                    let why = text.map(|d| format!("ExtSources {d}")).unwrap_or_else(|| "ExtSources".into());
-                    out.push(Source::Cidr { v6, cidr, name, why });
+                    let Some(e) = crate::ext::network::ext_source(&mut ctx.d, item, &sp) else { continue };
+                    let name = e.name.unwrap_or_else(|| e.cidr.clone());
+                    let why = e.description.map(|d| format!("ExtSources {d}")).unwrap_or_else(|| "ExtSources".into());
+                    out.push(Source::Cidr { v6: e.v6, cidr: e.cidr, name, why });
                 }
             }
             "AwsSources" => {

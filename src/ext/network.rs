@@ -1,0 +1,179 @@
+//! ECS ComposeX's `x-network` of a service, read once when the file is loaded: who may open
+//! connections to it (`Ingress`: `Myself`, `Services`, `ExtSources`, `AwsSources`) and whether
+//! its tasks get a public IP (`AssignPublicIp`). `x-ecs_connect` inside it is read by
+//! [`super::connect`]. The network concern (`emit::network`) turns the sources into rules.
+
+use crate::cfn::is_intrinsic;
+use crate::compose::read::{boolean, kind, literal};
+use crate::compose::Service;
+use crate::diagnostics::{index, join, Diagnostics};
+use serde_json::Value;
+
+/// What a service's `x-network` says, checked.
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    /// The path of `x-network`.
+    pub path: String,
+    /// Whether it has `Ingress` at all.
+    pub ingress: bool,
+    pub myself: bool,
+    /// Services or task families that may connect: (path, name).
+    pub services: Vec<(String, String)>,
+    pub ext_sources: Vec<ExtSource>,
+    pub aws_sources: Vec<AwsSource>,
+    pub assign_public_ip: bool,
+}
+
+/// One `ExtSources` entry: a CIDR, with its name and description.
+#[derive(Debug, Clone)]
+pub struct ExtSource {
+    pub v6: bool,
+    pub cidr: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsSourceKind {
+    SecurityGroup,
+    PrefixList,
+}
+
+/// One `AwsSources` entry: an existing security group or prefix list.
+#[derive(Debug, Clone)]
+pub struct AwsSource {
+    pub kind: AwsSourceKind,
+    /// Its name in logical IDs and descriptions: the literal ID, or the type and position.
+    pub label: String,
+    /// The ID as JSON text: a literal or an intrinsic.
+    pub id: String,
+}
+
+/// The `x-network` of service `s`, if it has one.
+pub fn read(s: &Service, d: &mut Diagnostics) -> Option<Network> {
+    let x = s.extensions.get("x-network").filter(|x| !x.is_null())?;
+    let path = join(&join("services", &s.name), "x-network");
+    let Some(m) = x.as_object() else {
+        d.error(&path, format!("x-network must be a mapping, not {}", kind(x)));
+        return None;
+    };
+    let mut out = Network { path: path.clone(), ingress: m.contains_key("Ingress"), ..Default::default() };
+    for (k, v) in m {
+        let p = join(&path, k);
+        match k.as_str() {
+            "Ingress" => ingress(v, &p, &mut out, d),
+            "AssignPublicIp" => out.assign_public_ip = boolean(v, &p, d) == Some(true),
+            // Service Connect: read by super::connect.
+            "x-ecs_connect" => {}
+            "x-cloudmap" => d.warn(&p, "ignored: ComposeX registers every family with ports in its one namespace, as family.namespace, and gives it short names with Service Connect"),
+            _ => d.error(&p, format!("{k:?} is not an x-network key; use Ingress or AssignPublicIp")),
+        }
+    }
+    Some(out)
+}
+
+fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
+    let Some(im) = v.as_object() else {
+        d.error(p, format!("Ingress must be a mapping, not {}", kind(v)));
+        return;
+    };
+    for (ik, iv) in im {
+        let ip = join(p, ik);
+        match ik.as_str() {
+            "Myself" => out.myself |= boolean(iv, &ip, d) == Some(true),
+            "Services" => {
+                for (i, item) in iv.as_array().into_iter().flatten().enumerate() {
+                    let sp = index(&ip, i);
+                    let src = match item {
+                        Value::Object(o) => {
+                            o.get("Name").and_then(|n| literal(n, &join(&sp, "Name"), "a service name", d))
+                        }
+                        other => literal(other, &sp, "a service name", d),
+                    };
+                    if let Some(src) = src {
+                        out.services.push((sp, src));
+                    }
+                }
+                if !iv.is_array() {
+                    d.error(&ip, "Services must be a list of {Name: service}");
+                }
+            }
+            "ExtSources" => {
+                for (i, item) in iv.as_array().into_iter().flatten().enumerate() {
+                    if let Some(e) = ext_source(d, item, &index(&ip, i)) {
+                        out.ext_sources.push(e);
+                    }
+                }
+                if !iv.is_array() {
+                    d.error(&ip, "ExtSources must be a list of {IPv4 or IPv6, Name}");
+                }
+            }
+            "AwsSources" => {
+                for (i, item) in iv.as_array().into_iter().flatten().enumerate() {
+                    let sp = index(&ip, i);
+                    let ty = item.get("Type").and_then(Value::as_str).unwrap_or_default();
+                    let id = item.get("Id").filter(|v| v.is_string() || is_intrinsic(v)).cloned();
+                    let Some(id) = id else {
+                        d.error(
+                            join(&sp, "Id"),
+                            "an AWS source needs Id, the security group or prefix list ID (or an intrinsic function)",
+                        );
+                        continue;
+                    };
+                    // Intrinsic IDs are named after their position, literal ones after themselves.
+                    let label = id.as_str().map(str::to_string).unwrap_or_else(|| format!("{ty}{i}"));
+                    let literal_ok = |prefix: &str| id.as_str().is_none_or(|s| s.starts_with(prefix));
+                    let kind = match ty {
+                        "SecurityGroup" if literal_ok("sg-") => AwsSourceKind::SecurityGroup,
+                        "PrefixList" if literal_ok("pl-") => AwsSourceKind::PrefixList,
+                        "SecurityGroup" | "PrefixList" => {
+                            d.error(join(&sp, "Id"), format!("{label:?} is not a {ty} ID"));
+                            continue;
+                        }
+                        _ => {
+                            d.error(
+                                join(&sp, "Type"),
+                                format!("{ty:?} is not an AWS source type; use SecurityGroup or PrefixList"),
+                            );
+                            continue;
+                        }
+                    };
+                    out.aws_sources.push(AwsSource { kind, label, id: id.to_string() });
+                }
+            }
+            _ => d.error(&ip, format!("{ik:?} is not an Ingress key; use Services, Myself, ExtSources or AwsSources")),
+        }
+    }
+}
+
+/// One `ExtSources` entry (`{IPv4 or IPv6, Name, Description}`, ECS ComposeX syntax), checked;
+/// `None` after an error at its path. Load balancers read theirs with it too.
+pub fn ext_source(d: &mut Diagnostics, item: &Value, path: &str) -> Option<ExtSource> {
+    let get = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+    let (v6, cidr) = match (get("IPv4"), get("IPv6")) {
+        (Some(c), None) => (false, c),
+        (None, Some(c)) => (true, c),
+        _ => {
+            d.error(path, "an external source needs one of IPv4 or IPv6, a CIDR");
+            return None;
+        }
+    };
+    if !valid_cidr(&cidr, v6) {
+        d.error(
+            join(path, if v6 { "IPv6" } else { "IPv4" }),
+            format!("{cidr:?} is not an IP{} CIDR", if v6 { "v6" } else { "v4" }),
+        );
+        return None;
+    }
+    Some(ExtSource { v6, cidr, name: get("Name"), description: get("Description") })
+}
+
+fn valid_cidr(cidr: &str, v6: bool) -> bool {
+    let Some((addr, prefix)) = cidr.split_once('/') else { return false };
+    let Ok(prefix) = prefix.parse::<u8>() else { return false };
+    if v6 {
+        addr.parse::<std::net::Ipv6Addr>().is_ok() && prefix <= 128
+    } else {
+        addr.parse::<std::net::Ipv4Addr>().is_ok() && prefix <= 32
+    }
+}
