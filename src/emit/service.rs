@@ -4,8 +4,7 @@
 use super::discovery::{has_ports, service_id as discovery_id};
 use super::network::security_group_id;
 use super::task::task_definition_id;
-use crate::cfn::{get_att, is_intrinsic, r#ref};
-use crate::compose::read::{kind, uint};
+use crate::cfn::{get_att, r#ref};
 use crate::diagnostics::join;
 use crate::plan::families::{service_id, Family};
 use crate::plan::Ctx;
@@ -122,7 +121,6 @@ fn deployment(ctx: &mut Ctx, fam: &Family) -> Value {
     for name in &fam.services {
         let s = &ctx.project.services[name];
         let Some(u) = &s.deploy.update_config else { continue };
-        let base = join(&join(&join("services", name), "deploy"), "update_config");
         if matches!(u.failure_action.as_deref(), Some("pause") | Some("continue")) {
             rollback = false;
         }
@@ -145,26 +143,16 @@ fn deployment(ctx: &mut Ctx, fam: &Family) -> Value {
                 _ => (low, high),
             };
         }
-        for (key, target) in [("x-aws-min_percent", &mut min), ("x-aws-max_percent", &mut max)] {
-            let found = u.extensions.get(key).map(|v| (v, join(&base, key)));
-            let found = found.or_else(|| s.extensions.get(key).map(|v| (v, join(&join("services", name), key))));
-            if let Some((v, p)) = found {
-                if let Some(n) = uint(v, &p, "percentage", &mut ctx.d) {
-                    *target = n;
-                }
-            }
-        }
+        let x = &ctx.ext.service(name).deployment;
+        min = x.min_percent.unwrap_or(min);
+        max = x.max_percent.unwrap_or(max);
     }
+    // The services without update_config come last: theirs win.
     for name in &fam.services {
-        let s = &ctx.project.services[name];
-        if s.deploy.update_config.is_none() {
-            for (key, target) in [("x-aws-min_percent", &mut min), ("x-aws-max_percent", &mut max)] {
-                if let Some(v) = s.extensions.get(key) {
-                    if let Some(n) = uint(v, &join(&join("services", name), key), "percentage", &mut ctx.d) {
-                        *target = n;
-                    }
-                }
-            }
+        if ctx.project.services[name].deploy.update_config.is_none() {
+            let x = &ctx.ext.service(name).deployment;
+            min = x.min_percent.unwrap_or(min);
+            max = x.max_percent.unwrap_or(max);
         }
     }
     if max <= min && max < 100 {
@@ -205,28 +193,10 @@ fn placement(ctx: &mut Ctx, fam: &Family) -> (bool, bool) {
     (public, assign)
 }
 
-/// `x-ecs.CapacityProviderStrategy` of the family (ECS ComposeX), passed through.
-fn capacity(ctx: &mut Ctx, fam: &Family) -> Option<Value> {
-    let mut out = None;
-    for name in &fam.services {
-        let Some(x) = ctx.project.services[name].extensions.get("x-ecs") else { continue };
-        let path = join(&join("services", name), "x-ecs");
-        let Some(m) = x.as_object() else {
-            ctx.d.error(&path, format!("x-ecs must be a mapping, not {}", kind(x)));
-            continue;
-        };
-        for (k, v) in m {
-            match k.as_str() {
-                "CapacityProviderStrategy" if v.is_array() || is_intrinsic(v) => out = Some(v.clone()),
-                "CapacityProviderStrategy" => ctx.d.error(
-                    join(&path, k),
-                    "CapacityProviderStrategy must be a list of {CapacityProvider, Weight, Base}",
-                ),
-                _ => ctx.d.error(join(&path, k), format!("{k:?} is not an x-ecs key; use CapacityProviderStrategy")),
-            }
-        }
-    }
-    out
+/// `x-ecs.CapacityProviderStrategy` of the family (ECS ComposeX), passed through: the last of
+/// its services' that sets one.
+fn capacity(ctx: &Ctx, fam: &Family) -> Option<Value> {
+    fam.services.iter().filter_map(|name| ctx.ext.service(name).deployment.capacity.clone()).next_back()
 }
 
 #[cfg(test)]

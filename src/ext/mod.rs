@@ -3,6 +3,7 @@
 //! nothing of AWS); the stages after loading read these settings, never the raw values again.
 
 pub mod connect;
+pub mod deployment;
 pub mod iam;
 pub mod logging;
 pub mod network;
@@ -34,6 +35,8 @@ pub struct ServiceExtensions {
     pub iam: iam::Iam,
     /// `x-network`.
     pub network: Option<network::Network>,
+    /// `x-aws-min_percent`, `x-aws-max_percent`, `x-ecs`.
+    pub deployment: deployment::Deployment,
 }
 
 impl Extensions {
@@ -45,6 +48,7 @@ impl Extensions {
             connect: None,
             iam: iam::Iam { policies: Vec::new(), managed: Vec::new(), boundary: None, pull_credentials: None },
             network: None,
+            deployment: deployment::Deployment { min_percent: None, max_percent: None, capacity: None },
         };
         self.services.get(name).unwrap_or(&NONE)
     }
@@ -62,6 +66,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
                 connect: connect::read(project, s, d),
                 iam: iam::read(s, d),
                 network: network::read(s, d),
+                deployment: deployment::read(s, d),
             };
             (name.clone(), ext)
         })

@@ -1,0 +1,56 @@
+//! How a service's ECS service deploys, read once when the file is loaded: Docker's
+//! `x-aws-min_percent` / `x-aws-max_percent` (in `deploy.update_config` or on the service; the
+//! first wins) and ECS ComposeX's `x-ecs.CapacityProviderStrategy`.
+
+use crate::cfn::is_intrinsic;
+use crate::compose::read::{kind, uint};
+use crate::compose::Service;
+use crate::diagnostics::{join, Diagnostics};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Default)]
+pub struct Deployment {
+    /// `MinimumHealthyPercent` and `MaximumPercent`, when the service sets them.
+    pub min_percent: Option<u64>,
+    pub max_percent: Option<u64>,
+    /// `x-ecs.CapacityProviderStrategy`, as written (a list or an intrinsic).
+    pub capacity: Option<Value>,
+}
+
+pub fn read(s: &Service, d: &mut Diagnostics) -> Deployment {
+    let base = join("services", &s.name);
+    let mut out = Deployment::default();
+    for (key, target) in [("x-aws-min_percent", &mut out.min_percent), ("x-aws-max_percent", &mut out.max_percent)] {
+        let in_update = s
+            .deploy
+            .update_config
+            .as_ref()
+            .and_then(|u| u.extensions.get(key))
+            .map(|v| (v, join(&join(&join(&base, "deploy"), "update_config"), key)));
+        let found = in_update.or_else(|| s.extensions.get(key).map(|v| (v, join(&base, key))));
+        if let Some((v, p)) = found {
+            *target = uint(v, &p, "percentage", d);
+        }
+    }
+    if let Some(x) = s.extensions.get("x-ecs") {
+        let path = join(&base, "x-ecs");
+        match x.as_object() {
+            None => d.error(&path, format!("x-ecs must be a mapping, not {}", kind(x))),
+            Some(m) => {
+                for (k, v) in m {
+                    match k.as_str() {
+                        "CapacityProviderStrategy" if v.is_array() || is_intrinsic(v) => out.capacity = Some(v.clone()),
+                        "CapacityProviderStrategy" => d.error(
+                            join(&path, k),
+                            "CapacityProviderStrategy must be a list of {CapacityProvider, Weight, Base}",
+                        ),
+                        _ => {
+                            d.error(join(&path, k), format!("{k:?} is not an x-ecs key; use CapacityProviderStrategy"))
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
