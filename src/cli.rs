@@ -7,6 +7,7 @@ use crate::compose::{env_file, interpolate, merge, yaml};
 use crate::diagnostics::Diagnostics;
 use crate::macro_io::{render, Options};
 use serde::ser::Error as _;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -253,7 +254,7 @@ pub fn run_keeping(
             "requestId": "composex-cli-event",
             "templateParameterValues": params,
         });
-        let code = emit(&a, &Doc::Value(&event), Format::Json, out, err);
+        let code = emit(&a, &event, Format::Json, out, err);
         return Outcome { code, kept: vec![event], template: None };
     }
     let rendered = render(&doc, &Options { project_name: a.project.clone(), cli: true });
@@ -275,7 +276,7 @@ pub fn run_keeping(
         Some("json") => Format::Json,
         _ => Format::Yaml,
     };
-    let code = emit(&a, &Doc::Template(&template), default, out, err);
+    let code = emit(&a, &template, default, out, err);
     Outcome { code, kept: vec![doc], template: Some(template) }
 }
 
@@ -289,31 +290,14 @@ fn overwrite(path: &Path, text: &[u8]) -> std::io::Result<()> {
     f.set_len(text.len() as u64)
 }
 
-/// What `emit` writes: an event, or a template.
-enum Doc<'a> {
-    Value(&'a Value),
-    Template(&'a Template),
-}
-
-/// Writes `doc` to the -o file or to `out`. The text is made in memory first: writing straight
-/// into a `dyn Write` pays a virtual call per token, more than the whole copy.
-fn emit(a: &Args, doc: &Doc, default: Format, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+/// Writes `doc` (an event or a template) to the -o file or to `out`.
+fn emit(a: &Args, doc: &impl Serialize, default: Format, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let text = match a.format.clone().unwrap_or(default) {
-        Format::Json => {
-            let mut text = Vec::with_capacity(64 * 1024);
-            match doc {
-                Doc::Value(v) => crate::cfn::json::write_pretty(v, &mut text),
-                Doc::Template(t) => t.write_pretty(&mut text),
-            }
+        Format::Json => serde_json::to_vec_pretty(doc).map(|mut text| {
             text.push(b'\n');
-            Ok(text)
-        }
-        Format::Yaml => match doc {
-            Doc::Value(v) => serde_norway::to_string(v),
-            Doc::Template(t) => serde_norway::to_string(&t.to_value()),
-        }
-        .map(String::into_bytes)
-        .map_err(serde_json::Error::custom),
+            text
+        }),
+        Format::Yaml => serde_norway::to_string(doc).map(String::into_bytes).map_err(serde_json::Error::custom),
     };
     let text = match text {
         Ok(text) => text,
