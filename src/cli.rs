@@ -280,16 +280,6 @@ pub fn run_keeping(
     Outcome { code, kept: vec![doc], template: Some(template) }
 }
 
-/// Replaces the file's content with `text`, written over the old bytes and then cut to length,
-/// rather than truncated first: on ext4, a file truncated to zero and written again is flushed
-/// to disk when closed (its `auto_da_alloc` safeguard), which was a tenth of a CLI run that
-/// re-renders to the same file. The result is the same file content.
-fn overwrite(path: &Path, text: &[u8]) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
-    f.write_all(text)?;
-    f.set_len(text.len() as u64)
-}
-
 /// Writes `doc` (an event or a template) to the -o file or to `out`.
 fn emit(a: &Args, doc: &impl Serialize, default: Format, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let text = match a.format.clone().unwrap_or(default) {
@@ -308,7 +298,7 @@ fn emit(a: &Args, doc: &impl Serialize, default: Format, out: &mut dyn Write, er
     };
     match &a.output {
         Some(path) => {
-            if let Err(e) = overwrite(path, &text) {
+            if let Err(e) = std::fs::write(path, &text) {
                 let _ = writeln!(err, "composex: cannot write {}: {e}", path.display());
                 return 2;
             }
