@@ -2,7 +2,6 @@
 //! argument parsing, compose-file discovery, loading (YAML, merge, interpolation, env files),
 //! and the three commands.
 
-use crate::cfn::Template;
 use crate::compose::{env_file, interpolate, merge, yaml};
 use crate::diagnostics::Diagnostics;
 use crate::macro_io::{render, Options};
@@ -175,36 +174,6 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    run_keeping(args, cwd, env, out, err).code
-}
-
-/// What a run leaves behind: its exit code, and the documents it built (the merged input and the
-/// template), still allocated.
-///
-/// The `composex` binary exits with them alive (`std::process::exit` runs no destructors): freeing
-/// the thousands of small maps of a document one by one was 6 % of a kitchen-sink run
-/// (callgrind), and the operating system takes the pages back at once. Everything else calls
-/// [`run`], which drops them as usual.
-pub struct Outcome {
-    pub code: i32,
-    pub kept: Vec<Value>,
-    pub template: Option<Template>,
-}
-
-impl From<i32> for Outcome {
-    fn from(code: i32) -> Self {
-        Outcome { code, kept: Vec::new(), template: None }
-    }
-}
-
-/// [`run`], returning the documents instead of dropping them; see [`Outcome`].
-pub fn run_keeping(
-    args: &[String],
-    cwd: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Outcome {
     let mut a = match parse_args(args) {
         Ok(a) => a,
         Err(msg) => {
@@ -212,7 +181,7 @@ pub fn run_keeping(
                 let _ = writeln!(err, "composex: {msg}");
             }
             let _ = writeln!(err, "{USAGE}");
-            return if msg.is_empty() { 0 } else { 2 }.into();
+            return if msg.is_empty() { 0 } else { 2 };
         }
     };
     if let Some(o) = a.output.take() {
@@ -223,7 +192,7 @@ pub fn run_keeping(
             Some(f) => f,
             None => {
                 let _ = writeln!(err, "composex: no compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml here nor in a parent directory; name one with -f");
-                return 2.into();
+                return 2;
             }
         }
     } else {
@@ -236,7 +205,7 @@ pub fn run_keeping(
             for l in lines {
                 let _ = writeln!(err, "{l}");
             }
-            return 1.into();
+            return 1;
         }
     };
     if a.command == Command::Event {
@@ -254,8 +223,7 @@ pub fn run_keeping(
             "requestId": "composex-cli-event",
             "templateParameterValues": params,
         });
-        let code = emit(&a, &event, Format::Json, out, err);
-        return Outcome { code, kept: vec![event], template: None };
+        return emit(&a, &event, Format::Json, out, err);
     }
     let rendered = render(&doc, &Options { project_name: a.project.clone(), cli: true });
     let mut all = d;
@@ -267,17 +235,16 @@ pub fn run_keeping(
         let _ = writeln!(err, "{e}");
     }
     let Some(template) = rendered.template.filter(|_| !all.has_errors()) else {
-        return Outcome { code: 1, kept: vec![doc], template: None };
+        return 1;
     };
     if a.command == Command::Check {
-        return Outcome { code: 0, kept: vec![doc], template: Some(template) };
+        return 0;
     }
     let default = match a.output.as_ref().and_then(|o| o.extension()).and_then(|e| e.to_str()) {
         Some("json") => Format::Json,
         _ => Format::Yaml,
     };
-    let code = emit(&a, &template, default, out, err);
-    Outcome { code, kept: vec![doc], template: Some(template) }
+    emit(&a, &template, default, out, err)
 }
 
 /// Writes `doc` (an event or a template) to the -o file or to `out`.

@@ -8,7 +8,6 @@
 
 pub mod cfn;
 pub mod cli;
-pub mod cli_alloc;
 pub mod compose;
 pub mod diagnostics;
 pub mod expand;
