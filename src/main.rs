@@ -7,7 +7,8 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::value::RawValue;
 
-/// The event stays JSON text: `transform_json` decodes the fragment's services one at a time.
+/// The event is taken as text so that one serde_json cannot decode (nested too deeply) is
+/// answered by `transform_json` with a `failure` the stack events show, not a Lambda error.
 async fn handler(event: LambdaEvent<Box<RawValue>>) -> Result<composex::MacroResponse, Error> {
     let response = composex::transform_json(event.payload.get());
     // Log the outcome, never the template: fragments may carry values users consider private.

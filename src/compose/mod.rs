@@ -13,4 +13,4 @@ pub mod units;
 pub mod yaml;
 
 pub use model::*;
-pub use project::{load, load_owned, load_raw};
+pub use project::load;

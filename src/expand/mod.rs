@@ -34,7 +34,6 @@ use crate::diagnostics::Diagnostics;
 use crate::macro_io::{Options, Rendered};
 use family::Families;
 use serde_json::{json, Value};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Where the shared infrastructure lives: created here or `Use`d, as values to put in properties.
@@ -122,42 +121,11 @@ fn nothing() -> &'static Project {
     NOTHING.get_or_init(Project::default)
 }
 
-/// Renders the template `doc`, which stays the caller's.
+/// Renders the template `doc`: its compose part into the model, then the model and its
+/// CloudFormation sections into a template.
 pub fn render(doc: &Value, options: &Options) -> Rendered {
-    render_doc(Input::Borrowed(doc), options)
-}
-
-/// Renders the template `doc`, freeing it as soon as it is read (what the macro does with the
-/// fragment of a request). Each service's input is freed right after it is parsed
-/// ([`compose::load_owned`]), the rest once the passed-through sections are taken: freed while
-/// still in cache, it costs less to free than at the end, and its memory is reused by the stages
-/// that follow instead of adding to theirs (for 1000 services, about 4.6 MB of maps that the
-/// stages would otherwise push out of the cache and that would then be walked cold to be freed).
-pub fn render_owned(doc: Value, options: &Options) -> Rendered {
-    render_doc(Input::Owned(doc), options)
-}
-
-/// Renders the template `doc` whose services, taken out of it, are still JSON text (what the
-/// macro reads from the request it receives): see [`compose::load_raw`].
-pub fn render_raw(doc: Value, services: Vec<(String, &serde_json::value::RawValue)>, options: &Options) -> Rendered {
-    render_doc(Input::Raw(doc, services), options)
-}
-
-/// What a render reads.
-enum Input<'a> {
-    Borrowed(&'a Value),
-    Owned(Value),
-    /// A document without its services, and the services as text.
-    Raw(Value, Vec<(String, &'a serde_json::value::RawValue)>),
-}
-
-fn render_doc(input: Input<'_>, options: &Options) -> Rendered {
     let mut d = Diagnostics::new();
-    let (mut project, doc) = match input {
-        Input::Owned(mut doc) => (compose::load_owned(&mut doc, &mut d), Cow::Owned(doc)),
-        Input::Borrowed(doc) => (compose::load(doc, &mut d), Cow::Borrowed(doc)),
-        Input::Raw(doc, services) => (compose::load_raw(&doc, services, &mut d), Cow::Owned(doc)),
-    };
+    let mut project = compose::load(doc, &mut d);
     if project.name.is_none() {
         project.name = options.project_name.clone();
     }
@@ -183,8 +151,7 @@ fn render_doc(input: Input<'_>, options: &Options) -> Rendered {
         queue_scaling: Vec::new(),
     };
 
-    passthrough::sections(&doc, &mut ctx);
-    drop(doc);
+    passthrough::sections(doc, &mut ctx);
     vpc::expand(&mut ctx);
     cluster::expand(&mut ctx);
     discovery::namespace(&mut ctx);
