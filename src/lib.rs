@@ -12,7 +12,6 @@ pub mod compose;
 pub mod diagnostics;
 pub mod expand;
 pub mod macro_io;
-pub mod name_map;
 pub mod resources;
 
 pub use macro_io::{transform, transform_json, MacroRequest, MacroResponse, Rendered};

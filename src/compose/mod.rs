@@ -8,7 +8,6 @@ pub mod model;
 pub mod project;
 pub mod read;
 pub mod service;
-pub mod small_map;
 pub mod units;
 pub mod yaml;
 

@@ -3,7 +3,6 @@
 //! durations, names) is parsed into plain Rust types, so an intrinsic there was already refused
 //! with its path.
 
-use super::small_map::SmallMap;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -12,9 +11,9 @@ use std::collections::BTreeMap;
 pub struct Project {
     /// `name:` of the compose file (or `-p`).
     pub name: Option<String>,
-    /// The services in name order, end to end in one list: the stages that walk them all (families,
-    /// relations, Service Connect) read one buffer front to back.
-    pub services: crate::name_map::NameMap<Service>,
+    /// The services by name: every stage walks them in name order, so that the template does not
+    /// depend on the order of the input.
+    pub services: BTreeMap<String, Service>,
     /// Top-level `networks` definitions, raw (only their names and `x-` keys matter on AWS).
     pub networks: BTreeMap<String, Value>,
     pub volumes: BTreeMap<String, Value>,
@@ -35,7 +34,7 @@ pub struct Service {
     /// String or intrinsic.
     pub image: Value,
     /// Name → value (string or intrinsic), sorted by name.
-    pub environment: SmallMap<Value>,
+    pub environment: BTreeMap<String, Value>,
     pub ports: Vec<Port>,
     /// `expose`: container ports reachable by other services, not published.
     pub expose: Vec<Port>,
@@ -47,7 +46,7 @@ pub struct Service {
     /// `networks` the service joins; `None` when it declares none (compose's `default`).
     pub networks: Option<Vec<String>>,
     /// Service-level `x-…` keys, raw.
-    pub extensions: SmallMap<Value>,
+    pub extensions: BTreeMap<String, Value>,
     /// `None` when the service sets none of them: read through [`Service::rare`].
     pub rare: Option<Box<Rare>>,
 }
@@ -64,14 +63,14 @@ pub struct Rare {
     /// Seconds.
     pub stop_grace_period: Option<f64>,
     pub ulimits: Vec<Ulimit>,
-    pub labels: SmallMap<Value>,
+    pub labels: BTreeMap<String, Value>,
     pub platform: Option<String>,
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
     pub logging: Option<Logging>,
     pub secrets: Vec<ServiceSecret>,
     pub volumes: Vec<Mount>,
-    pub sysctls: SmallMap<Value>,
+    pub sysctls: BTreeMap<String, Value>,
 }
 
 /// What [`Service::rare`] reads for a service that sets none of them.
@@ -84,14 +83,14 @@ static NO_RARE: Rare = Rare {
     read_only: None,
     stop_grace_period: None,
     ulimits: Vec::new(),
-    labels: SmallMap::new(),
+    labels: BTreeMap::new(),
     platform: None,
     cap_add: Vec::new(),
     cap_drop: Vec::new(),
     logging: None,
     secrets: Vec::new(),
     volumes: Vec::new(),
-    sysctls: SmallMap::new(),
+    sysctls: BTreeMap::new(),
 };
 
 impl Service {
@@ -110,7 +109,7 @@ impl Service {
     /// task has been written.
     pub fn shed_container(&mut self) {
         self.image = Value::Null;
-        self.environment = SmallMap::new();
+        self.environment = BTreeMap::new();
         self.healthcheck = None;
         self.deploy = Deploy::default();
         self.rare = None;
@@ -175,9 +174,9 @@ pub struct Deploy {
     pub limits: Limits,
     pub reservations: Limits,
     pub update_config: Option<Box<UpdateConfig>>,
-    pub labels: SmallMap<Value>,
+    pub labels: BTreeMap<String, Value>,
     /// `deploy.x-…` keys (Docker's `x-aws-autoscaling`).
-    pub extensions: SmallMap<Value>,
+    pub extensions: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -192,7 +191,7 @@ pub struct UpdateConfig {
     pub parallelism: Option<u64>,
     pub failure_action: Option<String>,
     pub order: Option<String>,
-    pub extensions: SmallMap<Value>,
+    pub extensions: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,7 +218,7 @@ pub struct Ulimit {
 #[derive(Debug, Clone, Default)]
 pub struct Logging {
     pub driver: Option<String>,
-    pub options: SmallMap<Value>,
+    pub options: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone)]

@@ -103,7 +103,6 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
 fn services(p: &mut Project, value: &Value, d: &mut Diagnostics) {
     match value {
         Value::Object(m) if !is_intrinsic(value) => {
-            p.services.reserve(m.len());
             for (name, sv) in m {
                 service(p, name.clone(), sv, d);
             }

@@ -4,11 +4,11 @@
 
 use super::model::*;
 use super::read::{boolean, kind, list, literal, object, shell_words, show, string_or_intrinsic, uint};
-use super::small_map::SmallMap;
 use super::units;
 use crate::cfn::is_intrinsic;
 use crate::diagnostics::{index, join, Diagnostics};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Keys accepted by compose that have no meaning on ECS Fargate: a warning, nothing else.
 const IGNORED: &[(&str, &str)] = &[
@@ -207,11 +207,10 @@ fn command(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Value>> {
 
 /// `environment` as a map or a `KEY=VALUE` list; values without one are dropped with a warning
 /// (docker would take them from the shell, which the macro does not have).
-fn environment(v: &Value, path: &str, d: &mut Diagnostics) -> SmallMap<Value> {
-    let mut env = SmallMap::new();
+fn environment(v: &Value, path: &str, d: &mut Diagnostics) -> BTreeMap<String, Value> {
+    let mut env = BTreeMap::new();
     match v {
         Value::Object(m) if !is_intrinsic(v) => {
-            env = SmallMap::with_capacity(m.len());
             for (k, val) in m {
                 let p = join(path, k);
                 if val.is_null() {
@@ -245,11 +244,10 @@ fn environment(v: &Value, path: &str, d: &mut Diagnostics) -> SmallMap<Value> {
 }
 
 /// A `KEY: value` map (or `KEY=value` list) whose values are strings or intrinsics.
-fn string_map(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> SmallMap<Value> {
-    let mut out = SmallMap::new();
+fn string_map(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
     match v {
         Value::Object(m) if !is_intrinsic(v) => {
-            out = SmallMap::with_capacity(m.len());
             for (k, val) in m {
                 let val = if val.is_null() { Value::String(String::new()) } else { val.clone() };
                 if let Some(x) = string_or_intrinsic(&val, &join(path, k), what, d) {
