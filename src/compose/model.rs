@@ -23,39 +23,24 @@ pub struct Project {
     pub extensions: BTreeMap<String, Value>,
 }
 
-/// A service. What every service has, or what other services ask about, is here; the settings
-/// most services leave out are in [`Rare`], allocated only for a service that sets one. The model
-/// of 1000 services is read back by every stage after the load, cold, and a `Service` of about
-/// 950 bytes (15 cache lines, each read by the task definition and again to free it) was about
-/// half of it; this one is under 400.
+/// A service.
 #[derive(Debug, Clone, Default)]
 pub struct Service {
     pub name: String,
     /// String or intrinsic.
     pub image: Value,
+    pub command: Option<Vec<Value>>,
+    pub entrypoint: Option<Vec<Value>>,
     /// Name → value (string or intrinsic), sorted by name.
     pub environment: BTreeMap<String, Value>,
     pub ports: Vec<Port>,
     /// `expose`: container ports reachable by other services, not published.
     pub expose: Vec<Port>,
-    pub healthcheck: Option<Box<Healthcheck>>,
+    pub healthcheck: Option<Healthcheck>,
     pub deploy: Deploy,
     pub depends_on: Vec<Dependency>,
     /// `links`: the service part of `service[:alias]`.
     pub links: Vec<String>,
-    /// `networks` the service joins; `None` when it declares none (compose's `default`).
-    pub networks: Option<Vec<String>>,
-    /// Service-level `x-…` keys, raw.
-    pub extensions: BTreeMap<String, Value>,
-    /// `None` when the service sets none of them: read through [`Service::rare`].
-    pub rare: Option<Box<Rare>>,
-}
-
-/// The container settings most services leave out.
-#[derive(Debug, Clone, Default)]
-pub struct Rare {
-    pub command: Option<Vec<Value>>,
-    pub entrypoint: Option<Vec<Value>>,
     pub user: Option<Value>,
     pub working_dir: Option<Value>,
     pub init: Option<bool>,
@@ -70,50 +55,11 @@ pub struct Rare {
     pub logging: Option<Logging>,
     pub secrets: Vec<ServiceSecret>,
     pub volumes: Vec<Mount>,
+    /// `networks` the service joins; `None` when it declares none (compose's `default`).
+    pub networks: Option<Vec<String>>,
     pub sysctls: BTreeMap<String, Value>,
-}
-
-/// What [`Service::rare`] reads for a service that sets none of them.
-static NO_RARE: Rare = Rare {
-    command: None,
-    entrypoint: None,
-    user: None,
-    working_dir: None,
-    init: None,
-    read_only: None,
-    stop_grace_period: None,
-    ulimits: Vec::new(),
-    labels: BTreeMap::new(),
-    platform: None,
-    cap_add: Vec::new(),
-    cap_drop: Vec::new(),
-    logging: None,
-    secrets: Vec::new(),
-    volumes: Vec::new(),
-    sysctls: BTreeMap::new(),
-};
-
-impl Service {
-    /// The settings most services leave out (all empty when the service sets none).
-    pub fn rare(&self) -> &Rare {
-        self.rare.as_deref().unwrap_or(&NO_RARE)
-    }
-
-    /// The same, to set one.
-    pub fn rare_mut(&mut self) -> &mut Rare {
-        self.rare.get_or_insert_with(Default::default)
-    }
-
-    /// Frees what describes the container itself, keeping what other services may ask about
-    /// (name, ports, networks, dependencies, links, extensions): for when the service's own
-    /// task has been written.
-    pub fn shed_container(&mut self) {
-        self.image = Value::Null;
-        self.environment = BTreeMap::new();
-        self.healthcheck = None;
-        self.deploy = Deploy::default();
-        self.rare = None;
-    }
+    /// Service-level `x-…` keys, raw.
+    pub extensions: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -173,7 +119,7 @@ pub struct Deploy {
     pub replicas: Option<Value>,
     pub limits: Limits,
     pub reservations: Limits,
-    pub update_config: Option<Box<UpdateConfig>>,
+    pub update_config: Option<UpdateConfig>,
     pub labels: BTreeMap<String, Value>,
     /// `deploy.x-…` keys (Docker's `x-aws-autoscaling`).
     pub extensions: BTreeMap<String, Value>,

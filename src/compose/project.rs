@@ -84,7 +84,7 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
                 }
             }
         }
-        for sec in &s.rare().secrets {
+        for sec in &s.secrets {
             if !p.secrets.contains_key(&sec.source) {
                 // docker compose refuses this; ECS ComposeX files rely on it, so it is read as a
                 // secret of that name (see the secrets stage) with a warning.

@@ -89,38 +89,6 @@ pub struct Ctx<'a> {
     pub queue_scaling: Vec<steps::Declaration>,
 }
 
-impl<'a> Ctx<'a> {
-    /// The same context over another project: every field moves, nothing is copied.
-    fn over<'b>(self, project: &'b Project) -> Ctx<'b> {
-        Ctx {
-            project,
-            families: self.families,
-            t: self.t,
-            d: self.d,
-            infra: self.infra,
-            declared: self.declared,
-            grants: self.grants,
-            exec_grants: self.exec_grants,
-            env: self.env,
-            secrets: self.secrets,
-            volumes: self.volumes,
-            family_depends_on: self.family_depends_on,
-            connect: self.connect,
-            connect_sources: self.connect_sources,
-            cli: self.cli,
-            load_balancers: self.load_balancers,
-            balanced_ports: self.balanced_ports,
-            queue_scaling: self.queue_scaling,
-        }
-    }
-}
-
-/// A project without anything, for a context parked between two families.
-fn nothing() -> &'static Project {
-    static NOTHING: std::sync::OnceLock<Project> = std::sync::OnceLock::new();
-    NOTHING.get_or_init(Project::default)
-}
-
 /// Renders the template `doc`: its compose part into the model, then the model and its
 /// CloudFormation sections into a template.
 pub fn render(doc: &Value, options: &Options) -> Rendered {
@@ -163,20 +131,11 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     connect::check(&mut ctx);
     docker::check(&mut ctx);
     elb::expand(&mut ctx);
-    // The stages that read every service run before the families expand, so that the family
-    // loop is the last reader of each service (see below).
     network::relations(&mut ctx);
     warn_unknown_extensions(&mut ctx);
+    // A copy of the families: each stage below takes the context mutably.
     let families: Vec<family::Family> = ctx.families.list.values().cloned().collect();
-    // Each service's container settings (what only its own task reads: `shed_container`) are
-    // freed as soon as the last family it runs in has expanded: their memory is then still in
-    // cache, and the families that follow reuse it. Freed at the end instead, most of the model
-    // of 1000 services (about 3 MB then, 1.4 MB now) was walked once more from memory. What other families ask
-    // about (ports, networks, dependencies) stays to the end. Freeing needs the project mutable,
-    // so the context is parked on an empty project between families.
-    let mut parked = ctx.over(nothing());
     for fam in &families {
-        let mut ctx = parked.over(&project);
         logging::expand(&mut ctx, fam);
         iam::expand(&mut ctx, fam);
         task::expand(&mut ctx, fam);
@@ -184,17 +143,9 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         discovery::service(&mut ctx, fam);
         service::expand(&mut ctx, fam);
         scaling::expand(&mut ctx, fam);
-        parked = ctx.over(nothing());
-        for name in &fam.services {
-            // Families expand in name order: the last of a service's families is the greatest.
-            let last = parked.families.of_service.get(name).and_then(|f| f.iter().max()) == Some(&fam.name);
-            if let (true, Some(s)) = (last, project.services.get_mut(name)) {
-                s.shed_container();
-            }
-        }
     }
 
-    let Ctx { mut t, mut d, .. } = parked;
+    let Ctx { mut t, mut d, .. } = ctx;
     let warnings: Vec<String> = d.warnings().iter().map(|w| w.to_string()).collect();
     if !warnings.is_empty() {
         let meta = t.sections.entry("Metadata").or_insert_with(|| json!({}));
