@@ -8,7 +8,7 @@
 //! - `transform`: `composex::transform`, the macro handler's pure core (request decoding, render,
 //!   response). The request is cloned outside the timed section (`iter_batched`).
 //! - `lambda`: `composex::transform_json`, what the Lambda runs: the same from the request's JSON
-//!   text, whose services are decoded one at a time.
+//!   text.
 //!
 //! Inputs:
 //! - `synthetic/N`: N services in blocks of 10 (see [`synthetic`]); 10, 100 and 1000 services.

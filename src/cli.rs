@@ -2,11 +2,11 @@
 //! argument parsing, compose-file discovery, loading (YAML, merge, interpolation, env files),
 //! and the three commands.
 
-use crate::cfn::Template;
 use crate::compose::{env_file, interpolate, merge, yaml};
 use crate::diagnostics::Diagnostics;
 use crate::macro_io::{render, Options};
 use serde::ser::Error as _;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -174,36 +174,6 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    run_keeping(args, cwd, env, out, err).code
-}
-
-/// What a run leaves behind: its exit code, and the documents it built (the merged input and the
-/// template), still allocated.
-///
-/// The `composex` binary exits with them alive (`std::process::exit` runs no destructors): freeing
-/// the thousands of small maps of a document one by one was 6 % of a kitchen-sink run
-/// (callgrind), and the operating system takes the pages back at once. Everything else calls
-/// [`run`], which drops them as usual.
-pub struct Outcome {
-    pub code: i32,
-    pub kept: Vec<Value>,
-    pub template: Option<Template>,
-}
-
-impl From<i32> for Outcome {
-    fn from(code: i32) -> Self {
-        Outcome { code, kept: Vec::new(), template: None }
-    }
-}
-
-/// [`run`], returning the documents instead of dropping them; see [`Outcome`].
-pub fn run_keeping(
-    args: &[String],
-    cwd: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Outcome {
     let mut a = match parse_args(args) {
         Ok(a) => a,
         Err(msg) => {
@@ -211,7 +181,7 @@ pub fn run_keeping(
                 let _ = writeln!(err, "composex: {msg}");
             }
             let _ = writeln!(err, "{USAGE}");
-            return if msg.is_empty() { 0 } else { 2 }.into();
+            return if msg.is_empty() { 0 } else { 2 };
         }
     };
     if let Some(o) = a.output.take() {
@@ -222,7 +192,7 @@ pub fn run_keeping(
             Some(f) => f,
             None => {
                 let _ = writeln!(err, "composex: no compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml here nor in a parent directory; name one with -f");
-                return 2.into();
+                return 2;
             }
         }
     } else {
@@ -235,7 +205,7 @@ pub fn run_keeping(
             for l in lines {
                 let _ = writeln!(err, "{l}");
             }
-            return 1.into();
+            return 1;
         }
     };
     if a.command == Command::Event {
@@ -253,8 +223,7 @@ pub fn run_keeping(
             "requestId": "composex-cli-event",
             "templateParameterValues": params,
         });
-        let code = emit(&a, &Doc::Value(&event), Format::Json, out, err);
-        return Outcome { code, kept: vec![event], template: None };
+        return emit(&a, &event, Format::Json, out, err);
     }
     let rendered = render(&doc, &Options { project_name: a.project.clone(), cli: true });
     let mut all = d;
@@ -266,54 +235,26 @@ pub fn run_keeping(
         let _ = writeln!(err, "{e}");
     }
     let Some(template) = rendered.template.filter(|_| !all.has_errors()) else {
-        return Outcome { code: 1, kept: vec![doc], template: None };
+        return 1;
     };
     if a.command == Command::Check {
-        return Outcome { code: 0, kept: vec![doc], template: Some(template) };
+        return 0;
     }
     let default = match a.output.as_ref().and_then(|o| o.extension()).and_then(|e| e.to_str()) {
         Some("json") => Format::Json,
         _ => Format::Yaml,
     };
-    let code = emit(&a, &Doc::Template(&template), default, out, err);
-    Outcome { code, kept: vec![doc], template: Some(template) }
+    emit(&a, &template, default, out, err)
 }
 
-/// Replaces the file's content with `text`, written over the old bytes and then cut to length,
-/// rather than truncated first: on ext4, a file truncated to zero and written again is flushed
-/// to disk when closed (its `auto_da_alloc` safeguard), which was a tenth of a CLI run that
-/// re-renders to the same file. The result is the same file content.
-fn overwrite(path: &Path, text: &[u8]) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
-    f.write_all(text)?;
-    f.set_len(text.len() as u64)
-}
-
-/// What `emit` writes: an event, or a template.
-enum Doc<'a> {
-    Value(&'a Value),
-    Template(&'a Template),
-}
-
-/// Writes `doc` to the -o file or to `out`. The text is made in memory first: writing straight
-/// into a `dyn Write` pays a virtual call per token, more than the whole copy.
-fn emit(a: &Args, doc: &Doc, default: Format, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+/// Writes `doc` (an event or a template) to the -o file or to `out`.
+fn emit(a: &Args, doc: &impl Serialize, default: Format, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let text = match a.format.clone().unwrap_or(default) {
-        Format::Json => {
-            let mut text = Vec::with_capacity(64 * 1024);
-            match doc {
-                Doc::Value(v) => crate::cfn::json::write_pretty(v, &mut text),
-                Doc::Template(t) => t.write_pretty(&mut text),
-            }
+        Format::Json => serde_json::to_vec_pretty(doc).map(|mut text| {
             text.push(b'\n');
-            Ok(text)
-        }
-        Format::Yaml => match doc {
-            Doc::Value(v) => serde_norway::to_string(v),
-            Doc::Template(t) => serde_norway::to_string(&t.to_value()),
-        }
-        .map(String::into_bytes)
-        .map_err(serde_json::Error::custom),
+            text
+        }),
+        Format::Yaml => serde_norway::to_string(doc).map(String::into_bytes).map_err(serde_json::Error::custom),
     };
     let text = match text {
         Ok(text) => text,
@@ -324,7 +265,7 @@ fn emit(a: &Args, doc: &Doc, default: Format, out: &mut dyn Write, err: &mut dyn
     };
     match &a.output {
         Some(path) => {
-            if let Err(e) = overwrite(path, &text) {
+            if let Err(e) = std::fs::write(path, &text) {
                 let _ = writeln!(err, "composex: cannot write {}: {e}", path.display());
                 return 2;
             }

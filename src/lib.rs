@@ -15,14 +15,12 @@
 
 pub mod cfn;
 pub mod cli;
-pub mod cli_alloc;
 pub mod compose;
 pub mod diagnostics;
 pub mod emit;
 pub mod ext;
 pub mod kinds;
 pub mod macro_io;
-pub mod name_map;
 pub mod plan;
 pub mod render;
 

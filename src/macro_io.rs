@@ -6,7 +6,6 @@
 //! response shows our message in the stack events.
 
 use crate::cfn::Template;
-pub use crate::render::{render, Options, Rendered};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -37,73 +36,27 @@ pub struct MacroResponse {
     pub error_message: Option<String>,
 }
 
+/// Renders a whole template (compose sections plus CloudFormation sections, `Transform` removed
+/// or not) into a CloudFormation template: the one render of the CLI and the Lambda.
+pub use crate::render::{render, Options, Rendered};
+
 /// Handles one macro request. Never panics on any input: a malformed request is a `failure`.
 pub fn transform(mut request: Value) -> MacroResponse {
     // The fragment is taken out whole (no copy of a large template); the rest is read leniently.
     let fragment = request.as_object_mut().and_then(|m| m.remove("fragment")).unwrap_or(Value::Null);
-    // The fragment is given away: the render frees it once read (see `render_owned`).
-    let render = (!fragment.is_null()).then_some(move || crate::render::render_owned(fragment, &Options::default()));
-    answer(request, render)
-}
-
-/// Handles one macro request given as JSON text, what the Lambda receives: the same response
-/// as [`transform`] of the decoded request. The fragment's services stay text until the render
-/// reads them, each decoded right before it is read and freed right after. Decoded whole, the
-/// request of 1000 services is a tree of about 4.8 MB (its text is 0.4 MB) that no cache holds,
-/// and that every service's parse then reads back from memory.
-///
-/// A request of another shape (not an object, no fragment, services that are not a plain
-/// mapping, invalid JSON) is decoded whole and goes to [`transform`].
-pub fn transform_json(body: &str) -> MacroResponse {
-    use serde_json::value::RawValue;
-    use std::collections::BTreeMap;
-    /// The request, read in one pass over its text; the services stay text.
-    #[derive(Deserialize)]
-    struct Request<'a> {
-        #[serde(borrow)]
-        fragment: Option<Fragment<'a>>,
-        #[serde(flatten)]
-        rest: serde_json::Map<String, Value>,
-    }
-    #[derive(Deserialize)]
-    struct Fragment<'a> {
-        #[serde(borrow)]
-        services: Option<BTreeMap<String, &'a RawValue>>,
-        #[serde(flatten)]
-        rest: serde_json::Map<String, Value>,
-    }
-    let whole = || match serde_json::from_str::<Value>(body) {
-        Ok(request) => transform(request),
-        Err(e) => failure(Value::Null, format!("the request is not a CloudFormation macro event: {e}")),
-    };
-    // Anything this shape does not hold (a repeated key, a fragment or services of another
-    // type, services written as an intrinsic function) is decoded whole, to answer exactly as
-    // `transform` does.
-    let Ok(Request { fragment: Some(fragment), rest }) = serde_json::from_str::<Request>(body) else { return whole() };
-    let Some(services) = fragment.services else { return whole() };
-    if services.len() == 1 && services.keys().all(|k| crate::cfn::intrinsics::is_intrinsic_key(k)) {
-        return whole();
-    }
-    let (doc, services) = (Value::Object(fragment.rest), services.into_iter().collect());
-    answer(Value::Object(rest), Some(move || crate::render::render_raw(doc, services, &Options::default())))
-}
-
-/// The response to `request` (without its fragment), given how to render the fragment (`None`
-/// when the request has none).
-fn answer(request: Value, render: Option<impl FnOnce() -> Rendered>) -> MacroResponse {
     let request_id = request.get("requestId").cloned().unwrap_or(Value::Null);
     let req: MacroRequest = match serde_json::from_value(request) {
         Ok(r) => r,
         Err(e) => return failure(request_id, format!("the request is not a CloudFormation macro event: {e}")),
     };
-    let Some(render) = render else {
+    if fragment.is_null() {
         return failure(
             req.request_id,
             "the request has no `fragment`: ComposeX expects a CloudFormation macro event".into(),
         );
-    };
-    // The render owns its input, and nothing of it is used after a panic.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(render));
+    }
+    // Nothing the render touched is used after a panic: the fragment is only read.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render(&fragment, &Options::default())));
     match outcome {
         Ok(Rendered { template: Some(t), .. }) => MacroResponse {
             request_id: req.request_id,
@@ -116,6 +69,16 @@ fn answer(request: Value, render: Option<impl FnOnce() -> Rendered>) -> MacroRes
             req.request_id,
             "ComposeX hit an internal error on this template; please report it with the template attached".into(),
         ),
+    }
+}
+
+/// Handles one macro request given as JSON text, what the Lambda receives: the request is
+/// decoded (serde_json's default nesting limit of 128 turns a too deep input into a `failure`),
+/// then handled by [`transform`].
+pub fn transform_json(body: &str) -> MacroResponse {
+    match serde_json::from_str::<Value>(body) {
+        Ok(request) => transform(request),
+        Err(e) => failure(Value::Null, format!("the request is not a CloudFormation macro event: {e}")),
     }
 }
 

@@ -13,7 +13,6 @@ use crate::kinds;
 use crate::plan::families::{Families, Family};
 use crate::plan::{Ctx, Infra};
 use serde_json::{json, Value};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Options that do not come from the template itself.
@@ -33,42 +32,11 @@ pub struct Rendered {
     pub diagnostics: Diagnostics,
 }
 
-/// Renders the template `doc`, which stays the caller's.
+/// Renders the template `doc`: its compose part into the model, then the model and its
+/// CloudFormation sections into a template.
 pub fn render(doc: &Value, options: &Options) -> Rendered {
-    render_doc(Input::Borrowed(doc), options)
-}
-
-/// Renders the template `doc`, freeing it as soon as it is read (what the macro does with the
-/// fragment of a request). Each service's input is freed right after it is parsed
-/// ([`compose::load_owned`]), the rest once the passed-through sections are taken: freed while
-/// still in cache, it costs less to free than at the end, and its memory is reused by the stages
-/// that follow instead of adding to theirs (for 1000 services, about 4.6 MB of maps that the
-/// stages would otherwise push out of the cache and that would then be walked cold to be freed).
-pub fn render_owned(doc: Value, options: &Options) -> Rendered {
-    render_doc(Input::Owned(doc), options)
-}
-
-/// Renders the template `doc` whose services, taken out of it, are still JSON text (what the
-/// macro reads from the request it receives): see [`compose::load_raw`].
-pub fn render_raw(doc: Value, services: Vec<(String, &serde_json::value::RawValue)>, options: &Options) -> Rendered {
-    render_doc(Input::Raw(doc, services), options)
-}
-
-/// What a render reads.
-enum Input<'a> {
-    Borrowed(&'a Value),
-    Owned(Value),
-    /// A document without its services, and the services as text.
-    Raw(Value, Vec<(String, &'a serde_json::value::RawValue)>),
-}
-
-fn render_doc(input: Input<'_>, options: &Options) -> Rendered {
     let mut d = Diagnostics::new();
-    let (mut project, doc) = match input {
-        Input::Owned(mut doc) => (compose::load_owned(&mut doc, &mut d), Cow::Owned(doc)),
-        Input::Borrowed(doc) => (compose::load(doc, &mut d), Cow::Borrowed(doc)),
-        Input::Raw(doc, services) => (compose::load_raw(&doc, services, &mut d), Cow::Owned(doc)),
-    };
+    let mut project = compose::load(doc, &mut d);
     if project.name.is_none() {
         project.name = options.project_name.clone();
     }
@@ -97,17 +65,15 @@ fn render_doc(input: Input<'_>, options: &Options) -> Rendered {
         scaling_ranges: BTreeMap::new(),
     };
 
-    passthrough::sections(&doc, &mut ctx);
-    drop(doc);
+    passthrough::sections(doc, &mut ctx);
     kinds::expand(&mut ctx);
     secrets::expand(&mut ctx);
     volumes::expand(&mut ctx);
     connect::check(&mut ctx);
     docker::check(&mut ctx);
-    // The stages that read every service run before the families expand, so that the family
-    // loop is the last reader of each service (see below).
     network::relations(&mut ctx);
     warn_unknown_extensions(&mut ctx);
+    // A copy of the families: each stage below takes the context mutably.
     let families: Vec<Family> = ctx.families.list.values().cloned().collect();
     for fam in &families {
         logging::expand(&mut ctx, fam);

@@ -1,6 +1,5 @@
-//! The `composex` binary as users run it — its own allocator (`composex::cli_alloc`) and its
-//! exit without freeing — gives exactly the golden output on every case of `macro-tests/`: the
-//! template byte for byte, or the same error lines and exit code.
+//! The `composex` binary as users run it gives exactly the golden output on every case of
+//! `macro-tests/`: the template byte for byte, or the same error lines and exit code.
 //!
 //! `COMPOSEX_BIN` names another build to check instead (`scripts/test.sh` checks the statically
 //! linked one `scripts/build-cli.sh` makes this way).

@@ -100,8 +100,7 @@ fn output_format_follows_the_flag_then_the_file_name() {
     assert!(json["Resources"]["WebService"].is_object());
 }
 
-/// `-o` over an existing, longer file leaves exactly the new template (the file is written over
-/// and cut to length, not truncated first).
+/// `-o` over an existing, longer file leaves exactly the new template.
 #[test]
 fn output_over_a_longer_file_leaves_only_the_new_template() {
     let d = temp_dir("overwrite");
@@ -118,6 +117,15 @@ fn output_over_a_longer_file_leaves_only_the_new_template() {
     let (code, _, _) = run(&["render", "-o", "t.json"], &d, &[]);
     assert_eq!(code, 0);
     assert_eq!(std::fs::read_to_string(d.join("t.json")).unwrap(), small);
+}
+
+/// `-o` names any writable file, a device too: the file is created or truncated, then written.
+#[test]
+fn output_to_dev_null_succeeds() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/compose.yaml");
+    let (code, out, err) = run(&["render", "-f", &example.to_string_lossy(), "-o", "/dev/null"], Path::new("."), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
 }
 
 /// `composex event` prints what CloudFormation sends; the handler's answer to it is the template

@@ -82,9 +82,9 @@ fn output_is_deterministic() {
     }
 }
 
-/// The Lambda reads the event's services from its text one by one (`transform_json`), a decoded
-/// request frees its input while reading it (`transform`), the CLI borrows it (`render`): on
-/// every case's macro event, all three give the same template or the same errors.
+/// The Lambda handles the event's text (`transform_json`), a decoded request goes to
+/// `transform`, the CLI calls `render`: on every case's macro event, all three give the same
+/// template or the same errors.
 #[test]
 fn the_lambda_and_the_borrowed_render_agree() {
     use composex::macro_io::{render, transform, transform_json, Options, MAX_ERROR_LINES};

@@ -1,11 +1,6 @@
 //! `composex`: render a compose file to the CloudFormation template the macro would produce,
 //! print the macro event for it, or check it. All the work is in `composex::cli`.
 
-// A run is short: small blocks come from size classes that are never given back (see
-// `composex::cli_alloc`); the Lambda, a long-lived process, uses mimalloc.
-#[global_allocator]
-static ALLOC: composex::cli_alloc::CliAlloc = composex::cli_alloc::CliAlloc;
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
@@ -13,10 +8,9 @@ fn main() {
     // Buffered: a render may print dozens of warnings, each of several pieces.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    // The documents stay alive to the exit: see `composex::cli::Outcome`.
-    let outcome = composex::cli::run_keeping(&args, &cwd, &env, &mut out, &mut err);
+    let code = composex::cli::run(&args, &cwd, &env, &mut out, &mut err);
     use std::io::Write;
     let _ = err.flush();
     let _ = out.flush();
-    std::process::exit(outcome.code);
+    std::process::exit(code);
 }

@@ -2,7 +2,6 @@
 //! the service quotas a processed template must respect.
 
 pub mod intrinsics;
-pub mod json;
 pub mod naming;
 pub mod quotas;
 pub mod template;

@@ -41,7 +41,7 @@ pub fn check(template: &Template, diags: &mut Diagnostics) {
     }
     // Past the resource quota the stack cannot deploy anyway, and that error already names what
     // weighs most.
-    let bytes = if resources > MAX_RESOURCES { 0 } else { template.compact_len() };
+    let bytes = if resources > MAX_RESOURCES { 0 } else { serde_json::to_vec(template).map_or(0, |b| b.len()) };
     if bytes > MAX_BYTES {
         diags.error(
             "",
@@ -94,8 +94,8 @@ mod tests {
         // An owned output, and resources with no owner (the user's, as the x-aws-cloudformation
         // overlay adds them).
         t.set_output_owner("X".into(), "db");
-        t.put("B".into(), &json!({"Type": "T"}));
-        t.put("Zz".into(), &json!({"Type": "T"}));
+        t.put("B".into(), json!({"Type": "T"}));
+        t.put("Zz".into(), json!({"Type": "T"}));
         assert_eq!(weights(&t), "web 3, (your Resources) 2, db 1, x-vpc 1");
     }
 }

@@ -8,9 +8,8 @@ pub mod model;
 pub mod project;
 pub mod read;
 pub mod service;
-pub mod small_map;
 pub mod units;
 pub mod yaml;
 
 pub use model::*;
-pub use project::{load, load_owned, load_raw};
+pub use project::load;

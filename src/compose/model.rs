@@ -3,7 +3,6 @@
 //! durations, names) is parsed into plain Rust types, so an intrinsic there was already refused
 //! with its path.
 
-use super::small_map::SmallMap;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -12,9 +11,9 @@ use std::collections::BTreeMap;
 pub struct Project {
     /// `name:` of the compose file (or `-p`).
     pub name: Option<String>,
-    /// The services in name order, end to end in one list: the stages that walk them all (families,
-    /// relations, Service Connect) read one buffer front to back.
-    pub services: crate::name_map::NameMap<Service>,
+    /// The services by name: every stage walks them in name order, so that the template does not
+    /// depend on the order of the input.
+    pub services: BTreeMap<String, Service>,
     /// Top-level `networks` definitions, raw (only their names and `x-` keys matter on AWS).
     pub networks: BTreeMap<String, Value>,
     pub volumes: BTreeMap<String, Value>,
@@ -24,39 +23,24 @@ pub struct Project {
     pub extensions: BTreeMap<String, Value>,
 }
 
-/// A service. What every service has, or what other services ask about, is here; the settings
-/// most services leave out are in [`Rare`], allocated only for a service that sets one. The model
-/// of 1000 services is read back by every stage after the load, cold, and a `Service` of about
-/// 950 bytes (15 cache lines, each read by the task definition and again to free it) was about
-/// half of it; this one is under 400.
+/// A service.
 #[derive(Debug, Clone, Default)]
 pub struct Service {
     pub name: String,
     /// String or intrinsic.
     pub image: Value,
+    pub command: Option<Vec<Value>>,
+    pub entrypoint: Option<Vec<Value>>,
     /// Name → value (string or intrinsic), sorted by name.
-    pub environment: SmallMap<Value>,
+    pub environment: BTreeMap<String, Value>,
     pub ports: Vec<Port>,
     /// `expose`: container ports reachable by other services, not published.
     pub expose: Vec<Port>,
-    pub healthcheck: Option<Box<Healthcheck>>,
+    pub healthcheck: Option<Healthcheck>,
     pub deploy: Deploy,
     pub depends_on: Vec<Dependency>,
     /// `links`: the service part of `service[:alias]`.
     pub links: Vec<String>,
-    /// `networks` the service joins; `None` when it declares none (compose's `default`).
-    pub networks: Option<Vec<String>>,
-    /// Service-level `x-…` keys, raw.
-    pub extensions: SmallMap<Value>,
-    /// `None` when the service sets none of them: read through [`Service::rare`].
-    pub rare: Option<Box<Rare>>,
-}
-
-/// The container settings most services leave out.
-#[derive(Debug, Clone, Default)]
-pub struct Rare {
-    pub command: Option<Vec<Value>>,
-    pub entrypoint: Option<Vec<Value>>,
     pub user: Option<Value>,
     pub working_dir: Option<Value>,
     pub init: Option<bool>,
@@ -64,57 +48,18 @@ pub struct Rare {
     /// Seconds.
     pub stop_grace_period: Option<f64>,
     pub ulimits: Vec<Ulimit>,
-    pub labels: SmallMap<Value>,
+    pub labels: BTreeMap<String, Value>,
     pub platform: Option<String>,
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
     pub logging: Option<Logging>,
     pub secrets: Vec<ServiceSecret>,
     pub volumes: Vec<Mount>,
-    pub sysctls: SmallMap<Value>,
-}
-
-/// What [`Service::rare`] reads for a service that sets none of them.
-static NO_RARE: Rare = Rare {
-    command: None,
-    entrypoint: None,
-    user: None,
-    working_dir: None,
-    init: None,
-    read_only: None,
-    stop_grace_period: None,
-    ulimits: Vec::new(),
-    labels: SmallMap::new(),
-    platform: None,
-    cap_add: Vec::new(),
-    cap_drop: Vec::new(),
-    logging: None,
-    secrets: Vec::new(),
-    volumes: Vec::new(),
-    sysctls: SmallMap::new(),
-};
-
-impl Service {
-    /// The settings most services leave out (all empty when the service sets none).
-    pub fn rare(&self) -> &Rare {
-        self.rare.as_deref().unwrap_or(&NO_RARE)
-    }
-
-    /// The same, to set one.
-    pub fn rare_mut(&mut self) -> &mut Rare {
-        self.rare.get_or_insert_with(Default::default)
-    }
-
-    /// Frees what describes the container itself, keeping what other services may ask about
-    /// (name, ports, networks, dependencies, links, extensions): for when the service's own
-    /// task has been written.
-    pub fn shed_container(&mut self) {
-        self.image = Value::Null;
-        self.environment = SmallMap::new();
-        self.healthcheck = None;
-        self.deploy = Deploy::default();
-        self.rare = None;
-    }
+    /// `networks` the service joins; `None` when it declares none (compose's `default`).
+    pub networks: Option<Vec<String>>,
+    pub sysctls: BTreeMap<String, Value>,
+    /// Service-level `x-…` keys, raw.
+    pub extensions: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -174,10 +119,10 @@ pub struct Deploy {
     pub replicas: Option<Value>,
     pub limits: Limits,
     pub reservations: Limits,
-    pub update_config: Option<Box<UpdateConfig>>,
-    pub labels: SmallMap<Value>,
+    pub update_config: Option<UpdateConfig>,
+    pub labels: BTreeMap<String, Value>,
     /// `deploy.x-…` keys (Docker's `x-aws-autoscaling`).
-    pub extensions: SmallMap<Value>,
+    pub extensions: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -192,7 +137,7 @@ pub struct UpdateConfig {
     pub parallelism: Option<u64>,
     pub failure_action: Option<String>,
     pub order: Option<String>,
-    pub extensions: SmallMap<Value>,
+    pub extensions: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,7 +164,7 @@ pub struct Ulimit {
 #[derive(Debug, Clone, Default)]
 pub struct Logging {
     pub driver: Option<String>,
-    pub options: SmallMap<Value>,
+    pub options: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone)]

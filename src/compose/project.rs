@@ -4,9 +4,8 @@
 use super::model::Project;
 use super::read::{kind, literal};
 use super::service;
-use crate::cfn::{is_intrinsic, is_intrinsic_map};
+use crate::cfn::is_intrinsic;
 use crate::diagnostics::{join, Diagnostics};
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// Top-level CloudFormation sections a template may carry beside the compose keys.
@@ -26,66 +25,11 @@ pub const CFN_SECTIONS: &[&str] = &[
 /// Reads the compose part of `doc`. CloudFormation sections are skipped (the caller passes them
 /// through); unknown non-`x-` keys are errors, as in the compose specification.
 pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
-    load_top(doc, None, d)
-}
-
-/// Like [`load`], but takes `services` out of `doc` and frees each service's input as soon as
-/// it is parsed, while it is still in cache (what the macro does with the fragment it owns). For
-/// 1000 services the input is about 4.6 MB of maps: freed later in one walk, every one of its
-/// blocks had to be fetched from memory again. The rest of `doc` (the CloudFormation sections)
-/// stays for the caller.
-pub fn load_owned(doc: &mut Value, d: &mut Diagnostics) -> Project {
-    let services = doc.as_object_mut().and_then(|top| top.remove("services"));
-    load_top(doc, services.map(Taken::Value), d)
-}
-
-/// Like [`load_owned`], for a document whose services are still JSON text, by name (what the
-/// macro reads from the request it receives): each service is decoded right before it is read,
-/// and freed right after, so that the decoded services never all exist at once.
-pub fn load_raw(doc: &Value, services: Vec<(String, &RawValue)>, d: &mut Diagnostics) -> Project {
-    load_top(doc, Some(Taken::Raw(services)), d)
-}
-
-/// The `services` of a document, taken out of it.
-enum Taken<'r> {
-    Value(Value),
-    /// A mapping's entries, each as JSON text.
-    Raw(Vec<(String, &'r RawValue)>),
-}
-
-/// Reads `doc`, whose `services` were taken out into `taken` when it is `Some`.
-fn load_top(doc: &Value, taken: Option<Taken>, d: &mut Diagnostics) -> Project {
     let mut p = Project::default();
     let Some(top) = doc.as_object() else {
         d.error("", format!("the template must be a mapping with a `services` key, not {}", kind(doc)));
         return p;
     };
-    let taken_services = taken.is_some();
-    match taken {
-        Some(Taken::Value(Value::Object(m))) if !is_intrinsic_map(&m) => {
-            p.services.reserve(m.len());
-            for (name, sv) in m {
-                // `sv` is dropped at the end of each turn, right after it was read.
-                service(&mut p, name, &sv, d);
-            }
-        }
-        Some(Taken::Value(other)) => services(&mut p, &other, d),
-        Some(Taken::Raw(list)) => {
-            p.services.reserve(list.len());
-            for (name, raw) in list {
-                // The text is valid JSON (it was read as such); only a nesting deeper than the
-                // decoder's limit fails here.
-                match serde_json::from_str::<Value>(raw.get()) {
-                    Ok(sv) => service(&mut p, name, &sv, d),
-                    Err(e) => d.error(
-                        join("services", &name),
-                        format!("this service is nested too deeply to read ({e}); keep it under 128 levels"),
-                    ),
-                }
-            }
-        }
-        None => {}
-    }
     for (key, value) in top {
         match key.as_str() {
             k if CFN_SECTIONS.contains(&k) => {}
@@ -125,7 +69,7 @@ fn load_top(doc: &Value, taken: Option<Taken>, d: &mut Diagnostics) -> Project {
             ),
         }
     }
-    if !taken_services && !top.contains_key("services") {
+    if !top.contains_key("services") {
         d.error("services", "the template has no services; add a `services` mapping");
     }
     let mut undeclared = Vec::new();
@@ -140,7 +84,7 @@ fn load_top(doc: &Value, taken: Option<Taken>, d: &mut Diagnostics) -> Project {
                 }
             }
         }
-        for sec in &s.rare().secrets {
+        for sec in &s.secrets {
             if !p.secrets.contains_key(&sec.source) {
                 // docker compose refuses this; ECS ComposeX files rely on it, so it is read as a
                 // secret of that name (see the secrets stage) with a warning.
@@ -159,7 +103,6 @@ fn load_top(doc: &Value, taken: Option<Taken>, d: &mut Diagnostics) -> Project {
 fn services(p: &mut Project, value: &Value, d: &mut Diagnostics) {
     match value {
         Value::Object(m) if !is_intrinsic(value) => {
-            p.services.reserve(m.len());
             for (name, sv) in m {
                 service(p, name.clone(), sv, d);
             }

@@ -4,11 +4,11 @@
 
 use super::model::*;
 use super::read::{boolean, kind, list, literal, object, shell_words, show, string_or_intrinsic, uint};
-use super::small_map::SmallMap;
 use super::units;
 use crate::cfn::is_intrinsic;
 use crate::diagnostics::{index, join, Diagnostics};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Keys accepted by compose that have no meaning on ECS Fargate: a warning, nothing else.
 const IGNORED: &[(&str, &str)] = &[
@@ -88,34 +88,34 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
         let p = join(path, key);
         match key.as_str() {
             "image" => s.image = string_or_intrinsic(value, &p, "image", d).unwrap_or(Value::Null),
-            "command" => s.rare_mut().command = command(value, &p, d),
-            "entrypoint" => s.rare_mut().entrypoint = command(value, &p, d),
+            "command" => s.command = command(value, &p, d),
+            "entrypoint" => s.entrypoint = command(value, &p, d),
             "environment" => s.environment = environment(value, &p, d),
             "env_file" => d.error(&p, "env_file needs local files, which the macro cannot read; render with the composex CLI, which inlines them, or move the variables to `environment`"),
             "ports" => s.ports = flat(list(value, &p, "ports", false, d, ports)),
             "expose" => s.expose = flat(list(value, &p, "expose", false, d, expose)),
-            "healthcheck" => s.healthcheck = healthcheck(value, &p, d).map(Box::new),
+            "healthcheck" => s.healthcheck = healthcheck(value, &p, d),
             "deploy" => s.deploy = deploy(value, &p, d),
             "depends_on" => s.depends_on = depends_on(value, &p, d),
             "links" => s.links = list(value, &p, "links", false, d, |v, p, d| {
                 literal(v, p, "a link", d).map(|l| l.split(':').next().unwrap_or_default().to_string())
             }),
-            "user" => s.rare_mut().user = string_or_intrinsic(value, &p, "user", d),
-            "working_dir" => s.rare_mut().working_dir = string_or_intrinsic(value, &p, "working_dir", d),
-            "init" => s.rare_mut().init = boolean(value, &p, d),
-            "read_only" => s.rare_mut().read_only = boolean(value, &p, d),
-            "stop_grace_period" => s.rare_mut().stop_grace_period = duration(value, &p, d),
-            "ulimits" => s.rare_mut().ulimits = ulimits(value, &p, d),
-            "labels" => s.rare_mut().labels = string_map(value, &p, "labels", d),
-            "platform" => s.rare_mut().platform = literal(value, &p, "platform", d),
-            "cap_add" => s.rare_mut().cap_add = list(value, &p, "cap_add", true, d, |v, p, d| literal(v, p, "a capability", d)),
-            "cap_drop" => s.rare_mut().cap_drop = list(value, &p, "cap_drop", true, d, |v, p, d| literal(v, p, "a capability", d)),
-            "logging" => s.rare_mut().logging = logging(value, &p, d),
-            "secrets" => s.rare_mut().secrets = list(value, &p, "secrets", false, d, secret),
-            "volumes" => s.rare_mut().volumes.extend(list(value, &p, "volumes", false, d, mount)),
+            "user" => s.user = string_or_intrinsic(value, &p, "user", d),
+            "working_dir" => s.working_dir = string_or_intrinsic(value, &p, "working_dir", d),
+            "init" => s.init = boolean(value, &p, d),
+            "read_only" => s.read_only = boolean(value, &p, d),
+            "stop_grace_period" => s.stop_grace_period = duration(value, &p, d),
+            "ulimits" => s.ulimits = ulimits(value, &p, d),
+            "labels" => s.labels = string_map(value, &p, "labels", d),
+            "platform" => s.platform = literal(value, &p, "platform", d),
+            "cap_add" => s.cap_add = list(value, &p, "cap_add", true, d, |v, p, d| literal(v, p, "a capability", d)),
+            "cap_drop" => s.cap_drop = list(value, &p, "cap_drop", true, d, |v, p, d| literal(v, p, "a capability", d)),
+            "logging" => s.logging = logging(value, &p, d),
+            "secrets" => s.secrets = list(value, &p, "secrets", false, d, secret),
+            "volumes" => s.volumes.extend(list(value, &p, "volumes", false, d, mount)),
             "tmpfs" => {
                 let targets = list(value, &p, "tmpfs", true, d, |v, p, d| literal(v, p, "a tmpfs path", d));
-                s.rare_mut().volumes.extend(targets.into_iter().map(|t| Mount {
+                s.volumes.extend(targets.into_iter().map(|t| Mount {
                     kind: MountKind::Tmpfs,
                     source: None,
                     target: t.split(':').next().unwrap_or_default().to_string(),
@@ -124,7 +124,7 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
                 }));
             }
             "networks" => s.networks = Some(networks(value, &p, d)),
-            "sysctls" => s.rare_mut().sysctls = string_map(value, &p, "sysctls", d),
+            "sysctls" => s.sysctls = string_map(value, &p, "sysctls", d),
             "network_mode" => match literal(value, &p, "network_mode", d).as_deref() {
                 Some("awsvpc") | None => {}
                 Some(other) => d.error(
@@ -207,11 +207,10 @@ fn command(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Value>> {
 
 /// `environment` as a map or a `KEY=VALUE` list; values without one are dropped with a warning
 /// (docker would take them from the shell, which the macro does not have).
-fn environment(v: &Value, path: &str, d: &mut Diagnostics) -> SmallMap<Value> {
-    let mut env = SmallMap::new();
+fn environment(v: &Value, path: &str, d: &mut Diagnostics) -> BTreeMap<String, Value> {
+    let mut env = BTreeMap::new();
     match v {
         Value::Object(m) if !is_intrinsic(v) => {
-            env = SmallMap::with_capacity(m.len());
             for (k, val) in m {
                 let p = join(path, k);
                 if val.is_null() {
@@ -245,11 +244,10 @@ fn environment(v: &Value, path: &str, d: &mut Diagnostics) -> SmallMap<Value> {
 }
 
 /// A `KEY: value` map (or `KEY=value` list) whose values are strings or intrinsics.
-fn string_map(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> SmallMap<Value> {
-    let mut out = SmallMap::new();
+fn string_map(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
     match v {
         Value::Object(m) if !is_intrinsic(v) => {
-            out = SmallMap::with_capacity(m.len());
             for (k, val) in m {
                 let val = if val.is_null() { Value::String(String::new()) } else { val.clone() };
                 if let Some(x) = string_or_intrinsic(&val, &join(path, k), what, d) {
@@ -627,7 +625,7 @@ fn deploy(v: &Value, path: &str, d: &mut Diagnostics) -> Deploy {
                     }
                 }
             }
-            "update_config" => dep.update_config = update_config(val, &p, d).map(Box::new),
+            "update_config" => dep.update_config = update_config(val, &p, d),
             "labels" => dep.labels = string_map(val, &p, "labels", d),
             "mode" => match literal(val, &p, "deploy mode", d).as_deref() {
                 Some("replicated") | None => {}

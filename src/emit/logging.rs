@@ -33,7 +33,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
 pub fn container_config(ctx: &mut Ctx, fam: &Family, s: &Service) -> Value {
     let path = join(&join("services", &s.name), "logging");
     let mut options = Map::new();
-    if let Some(l) = &s.rare().logging {
+    if let Some(l) = &s.logging {
         if let Some(driver) = &l.driver {
             if driver != "awslogs" {
                 ctx.d.warn(

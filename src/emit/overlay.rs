@@ -57,13 +57,13 @@ pub fn apply(template: &mut Template, x: &Value, d: &mut Diagnostics) {
     // Each resource the overlay names is read back, merged and written again; the others are
     // not touched.
     for (id, r) in resources.into_iter().flatten() {
-        match (template.resource(id), r) {
+        match (template.resource(id).cloned(), r) {
             (_, Value::Null) => template.remove(id),
             (Some(Value::Object(mut a)), Value::Object(b)) if !function(r) => {
                 merge_map(&mut a, b);
-                template.put(id.clone(), &Value::Object(a));
+                template.put(id.clone(), Value::Object(a));
             }
-            _ => template.put(id.clone(), r),
+            _ => template.put(id.clone(), r.clone()),
         }
     }
     for (k, v) in overlay {

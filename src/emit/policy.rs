@@ -11,8 +11,9 @@ pub const MANAGED_LIMIT: usize = 6_144;
 /// Managed policies one role may have attached (IAM's default quota).
 pub const MANAGED_PER_ROLE: usize = 10;
 
+/// Length as compact JSON, which is how IAM counts a policy (characters without white space).
 pub fn size(v: &Value) -> usize {
-    crate::cfn::json::compact_len(v)
+    serde_json::to_vec(v).map_or(0, |b| b.len())
 }
 
 /// Statements with the same effect, actions and condition become one, with the union of their

@@ -71,7 +71,7 @@ pub fn expand(ctx: &mut Ctx) {
     }
     let project = ctx.project;
     for (svc, s) in &project.services {
-        for sec in &s.rare().secrets {
+        for sec in &s.secrets {
             let Some(src) = sources.get(&sec.source) else { continue };
             let target = sec.target.as_deref().filter(|t| !t.contains('/') && !t.is_empty());
             let vars: Vec<(String, Value)> = if src.keys.is_empty() {

@@ -123,7 +123,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
 fn platform(ctx: &mut Ctx, fam: &Family) -> Option<&'static str> {
     let mut arch: Option<(&'static str, String)> = None;
     for name in &fam.services {
-        let Some(p) = &ctx.project.services[name].rare().platform else { continue };
+        let Some(p) = &ctx.project.services[name].platform else { continue };
         let path = join(&join("services", name), "platform");
         let a = match p.as_str() {
             "linux/arm64" | "linux/arm64/v8" | "linux/aarch64" => "ARM64",
@@ -183,16 +183,15 @@ fn container(
     volumes: &mut Vec<Value>,
     totals: &mut Totals,
 ) -> Value {
-    let r = s.rare();
     let base = join("services", &s.name);
     let mut c = Map::new();
     c.insert("Name".into(), json!(s.name));
     c.insert("Image".into(), s.image.clone());
     c.insert("Essential".into(), json!(essential));
-    if let Some(cmd) = &r.command {
+    if let Some(cmd) = &s.command {
         c.insert("Command".into(), json!(cmd));
     }
-    if let Some(ep) = &r.entrypoint {
+    if let Some(ep) = &s.entrypoint {
         c.insert("EntryPoint".into(), json!(ep));
     }
     // The compose environment (with `x-kind::name` references resolved), then what the
@@ -279,16 +278,16 @@ fn container(
     if !deps.is_empty() {
         c.insert("DependsOn".into(), Value::Array(deps));
     }
-    if let Some(u) = &r.user {
+    if let Some(u) = &s.user {
         c.insert("User".into(), u.clone());
     }
-    if let Some(w) = &r.working_dir {
+    if let Some(w) = &s.working_dir {
         c.insert("WorkingDirectory".into(), w.clone());
     }
-    if let Some(ro) = r.read_only {
+    if let Some(ro) = s.read_only {
         c.insert("ReadonlyRootFilesystem".into(), json!(ro));
     }
-    if let Some(t) = r.stop_grace_period {
+    if let Some(t) = s.stop_grace_period {
         let p = join(&base, "stop_grace_period");
         let t = if t > MAX_STOP_TIMEOUT {
             ctx.d.warn(
@@ -301,9 +300,9 @@ fn container(
         };
         c.insert("StopTimeout".into(), json!(seconds(t)));
     }
-    if !r.ulimits.is_empty() {
+    if !s.ulimits.is_empty() {
         let mut list = Vec::new();
-        for u in &r.ulimits {
+        for u in &s.ulimits {
             if !ULIMITS.contains(&u.name.as_str()) {
                 ctx.d.error(
                     join(&join(&base, "ulimits"), &u.name),
@@ -316,19 +315,19 @@ fn container(
         }
         c.insert("Ulimits".into(), Value::Array(list));
     }
-    if !r.labels.is_empty() {
-        c.insert("DockerLabels".into(), json!(r.labels));
+    if !s.labels.is_empty() {
+        c.insert("DockerLabels".into(), json!(s.labels));
     }
-    if !r.sysctls.is_empty() {
-        let list: Vec<Value> = r.sysctls.iter().map(|(k, v)| json!({"Namespace": k, "Value": v})).collect();
+    if !s.sysctls.is_empty() {
+        let list: Vec<Value> = s.sysctls.iter().map(|(k, v)| json!({"Namespace": k, "Value": v})).collect();
         c.insert("SystemControls".into(), Value::Array(list));
     }
     let mut linux = Map::new();
-    if let Some(init) = r.init {
+    if let Some(init) = s.init {
         linux.insert("InitProcessEnabled".into(), json!(init));
     }
     let mut add = Vec::new();
-    for (i, cap) in r.cap_add.iter().enumerate() {
+    for (i, cap) in s.cap_add.iter().enumerate() {
         if cap == "SYS_PTRACE" || cap == "CAP_SYS_PTRACE" {
             add.push(json!("SYS_PTRACE"));
         } else {
@@ -339,8 +338,8 @@ fn container(
     if !add.is_empty() {
         caps.insert("Add".into(), Value::Array(add));
     }
-    if !r.cap_drop.is_empty() {
-        caps.insert("Drop".into(), json!(r.cap_drop.iter().map(|c| c.trim_start_matches("CAP_")).collect::<Vec<_>>()));
+    if !s.cap_drop.is_empty() {
+        caps.insert("Drop".into(), json!(s.cap_drop.iter().map(|c| c.trim_start_matches("CAP_")).collect::<Vec<_>>()));
     }
     if !caps.is_empty() {
         linux.insert("Capabilities".into(), Value::Object(caps));
@@ -349,7 +348,7 @@ fn container(
         c.insert("LinuxParameters".into(), Value::Object(linux));
     }
     let mut mounts = Vec::new();
-    for m in &r.volumes {
+    for m in &s.volumes {
         match m.kind {
             MountKind::Anonymous | MountKind::Tmpfs => {
                 if m.kind == MountKind::Tmpfs {

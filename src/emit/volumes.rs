@@ -24,7 +24,7 @@ pub fn expand(ctx: &mut Ctx) {
     // Volume → family → whether some mount of it in that family writes.
     let mut users: BTreeMap<String, BTreeMap<String, bool>> = BTreeMap::new();
     for (svc, s) in &ctx.project.services {
-        for m in s.rare().volumes.iter().filter(|m| m.kind == MountKind::Volume) {
+        for m in s.volumes.iter().filter(|m| m.kind == MountKind::Volume) {
             let Some(src) = &m.source else { continue };
             if !ctx.project.volumes.contains_key(src) {
                 ctx.d.error(&m.path, format!("volume {src:?} is not declared; add it under the top-level volumes"));

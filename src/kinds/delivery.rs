@@ -167,7 +167,7 @@ fn check_queue(
     fifo_sender: bool,
     path: &str,
 ) {
-    let props = ctx.t.resource(qid).and_then(|mut q| q.get_mut("Properties").map(Value::take)).unwrap_or_default();
+    let props = ctx.t.resource(qid).and_then(|q| q.get("Properties")).cloned().unwrap_or_default();
     let name = &queues[qid];
     if is_true(props.get("FifoQueue")) && !fifo_sender {
         let fix = if sender == "sns" {
@@ -196,7 +196,7 @@ fn topic(
     senders: &mut BTreeMap<String, Senders>,
 ) {
     let path = join(&join(&join("x-sns", name), "Properties"), "Subscription");
-    let Some(mut resource) = ctx.t.resource(id) else { return };
+    let Some(mut resource) = ctx.t.resource(id).cloned() else { return };
     let fifo = is_true(resource.pointer("/Properties/FifoTopic"));
     let Some(subs) = resource.pointer_mut("/Properties/Subscription").and_then(Value::as_array_mut) else { return };
     let mut changed = false;
@@ -213,7 +213,7 @@ fn topic(
         senders.entry(qid).or_default().topics.insert(id.to_string());
     }
     if changed {
-        ctx.t.replace(id, &resource);
+        ctx.t.replace(id, resource);
     }
 }
 
@@ -226,7 +226,7 @@ fn bucket(
 ) {
     let path =
         join(&join(&join(&join("x-s3", name), "Properties"), "NotificationConfiguration"), "QueueConfigurations");
-    let Some(mut resource) = ctx.t.resource(id) else { return };
+    let Some(mut resource) = ctx.t.resource(id).cloned() else { return };
     let arn = bucket_arn(resource.pointer("/Properties/BucketName"));
     let Some(configs) =
         resource.pointer_mut("/Properties/NotificationConfiguration/QueueConfigurations").and_then(Value::as_array_mut)
@@ -244,7 +244,7 @@ fn bucket(
         senders.entry(qid).or_default().buckets.insert(id.to_string(), arn.clone());
     }
     if changed {
-        ctx.t.replace(id, &resource);
+        ctx.t.replace(id, resource);
     }
 }
 
@@ -265,7 +265,7 @@ fn bucket_arn(name: Option<&Value>) -> Option<Value> {
 /// Makes `id` wait for `on` (a bucket for its queue's policy, which S3 checks when it creates the
 /// bucket's notifications).
 fn depends_on(ctx: &mut Ctx, id: &str, on: &str) {
-    let Some(mut resource) = ctx.t.resource(id) else { return };
+    let Some(mut resource) = ctx.t.resource(id).cloned() else { return };
     let Some(m) = resource.as_object_mut() else { return };
     let mut deps: BTreeSet<String> = match m.get("DependsOn") {
         Some(Value::String(s)) => [s.clone()].into(),
@@ -274,7 +274,7 @@ fn depends_on(ctx: &mut Ctx, id: &str, on: &str) {
     };
     deps.insert(on.to_string());
     m.insert("DependsOn".into(), json!(deps));
-    ctx.t.replace(id, &resource);
+    ctx.t.replace(id, resource);
 }
 
 /// A queue has one policy: a policy of the user's Resources on the same queue and this one

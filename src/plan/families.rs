@@ -24,9 +24,9 @@ pub struct Family {
 
 #[derive(Debug, Clone, Default)]
 pub struct Families {
-    pub list: crate::name_map::NameMap<Family>,
+    pub list: BTreeMap<String, Family>,
     /// Service → the families it runs in.
-    pub of_service: crate::name_map::NameMap<Vec<String>>,
+    pub of_service: BTreeMap<String, Vec<String>>,
     /// Family → the families whose ECS services must exist first (from `depends_on`), without
     /// cycles.
     pub depends_on: BTreeMap<String, std::collections::BTreeSet<String>>,
@@ -207,7 +207,8 @@ impl Families {
         // Families by position in name order, so that sorting edges by position sorts them by
         // name.
         let names: Vec<&String> = self.list.keys().collect();
-        let position = |name: &str| self.list.position(name);
+        let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let position = |name: &str| index.get(name).copied();
         let mut edges: std::collections::BTreeSet<(usize, usize, &str)> = Default::default();
         for &(name, deps) in depends {
             let fams = &self.of_service[name];

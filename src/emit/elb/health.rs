@@ -305,7 +305,7 @@ mod tests {
     use crate::compose::Healthcheck;
 
     fn svc(test: HealthTest) -> Service {
-        Service { healthcheck: Some(Box::new(Healthcheck { test, ..Default::default() })), ..Default::default() }
+        Service { healthcheck: Some(Healthcheck { test, ..Default::default() }), ..Default::default() }
     }
 
     #[test]
