@@ -167,6 +167,19 @@ pub struct Logging {
     pub options: BTreeMap<String, Value>,
 }
 
+impl Service {
+    /// The container ports the service listens on: those of `ports` (published or not), then
+    /// those of `expose`.
+    pub fn container_ports(&self) -> impl Iterator<Item = &Port> {
+        self.ports.iter().chain(&self.expose)
+    }
+
+    /// Whether the service listens on any port.
+    pub fn has_ports(&self) -> bool {
+        !self.ports.is_empty() || !self.expose.is_empty()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ServiceSecret {
     pub source: String,

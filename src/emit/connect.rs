@@ -116,7 +116,7 @@ pub fn check(ctx: &mut Ctx) {
     for (name, s) in &ctx.project.services {
         add_ingress_sources(name, s, ctx.ext.service(name).network.as_ref(), &mut sources);
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        for p in s.ports.iter().chain(&s.expose) {
+        for p in s.container_ports() {
             if let Some(a) = &p.app_protocol {
                 if app_protocol(p).is_none() {
                     d.warn(
@@ -244,7 +244,7 @@ fn entries(ctx: &Ctx, family_names: &BTreeSet<String>, d: &mut Diagnostics) -> B
 
 /// The service's ports Service Connect carries: TCP, one per mapping, not from a range.
 fn connectable(s: &Service) -> Vec<&Port> {
-    let all: Vec<&Port> = s.ports.iter().chain(&s.expose).collect();
+    let all: Vec<&Port> = s.container_ports().collect();
     let mut per_path: BTreeMap<&str, usize> = BTreeMap::new();
     for p in &all {
         *per_path.entry(p.path.as_str()).or_default() += 1;
@@ -299,7 +299,7 @@ fn add_ingress_sources(
     x: Option<&Network>,
     out: &mut BTreeMap<String, BTreeSet<String>>,
 ) {
-    if s.ports.is_empty() && s.expose.is_empty() {
+    if !s.has_ports() {
         return;
     }
     for (_, n) in x.into_iter().flat_map(|x| &x.services) {

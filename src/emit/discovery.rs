@@ -11,7 +11,7 @@ pub const NAMESPACE_ID: &str = "CloudMapNamespace";
 pub fn has_ports(ctx: &Ctx, fam: &Family) -> bool {
     fam.services.iter().any(|s| {
         let s = &ctx.project.services[s];
-        !s.ports.is_empty() || !s.expose.is_empty()
+        s.has_ports()
     })
 }
 

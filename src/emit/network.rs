@@ -39,7 +39,7 @@ pub fn family_ports(ctx: &Ctx, fam: &Family) -> Vec<(u16, Protocol)> {
         .iter()
         .flat_map(|s| {
             let s = &ctx.project.services[s];
-            s.ports.iter().chain(&s.expose).map(|p: &Port| (p.target, p.protocol))
+            s.container_ports().map(|p: &Port| (p.target, p.protocol))
         })
         .collect();
     set.into_iter().collect()
@@ -53,7 +53,7 @@ fn ports_of(ctx: &Ctx, name: &str) -> BTreeSet<(u16, Protocol)> {
         .iter()
         .flat_map(|s| {
             let s = &ctx.project.services[s];
-            s.ports.iter().chain(&s.expose).map(|p: &Port| (p.target, p.protocol))
+            s.container_ports().map(|p: &Port| (p.target, p.protocol))
         })
         .collect()
 }
@@ -207,7 +207,7 @@ pub fn description(text: &str) -> String {
 fn ingress(ctx: &mut Ctx, name: &str, x: &Network, rules: &mut Rules) {
     let dst_fams = ctx.families.of_service[name].clone();
     let svc = &ctx.project.services[name];
-    if x.ingress && svc.ports.is_empty() && svc.expose.is_empty() {
+    if x.ingress && !svc.has_ports() {
         ctx.d.warn(
             join(&x.path, "Ingress"),
             format!("{name:?} has no ports, so no ingress can be opened to it; declare ports or expose"),

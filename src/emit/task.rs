@@ -70,7 +70,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
     }
     for name in &fam.services {
         let s = &ctx.project.services[name];
-        for p in s.ports.iter().chain(&s.expose) {
+        for p in s.container_ports() {
             if let Some(other) = ports_seen.insert((p.target, p.protocol.as_str()), name.clone()) {
                 if &other != name {
                     ctx.d.error(&p.path, format!("{other:?} and {name:?} run in task family {:?} and share its network; both cannot listen on {}/{}", fam.name, p.target, p.protocol.as_str()));
@@ -233,7 +233,7 @@ fn container(
             }
         }
     }
-    for p in s.ports.iter().chain(&s.expose) {
+    for p in s.container_ports() {
         let entry = mappings
             .entry((p.target, p.protocol.as_str()))
             .or_insert_with(|| json!({"ContainerPort": p.target, "Protocol": p.protocol.as_str()}));

@@ -480,7 +480,7 @@ fn services(
             }
         }
         let s = ctx.project.services[&container].clone();
-        let declared: Vec<(u16, Protocol)> = s.ports.iter().chain(&s.expose).map(|p| (p.target, p.protocol)).collect();
+        let declared: Vec<(u16, Protocol)> = s.container_ports().map(|p| (p.target, p.protocol)).collect();
         let Some(pv) = sm.get("port") else {
             ctx.d.error(join(&p, "port"), "a target needs port, the container port the load balancer sends to");
             continue;

@@ -4,6 +4,7 @@
 
 use super::consumers::{self, Consumer};
 use super::{resource_kinds, variant, Attr, Kind, Scope};
+use crate::cfn::is_intrinsic;
 use crate::cfn::naming::logical_id;
 use crate::compose::read::{kind as kind_of, literal};
 use crate::diagnostics::{index, join};
@@ -239,4 +240,50 @@ fn settings_env_names(ctx: &mut Ctx, decl: &Decl) -> Vec<String> {
         }
     }
     names
+}
+
+// What the kinds' hooks share.
+
+/// Whether the resource is one the generic expansion refuses to look up (`Lookup`, `Use`): its
+/// hook then has nothing to add to that error.
+pub(super) fn looked_up(decl: &Decl) -> bool {
+    decl.def.contains_key("Lookup") || decl.def.contains_key("Use")
+}
+
+/// The resource's `Properties` when they are a mapping the hook can read (not an intrinsic).
+pub(super) fn properties(resource: &mut Value) -> Option<&mut Map<String, Value>> {
+    let props = resource.get_mut("Properties")?;
+    if is_intrinsic(props) {
+        return None;
+    }
+    props.as_object_mut()
+}
+
+/// The `MacroParameters` of a resource whose kind has a hook (the generic expansion leaves them
+/// to the hook): the mapping, with a warning for each key the kind does not read.
+pub(super) fn macro_parameters(ctx: &mut Ctx, decl: &Decl, known: &[&str]) -> Map<String, Value> {
+    let path = join(&decl.path, "MacroParameters");
+    let key = decl.kind.key;
+    match decl.def.get("MacroParameters") {
+        None | Some(Value::Null) => Map::new(),
+        Some(_) if known.is_empty() => {
+            ctx.d.warn(&path, format!("ignored: {key} has no macro parameters ComposeX uses"));
+            Map::new()
+        }
+        Some(Value::Object(m)) if !is_intrinsic(&decl.def["MacroParameters"]) => {
+            for k in m.keys() {
+                if !known.contains(&k.as_str()) {
+                    ctx.d.warn(
+                        join(&path, k),
+                        format!("ignored: ComposeX reads {} from MacroParameters of {key}", known.join(", ")),
+                    );
+                }
+            }
+            m.clone()
+        }
+        Some(other) => {
+            ctx.d.error(&path, format!("MacroParameters must be a mapping, not {}", kind_of(other)));
+            Map::new()
+        }
+    }
 }

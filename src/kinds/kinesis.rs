@@ -3,8 +3,8 @@
 //! through by default.
 
 use super::consumers::Consumer;
-use super::dynamodb::{looked_up, macro_parameters, properties};
 use super::generic::Decl;
+use super::generic::{looked_up, macro_parameters, properties};
 use super::{Attr, Kind, Level, Scope};
 use crate::diagnostics::join;
 use crate::plan::Ctx;

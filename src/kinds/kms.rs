@@ -3,8 +3,8 @@
 //! IAM policies, like the task roles' grants, take effect); ComposeX writes no key policy itself.
 
 use super::consumers::Consumer;
-use super::dynamodb::{looked_up, macro_parameters};
 use super::generic::Decl;
+use super::generic::{looked_up, macro_parameters};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::is_intrinsic;
 use crate::compose::read::kind as kind_of;

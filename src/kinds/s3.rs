@@ -8,8 +8,8 @@
 //! NotAction).
 
 use super::consumers::Consumer;
-use super::dynamodb::{looked_up, macro_parameters, properties};
 use super::generic::Decl;
+use super::generic::{looked_up, macro_parameters, properties};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::is_intrinsic;
 use crate::compose::read::{boolean, kind as kind_of, literal};

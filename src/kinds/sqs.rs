@@ -1,8 +1,8 @@
 //! `x-sqs`: SQS queues.
 
 use super::consumers::Consumer;
-use super::dynamodb::{looked_up, macro_parameters};
 use super::generic::Decl;
+use super::generic::{looked_up, macro_parameters};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::is_intrinsic;
 use crate::compose::read::{kind as kind_of, literal};

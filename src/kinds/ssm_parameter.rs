@@ -6,8 +6,8 @@
 //! `parameter//` and joining with `parameter/` (no parameter name contains `//`).
 
 use super::consumers::Consumer;
-use super::dynamodb::{looked_up, macro_parameters, properties};
 use super::generic::Decl;
+use super::generic::{looked_up, macro_parameters, properties};
 use super::{Attr, Kind, Level, Scope};
 use crate::compose::read::literal;
 use crate::diagnostics::join;

@@ -252,7 +252,7 @@ pub fn family_ports(ctx: &Ctx, family: &str) -> Vec<u16> {
         .iter()
         .flat_map(|s| {
             let s = &ctx.project.services[s];
-            s.ports.iter().chain(&s.expose).map(|p| p.target)
+            s.container_ports().map(|p| p.target)
         })
         .collect();
     set.into_iter().collect()
