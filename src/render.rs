@@ -41,6 +41,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         project.name = options.project_name.clone();
     }
     let ext = crate::ext::load(&project, &mut d);
+    let decls = kinds::read(&project, &mut d);
     let families = Families::group(&project, &mut d);
     let mut ctx = Ctx {
         project: &project,
@@ -63,10 +64,11 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         balanced_ports: Default::default(),
         queue_scaling: Vec::new(),
         scaling_ranges: BTreeMap::new(),
+        queue_principals: BTreeMap::new(),
     };
 
     passthrough::sections(doc, &mut ctx);
-    kinds::expand(&mut ctx);
+    kinds::expand(&mut ctx, &decls);
     secrets::expand(&mut ctx);
     volumes::expand(&mut ctx);
     connect::check(&mut ctx);

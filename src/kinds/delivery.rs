@@ -15,7 +15,7 @@
 //! Each policy is built from its queue's senders only, in logical-ID order: adding an unrelated
 //! resource changes no other resource.
 
-use super::sqs::{principals_access, CONSUME_ACTIONS};
+use super::sqs::CONSUME_ACTIONS;
 use crate::diagnostics::{index, join};
 use crate::plan::Ctx;
 use serde_json::{json, Value};
@@ -45,7 +45,7 @@ pub fn expand(ctx: &mut Ctx) {
         bucket(ctx, &id, &name, &queues, &mut senders);
     }
     for (id, name) in &queues {
-        if let Some((publish, consume)) = principals_access(ctx, name) {
+        if let Some((publish, consume)) = ctx.queue_principals.get(name).cloned() {
             let s = senders.entry(id.clone()).or_default();
             s.publish.extend(publish);
             s.consume.extend(consume);

@@ -1,7 +1,6 @@
 //! `x-dynamodb`: DynamoDB tables. Every level covers the table and its indexes
 //! (`table/NAME/index/*`), as queries on an index are authorised on the index's ARN.
 
-use super::consumers::Consumer;
 use super::generic::{looked_up, macro_parameters, properties, Decl};
 use super::{Attr, Kind, Level, Scope};
 use crate::diagnostics::join;
@@ -78,7 +77,8 @@ pub const KIND: Kind = Kind {
 
 /// What CloudFormation would otherwise refuse at deploy time: a table without its key, a
 /// provisioned table without throughput, a stream ARN of a table without a stream.
-fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value) {
+fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
+    let consumers = &decl.consumers;
     if looked_up(decl) {
         return;
     }

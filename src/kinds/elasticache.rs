@@ -5,7 +5,6 @@
 //! storage subnets. Access is by network only: consumers get the cache's address in a variable
 //! named after it, and its port and other endpoints through `ReturnValues`.
 
-use super::consumers::Consumer;
 use super::datastore::{self, own};
 use super::generic::Decl;
 use super::{Attr, Kind, Level, Scope};
@@ -82,7 +81,8 @@ pub fn variant(def: &Value) -> &'static Kind {
 const SIZING: &[&str] =
     &["NumCacheClusters", "NumNodeGroups", "ReplicasPerNodeGroup", "NodeGroupConfiguration", "PrimaryClusterId"];
 
-fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value) {
+fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
+    let consumers = &decl.consumers;
     let group = decl.kind.cfn_type == REPLICATION_GROUP.cfn_type;
     let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
     if datastore::existing(decl) {

@@ -7,100 +7,170 @@ use super::{resource_kinds, variant, Attr, Kind, Scope};
 use crate::cfn::is_intrinsic;
 use crate::cfn::naming::logical_id;
 use crate::compose::read::{kind as kind_of, literal};
-use crate::diagnostics::{index, join};
+use crate::compose::Project;
+use crate::diagnostics::{index, join, Diagnostics};
 use crate::plan::refs::{self, Target};
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
 
-/// One declared resource, as a kind's hook sees it.
+/// One declared resource, read when the file is loaded: what the generic expansion needs,
+/// checked, and its definition for the kind's hook (its `MacroParameters`, its own `Settings`).
 #[derive(Debug, Clone)]
 pub struct Decl {
+    /// The kind, or the variant its definition picks.
     pub kind: &'static Kind,
     pub name: String,
     pub id: String,
     pub path: String,
     pub def: Map<String, Value>,
+    /// Its `Services`.
+    pub consumers: Vec<Consumer>,
+    /// The variables its consumers get its default value in (`Settings.EnvNames`).
+    pub env_names: Vec<String>,
+    /// `DeletionPolicy` and `UpdateReplacePolicy`, its own or its kind's, checked.
+    pub policies: Vec<(&'static str, Value)>,
 }
 
-/// Names every resource of every kind first, so that references may point forward and across
-/// kinds.
-pub fn declare(ctx: &mut Ctx) {
+/// Every resource of every resource kind of the registry, in registry order, then name order.
+pub fn read(project: &Project, d: &mut Diagnostics) -> Vec<Decl> {
+    let mut out = Vec::new();
     for kind in resource_kinds() {
-        ctx.declared.kinds.insert(kind.key);
-        let Some(v) = ctx.project.extensions.get(kind.key) else { continue };
-        let Some(m) = v.as_object() else { continue };
-        for (name, def) in m.iter().filter(|(n, _)| !matches!(n.as_str(), "DeletionPolicy" | "UpdateReplacePolicy")) {
-            let kind = variant(kind, def);
-            let id = logical_id(name, kind.suffix);
-            let target = Target {
-                default: match kind.default {
-                    Attr::None => None,
-                    default => Some(default.value(&id)),
-                },
-                attributes: kind
-                    .return_values
-                    .iter()
-                    .chain(kind.extra_attributes)
-                    .map(|(n, a)| (*n, a.value(&id)))
-                    .collect(),
-                return_values: kind.return_values.iter().map(|(n, _)| *n).collect(),
-                id,
-            };
-            ctx.declared.resources.insert((kind.key.to_string(), name.clone()), target);
-        }
-    }
-}
-
-/// Expands every resource `kind` declares.
-pub fn expand(ctx: &mut Ctx, kind: &'static Kind) {
-    let Some(v) = ctx.project.extensions.get(kind.key).cloned() else { return };
-    let Some(m) = v.as_object() else {
-        ctx.d.error(
-            kind.key,
-            format!("{} must be a mapping of resource names to resources, not {}", kind.key, kind_of(&v)),
-        );
-        return;
-    };
-    for (name, def) in m {
-        if matches!(name.as_str(), "DeletionPolicy" | "UpdateReplacePolicy") {
-            continue;
-        }
-        let path = join(kind.key, name);
-        let def = if def.is_null() { Value::Object(Map::new()) } else { def.clone() };
-        let Some(dm) = def.as_object() else {
-            ctx.d.error(
-                &path,
-                format!("a resource must be a mapping with Properties and Services, not {}", kind_of(&def)),
+        let Some(v) = project.extensions.get(kind.key) else { continue };
+        let Some(m) = v.as_object() else {
+            d.error(
+                kind.key,
+                format!("{} must be a mapping of resource names to resources, not {}", kind.key, kind_of(v)),
             );
             continue;
         };
-        let kind = variant(kind, &def);
-        let decl = Decl { kind, name: name.clone(), id: logical_id(name, kind.suffix), path, def: dm.clone() };
-        resource(ctx, &decl);
+        for (name, def) in m {
+            if matches!(name.as_str(), "DeletionPolicy" | "UpdateReplacePolicy") {
+                continue;
+            }
+            let path = join(kind.key, name);
+            let def = if def.is_null() { Value::Object(Map::new()) } else { def.clone() };
+            let Value::Object(dm) = def else {
+                d.error(
+                    &path,
+                    format!("a resource must be a mapping with Properties and Services, not {}", kind_of(&def)),
+                );
+                continue;
+            };
+            let kind = variant(kind, &Value::Object(dm.clone()));
+            check_keys(kind, &dm, &path, d);
+            let consumers = dm
+                .get("Services")
+                .map(|s| consumers::parse(kind, s, &join(&path, "Services"), kind.consumer_keys, d))
+                .unwrap_or_default();
+            let env_names = settings_env_names(kind, name, &dm, &path, d);
+            let policies = policies(kind, m, &dm, &path, d);
+            out.push(Decl {
+                kind,
+                name: name.clone(),
+                id: logical_id(name, kind.suffix),
+                path,
+                def: dm,
+                consumers,
+                env_names,
+                policies,
+            });
+        }
     }
+    out
 }
 
-fn resource(ctx: &mut Ctx, decl: &Decl) {
-    let kind = decl.kind;
-    let path = &decl.path;
-    for k in decl.def.keys() {
+/// The keys of a resource's definition ComposeX reads; `Lookup` and `Use` are refused.
+fn check_keys(kind: &Kind, def: &Map<String, Value>, path: &str, d: &mut Diagnostics) {
+    for k in def.keys() {
         let p = join(path, k);
         match k.as_str() {
             "Properties" | "MacroParameters" | "Settings" | "Services" => {}
             "DeletionPolicy" | "UpdateReplacePolicy" => {}
-            "Lookup" | "Use" if decl.def.contains_key("Properties") => ctx.d.warn(
+            "Lookup" | "Use" if def.contains_key("Properties") => d.warn(
                 &p,
                 format!("ignored: {k} needs AWS API calls while the template is transformed, which a macro cannot make; the resource is created from Properties instead"),
             ),
-            "Lookup" | "Use" => ctx.d.error(
+            "Lookup" | "Use" => d.error(
                 &p,
                 format!(
                     "{k} needs AWS API calls while the template is transformed, which a macro cannot make; for an existing resource, declare a template Parameter with its ARN and give the services access with x-iam (see the README, \"Existing resources\")"
                 ),
             ),
-            _ => ctx.d.error(&p, format!("{k:?} is not a key of an {} resource; use Properties, MacroParameters, Settings or Services", kind.key)),
+            _ => d.error(&p, format!("{k:?} is not a key of an {} resource; use Properties, MacroParameters, Settings or Services", kind.key)),
         }
     }
+    if def.contains_key("MacroParameters") && kind.hook.is_none() {
+        d.warn(join(path, "MacroParameters"), format!("ignored: {} has no macro parameters ComposeX uses", kind.key));
+    }
+}
+
+/// CloudFormation's resource policies, per resource or for the whole kind (`x-s3:
+/// {DeletionPolicy: Retain, …}` as ECS ComposeX files write it).
+fn policies(
+    kind: &Kind,
+    all: &Map<String, Value>,
+    def: &Map<String, Value>,
+    path: &str,
+    d: &mut Diagnostics,
+) -> Vec<(&'static str, Value)> {
+    let mut out = Vec::new();
+    for attr in ["DeletionPolicy", "UpdateReplacePolicy"] {
+        let own = def.get(attr).map(|v| (v, join(path, attr)));
+        let kind_wide = all.get(attr).map(|v| (v, join(kind.key, attr)));
+        if let Some((v, p)) = own.or(kind_wide) {
+            match v.as_str() {
+                Some("Delete" | "Retain" | "Snapshot" | "RetainExceptOnCreate") => out.push((attr, v.clone())),
+                _ => d.error(
+                    p,
+                    format!(
+                        "{} is not a {attr}; use Delete, Retain, RetainExceptOnCreate or Snapshot",
+                        crate::compose::read::show(v)
+                    ),
+                ),
+            }
+        }
+    }
+    out
+}
+
+/// Names every resource of every kind first, so that references may point forward and across
+/// kinds.
+pub fn declare(ctx: &mut Ctx, decls: &[Decl]) {
+    for kind in resource_kinds() {
+        ctx.declared.kinds.insert(kind.key);
+    }
+    for decl in decls {
+        let (kind, id) = (decl.kind, decl.id.clone());
+        let target = Target {
+            default: match kind.default {
+                Attr::None => None,
+                default => Some(default.value(&id)),
+            },
+            attributes: kind
+                .return_values
+                .iter()
+                .chain(kind.extra_attributes)
+                .map(|(n, a)| (*n, a.value(&id)))
+                .collect(),
+            return_values: kind.return_values.iter().map(|(n, _)| *n).collect(),
+            id,
+        };
+        ctx.declared.resources.insert((kind.key.to_string(), decl.name.clone()), target);
+    }
+}
+
+/// Expands every resource of kind `kind` (whatever its variant).
+pub fn expand(ctx: &mut Ctx, kind: &'static Kind, decls: &[Decl]) {
+    let of_kind: Vec<&Decl> = decls.iter().filter(|d| d.kind.key == kind.key).collect();
+    let siblings: Vec<Decl> = of_kind.iter().map(|d| (*d).clone()).collect();
+    for decl in of_kind {
+        resource(ctx, decl, &siblings);
+    }
+}
+
+fn resource(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl]) {
+    let kind = decl.kind;
+    let path = &decl.path;
     let props = match decl.def.get("Properties") {
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(p @ Value::Object(_)) => refs::resolve(&ctx.declared, p, &join(path, "Properties"), &mut ctx.d),
@@ -109,43 +179,16 @@ fn resource(ctx: &mut Ctx, decl: &Decl) {
             Value::Object(Map::new())
         }
     };
-    if decl.def.contains_key("MacroParameters") && kind.hook.is_none() {
-        ctx.d.warn(
-            join(path, "MacroParameters"),
-            format!("ignored: {} has no macro parameters ComposeX uses", kind.key),
-        );
-    }
-    let consumers = decl
-        .def
-        .get("Services")
-        .map(|s| consumers::parse(kind, s, &join(path, "Services"), kind.consumer_keys, &mut ctx.d))
-        .unwrap_or_default();
     let mut resource = crate::cfn::resource(kind.cfn_type, props);
-    // CloudFormation's resource policies, per resource or for the whole kind (`x-s3:
-    // {DeletionPolicy: Retain, …}` as ECS ComposeX files write it).
-    for attr in ["DeletionPolicy", "UpdateReplacePolicy"] {
-        let own = decl.def.get(attr).map(|v| (v.clone(), join(path, attr)));
-        let kind_wide =
-            ctx.project.extensions.get(kind.key).and_then(|k| k.get(attr)).map(|v| (v.clone(), join(kind.key, attr)));
-        if let Some((v, p)) = own.or(kind_wide) {
-            match v.as_str() {
-                Some("Delete" | "Retain" | "Snapshot" | "RetainExceptOnCreate") => resource[attr] = v,
-                _ => ctx.d.error(
-                    p,
-                    format!(
-                        "{} is not a {attr}; use Delete, Retain, RetainExceptOnCreate or Snapshot",
-                        crate::compose::read::show(&v)
-                    ),
-                ),
-            }
-        }
+    for (attr, v) in &decl.policies {
+        resource[*attr] = v.clone();
     }
     if let Some(hook) = kind.hook {
-        hook(ctx, decl, &consumers, &mut resource);
+        hook(ctx, decl, siblings, &mut resource);
     }
     ctx.add(path, decl.id.clone(), resource);
     ctx.t.output(format!("{}Arn", decl.id), kind.arn.value(&decl.id), &format!("ARN of {path}"));
-    grant(ctx, decl, &consumers);
+    grant(ctx, decl);
 }
 
 /// The ARNs a level's statement is scoped to.
@@ -160,10 +203,9 @@ fn arns(kind: &Kind, id: &str, scope: Scope) -> Vec<Value> {
 }
 
 /// IAM statements and environment variables for each consumer.
-pub fn grant(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer]) {
+fn grant(ctx: &mut Ctx, decl: &Decl) {
     let kind = decl.kind;
-    let env_names = settings_env_names(ctx, decl);
-    for c in consumers {
+    for c in &decl.consumers {
         // `Scaling` (x-sqs) is read by the family's scaling: crate::emit::steps.
         let Some(fams) = ctx.families.resolve(&c.name) else {
             ctx.d.error(&c.path, format!("{:?} is not a service nor a task family of this file", c.name));
@@ -185,7 +227,7 @@ pub fn grant(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer]) {
         }
         let mut vars: Vec<(String, Value)> = match kind.default {
             Attr::None => vec![],
-            default => env_names.iter().map(|n| (n.clone(), default.value(&decl.id))).collect(),
+            default => decl.env_names.iter().map(|n| (n.clone(), default.value(&decl.id))).collect(),
         };
         for (attr, var) in &c.return_values {
             if let Some(v) = kind.attribute(&decl.id, attr) {
@@ -214,12 +256,18 @@ pub fn set_env(ctx: &mut Ctx, service: &str, var: &str, value: Value, from: &str
     vars.insert(var.to_string(), (value, from.to_string()));
 }
 
-fn settings_env_names(ctx: &mut Ctx, decl: &Decl) -> Vec<String> {
-    let path = join(&decl.path, "Settings");
-    let mut names = vec![crate::cfn::naming::env_name(&decl.name)];
-    let Some(s) = decl.def.get("Settings") else { return names };
+fn settings_env_names(
+    kind: &Kind,
+    name: &str,
+    def: &Map<String, Value>,
+    path: &str,
+    d: &mut Diagnostics,
+) -> Vec<String> {
+    let path = join(path, "Settings");
+    let mut names = vec![crate::cfn::naming::env_name(name)];
+    let Some(s) = def.get("Settings") else { return names };
     let Some(m) = s.as_object() else {
-        ctx.d.error(&path, format!("Settings must be a mapping, not {}", kind_of(s)));
+        d.error(&path, format!("Settings must be a mapping, not {}", kind_of(s)));
         return names;
     };
     for (k, v) in m {
@@ -230,13 +278,13 @@ fn settings_env_names(ctx: &mut Ctx, decl: &Decl) -> Vec<String> {
                     names = list
                         .iter()
                         .enumerate()
-                        .filter_map(|(i, n)| literal(n, &index(&p, i), "a variable name", &mut ctx.d))
+                        .filter_map(|(i, n)| literal(n, &index(&p, i), "a variable name", d))
                         .collect();
                 }
-                _ => ctx.d.error(&p, "EnvNames must be a list of variable names"),
+                _ => d.error(&p, "EnvNames must be a list of variable names"),
             },
-            k if decl.kind.settings_keys.contains(&k) => {}
-            _ => ctx.d.warn(&p, "ignored: ComposeX reads EnvNames from Settings"),
+            k if kind.settings_keys.contains(&k) => {}
+            _ => d.warn(&p, "ignored: ComposeX reads EnvNames from Settings"),
         }
     }
     names

@@ -2,7 +2,6 @@
 //! consumers (`stream/NAME/consumer/*`), which the Kinesis Client Library registers and reads
 //! through by default.
 
-use super::consumers::Consumer;
 use super::generic::Decl;
 use super::generic::{looked_up, macro_parameters, properties};
 use super::{Attr, Kind, Level, Scope};
@@ -83,7 +82,7 @@ pub const KIND: Kind = Kind {
 
 /// A provisioned stream (CloudFormation's default mode) needs a shard count: one, as ECS
 /// ComposeX does, with a warning.
-fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Consumer], resource: &mut Value) {
+fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     if looked_up(decl) {
         return;
     }

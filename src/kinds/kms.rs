@@ -2,7 +2,6 @@
 //! AWS KMS gives every key created without one (the account may administer the key, so that
 //! IAM policies, like the task roles' grants, take effect); ComposeX writes no key policy itself.
 
-use super::consumers::Consumer;
 use super::generic::Decl;
 use super::generic::{looked_up, macro_parameters};
 use super::{Attr, Kind, Level, Scope};
@@ -57,7 +56,7 @@ pub const KIND: Kind = Kind {
 /// The key's alias: `MacroParameters.Alias` as ECS ComposeX reads it (`alias/…` as written, a
 /// bare name under `alias/${AWS::StackName}/`), else `alias/${AWS::StackName}/<resource name>`,
 /// so that the same template deploys twice in one account and region.
-fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Consumer], _: &mut Value) {
+fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], _: &mut Value) {
     if looked_up(decl) {
         return;
     }

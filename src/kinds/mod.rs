@@ -96,15 +96,20 @@ pub const SERVICE_EXTENSIONS: &[&str] = &[
     "x-aws-max_percent",
 ];
 
+/// The resources every resource kind declares, read once when the file is loaded.
+pub fn read(project: &crate::compose::Project, d: &mut crate::diagnostics::Diagnostics) -> Vec<generic::Decl> {
+    generic::read(project, d)
+}
+
 /// Runs every kind of the registry: names every resource first, so that references may point
 /// forward and across kinds, then expands each kind in order, then the deliveries between them
 /// (bucket notifications, topic subscriptions).
-pub fn expand(ctx: &mut Ctx) {
-    generic::declare(ctx);
+pub fn expand(ctx: &mut Ctx, decls: &[generic::Decl]) {
+    generic::declare(ctx, decls);
     for entry in REGISTRY {
         match entry.how {
             How::Stage(stage) => stage(ctx),
-            How::Resources(kind) => generic::expand(ctx, kind),
+            How::Resources(kind) => generic::expand(ctx, kind, decls),
             How::ReadBy(_) => {}
         }
     }
@@ -212,7 +217,7 @@ pub struct Kind {
 }
 
 /// See [`Kind::hook`].
-pub type Hook = fn(&mut Ctx, &generic::Decl, &[consumers::Consumer], &mut Value);
+pub type Hook = fn(&mut Ctx, &generic::Decl, &[generic::Decl], &mut Value);
 
 /// The resource kind of key `key`.
 pub fn kind(key: &str) -> Option<&'static Kind> {

@@ -100,7 +100,8 @@ const DEFAULT_USERNAME: &str = "dbadmin";
 /// Characters RDS refuses in a master password (`/`, `"`, `@`, space), and the backslash.
 const EXCLUDED: &str = "\"@/\\ ";
 
-fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value) {
+fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
+    let consumers = &decl.consumers;
     let aurora = decl.kind.cfn_type == CLUSTER.cfn_type;
     let props_path = join(&decl.path, "Properties");
     let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();

@@ -7,7 +7,6 @@
 //! bucket's one policy; what they allow is the user's, within SPEC §7.1 (no `*`, `s3:*` nor
 //! NotAction).
 
-use super::consumers::Consumer;
 use super::generic::Decl;
 use super::generic::{looked_up, macro_parameters, properties};
 use super::{Attr, Kind, Level, Scope};
@@ -178,7 +177,8 @@ const NAME_OPTIONS: &[&str] = &["ExpandAccountIdToBucket", "ExpandRegionToBucket
 /// the predefined TLS-only bucket policy, user statements in the bucket policy),
 /// `enforceSecureConnection: true`, and the `Settings` of older ECS ComposeX files (the name
 /// options, `EnableAcceleration`, `EnableEncryption`).
-fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value) {
+fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
+    let consumers = &decl.consumers;
     if looked_up(decl) && !decl.def.contains_key("Properties") {
         return;
     }

@@ -1,6 +1,5 @@
 //! `x-sqs`: SQS queues.
 
-use super::consumers::Consumer;
 use super::generic::Decl;
 use super::generic::{looked_up, macro_parameters};
 use super::{Attr, Kind, Level, Scope};
@@ -67,7 +66,8 @@ pub const KIND: Kind = Kind {
 /// `MacroParameters.AwsPrincipalsAccess` is checked here and applied by the queue's policy
 /// ([`super::delivery`]).
 /// A consumer's `Scaling` is read here once, into the plan, for its family's scaling.
-fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value) {
+fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
+    let consumers = &decl.consumers;
     for c in consumers {
         let Some((key, scaling)) = c.extra.iter().find(|(k, _)| k.eq_ignore_ascii_case("scaling")) else { continue };
         // A consumer that is no family is reported by the grants; its scaling has nothing to scale.
@@ -84,7 +84,10 @@ fn hook(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], resource: &mut Value
     let params = macro_parameters(ctx, decl, &["AwsPrincipalsAccess"]);
     if let Some(v) = params.get("AwsPrincipalsAccess") {
         let path = join(&join(&decl.path, "MacroParameters"), "AwsPrincipalsAccess");
-        aws_principals(v, &path, &mut ctx.d);
+        let (publish, consume) = aws_principals(v, &path, &mut ctx.d);
+        if !publish.is_empty() || !consume.is_empty() {
+            ctx.queue_principals.insert(decl.name.clone(), (publish, consume));
+        }
     }
     let path = join(&join(&join(&decl.path, "Properties"), "RedrivePolicy"), "deadLetterTargetArn");
     let Some(target) = resource.pointer_mut("/Properties/RedrivePolicy/deadLetterTargetArn") else { return };
@@ -153,12 +156,4 @@ fn aws_principals(v: &Value, path: &str, d: &mut Diagnostics) -> (BTreeSet<Strin
         }
     }
     (publish, consume)
-}
-
-/// The AWS services queue `name` lets send and receive (its `AwsPrincipalsAccess`, already
-/// checked by the hook), when it has any.
-pub fn principals_access(ctx: &Ctx, name: &str) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
-    let v = ctx.project.extensions.get(KIND.key)?.get(name)?.get("MacroParameters")?.get("AwsPrincipalsAccess")?;
-    let (publish, consume) = aws_principals(v, "", &mut Diagnostics::new());
-    (!publish.is_empty() || !consume.is_empty()).then_some((publish, consume))
 }

@@ -5,7 +5,6 @@
 //! written with a `/` always, and the `//` a path gives is folded back by splitting on
 //! `parameter//` and joining with `parameter/` (no parameter name contains `//`).
 
-use super::consumers::Consumer;
 use super::generic::Decl;
 use super::generic::{looked_up, macro_parameters, properties};
 use super::{Attr, Kind, Level, Scope};
@@ -61,7 +60,7 @@ const FILE_OPTIONS: &[(&str, &str)] = &[
 /// CloudFormation requires `Type` (String when missing, with a warning) and `Value`, cannot
 /// create a `SecureString`, nor two parameters of one name. A value from a local file cannot be
 /// read where the macro runs: it becomes a template parameter the deployer fills.
-fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Consumer], resource: &mut Value) {
+fn hook(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl], resource: &mut Value) {
     if looked_up(decl) && !decl.def.contains_key("Properties") {
         return;
     }
@@ -110,7 +109,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Consumer], resource: &mut Value) {
     } else if !props.contains_key("Value") && from_file.is_none() {
         ctx.d.error(&path, "a parameter needs Value (CloudFormation requires it)");
     }
-    if let Some(keeper) = same_name(ctx, decl) {
+    if let Some(keeper) = same_name(decl, siblings) {
         if let Some(name) = props.remove("Name") {
             ctx.d.warn(
                 join(&path, "Name"),
@@ -126,13 +125,13 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Consumer], resource: &mut Value) {
 
 /// The first resource, in name order, that declares the same literal `Properties.Name` as this
 /// one and comes before it; that one keeps the name.
-fn same_name(ctx: &Ctx, decl: &Decl) -> Option<String> {
+fn same_name(decl: &Decl, siblings: &[Decl]) -> Option<String> {
     let name = decl.def.get("Properties")?.get("Name")?.as_str()?;
-    let all = ctx.project.extensions.get(KIND.key)?.as_object()?;
-    all.iter()
-        .take_while(|(n, _)| **n != decl.name)
-        .find(|(_, d)| d.get("Properties").and_then(|p| p.get("Name")).and_then(Value::as_str) == Some(name))
-        .map(|(n, _)| n.clone())
+    siblings
+        .iter()
+        .take_while(|d| d.name != decl.name)
+        .find(|d| d.def.get("Properties").and_then(|p| p.get("Name")).and_then(Value::as_str) == Some(name))
+        .map(|d| d.name.clone())
 }
 
 /// The template parameter that holds the content of `file`, which the deployer passes: its

@@ -67,6 +67,8 @@ pub struct Ctx<'a> {
     /// Container ports a load balancer sends to, (service, port, protocol): only these may be
     /// published on another port.
     pub balanced_ports: BTreeSet<(String, u16, Protocol)>,
+    /// Per `x-sqs` queue: the AWS services it lets send and receive (`AwsPrincipalsAccess`).
+    pub queue_principals: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>,
     /// Per family that scales: its task-count bounds (min, max).
     pub scaling_ranges: BTreeMap<String, (u64, u64)>,
     /// The `x-sqs` consumers that scale their family on the queue, in file order.
