@@ -10,10 +10,9 @@ use crate::emit::{
     connect, discovery, docker, iam, logging, network, overlay, passthrough, scaling, secrets, service, task, volumes,
 };
 use crate::kinds;
-use crate::plan::families::{Families, Family};
-use crate::plan::{Ctx, Infra};
+use crate::plan::families::Families;
+use crate::plan::{Ctx, Emit, Plan};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 /// Options that do not come from the template itself.
 #[derive(Debug, Clone, Default)]
@@ -43,29 +42,8 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     let ext = crate::ext::load(&project, &mut d);
     let decls = kinds::read(&project, &mut d);
     let families = Families::group(&project, &mut d);
-    let mut ctx = Ctx {
-        project: &project,
-        ext,
-        families,
-        t: Template::default(),
-        d,
-        infra: Infra::default(),
-        declared: Default::default(),
-        grants: BTreeMap::new(),
-        exec_grants: BTreeMap::new(),
-        env: BTreeMap::new(),
-        secrets: BTreeMap::new(),
-        volumes: BTreeMap::new(),
-        family_depends_on: BTreeMap::new(),
-        cli: options.cli,
-        connect: BTreeMap::new(),
-        connect_sources: BTreeMap::new(),
-        load_balancers: BTreeMap::new(),
-        balanced_ports: Default::default(),
-        queue_scaling: Vec::new(),
-        scaling_ranges: BTreeMap::new(),
-        queue_principals: BTreeMap::new(),
-    };
+    let plan = Plan { families, cli: options.cli, ..Plan::default() };
+    let mut ctx = Ctx { project: &project, ext, plan, t: Template::default(), d };
 
     passthrough::sections(doc, &mut ctx);
     kinds::expand(&mut ctx, &decls);
@@ -75,19 +53,21 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     docker::check(&mut ctx);
     network::relations(&mut ctx);
     warn_unknown_extensions(&mut ctx);
-    // A copy of the families: each stage below takes the context mutably.
-    let families: Vec<Family> = ctx.families.list.values().cloned().collect();
-    for fam in &families {
-        logging::expand(&mut ctx, fam);
-        iam::expand(&mut ctx, fam);
-        task::expand(&mut ctx, fam);
-        network::security_group(&mut ctx, fam);
-        discovery::service(&mut ctx, fam);
-        scaling::expand(&mut ctx, fam);
-        service::expand(&mut ctx, fam);
+    scaling::plan(&mut ctx);
+
+    // The family concerns read the plan and add resources.
+    let Ctx { ext, plan, mut t, mut d, .. } = ctx;
+    let mut emit = Emit { project: &project, ext: &ext, plan: &plan, t: &mut t, d: &mut d };
+    for fam in plan.families.list.values() {
+        logging::expand(&mut emit, fam);
+        iam::expand(&mut emit, fam);
+        task::expand(&mut emit, fam);
+        network::security_group(&mut emit, fam);
+        discovery::service(&mut emit, fam);
+        scaling::expand(&mut emit, fam);
+        service::expand(&mut emit, fam);
     }
 
-    let Ctx { mut t, mut d, .. } = ctx;
     let warnings: Vec<String> = d.warnings().iter().map(|w| w.to_string()).collect();
     if !warnings.is_empty() {
         let meta = t.sections.entry("Metadata").or_insert_with(|| json!({}));

@@ -32,8 +32,9 @@ use crate::compose::{Port, Protocol, Service};
 use crate::diagnostics::{join, Diagnostics};
 use crate::ext::connect::MAX_DISCOVERY_NAME;
 use crate::ext::network::Network;
+use crate::plan::families::has_ports;
 use crate::plan::families::Family;
-use crate::plan::{ConnectEntry, Ctx};
+use crate::plan::{ConnectEntry, Ctx, Emit};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -66,10 +67,10 @@ fn app_protocol(p: &Port) -> Option<&'static str> {
 }
 
 /// The `ServiceConnectConfiguration` of the family's ECS service, if it has one.
-pub fn configuration(ctx: &Ctx, fam: &Family) -> Option<Value> {
-    ctx.infra.namespace_id.as_ref()?;
+pub fn configuration(ctx: &Emit, fam: &Family) -> Option<Value> {
+    ctx.plan.infra.namespace_id.as_ref()?;
     // Computed once for the whole namespace by `check` (per family it would be quadratic).
-    let mine = ctx.connect.get(&fam.name).cloned().unwrap_or_default();
+    let mine = ctx.plan.connect.get(&fam.name).cloned().unwrap_or_default();
     let namespace = get_att(NAMESPACE_ID, "Arn");
     let properties = fam.services.iter().find_map(|s| ctx.ext.service(s).connect.clone().and_then(|x| x.properties));
     if let Some(mut p) = properties {
@@ -142,7 +143,7 @@ pub fn check(ctx: &mut Ctx) {
             }
         }
         if let Some(x) = &ctx.ext.service(name).connect {
-            if ctx.infra.namespace_id.is_none() && x.properties.is_none() {
+            if ctx.plan.infra.namespace_id.is_none() && x.properties.is_none() {
                 d.warn(
                     join(&join(&join("services", name), "x-network"), "x-ecs_connect"),
                     "ignored: no service of this file has ports, so there is nothing to connect to",
@@ -150,13 +151,13 @@ pub fn check(ctx: &mut Ctx) {
             }
         }
     }
-    ctx.connect_sources = sources;
-    if ctx.infra.namespace_id.is_some() {
+    ctx.plan.connect_sources = sources;
+    if ctx.plan.infra.namespace_id.is_some() {
         let family_names = discoverable_names(ctx);
-        ctx.connect = entries(ctx, &family_names, &mut d);
+        ctx.plan.connect = entries(ctx, &family_names, &mut d);
         let mut aliases: BTreeMap<(String, u16), String> = BTreeMap::new();
         let mut discovery: BTreeMap<String, String> = BTreeMap::new();
-        for e in ctx.connect.values().flatten() {
+        for e in ctx.plan.connect.values().flatten() {
             if let Some(other) = aliases.insert((e.dns_name.clone(), e.port), e.path.clone()) {
                 d.error(&e.path, format!("{other} gives clients the same short name {}:{}; each name and port must be unique in the namespace", e.dns_name, e.port));
             }
@@ -173,18 +174,13 @@ pub fn check(ctx: &mut Ctx) {
 /// The CloudMap (A-record) service names of the families with ports, lower-case: Service Connect
 /// discovery names must stay apart from them.
 fn discoverable_names(ctx: &Ctx) -> BTreeSet<String> {
-    ctx.families
-        .list
-        .values()
-        .filter(|f| super::discovery::has_ports(ctx, f))
-        .map(|f| f.name.to_ascii_lowercase())
-        .collect()
+    ctx.plan.families.list.values().filter(|f| has_ports(ctx.project, f)).map(|f| f.name.to_ascii_lowercase()).collect()
 }
 
 /// Every family's Service Connect entries.
 fn entries(ctx: &Ctx, family_names: &BTreeSet<String>, d: &mut Diagnostics) -> BTreeMap<String, Vec<ConnectEntry>> {
     let mut out: BTreeMap<String, Vec<ConnectEntry>> = BTreeMap::new();
-    for fam in ctx.families.list.values() {
+    for fam in ctx.plan.families.list.values() {
         let mut list = Vec::new();
         // A port two members both listen on is already an error of the task definition.
         let mut done = BTreeSet::new();
@@ -198,7 +194,7 @@ fn entries(ctx: &Ctx, family_names: &BTreeSet<String>, d: &mut Diagnostics) -> B
                     continue;
                 }
                 // The service's short name goes to the first family it runs in.
-                let first = ctx.families.of_service.get(name).and_then(|f| f.first()) == Some(&fam.name);
+                let first = ctx.plan.families.of_service.get(name).and_then(|f| f.first()) == Some(&fam.name);
                 let mut dns_name =
                     if first { name.to_ascii_lowercase() } else { format!("{name}.{}", fam.name).to_ascii_lowercase() };
                 let mut discovery_name = discovery_name(&fam.name, &pname);
@@ -269,8 +265,8 @@ fn discovery_name(family: &str, port: &str) -> String {
 
 /// Whether a family without Service Connect entries may reach one that has some, or asks for
 /// Service Connect itself.
-fn is_client(ctx: &Ctx, fam: &Family) -> bool {
-    let with_ports = |f: &str| ctx.families.list.get(f).is_some_and(|f| super::discovery::has_ports(ctx, f));
+fn is_client(ctx: &Emit, fam: &Family) -> bool {
+    let with_ports = |f: &str| ctx.plan.families.list.get(f).is_some_and(|f| has_ports(ctx.project, f));
     for name in &fam.services {
         let s = &ctx.project.services[name];
         if ctx.ext.service(name).connect.is_some() {
@@ -278,8 +274,11 @@ fn is_client(ctx: &Ctx, fam: &Family) -> bool {
         }
         let targets = s.links.iter().chain(s.depends_on.iter().map(|d| &d.service));
         for t in targets {
-            let reaches =
-                ctx.families.resolve(t).is_some_and(|fs| fs.iter().any(|f| f.name != fam.name && with_ports(&f.name)));
+            let reaches = ctx
+                .plan
+                .families
+                .resolve(t)
+                .is_some_and(|fs| fs.iter().any(|f| f.name != fam.name && with_ports(&f.name)));
             if reaches {
                 return true;
             }
@@ -287,7 +286,7 @@ fn is_client(ctx: &Ctx, fam: &Family) -> bool {
     }
     // Named as a source in the x-network.Ingress.Services of another service with ports.
     std::iter::once(&fam.name).chain(&fam.services).any(|n| {
-        ctx.connect_sources.get(n).is_some_and(|namers| namers.iter().any(|other| !fam.services.contains(other)))
+        ctx.plan.connect_sources.get(n).is_some_and(|namers| namers.iter().any(|other| !fam.services.contains(other)))
     })
 }
 

@@ -10,7 +10,7 @@ use super::policy;
 use crate::cfn::get_att;
 use crate::diagnostics::join;
 use crate::plan::families::Family;
-use crate::plan::Ctx;
+use crate::plan::Emit;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -70,12 +70,12 @@ pub fn ecr_repository(image: &str) -> Option<(String, String, String)> {
     Some((account.to_string(), region.to_string(), repo.to_string()))
 }
 
-pub fn expand(ctx: &mut Ctx, fam: &Family) {
+pub fn expand(ctx: &mut Emit, fam: &Family) {
     execution_role(ctx, fam);
     task_role(ctx, fam);
 }
 
-fn execution_role(ctx: &mut Ctx, fam: &Family) {
+fn execution_role(ctx: &mut Emit, fam: &Family) {
     let mut statements = vec![json!({
         "Sid": "WriteLogs",
         "Effect": "Allow",
@@ -142,7 +142,7 @@ fn execution_role(ctx: &mut Ctx, fam: &Family) {
     }
     // Secrets ECS reads for the family's containers at start (compose secrets, database
     // credentials): exactly those ARNs.
-    statements.extend(policy::merge(ctx.exec_grants.get(&fam.name).map(Vec::as_slice).unwrap_or_default()));
+    statements.extend(policy::merge(ctx.plan.exec_grants.get(&fam.name).map(Vec::as_slice).unwrap_or_default()));
     ctx.add(
         &fam.name,
         execution_role_id(fam),
@@ -155,7 +155,7 @@ fn execution_role(ctx: &mut Ctx, fam: &Family) {
 
 /// The task role: `x-iam` (`Policies`, `ManagedPolicyArns`, `PermissionsBoundary`) and Docker's
 /// `x-aws-policies` / `x-aws-role` of every service of the family. None of them: no role.
-fn task_role(ctx: &mut Ctx, fam: &Family) {
+fn task_role(ctx: &mut Emit, fam: &Family) {
     let mut policies: Vec<Value> = Vec::new();
     let mut names = BTreeSet::new();
     let mut managed: Vec<Value> = Vec::new();
@@ -195,7 +195,7 @@ fn task_role(ctx: &mut Ctx, fam: &Family) {
     managed.retain(|m| seen.insert(m.to_string()));
     // What the resources the family consumes grant it: one inline policy, or, when the role's
     // inline policies would pass IAM's 10,240 characters, customer-managed policies.
-    let granted = policy::merge(ctx.grants.get(&fam.name).map(Vec::as_slice).unwrap_or_default());
+    let granted = policy::merge(ctx.plan.grants.get(&fam.name).map(Vec::as_slice).unwrap_or_default());
     if !granted.is_empty() {
         let ours = json!({"PolicyName": GRANTS_POLICY, "PolicyDocument": policy::document(granted.clone())});
         let inline = policies.iter().map(policy::size).sum::<usize>() + policy::size(&ours);

@@ -8,7 +8,7 @@ use crate::cfn::r#ref;
 use crate::compose::Service;
 use crate::diagnostics::join;
 use crate::plan::families::Family;
-use crate::plan::Ctx;
+use crate::plan::Emit;
 use serde_json::{json, Map, Value};
 
 pub const DEFAULT_RETENTION: u64 = 30;
@@ -18,7 +18,7 @@ pub fn log_group_id(fam: &Family) -> String {
 
 /// The family's log group: the longest retention its services ask for (`x-logging`), else
 /// the project's (`x-aws-logs_retention`), else 30 days.
-pub fn expand(ctx: &mut Ctx, fam: &Family) {
+pub fn expand(ctx: &mut Emit, fam: &Family) {
     let retention = fam.services.iter().filter_map(|name| ctx.ext.service(name).retention).max();
     let days = retention.or(ctx.ext.logs_retention).unwrap_or(DEFAULT_RETENTION);
     ctx.add(
@@ -30,7 +30,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
 
 /// The container's `LogConfiguration`: awslogs to the family's group, with the options of the
 /// compose `logging` section that awslogs understands.
-pub fn container_config(ctx: &mut Ctx, fam: &Family, s: &Service) -> Value {
+pub fn container_config(ctx: &mut Emit, fam: &Family, s: &Service) -> Value {
     let path = join(&join("services", &s.name), "logging");
     let mut options = Map::new();
     if let Some(l) = &s.logging {

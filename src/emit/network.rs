@@ -11,7 +11,7 @@ use crate::compose::{Port, Protocol};
 use crate::diagnostics::{index, join};
 use crate::ext::network::{AwsSourceKind, Network};
 use crate::plan::families::Family;
-use crate::plan::Ctx;
+use crate::plan::{Ctx, Emit};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,8 +19,8 @@ pub fn security_group_id(fam: &Family) -> String {
     format!("{}SecurityGroup", fam.id)
 }
 
-pub fn security_group(ctx: &mut Ctx, fam: &Family) {
-    let vpc = ctx.infra.vpc_id.clone();
+pub fn security_group(ctx: &mut Emit, fam: &Family) {
+    let vpc = ctx.plan.infra.vpc_id.clone();
     ctx.add(
         &fam.name,
         security_group_id(fam),
@@ -48,7 +48,8 @@ pub fn family_ports(ctx: &Ctx, fam: &Family) -> Vec<(u16, Protocol)> {
 /// The ports a name stands for in a relation: a service's own ports (a link to one member of a
 /// task family opens that member's ports, not its neighbours'), or every port of a family.
 fn ports_of(ctx: &Ctx, name: &str) -> BTreeSet<(u16, Protocol)> {
-    ctx.families
+    ctx.plan
+        .families
         .services_of(name)
         .iter()
         .flat_map(|s| {
@@ -63,7 +64,8 @@ type Rules = BTreeMap<(String, Source), (BTreeSet<String>, BTreeSet<(u16, Protoc
 
 /// The compose networks a service or family is on (`default` when it declares none).
 fn networks_of<'c>(ctx: &'c Ctx, name: &str) -> BTreeSet<&'c str> {
-    ctx.families
+    ctx.plan
+        .families
         .services_of(name)
         .iter()
         .flat_map(|s| match &ctx.project.services[s].networks {
@@ -97,7 +99,7 @@ pub fn relations(ctx: &mut Ctx) {
         for (target, at, why) in links.chain(deps) {
             // Only findings need the path.
             let path = || at.map_or_else(|i| index(&join(&join("services", name), "links"), i), String::clone);
-            let Some(dst_fams) = ctx.families.resolve(target) else {
+            let Some(dst_fams) = ctx.plan.families.resolve(target) else {
                 ctx.d.error(path(), format!("{target:?} is not a service nor a task family of this file"));
                 continue;
             };
@@ -105,7 +107,7 @@ pub fn relations(ctx: &mut Ctx) {
                 ctx.d.warn(path(), format!("{name:?} and {target:?} share no network, so {name:?} may not reach it; add a common network to both"));
                 continue;
             }
-            let src_fams = &ctx.families.of_service[name];
+            let src_fams = &ctx.plan.families.of_service[name];
             let target_ports = ports_of(ctx, target);
             for dst in &dst_fams {
                 if target_ports.is_empty() {
@@ -135,14 +137,14 @@ pub fn relations(ctx: &mut Ctx) {
     for ((dst, src), (why, ports)) in rules {
         // The family's ID and group, not a copy of the family with all its member names.
         let (fam_id, group) = {
-            let fam = &ctx.families.list[&dst];
+            let fam = &ctx.plan.families.list[&dst];
             (fam.id.clone(), get_att(&security_group_id(fam), "GroupId"))
         };
         let why: Vec<String> = why.into_iter().collect();
         for (port, proto) in ports {
             let (src_id, src_prop, src_value, src_label) = match &src {
                 Source::Family(f) => {
-                    let sf = &ctx.families.list[f];
+                    let sf = &ctx.plan.families.list[f];
                     (sf.id.clone(), "SourceSecurityGroupId", get_att(&security_group_id(sf), "GroupId"), f.clone())
                 }
                 Source::Cidr { v6, cidr, name } => (
@@ -205,7 +207,7 @@ pub fn description(text: &str) -> String {
 /// `x-network.Ingress` of service `name` (read by `ext::network`): sources into the service's
 /// families, on its ports.
 fn ingress(ctx: &mut Ctx, name: &str, x: &Network, rules: &mut Rules) {
-    let dst_fams = ctx.families.of_service[name].clone();
+    let dst_fams = ctx.plan.families.of_service[name].clone();
     let svc = &ctx.project.services[name];
     if x.ingress && !svc.has_ports() {
         ctx.d.warn(
@@ -246,7 +248,7 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Network, rules: &mut Rules) {
         }
     }
     for (sp, src) in &x.services {
-        match ctx.families.resolve(src) {
+        match ctx.plan.families.resolve(src) {
             Some(fams) => {
                 let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
                 for f in fams {

@@ -19,7 +19,7 @@ use crate::cfn::get_att;
 use crate::diagnostics::{join, Diagnostics};
 use crate::ext::scaling::{Scaling, Tracking};
 use crate::plan::families::{service_id, Family};
-use crate::plan::Ctx;
+use crate::plan::{Ctx, Emit, FamilyScaling};
 use serde_json::{json, Map, Value};
 
 /// ECS ComposeX's target-tracking cooldowns, when `x-scaling` gives none.
@@ -30,17 +30,25 @@ pub fn target_id(fam: &Family) -> String {
     format!("{}ScalableTarget", fam.id)
 }
 
-/// The family's scalable target and policies; its task-count bounds go into the plan, for the
-/// service's `DesiredCount` (so this runs before the service).
-pub fn expand(ctx: &mut Ctx, fam: &Family) {
+/// Every family's scaling, merged from its services and its queues, with its task-count bounds
+/// (the ECS service's `DesiredCount` starts inside them).
+pub fn plan(ctx: &mut Ctx) {
     let mut d = Diagnostics::new();
-    let plan = plan(ctx, fam);
-    let queues = steps::collect(ctx, fam, &mut d);
-    let bounds = bounds(plan.as_ref(), &queues, &mut d);
+    for fam in ctx.plan.families.list.values() {
+        let scaling = merged(ctx, fam);
+        let queues = steps::collect(&ctx.plan, fam, &mut d);
+        if let Some((min, max)) = bounds(scaling.as_ref(), &queues, &mut d) {
+            let scaling = scaling.unwrap_or_default();
+            ctx.plan.scaling.insert(fam.name.clone(), FamilyScaling { scaling, queues, min, max });
+        }
+    }
     ctx.d.extend(d);
-    let Some((min, max)) = bounds else { return };
-    ctx.scaling_ranges.insert(fam.name.clone(), (min, max));
-    let plan = plan.unwrap_or_default();
+}
+
+/// The family's scalable target and policies, when it scales.
+pub fn expand(ctx: &mut Emit, fam: &Family) {
+    let Some(FamilyScaling { scaling: plan, queues, min, max }) = ctx.plan.scaling.get(&fam.name) else { return };
+    let (min, max) = (*min, *max);
     let service = service_id(fam);
     let target = target_id(fam);
     let mut props = json!({
@@ -48,7 +56,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         "MaxCapacity": max,
         "ServiceNamespace": "ecs",
         "ScalableDimension": "ecs:service:DesiredCount",
-        "ResourceId": {"Fn::Join": ["/", ["service", ctx.infra.cluster_name.clone(), get_att(&service, "Name")]]},
+        "ResourceId": {"Fn::Join": ["/", ["service", ctx.plan.infra.cluster_name.clone(), get_att(&service, "Name")]]},
     });
     if !plan.scheduled.is_empty() {
         let mut names = std::collections::BTreeMap::new();
@@ -70,11 +78,11 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         json!({"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": props}),
     );
     tracking(ctx, fam, &plan.tracking, &target);
-    steps::expand(ctx, fam, &target, &queues);
+    steps::expand(ctx, fam, &target, queues);
 }
 
 /// Target tracking policies, one per metric.
-fn tracking(ctx: &mut Ctx, fam: &Family, t: &Tracking, target: &str) {
+fn tracking(ctx: &mut Emit, fam: &Family, t: &Tracking, target: &str) {
     let Some(path) = &t.path else { return };
     if t.cpu.is_none() && t.memory.is_none() {
         ctx.d.warn(path, "has no CPU nor memory target, so nothing scales on load; add one");
@@ -125,7 +133,7 @@ fn bounds(plan: Option<&Scaling>, queues: &[crate::plan::Queue], d: &mut Diagnos
 }
 
 /// The family's scaling: its services' (`ext::scaling`), merged.
-fn plan(ctx: &Ctx, fam: &Family) -> Option<Scaling> {
+fn merged(ctx: &Ctx, fam: &Family) -> Option<Scaling> {
     let mut out: Option<Scaling> = None;
     for name in &fam.services {
         let Some(p) = ctx.ext.service(name).scaling.clone() else { continue };

@@ -82,14 +82,14 @@ pub fn expand(ctx: &mut Ctx) {
                 src.keys.iter().map(|(key, var)| (var.clone(), json_key(&src.value_from, key))).collect()
             };
             for (var, value_from) in vars {
-                let entry = ctx.secrets.entry(svc.clone()).or_default();
+                let entry = ctx.plan.secrets.entry(svc.clone()).or_default();
                 if entry.insert(var.clone(), value_from).is_some() {
                     ctx.d.error(&sec.path, format!("{var} is already set by another secret of {svc:?}; give one a VarName (x-secrets) or a target"));
                 }
             }
-            let fams = ctx.families.of_service.get(svc).cloned().unwrap_or_default();
+            let fams = ctx.plan.families.of_service.get(svc).cloned().unwrap_or_default();
             for f in fams {
-                let grants = ctx.exec_grants.entry(f).or_default();
+                let grants = ctx.plan.exec_grants.entry(f).or_default();
                 grants.push(json!({"Effect": "Allow", "Action": [src.grant.0], "Resource": src.grant.1}));
                 if let Some(k) = &src.kms_key {
                     grants.push(json!({"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": k}));
@@ -252,7 +252,7 @@ fn x_secrets(ctx: &mut Ctx, name: &str, x: &Value, path: &str) -> Option<Source>
 
 /// `file:` secrets: the macro cannot read files; the CLI creates the secret without its value.
 fn file_secret(ctx: &mut Ctx, name: &str, f: &Value, path: &str) -> Option<Source> {
-    if !ctx.cli {
+    if !ctx.plan.cli {
         ctx.d.error(
             path,
             "a file secret needs the file, which the macro cannot read; store the value in Secrets Manager and declare the secret with external: true and its ARN as name (or render with the composex CLI, which creates an empty secret for it)",

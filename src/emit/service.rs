@@ -1,19 +1,20 @@
 //! The ECS service of a family: how many tasks, where they run, how they are replaced, how
 //! they are found, and which other services must exist first.
 
-use super::discovery::{has_ports, service_id as discovery_id};
+use super::discovery::service_id as discovery_id;
 use super::network::security_group_id;
 use super::task::task_definition_id;
 use crate::cfn::{get_att, r#ref};
 use crate::diagnostics::join;
+use crate::plan::families::has_ports;
 use crate::plan::families::{service_id, Family};
-use crate::plan::Ctx;
+use crate::plan::Emit;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-pub fn expand(ctx: &mut Ctx, fam: &Family) {
+pub fn expand(ctx: &mut Emit, fam: &Family) {
     let mut props = json!({
-        "Cluster": ctx.infra.cluster.clone(),
+        "Cluster": ctx.plan.infra.cluster.clone(),
         "TaskDefinition": r#ref(&task_definition_id(fam)),
         "DesiredCount": desired_count(ctx, fam),
         "EnableECSManagedTags": true,
@@ -21,7 +22,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         "DeploymentConfiguration": deployment(ctx, fam),
     });
     let (public, assign) = placement(ctx, fam);
-    let subnets = if public { ctx.infra.public_subnets.clone() } else { ctx.infra.app_subnets.clone() };
+    let subnets = if public { ctx.plan.infra.public_subnets.clone() } else { ctx.plan.infra.app_subnets.clone() };
     props["NetworkConfiguration"] = json!({"AwsvpcConfiguration": {
         "AssignPublicIp": if assign { "ENABLED" } else { "DISABLED" },
         "SecurityGroups": [get_att(&security_group_id(fam), "GroupId")],
@@ -31,30 +32,30 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
         Some(strategy) => props["CapacityProviderStrategy"] = strategy,
         None => props["LaunchType"] = json!("FARGATE"),
     }
-    if ctx.infra.namespace_id.is_some() && has_ports(ctx, fam) {
+    if ctx.plan.infra.namespace_id.is_some() && has_ports(ctx.project, fam) {
         props["ServiceRegistries"] = json!([{"RegistryArn": get_att(&discovery_id(fam), "Arn")}]);
     }
     if let Some(connect) = super::connect::configuration(ctx, fam) {
         props["ServiceConnectConfiguration"] = connect;
     }
-    if let Some(lb) = ctx.load_balancers.get(&fam.name) {
+    if let Some(lb) = ctx.plan.load_balancers.get(&fam.name) {
         props["LoadBalancers"] = json!(lb.entries);
         if let Some(grace) = lb.grace {
             props["HealthCheckGracePeriodSeconds"] = json!(grace);
         }
     }
     // Services of other families this one depends on start first (compose's depends_on).
-    let mut depends: BTreeSet<String> = ctx.infra.service_depends_on.iter().cloned().collect();
-    depends.extend(ctx.family_depends_on.get(&fam.name).cloned().unwrap_or_default());
-    for other in ctx.families.depends_on.get(&fam.name).cloned().unwrap_or_default() {
-        if let Some(f) = ctx.families.list.get(&other) {
+    let mut depends: BTreeSet<String> = ctx.plan.infra.service_depends_on.iter().cloned().collect();
+    depends.extend(ctx.plan.family_depends_on.get(&fam.name).cloned().unwrap_or_default());
+    for other in ctx.plan.families.depends_on.get(&fam.name).cloned().unwrap_or_default() {
+        if let Some(f) = ctx.plan.families.list.get(&other) {
             depends.insert(service_id(f));
         }
     }
     for name in &fam.services {
         let mut warnings = Vec::new();
         for dep in &ctx.project.services[name].depends_on {
-            if let Some(fams) = ctx.families.resolve(&dep.service) {
+            if let Some(fams) = ctx.plan.families.resolve(&dep.service) {
                 if fams.iter().any(|f| f.name != fam.name) && dep.condition != crate::compose::Condition::Started {
                     warnings.push((dep.path.clone(), dep.service.clone()));
                 }
@@ -84,7 +85,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
 }
 
 /// `deploy.replicas` of the family's services (the largest), default 1.
-fn desired_count(ctx: &mut Ctx, fam: &Family) -> Value {
+fn desired_count(ctx: &mut Emit, fam: &Family) -> Value {
     let mut count: Option<Value> = None;
     for name in &fam.services {
         if let Some(r) = &ctx.project.services[name].deploy.replicas {
@@ -99,7 +100,7 @@ fn desired_count(ctx: &mut Ctx, fam: &Family) -> Value {
     let count = count.unwrap_or(json!(1));
     // With scaling, the count starts inside the range (a count below the minimum would be
     // raised by the first scaling action, and lowered back by every stack update).
-    match (ctx.scaling_ranges.get(&fam.name).copied(), count.as_u64()) {
+    match (ctx.plan.scaling.get(&fam.name).map(|s| (s.min, s.max)), count.as_u64()) {
         (Some((min, max)), Some(n)) => json!(n.clamp(min, max)),
         _ => count,
     }
@@ -114,7 +115,7 @@ fn desired_count(ctx: &mut Ctx, fam: &Family) -> Value {
 /// once) replaces every task. `x-aws-min_percent` / `x-aws-max_percent` win over the formula.
 /// The circuit breaker is always on; it rolls back unless `failure_action` is `pause` or
 /// `continue`.
-fn deployment(ctx: &mut Ctx, fam: &Family) -> Value {
+fn deployment(ctx: &mut Emit, fam: &Family) -> Value {
     let mut min = 100u64;
     let mut max = 200u64;
     let mut rollback = true;
@@ -167,7 +168,7 @@ fn deployment(ctx: &mut Ctx, fam: &Family) -> Value {
 
 /// Public subnets when a service asks for a public IP (`x-network.AssignPublicIp`) or joins a
 /// network marked `x-vpc: PublicSubnets` (ECS ComposeX); private app subnets otherwise.
-fn placement(ctx: &mut Ctx, fam: &Family) -> (bool, bool) {
+fn placement(ctx: &mut Emit, fam: &Family) -> (bool, bool) {
     let mut public = false;
     let mut assign = false;
     for name in &fam.services {
@@ -195,7 +196,7 @@ fn placement(ctx: &mut Ctx, fam: &Family) -> (bool, bool) {
 
 /// `x-ecs.CapacityProviderStrategy` of the family (ECS ComposeX), passed through: the last of
 /// its services' that sets one.
-fn capacity(ctx: &Ctx, fam: &Family) -> Option<Value> {
+fn capacity(ctx: &Emit, fam: &Family) -> Option<Value> {
     fam.services.iter().filter_map(|name| ctx.ext.service(name).deployment.capacity.clone()).next_back()
 }
 

@@ -27,8 +27,7 @@
 use crate::compose::read::{kind, object, uint};
 use crate::diagnostics::{index, join, Diagnostics};
 use crate::plan::families::Family;
-use crate::plan::Ctx;
-use crate::plan::{Queue, Step};
+use crate::plan::{Emit, Plan, Queue, Step};
 use serde_json::{json, Value};
 
 /// ECS ComposeX's default cooldown of both policies, in seconds.
@@ -36,10 +35,10 @@ const COOLDOWN: u64 = 60;
 
 /// The queues family `fam` scales on: every `x-sqs` consumer with `Scaling` that names the
 /// family or one of its services.
-pub fn collect(ctx: &Ctx, fam: &Family, d: &mut Diagnostics) -> Vec<Queue> {
+pub fn collect(plan: &Plan, fam: &Family, d: &mut Diagnostics) -> Vec<Queue> {
     let mut out: Vec<Queue> = Vec::new();
-    for decl in &ctx.queue_scaling {
-        if !ctx.families.resolve(&decl.consumer).is_some_and(|fams| fams.iter().any(|f| f.name == fam.name)) {
+    for decl in &plan.queue_scaling {
+        if !plan.families.resolve(&decl.consumer).is_some_and(|fams| fams.iter().any(|f| f.name == fam.name)) {
             continue;
         }
         if let Some(other) = out.iter().find(|q| q.name == decl.queue.name) {
@@ -186,7 +185,7 @@ fn step(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Step> {
 
 /// For each queue: the scale-out and scale-in policies on the family's scalable target, and
 /// the alarm on the queue's depth that drives them.
-pub fn expand(ctx: &mut Ctx, fam: &Family, target: &str, queues: &[Queue]) {
+pub fn expand(ctx: &mut Emit, fam: &Family, target: &str, queues: &[Queue]) {
     for q in queues {
         let threshold = q.steps[0].lower;
         let adjustments: Vec<Value> = q

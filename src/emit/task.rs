@@ -8,7 +8,7 @@ use crate::compose::units::mib;
 use crate::compose::{Condition, HealthTest, MountKind, Service};
 use crate::diagnostics::{join, Diagnostics};
 use crate::plan::families::Family;
-use crate::plan::Ctx;
+use crate::plan::Emit;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -44,7 +44,7 @@ struct Totals {
     memory: u64,
 }
 
-pub fn expand(ctx: &mut Ctx, fam: &Family) {
+pub fn expand(ctx: &mut Emit, fam: &Family) {
     let mut totals = Totals::default();
     let mut volumes: Vec<Value> = Vec::new();
     let mut containers = Vec::new();
@@ -120,7 +120,7 @@ pub fn expand(ctx: &mut Ctx, fam: &Family) {
 }
 
 /// `platform: linux/arm64` → ARM64, `linux/amd64` → X86_64; all containers of a task agree.
-fn platform(ctx: &mut Ctx, fam: &Family) -> Option<&'static str> {
+fn platform(ctx: &mut Emit, fam: &Family) -> Option<&'static str> {
     let mut arch: Option<(&'static str, String)> = None;
     for name in &fam.services {
         let Some(p) = &ctx.project.services[name].platform else { continue };
@@ -144,7 +144,7 @@ fn platform(ctx: &mut Ctx, fam: &Family) -> Option<&'static str> {
 }
 
 /// ECS ComposeX's `deploy.labels."ecs.ephemeral.storage"`: GiB of task storage, 21 to 200.
-fn ephemeral_storage(ctx: &mut Ctx, fam: &Family) -> Option<u64> {
+fn ephemeral_storage(ctx: &mut Emit, fam: &Family) -> Option<u64> {
     let mut size = None;
     for name in &fam.services {
         let Some(v) = ctx.project.services[name].deploy.labels.get(EPHEMERAL_LABEL) else { continue };
@@ -176,7 +176,7 @@ fn seconds(v: f64) -> u64 {
 }
 
 fn container(
-    ctx: &mut Ctx,
+    ctx: &mut Emit,
     fam: &Family,
     s: &Service,
     essential: bool,
@@ -200,9 +200,9 @@ fn container(
     let env_path = join(&base, "environment");
     for (k, v) in &s.environment {
         let p = join(&env_path, k);
-        env.insert(k.clone(), crate::plan::refs::resolve(&ctx.declared, v, &p, &mut ctx.d));
+        env.insert(k.clone(), crate::plan::refs::resolve(&ctx.plan.declared, v, &p, ctx.d));
     }
-    for (k, (v, from)) in ctx.env.get(&s.name).cloned().unwrap_or_default() {
+    for (k, (v, from)) in ctx.plan.env.get(&s.name).cloned().unwrap_or_default() {
         match env.entry(k) {
             std::collections::btree_map::Entry::Occupied(e) => {
                 ctx.d.warn(join(&env_path, e.key()), format!("set here and by {from}; the value set here wins"))
@@ -217,7 +217,7 @@ fn container(
             env.into_iter().map(|(k, v)| crate::cfn::object([("Name", Value::String(k)), ("Value", v)])).collect();
         c.insert("Environment".into(), Value::Array(list));
     }
-    if let Some(secrets) = ctx.secrets.get(&s.name).filter(|m| !m.is_empty()) {
+    if let Some(secrets) = ctx.plan.secrets.get(&s.name).filter(|m| !m.is_empty()) {
         let list: Vec<Value> = secrets.iter().map(|(k, v)| json!({"Name": k, "ValueFrom": v})).collect();
         c.insert("Secrets".into(), Value::Array(list));
     }
@@ -225,7 +225,7 @@ fn container(
     let mut mappings: BTreeMap<(u16, &str), Value> = BTreeMap::new();
     for p in &s.ports {
         if let Some(published) = p.published {
-            if published != p.target && !ctx.balanced_ports.contains(&(s.name.clone(), p.target, p.protocol)) {
+            if published != p.target && !ctx.plan.balanced_ports.contains(&(s.name.clone(), p.target, p.protocol)) {
                 ctx.d.error(
                     &p.path,
                     format!("publishes port {published} for container port {}, but no load balancer sends to it and a Fargate task is reached on the container port itself; publish the same port (\"{}:{}\"), or make it a target of x-elbv2", p.target, p.target, p.target),
@@ -242,7 +242,7 @@ fn container(
     if !mappings.is_empty() {
         c.insert("PortMappings".into(), Value::Array(mappings.into_values().collect()));
     }
-    if let Some(h) = health_check(&mut ctx.d, s) {
+    if let Some(h) = health_check(ctx.d, s) {
         c.insert("HealthCheck".into(), h);
     }
     resources(ctx, s, &mut c, totals);
@@ -363,7 +363,7 @@ fn container(
                 format!("bind mounts need files of the docker host, which Fargate does not have; copy {} into the image, or use a named volume", m.source.as_deref().unwrap_or("the files")),
             ),
             MountKind::Volume => {
-                let Some(vol) = m.source.as_ref().and_then(|src| ctx.volumes.get(src)).cloned() else { continue };
+                let Some(vol) = m.source.as_ref().and_then(|src| ctx.plan.volumes.get(src)).cloned() else { continue };
                 if !volumes.contains(&vol) {
                     volumes.push(vol.clone());
                 }
@@ -433,7 +433,7 @@ fn health_check(d: &mut Diagnostics, s: &Service) -> Option<Value> {
 }
 
 /// Container CPU and memory from `deploy.resources`, added to the family's totals.
-fn resources(ctx: &mut Ctx, s: &Service, c: &mut Map<String, Value>, totals: &mut Totals) {
+fn resources(ctx: &mut Emit, s: &Service, c: &mut Map<String, Value>, totals: &mut Totals) {
     let path = join(&join(&join("services", &s.name), "deploy"), "resources");
     let (lim, res) = (s.deploy.limits, s.deploy.reservations);
     if let Some(cpus) = lim.cpus.or(res.cpus) {

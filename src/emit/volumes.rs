@@ -30,7 +30,7 @@ pub fn expand(ctx: &mut Ctx) {
                 ctx.d.error(&m.path, format!("volume {src:?} is not declared; add it under the top-level volumes"));
                 continue;
             }
-            for f in ctx.families.of_service.get(svc).cloned().unwrap_or_default() {
+            for f in ctx.plan.families.of_service.get(svc).cloned().unwrap_or_default() {
                 *users.entry(src.clone()).or_default().entry(f).or_default() |= !m.read_only;
             }
         }
@@ -73,9 +73,11 @@ pub fn expand(ctx: &mut Ctx) {
             if let Some(c) = &condition {
                 st["Condition"] = c.clone();
             }
-            ctx.grants.entry(fam.clone()).or_default().push(st);
+            ctx.plan.grants.entry(fam.clone()).or_default().push(st);
         }
-        ctx.volumes.insert(name.clone(), json!({"Name": task_volume_name(name), "EFSVolumeConfiguration": config}));
+        ctx.plan
+            .volumes
+            .insert(name.clone(), json!({"Name": task_volume_name(name), "EFSVolumeConfiguration": config}));
     }
 }
 
@@ -130,7 +132,7 @@ fn create(
             "FileSystemTags": [{"Key": "Name", "Value": {"Fn::Sub": format!("${{AWS::StackName}}-{name}")}}]
         }}),
     );
-    let vpc = ctx.infra.vpc_id.clone();
+    let vpc = ctx.plan.infra.vpc_id.clone();
     ctx.add(
         path,
         sg.clone(),
@@ -140,7 +142,7 @@ fn create(
         }}),
     );
     // Mount targets: one per app subnet.
-    let subnets: Vec<Value> = match &ctx.infra.app_subnets {
+    let subnets: Vec<Value> = match &ctx.plan.infra.app_subnets {
         Value::Array(list) => list.clone(),
         other => {
             ctx.d.warn(
@@ -179,7 +181,7 @@ fn create(
     }
     ctx.add(path, ap.clone(), json!({"Type": "AWS::EFS::AccessPoint", "Properties": ap_props}));
     for fam_name in fams.keys() {
-        let Some(fam) = ctx.families.list.get(fam_name).cloned() else { continue };
+        let Some(fam) = ctx.plan.families.list.get(fam_name).cloned() else { continue };
         ctx.add(
             path,
             format!("{sg}From{}Tcp{NFS}Ingress", fam.id),
@@ -190,7 +192,7 @@ fn create(
                 "Description": format!("{} to volume {name} on {NFS}/tcp (mounts it)", fam.name)
             }}),
         );
-        ctx.family_depends_on.entry(fam_name.clone()).or_default().extend(targets.iter().cloned());
+        ctx.plan.family_depends_on.entry(fam_name.clone()).or_default().extend(targets.iter().cloned());
     }
     (
         json!({"FilesystemId": r#ref(&fs), "TransitEncryption": "ENABLED", "AuthorizationConfig": {"AccessPointId": r#ref(&ap), "IAM": "ENABLED"}}),

@@ -6,7 +6,8 @@
 use crate::cfn::{get_att, sub};
 use crate::compose::read::{kind, literal};
 use crate::diagnostics::join;
-use crate::emit::discovery::{has_ports, NAMESPACE_ID};
+use crate::emit::discovery::NAMESPACE_ID;
+use crate::plan::families::has_ports;
 use crate::plan::families::Family;
 use crate::plan::Ctx;
 use serde_json::{json, Value};
@@ -14,8 +15,8 @@ use serde_json::{json, Value};
 const OWNER: &str = "x-cloudmap";
 
 pub fn expand(ctx: &mut Ctx) {
-    let families: Vec<Family> = ctx.families.list.values().cloned().collect();
-    if !families.iter().any(|f| has_ports(ctx, f)) {
+    let families: Vec<Family> = ctx.plan.families.list.values().cloned().collect();
+    if !families.iter().any(|f| has_ports(ctx.project, f)) {
         return;
     }
     let mut name = match &ctx.project.name {
@@ -56,11 +57,11 @@ pub fn expand(ctx: &mut Ctx) {
             None => ctx.d.error(OWNER, format!("x-cloudmap must be a mapping, not {}", kind(&x))),
         }
     }
-    let vpc = ctx.infra.vpc_id.clone();
+    let vpc = ctx.plan.infra.vpc_id.clone();
     ctx.add(
         OWNER,
         NAMESPACE_ID.into(),
         json!({"Type": "AWS::ServiceDiscovery::PrivateDnsNamespace", "Properties": {"Name": name, "Vpc": vpc, "Description": {"Fn::Sub": "ComposeX services of ${AWS::StackName}"}}}),
     );
-    ctx.infra.namespace_id = Some(get_att(NAMESPACE_ID, "Id"));
+    ctx.plan.infra.namespace_id = Some(get_att(NAMESPACE_ID, "Id"));
 }

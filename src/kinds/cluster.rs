@@ -53,20 +53,20 @@ pub fn expand(ctx: &mut Ctx) {
         }
     }
     ctx.add(OWNER, "Cluster".into(), crate::cfn::resource("AWS::ECS::Cluster", props));
-    ctx.infra.cluster = r#ref("Cluster");
-    ctx.infra.cluster_name = r#ref("Cluster");
+    ctx.plan.infra.cluster = r#ref("Cluster");
+    ctx.plan.infra.cluster_name = r#ref("Cluster");
 }
 
 fn use_existing(ctx: &mut Ctx, v: &Value, path: &str) {
     match v {
         Value::String(s) if !s.is_empty() => {
-            ctx.infra.cluster = v.clone();
+            ctx.plan.infra.cluster = v.clone();
             // Scaling needs the name: the last part of an ARN.
-            ctx.infra.cluster_name = Value::String(s.rsplit('/').next().unwrap_or(s).to_string());
+            ctx.plan.infra.cluster_name = Value::String(s.rsplit('/').next().unwrap_or(s).to_string());
         }
         v if crate::cfn::is_intrinsic(v) => {
-            ctx.infra.cluster = v.clone();
-            ctx.infra.cluster_name = v.clone();
+            ctx.plan.infra.cluster = v.clone();
+            ctx.plan.infra.cluster_name = v.clone();
         }
         other => ctx.d.error(path, format!("the cluster to use must be its name or ARN, not {}", kind(other))),
     }

@@ -143,7 +143,7 @@ pub fn own(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Value>, key: &str
 /// (TCP) only. Returns the group's ID, for the resource's properties.
 pub fn security_group(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], port: u16) -> Value {
     let sg = security_group_id(decl);
-    let vpc = ctx.infra.vpc_id.clone();
+    let vpc = ctx.plan.infra.vpc_id.clone();
     let short = decl.kind.key.trim_start_matches("x-");
     ctx.add(
         &decl.path,
@@ -157,12 +157,12 @@ pub fn security_group(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], port: 
     // Family → the consumer names that stand for it.
     let mut families: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for c in consumers {
-        for f in ctx.families.resolve(&c.name).unwrap_or_default() {
+        for f in ctx.plan.families.resolve(&c.name).unwrap_or_default() {
             families.entry(f.name.clone()).or_default().insert(c.name.clone());
         }
     }
     for (fam, names) in families {
-        let family = ctx.families.list[&fam].clone();
+        let family = ctx.plan.families.list[&fam].clone();
         let why: Vec<String> = names.iter().map(|n| join(&join(&decl.path, "Services"), n)).collect();
         ctx.add(
             &decl.path,

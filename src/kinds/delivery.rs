@@ -45,7 +45,7 @@ pub fn expand(ctx: &mut Ctx) {
         bucket(ctx, &id, &name, &queues, &mut senders);
     }
     for (id, name) in &queues {
-        if let Some((publish, consume)) = ctx.queue_principals.get(name).cloned() {
+        if let Some((publish, consume)) = ctx.plan.queue_principals.get(name).cloned() {
             let s = senders.entry(id.clone()).or_default();
             s.publish.extend(publish);
             s.consume.extend(consume);
@@ -123,7 +123,8 @@ pub fn expand(ctx: &mut Ctx) {
 
 /// The resources of kind `key` that are in the template: logical ID → resource name.
 fn generated(ctx: &Ctx, key: &str) -> BTreeMap<String, String> {
-    ctx.declared
+    ctx.plan
+        .declared
         .resources
         .iter()
         .filter(|((k, _), _)| k == key)

@@ -99,7 +99,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     props.entry("CacheNodeType").or_insert(json!(NODE_TYPE));
 
     let subnet_group = datastore::subnet_group_id(decl);
-    let subnets = ctx.infra.storage_subnets.clone();
+    let subnets = ctx.plan.infra.storage_subnets.clone();
     ctx.add(
         &decl.path,
         subnet_group.clone(),

@@ -340,7 +340,8 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
         }
         v
     });
-    let mut subnets = if internet_facing { ctx.infra.public_subnets.clone() } else { ctx.infra.app_subnets.clone() };
+    let mut subnets =
+        if internet_facing { ctx.plan.infra.public_subnets.clone() } else { ctx.plan.infra.app_subnets.clone() };
     if let Some(s) = m.get("Settings") {
         let sp = join(&path, "Settings");
         match s.as_object() {
@@ -349,8 +350,8 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
                     let kp = join(&sp, k);
                     match k.as_str() {
                         "Subnets" => match literal(v, &kp, "a subnets name", &mut ctx.d).as_deref() {
-                            Some("PublicSubnets") => subnets = ctx.infra.public_subnets.clone(),
-                            Some("AppSubnets") => subnets = ctx.infra.app_subnets.clone(),
+                            Some("PublicSubnets") => subnets = ctx.plan.infra.public_subnets.clone(),
+                            Some("AppSubnets") => subnets = ctx.plan.infra.app_subnets.clone(),
                             Some(other) => ctx.d.error(
                                 &kp,
                                 format!("{other:?} is not a subnets name of x-vpc; use PublicSubnets or AppSubnets"),
@@ -389,7 +390,7 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
 fn resolve(ctx: &mut Ctx, raw: &str, path: &str) -> Option<(String, String)> {
     match raw.split_once(':') {
         Some((f, c)) => {
-            let Some(fam) = ctx.families.list.get(f) else {
+            let Some(fam) = ctx.plan.families.list.get(f) else {
                 ctx.d.error(
                     path,
                     format!("{f:?} is not a task family of this file (a target is named family:container)"),
@@ -405,10 +406,10 @@ fn resolve(ctx: &mut Ctx, raw: &str, path: &str) -> Option<(String, String)> {
             Some((f.to_string(), c.to_string()))
         }
         None => {
-            if let Some(fam) = ctx.families.list.get(raw).filter(|f| f.services.len() == 1) {
+            if let Some(fam) = ctx.plan.families.list.get(raw).filter(|f| f.services.len() == 1) {
                 return Some((raw.to_string(), fam.services[0].clone()));
             }
-            if let Some(fams) = ctx.families.of_service.get(raw).filter(|f| f.len() == 1) {
+            if let Some(fams) = ctx.plan.families.of_service.get(raw).filter(|f| f.len() == 1) {
                 return Some((fams[0].clone(), raw.to_string()));
             }
             ctx.d.error(path, format!("{raw:?} does not name one container; name the target family:container"));
@@ -576,7 +577,7 @@ fn services(
                 None => {}
             }
         }
-        let fam_id = ctx.families.list[&family].id.clone();
+        let fam_id = ctx.plan.families.list[&family].id.clone();
         let container_part = if pascal(&container) == fam_id { String::new() } else { pascal(&container) };
         out.insert(
             key.clone(),

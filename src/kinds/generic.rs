@@ -137,7 +137,7 @@ fn policies(
 /// kinds.
 pub fn declare(ctx: &mut Ctx, decls: &[Decl]) {
     for kind in resource_kinds() {
-        ctx.declared.kinds.insert(kind.key);
+        ctx.plan.declared.kinds.insert(kind.key);
     }
     for decl in decls {
         let (kind, id) = (decl.kind, decl.id.clone());
@@ -155,7 +155,7 @@ pub fn declare(ctx: &mut Ctx, decls: &[Decl]) {
             return_values: kind.return_values.iter().map(|(n, _)| *n).collect(),
             id,
         };
-        ctx.declared.resources.insert((kind.key.to_string(), decl.name.clone()), target);
+        ctx.plan.declared.resources.insert((kind.key.to_string(), decl.name.clone()), target);
     }
 }
 
@@ -173,7 +173,7 @@ fn resource(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl]) {
     let path = &decl.path;
     let props = match decl.def.get("Properties") {
         None | Some(Value::Null) => Value::Object(Map::new()),
-        Some(p @ Value::Object(_)) => refs::resolve(&ctx.declared, p, &join(path, "Properties"), &mut ctx.d),
+        Some(p @ Value::Object(_)) => refs::resolve(&ctx.plan.declared, p, &join(path, "Properties"), &mut ctx.d),
         Some(other) => {
             ctx.d.error(join(path, "Properties"), format!("Properties must be a mapping, not {}", kind_of(other)));
             Value::Object(Map::new())
@@ -207,7 +207,7 @@ fn grant(ctx: &mut Ctx, decl: &Decl) {
     let kind = decl.kind;
     for c in &decl.consumers {
         // `Scaling` (x-sqs) is read by the family's scaling: crate::emit::steps.
-        let Some(fams) = ctx.families.resolve(&c.name) else {
+        let Some(fams) = ctx.plan.families.resolve(&c.name) else {
             ctx.d.error(&c.path, format!("{:?} is not a service nor a task family of this file", c.name));
             continue;
         };
@@ -222,7 +222,7 @@ fn grant(ctx: &mut Ctx, decl: &Decl) {
                 ("Resource", Value::Array(arns(kind, &decl.id, level.scope))),
             ]);
             for f in &fams {
-                ctx.grants.entry(f.clone()).or_default().push(statement.clone());
+                ctx.plan.grants.entry(f.clone()).or_default().push(statement.clone());
             }
         }
         let mut vars: Vec<(String, Value)> = match kind.default {
@@ -234,7 +234,7 @@ fn grant(ctx: &mut Ctx, decl: &Decl) {
                 vars.push((var.clone(), v));
             }
         }
-        for svc in ctx.families.services_of(&c.name).to_vec() {
+        for svc in ctx.plan.families.services_of(&c.name).to_vec() {
             for (var, value) in &vars {
                 set_env(ctx, &svc, var, value.clone(), &c.path);
             }
@@ -244,7 +244,7 @@ fn grant(ctx: &mut Ctx, decl: &Decl) {
 
 /// Adds a variable a resource gives a service; two resources giving the same name is an error.
 pub fn set_env(ctx: &mut Ctx, service: &str, var: &str, value: Value, from: &str) {
-    let vars = ctx.env.entry(service.to_string()).or_default();
+    let vars = ctx.plan.env.entry(service.to_string()).or_default();
     if let Some((existing, other)) = vars.get(var) {
         // The same value twice (a service that is a consumer itself and through its family) is fine.
         if other != from && existing != &value {

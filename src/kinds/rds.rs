@@ -172,7 +172,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
 
     // Network: the storage subnets, its own security group.
     let subnet_group = datastore::subnet_group_id(decl);
-    let subnets = ctx.infra.storage_subnets.clone();
+    let subnets = ctx.plan.infra.storage_subnets.clone();
     ctx.add(
         &decl.path,
         subnet_group.clone(),
@@ -245,12 +245,12 @@ fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &s
         }
     }
     for c in consumers {
-        let Some(fams) = ctx.families.resolve(&c.name) else { continue };
+        let Some(fams) = ctx.plan.families.resolve(&c.name) else { continue };
         let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
         for f in &fams {
-            ctx.exec_grants.entry(f.clone()).or_default().push(read.clone());
+            ctx.plan.exec_grants.entry(f.clone()).or_default().push(read.clone());
         }
-        for svc in ctx.families.services_of(&c.name).to_vec() {
+        for svc in ctx.plan.families.services_of(&c.name).to_vec() {
             for (var, value) in &vars {
                 add_secret(ctx, &svc, var, value, &c.path);
             }
@@ -287,11 +287,11 @@ fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &s
             if grant {
                 let statement = json!({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [r#ref(secret)]});
                 for f in &fams {
-                    ctx.grants.entry(f.clone()).or_default().push(statement.clone());
+                    ctx.plan.grants.entry(f.clone()).or_default().push(statement.clone());
                 }
             }
             if let Some(var) = env {
-                for svc in ctx.families.services_of(&c.name).to_vec() {
+                for svc in ctx.plan.families.services_of(&c.name).to_vec() {
                     set_env(ctx, &svc, &var, arn.clone(), &c.path);
                 }
             }
@@ -319,7 +319,7 @@ fn add_secret(ctx: &mut Ctx, service: &str, var: &str, value: &Value, from: &str
         );
         return;
     }
-    let secrets = ctx.secrets.entry(service.to_string()).or_default();
+    let secrets = ctx.plan.secrets.entry(service.to_string()).or_default();
     match secrets.get(var) {
         Some(other) if other != value => ctx.d.error(
             from,

@@ -71,11 +71,11 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     for c in consumers {
         let Some((key, scaling)) = c.extra.iter().find(|(k, _)| k.eq_ignore_ascii_case("scaling")) else { continue };
         // A consumer that is no family is reported by the grants; its scaling has nothing to scale.
-        if ctx.families.resolve(&c.name).is_none() {
+        if ctx.plan.families.resolve(&c.name).is_none() {
             continue;
         }
         if let Some(queue) = crate::emit::steps::parse(scaling, &join(&c.path, key), &decl.name, &decl.id, &mut ctx.d) {
-            ctx.queue_scaling.push(QueueScaling { consumer: c.name.clone(), queue });
+            ctx.plan.queue_scaling.push(QueueScaling { consumer: c.name.clone(), queue });
         }
     }
     if looked_up(decl) && !decl.def.contains_key("Properties") {
@@ -86,7 +86,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         let path = join(&join(&decl.path, "MacroParameters"), "AwsPrincipalsAccess");
         let (publish, consume) = aws_principals(v, &path, &mut ctx.d);
         if !publish.is_empty() || !consume.is_empty() {
-            ctx.queue_principals.insert(decl.name.clone(), (publish, consume));
+            ctx.plan.queue_principals.insert(decl.name.clone(), (publish, consume));
         }
     }
     let path = join(&join(&join(&decl.path, "Properties"), "RedrivePolicy"), "deadLetterTargetArn");
@@ -95,7 +95,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     if text.starts_with("arn:") {
         return;
     }
-    match ctx.declared.id("x-sqs", &text).map(str::to_string) {
+    match ctx.plan.declared.id("x-sqs", &text).map(str::to_string) {
         Some(id) => {
             ctx.d.warn(&path, format!("{text:?} is read as the queue x-sqs.{text}; write x-sqs::{text}::Arn"));
             *target = json!({"Fn::GetAtt": [id, "Arn"]});

@@ -164,7 +164,7 @@ fn file_parameter(ctx: &mut Ctx, decl: &Decl, file: &str, fpath: &str) -> Option
         }
         None => {
             parameters.insert(pid.clone(), parameter);
-            let how = if ctx.cli {
+            let how = if ctx.plan.cli {
                 format!("deploy the rendered template with {pass}")
             } else {
                 format!("declare {pid} (Type: String) under the file's Parameters too, as aws cloudformation deploy passes only the parameters of the template it is given, and deploy with {pass}")

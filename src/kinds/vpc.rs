@@ -77,7 +77,7 @@ fn use_existing(ctx: &mut Ctx, u: &Value) {
         }
     }
     match m.get("VpcId") {
-        Some(v) => ctx.infra.vpc_id = v.clone(),
+        Some(v) => ctx.plan.infra.vpc_id = v.clone(),
         None => ctx.d.error(join(&path, "VpcId"), "Use needs VpcId"),
     }
     let subnets = |name: &str, ctx: &mut Ctx| -> Option<Value> {
@@ -101,9 +101,9 @@ fn use_existing(ctx: &mut Ctx, u: &Value) {
     }
     let public = subnets("PublicSubnets", ctx);
     let storage = subnets("StorageSubnets", ctx);
-    ctx.infra.app_subnets = app.clone().unwrap_or(Value::Null);
-    ctx.infra.public_subnets = public.unwrap_or_else(|| app.clone().unwrap_or(Value::Null));
-    ctx.infra.storage_subnets = storage.unwrap_or_else(|| app.unwrap_or(Value::Null));
+    ctx.plan.infra.app_subnets = app.clone().unwrap_or(Value::Null);
+    ctx.plan.infra.public_subnets = public.unwrap_or_else(|| app.clone().unwrap_or(Value::Null));
+    ctx.plan.infra.storage_subnets = storage.unwrap_or_else(|| app.unwrap_or(Value::Null));
 }
 
 /// Created VPC: tunables from `x-vpc.Properties`.
@@ -213,7 +213,7 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
                 json!({"Type": "AWS::EC2::Route", "Properties": {
                 "RouteTableId": r#ref(&table), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": r#ref(&format!("VpcNatGateway{az}"))}}),
             );
-            ctx.infra.service_depends_on.push(route);
+            ctx.plan.infra.service_depends_on.push(route);
         }
     }
     if disable_nat {
@@ -255,11 +255,11 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
             );
         }
     }
-    ctx.infra.vpc_id = r#ref("Vpc");
+    ctx.plan.infra.vpc_id = r#ref("Vpc");
     let pair = |tier: &str| json!([r#ref(&format!("Vpc{tier}SubnetA")), r#ref(&format!("Vpc{tier}SubnetB"))]);
-    ctx.infra.public_subnets = pair("Public");
-    ctx.infra.app_subnets = pair("App");
-    ctx.infra.storage_subnets = pair("Storage");
+    ctx.plan.infra.public_subnets = pair("Public");
+    ctx.plan.infra.app_subnets = pair("App");
+    ctx.plan.infra.storage_subnets = pair("Storage");
 }
 
 /// ECS ComposeX's `Endpoints: {AwsServices: [{service: ecr.api}, …]}`: interface endpoints for

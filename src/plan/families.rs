@@ -268,6 +268,12 @@ impl Families {
     }
 }
 
+/// Whether a member of the family listens on a port (in `ports` or `expose`), which makes the
+/// family discoverable.
+pub fn has_ports(project: &Project, fam: &Family) -> bool {
+    fam.services.iter().any(|s| project.services[s].has_ports())
+}
+
 /// The logical ID of the family's ECS service (its scaling target names it too).
 pub fn service_id(fam: &Family) -> String {
     format!("{}Service", fam.id)

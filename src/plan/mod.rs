@@ -1,8 +1,9 @@
-//! The state the stages share while a template is built: the compose model, the task families,
-//! where the shared infrastructure lives, what the `x-` kinds grant each family (IAM statements,
-//! environment variables, secrets, volumes), the load-balancer targets and Service Connect entries,
-//! and the template with its findings. Kinds and concerns write their part of it; the family
-//! concerns read it. Nothing here knows a kind or a concern: the types they share live here.
+//! What the stages share. The stages that plan (the kinds, and the concerns that see the whole
+//! file: secrets, volumes, Service Connect, relations, scaling) fill a [`Plan`] through a
+//! [`Ctx`]: task families, where the shared infrastructure lives, what each family is granted
+//! (IAM statements, environment variables, secrets, volumes), load-balancer targets, Service
+//! Connect entries and scaling. The family concerns then only read it, through an [`Emit`], and
+//! add resources. Nothing here knows a kind or a concern: the types they share live here.
 
 pub mod families;
 pub mod refs;
@@ -11,6 +12,7 @@ use crate::cfn::template::USER_RESOURCES;
 use crate::cfn::Template;
 use crate::compose::{Project, Protocol};
 use crate::diagnostics::{join, Diagnostics};
+use crate::ext::scaling::Scaling;
 use crate::ext::Extensions;
 use families::Families;
 use serde_json::Value;
@@ -33,14 +35,12 @@ pub struct Infra {
     pub service_depends_on: Vec<String>,
 }
 
-/// Everything a stage needs: the model, the families, the template being built, the findings.
-pub struct Ctx<'a> {
-    pub project: &'a Project,
-    /// The extension settings of the project and its services, read at load time.
-    pub ext: Extensions,
+/// What the stages before the families compute and the family concerns read: families,
+/// infrastructure, references, grants, environment, secrets, volumes, load-balancer targets,
+/// Service Connect entries, queue scaling and each family's scaling.
+#[derive(Debug, Default)]
+pub struct Plan {
     pub families: Families,
-    pub t: Template,
-    pub d: Diagnostics,
     pub infra: Infra,
     /// `x-` resources by (kind, name): their logical IDs, for references.
     pub declared: refs::Declared,
@@ -69,10 +69,39 @@ pub struct Ctx<'a> {
     pub balanced_ports: BTreeSet<(String, u16, Protocol)>,
     /// Per `x-sqs` queue: the AWS services it lets send and receive (`AwsPrincipalsAccess`).
     pub queue_principals: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>,
-    /// Per family that scales: its task-count bounds (min, max).
-    pub scaling_ranges: BTreeMap<String, (u64, u64)>,
+    /// Per family that scales: its scaling, merged from its services, and its task-count bounds.
+    pub scaling: BTreeMap<String, FamilyScaling>,
     /// The `x-sqs` consumers that scale their family on the queue, in file order.
     pub queue_scaling: Vec<QueueScaling>,
+}
+
+/// The context of the stages that plan: the model, its extension settings, the plan they fill,
+/// and the template with its findings.
+pub struct Ctx<'a> {
+    pub project: &'a Project,
+    /// The extension settings of the project and its services, read at load time.
+    pub ext: Extensions,
+    pub plan: Plan,
+    pub t: Template,
+    pub d: Diagnostics,
+}
+
+/// The context of the family concerns: the same, with the plan only to read.
+pub struct Emit<'a> {
+    pub project: &'a Project,
+    pub ext: &'a Extensions,
+    pub plan: &'a Plan,
+    pub t: &'a mut Template,
+    pub d: &'a mut Diagnostics,
+}
+
+/// A family's scaling: its services' merged, the queues it scales on, and its bounds.
+#[derive(Debug, Clone, Default)]
+pub struct FamilyScaling {
+    pub scaling: Scaling,
+    pub queues: Vec<Queue>,
+    pub min: u64,
+    pub max: u64,
 }
 
 /// What one family's ECS service gets from the load balancers.
@@ -126,21 +155,33 @@ pub struct ConnectEntry {
 }
 
 impl Ctx<'_> {
-    /// Adds a generated resource; a logical ID that is already taken is an error naming both
-    /// owners (a user resource of the same name, or two compose names that normalise alike).
+    /// Adds a generated resource; see [`add`].
     pub fn add(&mut self, owner: &str, id: String, resource: Value) {
-        let Err(id) = self.t.try_add(owner, id, resource) else { return };
-        let other = self.t.owner(&id).unwrap_or_default().to_string();
-        let path = if other == USER_RESOURCES {
-            join("Resources", &id)
-        } else if let Some(f) = self.families.list.get(owner) {
-            join("services", &f.services[0])
-        } else {
-            owner.to_string()
-        };
-        self.d.error(
-            path,
-            format!("the logical ID {id:?} is generated for {owner} and also used by {other}; rename one of them"),
-        );
+        add(&mut self.t, &mut self.d, &self.plan.families, owner, id, resource);
     }
+}
+
+impl Emit<'_> {
+    /// Adds a generated resource; see [`add`].
+    pub fn add(&mut self, owner: &str, id: String, resource: Value) {
+        add(self.t, self.d, &self.plan.families, owner, id, resource);
+    }
+}
+
+/// Adds a generated resource; a logical ID that is already taken is an error naming both
+/// owners (a user resource of the same name, or two compose names that normalise alike).
+fn add(t: &mut Template, d: &mut Diagnostics, families: &Families, owner: &str, id: String, resource: Value) {
+    let Err(id) = t.try_add(owner, id, resource) else { return };
+    let other = t.owner(&id).unwrap_or_default().to_string();
+    let path = if other == USER_RESOURCES {
+        join("Resources", &id)
+    } else if let Some(f) = families.list.get(owner) {
+        join("services", &f.services[0])
+    } else {
+        owner.to_string()
+    };
+    d.error(
+        path,
+        format!("the logical ID {id:?} is generated for {owner} and also used by {other}; rename one of them"),
+    );
 }

@@ -56,7 +56,7 @@ struct Choice {
 pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb> {
     let existing = existing_arn(ctx);
     let mut by_port: BTreeMap<u16, Vec<Published>> = BTreeMap::new();
-    for fam in ctx.families.list.values() {
+    for fam in ctx.plan.families.list.values() {
         for name in &fam.services {
             for p in &ctx.project.services[name].ports {
                 let Some(published) = p.published else { continue };
@@ -150,7 +150,7 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
         ty,
         existing,
         properties: Map::new(),
-        subnets: ctx.infra.public_subnets.clone(),
+        subnets: ctx.plan.infra.public_subnets.clone(),
         internet_facing: true,
         ingress: vec![Source::Cidr {
             v6: false,
@@ -184,7 +184,7 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
             }
             certs = certificates.iter().map(|(n, v)| (n.clone(), v.clone())).collect();
         }
-        let fam = &ctx.families.list[&c.family];
+        let fam = &ctx.plan.families.list[&c.family];
         let svc_part = if pascal(&c.service) == fam.id { String::new() } else { pascal(&c.service) };
         let key = format!("{}:{}:{}/{}", c.family, c.service, c.target, tg_protocol);
         if let Some(t) = lb.targets.get_mut(&key) {
@@ -247,7 +247,7 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
 
 /// The ports a task family listens on (container ports of `ports` and `expose`).
 pub fn family_ports(ctx: &Ctx, family: &str) -> Vec<u16> {
-    let set: BTreeSet<u16> = ctx.families.list[family]
+    let set: BTreeSet<u16> = ctx.plan.families.list[family]
         .services
         .iter()
         .flat_map(|s| {
@@ -293,7 +293,7 @@ fn warn_linked(ctx: &mut Ctx, choices: &[Choice]) {
     for (name, s) in &ctx.project.services {
         let targets = s.links.iter().chain(s.depends_on.iter().map(|d| &d.service));
         for t in targets {
-            for other in ctx.families.services_of(t) {
+            for other in ctx.plan.families.services_of(t) {
                 if other != name && published.contains(other.as_str()) {
                     called.insert(other.clone());
                 }

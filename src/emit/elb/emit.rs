@@ -29,7 +29,7 @@ pub fn emit(ctx: &mut Ctx, lb: &Lb) {
             sg.clone(),
             json!({"Type": "AWS::EC2::SecurityGroup", "Properties": {
                 "GroupDescription": format!("ComposeX {}", lb.label),
-                "VpcId": ctx.infra.vpc_id.clone(),
+                "VpcId": ctx.plan.infra.vpc_id.clone(),
                 "Tags": [{"Key": "Name", "Value": {"Fn::Sub": format!("${{AWS::StackName}}-{}", lb.name)}}]
             }}),
         );
@@ -73,7 +73,7 @@ pub fn emit(ctx: &mut Ctx, lb: &Lb) {
         }
         let mut props = Map::new();
         props.insert("TargetType".into(), json!("ip"));
-        props.insert("VpcId".into(), ctx.infra.vpc_id.clone());
+        props.insert("VpcId".into(), ctx.plan.infra.vpc_id.clone());
         props.insert("Port".into(), json!(t.port));
         props.insert("Protocol".into(), json!(t.protocol));
         for (k, v) in &t.health {
@@ -152,28 +152,28 @@ pub fn emit(ctx: &mut Ctx, lb: &Lb) {
         if let Some(hp) = t.health_port {
             ingress.entry((t.family.clone(), hp, "tcp")).or_default().insert(format!("health checks of {}", t.why));
         }
-        let entry = ctx.load_balancers.entry(t.family.clone()).or_default();
+        let entry = ctx.plan.load_balancers.entry(t.family.clone()).or_default();
         entry
             .entries
             .push(json!({"ContainerName": t.container, "ContainerPort": t.port, "TargetGroupArn": r#ref(&t.id)}));
         if let Some(g) = t.grace {
             entry.grace = Some(entry.grace.map_or(g, |x| x.max(g)));
         }
-        ctx.family_depends_on.entry(t.family.clone()).or_default().extend(ids.iter().cloned());
+        ctx.plan.family_depends_on.entry(t.family.clone()).or_default().extend(ids.iter().cloned());
         let protocols: &[Protocol] = if t.protocol == "TCP_UDP" {
             &[Protocol::Tcp, Protocol::Udp]
         } else {
             std::slice::from_ref(&t.container_protocol)
         };
         for p in protocols {
-            ctx.balanced_ports.insert((t.container.clone(), t.port, *p));
+            ctx.plan.balanced_ports.insert((t.container.clone(), t.port, *p));
         }
     }
     if lb.existing.is_some() {
         return;
     }
     for ((family, port, proto), why) in ingress {
-        let fam = ctx.families.list[&family].clone();
+        let fam = ctx.plan.families.list[&family].clone();
         let why: Vec<String> = why.into_iter().collect();
         ctx.add(
             &family,
@@ -242,13 +242,14 @@ pub const MAX_TARGET_GROUPS: usize = 5;
 /// ECS refuses a service with more than five target groups.
 pub fn check_services(ctx: &mut Ctx) {
     let over: Vec<(String, usize)> = ctx
+        .plan
         .load_balancers
         .iter()
         .filter(|(_, s)| s.entries.len() > MAX_TARGET_GROUPS)
         .map(|(f, s)| (f.clone(), s.entries.len()))
         .collect();
     for (family, n) in over {
-        let first = ctx.families.list[&family].services[0].clone();
+        let first = ctx.plan.families.list[&family].services[0].clone();
         ctx.d.error(
             crate::diagnostics::join("services", &first),
             format!("task family {family:?} would be the target of {n} target groups, but an ECS service takes at most {MAX_TARGET_GROUPS}; expose fewer of its ports"),
