@@ -178,9 +178,7 @@ fn placement(ctx: &mut Emit, fam: &Family) -> (bool, bool) {
             public = true;
         }
         for net in s.networks.iter().flatten() {
-            if ctx.project.networks.get(net).and_then(|n| n.get("x-vpc")).and_then(Value::as_str)
-                == Some("PublicSubnets")
-            {
+            if ctx.ext.public_networks.contains(net) {
                 public = true;
             }
         }

@@ -3,8 +3,9 @@
 //! whole `ServiceConnectConfiguration` as `Properties`. The Service Connect concern
 //! (`emit::connect`) uses them.
 
+use super::cloudmap::Cloudmap;
 use crate::compose::read::kind;
-use crate::compose::{Project, Service};
+use crate::compose::Service;
 use crate::diagnostics::{join, Diagnostics};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -21,7 +22,7 @@ pub struct XConnect {
 }
 
 /// `x-network.x-ecs_connect` of a service, read (errors into `d`).
-pub fn read(project: &Project, s: &Service, d: &mut Diagnostics) -> Option<XConnect> {
+pub fn read(cloudmap: &Cloudmap, s: &Service, d: &mut Diagnostics) -> Option<XConnect> {
     let x = s.extensions.get("x-network")?.get("x-ecs_connect")?;
     let path = join(&join(&join("services", &s.name), "x-network"), "x-ecs_connect");
     let mut out = XConnect::default();
@@ -52,7 +53,7 @@ pub fn read(project: &Project, s: &Service, d: &mut Diagnostics) -> Option<XConn
                 for (mk, mv) in mp {
                     let mpath = join(&p, mk);
                     match mk.as_str() {
-                        "x-cloudmap" => check_namespace(project, mv, &mpath, d),
+                        "x-cloudmap" => check_namespace(cloudmap, mv, &mpath, d),
                         "service_ports" => match mv.as_object() {
                             Some(ports) => {
                                 for (pname, spec) in ports {
@@ -136,15 +137,12 @@ fn service_port(spec: &Value, path: &str, d: &mut Diagnostics) -> (Option<String
 }
 
 /// `MacroParameters.x-cloudmap` names a namespace of `x-cloudmap`: ComposeX creates one.
-fn check_namespace(project: &Project, v: &Value, path: &str, d: &mut Diagnostics) {
+fn check_namespace(cloudmap: &Cloudmap, v: &Value, path: &str, d: &mut Diagnostics) {
     let Some(name) = v.as_str() else {
         d.error(path, format!("x-cloudmap must name a namespace of the top-level x-cloudmap, not {}", kind(v)));
         return;
     };
-    let declared: Vec<&String> = match project.extensions.get("x-cloudmap").and_then(Value::as_object) {
-        Some(m) if !m.contains_key("Name") => m.keys().collect(),
-        _ => vec![],
-    };
+    let declared = &cloudmap.declared;
     if !declared.iter().any(|n| *n == name) {
         let known = if declared.is_empty() {
             "the top-level x-cloudmap declares none (ComposeX then creates the namespace named after the project)"

@@ -2,6 +2,7 @@
 //! into typed settings, with their findings. The compose model keeps them as written (it knows
 //! nothing of AWS); the stages after loading read these settings, never the raw values again.
 
+pub mod cloudmap;
 pub mod connect;
 pub mod deployment;
 pub mod iam;
@@ -11,13 +12,18 @@ pub mod scaling;
 
 use crate::compose::Project;
 use crate::diagnostics::Diagnostics;
-use std::collections::BTreeMap;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Every extension setting of the file.
 #[derive(Debug, Clone, Default)]
 pub struct Extensions {
     /// `x-aws-logs_retention`: the retention of every log group no service sets.
     pub logs_retention: Option<u64>,
+    /// `x-cloudmap`.
+    pub cloudmap: cloudmap::Cloudmap,
+    /// Per network name: whether its `x-vpc` puts its services in the public subnets.
+    pub public_networks: BTreeSet<String>,
     /// Per service name.
     pub services: BTreeMap<String, ServiceExtensions>,
 }
@@ -56,6 +62,7 @@ impl Extensions {
 
 /// Reads every extension of `project` once.
 pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
+    let cloudmap = cloudmap::read(project, d);
     let services = project
         .services
         .iter()
@@ -63,7 +70,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
             let ext = ServiceExtensions {
                 retention: logging::read(s, d),
                 scaling: scaling::read(s, d),
-                connect: connect::read(project, s, d),
+                connect: connect::read(&cloudmap, s, d),
                 iam: iam::read(s, d),
                 network: network::read(s, d),
                 deployment: deployment::read(s, d),
@@ -71,5 +78,12 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
             (name.clone(), ext)
         })
         .collect();
-    Extensions { logs_retention: logging::logs_retention(project, d), services }
+    // ECS ComposeX's `networks: {name: {x-vpc: PublicSubnets}}`.
+    let public_networks = project
+        .networks
+        .iter()
+        .filter(|(_, n)| n.get("x-vpc").and_then(Value::as_str) == Some("PublicSubnets"))
+        .map(|(name, _)| name.clone())
+        .collect();
+    Extensions { logs_retention: logging::logs_retention(project, d), cloudmap, public_networks, services }
 }
