@@ -609,7 +609,7 @@ mod tests {
 
     #[test]
     fn every_corpus_file_parses() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let Some(root) = crate::compose::test_corpus() else { return };
         let mut stack = vec![root];
         let mut parsed = 0;
         while let Some(dir) = stack.pop() {
@@ -626,6 +626,6 @@ mod tests {
                 }
             }
         }
-        assert!(parsed == 0 || parsed > 40, "{parsed}");
+        assert!(parsed > 40, "{parsed}");
     }
 }

@@ -79,13 +79,19 @@ pub fn case_inputs(case: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// The corpus folder from `COMPOSEX_CORPUS` (set by .ci/run), or `None` with a plain notice.
+/// The corpus folder: `COMPOSEX_CORPUS` (set by .ci/run), which must then be a folder, else
+/// `../shared/corpus` beside the project; `None`, with a notice that the test is skipped, when
+/// neither is there.
 pub fn corpus() -> Option<PathBuf> {
     match std::env::var_os("COMPOSEX_CORPUS").map(PathBuf::from) {
         Some(p) if p.is_dir() => Some(p),
         Some(p) => panic!("COMPOSEX_CORPUS={} is not a folder", p.display()),
         None => {
-            eprintln!("COMPOSEX_CORPUS is not set: the corpus tests are skipped (.ci/run sets it to ../shared/corpus)");
+            let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+            if p.is_dir() {
+                return Some(p);
+            }
+            eprintln!("COMPOSEX_CORPUS is not set and ../shared/corpus is missing: the corpus tests are skipped");
             None
         }
     }
