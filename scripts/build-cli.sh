@@ -4,9 +4,9 @@
 #
 # Release profile, for this machine's own target triple, and on Linux with glibc statically
 # linked (crt-static: a static PIE, no shared library needed at run time). A CLI run is a few
-# milliseconds; the dynamic loader (mapping libc and libgcc_s, relocating, binding symbols) was
-# 0.5 ms of them (BENCHMARKS.md). The RUSTFLAGS go with an explicit --target so that they reach
-# the binary only, not build scripts and proc-macros, which cannot be linked statically.
+# milliseconds, and the dynamic loader (mapping libc and libgcc_s, relocating, binding symbols)
+# would be a noticeable share of them. The RUSTFLAGS go with an explicit --target so that they
+# reach the binary only, not build scripts and proc-macros, which cannot be linked statically.
 # `cargo build --release` (and `cargo run --release`, as the README uses) still gives the
 # ordinary dynamically linked binary, with the same output.
 set -euo pipefail

@@ -154,8 +154,8 @@ fn strip_opt(mut v: Value) -> Option<Value> {
     strip_in_place(&mut v).then_some(v)
 }
 
-/// [`strip_opt`] in place: the maps and lists are kept (most documents have no tag at all, and
-/// rebuilding every map was most of a merge); `false` when `v` itself is reset.
+/// [`strip_opt`] in place: the maps and lists are kept (most documents have no tag at all, so
+/// rebuilding every map would be wasted work); `false` when `v` itself is reset.
 fn strip_in_place(v: &mut Value) -> bool {
     match tag_of(v) {
         Some(RESET_TAG) => return false,

@@ -48,8 +48,8 @@ fn reaches(graph: &[Vec<usize>], from: usize, to: usize) -> bool {
 }
 
 /// The strongly connected component of each of the `n` nodes, given the edges between their
-/// positions (Tarjan's algorithm, iterative). Positions, not names: for 1000 services the
-/// families' maps keyed by name made this step grow faster than the number of services.
+/// positions (Tarjan's algorithm, iterative). Positions, not names: indexing vectors keeps the
+/// step linear in the number of services and edges.
 fn components(n: usize, edges: &[(usize, usize)]) -> Vec<usize> {
     let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
     for &(a, b) in edges {
