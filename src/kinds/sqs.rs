@@ -91,6 +91,11 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     let path = join(&join(&join(&decl.path, "Properties"), "RedrivePolicy"), "deadLetterTargetArn");
     let Some(target) = resource.pointer_mut("/Properties/RedrivePolicy/deadLetterTargetArn") else { return };
+    // `x-sqs::NAME` stands for the queue's URL, its default value; SQS wants the queue's ARN.
+    if let Some(id) = target.get("Ref").and_then(Value::as_str).filter(|id| is_queue(ctx, id)) {
+        *target = json!({"Fn::GetAtt": [id, "Arn"]});
+        return;
+    }
     let Some(text) = target.as_str().map(str::to_string) else { return };
     if text.starts_with("arn:") {
         return;
@@ -105,6 +110,11 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
             format!("{text:?} is neither a queue of x-sqs nor an ARN; write x-sqs::NAME::Arn for a queue of this file, or the queue's ARN"),
         ),
     }
+}
+
+/// Whether `id` is the logical ID of a queue of this file.
+fn is_queue(ctx: &Ctx, id: &str) -> bool {
+    ctx.plan.declared.resources.iter().any(|((k, _), t)| k == KIND.key && t.id == id)
 }
 
 /// ECS ComposeX's `AwsPrincipalsAccess: {Publish: [sns, s3], Consume: [lambda], PublishConsume:
