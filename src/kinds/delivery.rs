@@ -12,8 +12,13 @@
 //! - to the AWS services the queue's `MacroParameters.AwsPrincipalsAccess` names (ECS ComposeX),
 //!   from this account.
 //!
-//! Each policy is built from its queue's senders only, in logical-ID order: adding an unrelated
-//! resource changes no other resource.
+//! Likewise each topic of `x-sns` that a bucket notifies (`NotificationConfiguration.
+//! TopicConfigurations`) gets one `AWS::SNS::TopicPolicy` (`<TopicId>Policy`) that allows
+//! `sns:Publish` to `s3.amazonaws.com` on the same conditions; without it S3 refuses to create the
+//! bucket ("Unable to validate the following destination configurations").
+//!
+//! Each policy is built from its queue's or topic's senders only, in logical-ID order: adding an
+//! unrelated resource changes no other resource.
 
 use super::sqs::CONSUME_ACTIONS;
 use crate::diagnostics::{index, join};
@@ -33,6 +38,89 @@ struct Senders {
 }
 
 pub fn expand(ctx: &mut Ctx) {
+    to_queues(ctx);
+    to_topics(ctx);
+}
+
+/// The policies of the topics buckets notify.
+fn to_topics(ctx: &mut Ctx) {
+    let topics = generated(ctx, "x-sns");
+    if topics.is_empty() {
+        return;
+    }
+    // Topic logical ID → the buckets that notify it, with their ARN when known without them.
+    let mut senders: BTreeMap<String, BTreeMap<String, Option<Value>>> = BTreeMap::new();
+    for (bid, name) in generated(ctx, "x-s3") {
+        bucket_topics(ctx, &bid, &name, &topics, &mut senders);
+    }
+    for (tid, buckets) in &senders {
+        let topic_path = join("x-sns", &topics[tid]);
+        let policy_id = format!("{tid}Policy");
+        let mut condition = json!({"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}});
+        let known: Option<Vec<Value>> = buckets.values().cloned().collect();
+        if let Some(arns) = known {
+            condition["ArnLike"] = json!({"aws:SourceArn": arns});
+        }
+        ctx.add(
+            &topic_path,
+            policy_id.clone(),
+            json!({"Type": "AWS::SNS::TopicPolicy", "Properties": {
+                "Topics": [{"Ref": tid}],
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Sid": "AllowS3Notifications",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "s3.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": {"Ref": tid},
+                    "Condition": condition
+                }]}
+            }}),
+        );
+        for b in buckets.keys() {
+            depends_on(ctx, b, &policy_id);
+        }
+    }
+}
+
+/// The topics of `x-sns` bucket `id` notifies (`TopicConfigurations[].Topic`: `x-sns::NAME`, its
+/// ARN), each with the bucket's ARN when it is known without the bucket.
+fn bucket_topics(
+    ctx: &mut Ctx,
+    id: &str,
+    name: &str,
+    topics: &BTreeMap<String, String>,
+    senders: &mut BTreeMap<String, BTreeMap<String, Option<Value>>>,
+) {
+    let path =
+        join(&join(&join(&join("x-s3", name), "Properties"), "NotificationConfiguration"), "TopicConfigurations");
+    let Some(resource) = ctx.t.resource(id) else { return };
+    let arn = bucket_arn(resource.pointer("/Properties/BucketName"));
+    let Some(configs) = resource.pointer("/Properties/NotificationConfiguration/TopicConfigurations").and_then(Value::as_array)
+    else {
+        return;
+    };
+    let mut found = Vec::new();
+    for (i, config) in configs.iter().enumerate() {
+        let topic = config.get("Topic");
+        let tid = topic.and_then(|t| t.get("Ref")).and_then(Value::as_str).filter(|t| topics.contains_key(*t));
+        if let Some(tid) = tid {
+            found.push((tid.to_string(), join(&index(&path, i), "Topic")));
+        }
+    }
+    for (tid, p) in found {
+        let fifo = ctx.t.resource(&tid).is_some_and(|t| is_true(t.pointer("/Properties/FifoTopic")));
+        if fifo {
+            ctx.d.error(
+                &p,
+                format!("x-sns.{} is a FIFO topic, which S3 cannot notify; notify a standard topic", topics[&tid]),
+            );
+        }
+        senders.entry(tid).or_default().insert(id.to_string(), arn.clone());
+    }
+}
+
+/// The policies of the queues topics and buckets deliver to.
+fn to_queues(ctx: &mut Ctx) {
     let queues = generated(ctx, "x-sqs");
     if queues.is_empty() {
         return;
