@@ -123,7 +123,7 @@ fn an_unrelated_service_changes_nothing_else() {
     let extra = std::env::temp_dir().join(format!("composex-extra-{}.yaml", std::process::id()));
     std::fs::write(
         &extra,
-        "services:\n  zz-unrelated-extra:\n    image: public.ecr.aws/nginx/nginx:latest\n    expose: [\"9999\"]\n\
+        "services:\n  zz-unrelated-extra:\n    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/zz-unrelated:1\n    expose: [\"9999\"]\n\
          x-sqs:\n  zz-unrelated-queue:\n    Services:\n      zz-unrelated-extra: {Access: Publish}\n",
     )
     .unwrap();

@@ -217,7 +217,7 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
         }
     }
     if disable_nat {
-        ctx.d.warn(join(&path, "DisableNat"), "tasks in the app subnets cannot reach the internet nor AWS APIs other than S3; add VPC endpoints for ECR and CloudWatch Logs");
+        no_nat(ctx, &endpoints, &join(&path, "DisableNat"));
     }
     let mut tables: Vec<Value> = app_tables.iter().map(|az| r#ref(&format!("VpcAppRouteTable{az}"))).collect();
     tables.push(r#ref("VpcStorageRouteTable"));
@@ -261,6 +261,34 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
     ctx.plan.infra.app_subnets = pair("App");
     ctx.plan.infra.storage_subnets = pair("Storage");
 }
+
+/// Without NAT, tasks in the app subnets reach only the AWS services the VPC has endpoints for
+/// (S3 always): ECS cannot start them without ECR's and CloudWatch Logs' endpoints, nor pull an
+/// image from a registry outside Amazon ECR.
+fn no_nat(ctx: &mut Ctx, endpoints: &[String], path: &str) {
+    let missing: Vec<&str> = NO_NAT_ENDPOINTS.iter().copied().filter(|e| !endpoints.iter().any(|x| x == e)).collect();
+    if !missing.is_empty() {
+        ctx.d.error(
+            path,
+            format!(
+                "without NAT, tasks cannot pull their images nor write their logs: add the VPC endpoints {} to Endpoints.AwsServices, or remove DisableNat",
+                missing.join(", ")
+            ),
+        );
+    }
+    for (name, s) in &ctx.project.services {
+        let from_ecr = s.image.as_str().is_none_or(|i| crate::emit::iam::ecr_repository(i).is_some());
+        if !from_ecr {
+            ctx.d.error(
+                join(&join("services", name), "image"),
+                format!("{} is not in Amazon ECR, and without NAT (x-vpc.Properties.DisableNat) tasks cannot pull it from the internet; push it to ECR, or remove DisableNat", crate::compose::read::show(&s.image)),
+            );
+        }
+    }
+}
+
+/// The interface endpoints tasks need to start without NAT.
+const NO_NAT_ENDPOINTS: &[&str] = &["ecr.api", "ecr.dkr", "logs"];
 
 /// ECS ComposeX's `Endpoints: {AwsServices: [{service: ecr.api}, …]}`: interface endpoints for
 /// those services (S3 always has its gateway endpoint).
