@@ -106,8 +106,8 @@ fn x_scaling(x: &Value, path: &str, d: &mut Diagnostics) -> Option<Scaling> {
                 Some(list) => {
                     for (i, a) in list.iter().enumerate() {
                         let ap = index(&p, i);
-                        if scheduled_action(a, &ap, d) {
-                            plan.scheduled.push((a.clone(), ap));
+                        if let Some(a) = scheduled_action(a, &ap, d) {
+                            plan.scheduled.push((a, ap));
                         }
                     }
                 }
@@ -151,10 +151,12 @@ fn percentage(v: &Value, path: &str, d: &mut Diagnostics) -> Option<u64> {
     Some(n)
 }
 
-/// One of AWS's scheduled actions, checked so that the deploy does not fail on it.
-fn scheduled_action(a: &Value, path: &str, d: &mut Diagnostics) -> bool {
-    let Some(m) = object(a, path, "a scheduled action", d) else { return false };
+/// One of AWS's scheduled actions, checked so that the deploy does not fail on it; a rate
+/// written in a short form (`rate(1h)`) is rewritten in the form AWS reads.
+fn scheduled_action(a: &Value, path: &str, d: &mut Diagnostics) -> Option<Value> {
+    let m = object(a, path, "a scheduled action", d)?;
     let before = d.errors().len();
+    let mut out = a.clone();
     for (k, v) in m {
         let p = join(path, k);
         match k.as_str() {
@@ -167,13 +169,14 @@ fn scheduled_action(a: &Value, path: &str, d: &mut Diagnostics) -> bool {
                 None => d.error(&p, format!("ScheduledActionName must be a string, not {}", kind(v))),
             },
             "Schedule" => match v.as_str() {
-                Some(s) if s.starts_with("rate(") && s.ends_with(')') => {
-                    let inner: Vec<&str> = s[5..s.len() - 1].split_whitespace().collect();
-                    let units = ["minute", "minutes", "hour", "hours", "day", "days"];
-                    if !matches!(inner[..], [n, u] if n.parse::<u64>().is_ok_and(|n| n > 0) && units.contains(&u)) {
-                        d.warn(&p, format!("AWS reads rate(VALUE UNIT), with UNIT minutes, hours or days, and will refuse {s:?}; write it like rate(1 hour)"));
+                Some(s) if s.starts_with("rate(") && s.ends_with(')') => match rate(&s[5..s.len() - 1]) {
+                    Some(r) if r == s => {}
+                    Some(r) => {
+                        d.warn(&p, format!("{s:?} is read as {r:?}, the form Application Auto Scaling accepts"));
+                        out["Schedule"] = Value::String(r);
                     }
-                }
+                    None => d.error(&p, format!("{s:?} is not a rate: write rate(VALUE UNIT), with UNIT minutes, hours or days, like rate(1 hour)")),
+                },
                 Some(s) if ["at(", "cron("].iter().any(|x| s.starts_with(x)) && s.ends_with(')') => {}
                 Some(s) => d.error(&p, format!("{s:?} is not a schedule; use at(yyyy-mm-ddThh:mm:ss), rate(1 hour) or cron(…)")),
                 None if crate::cfn::is_intrinsic(v) => {}
@@ -203,7 +206,23 @@ fn scheduled_action(a: &Value, path: &str, d: &mut Diagnostics) -> bool {
             d.error(join(path, required), format!("a scheduled action needs {required}"));
         }
     }
-    d.errors().len() == before
+    (d.errors().len() == before).then_some(out)
+}
+
+/// `rate(…)` as Application Auto Scaling reads it, from what is inside the parentheses: a whole
+/// number above 0 and a unit, singular for 1 (`1 hour`, `5 minutes`); short forms (`1h`, `30m`,
+/// `2 days`, `1 hours`) are read too. `None` when it is not a rate.
+fn rate(inner: &str) -> Option<String> {
+    let inner = inner.trim();
+    let split = inner.find(|c: char| !c.is_ascii_digit()).unwrap_or(inner.len());
+    let n: u64 = inner[..split].parse().ok().filter(|n| *n > 0)?;
+    let unit = match inner[split..].trim() {
+        "m" | "min" | "mins" | "minute" | "minutes" => "minute",
+        "h" | "hr" | "hrs" | "hour" | "hours" => "hour",
+        "d" | "day" | "days" => "day",
+        _ => return None,
+    };
+    Some(format!("rate({n} {unit}{})", if n == 1 { "" } else { "s" }))
 }
 
 /// Docker's `deploy.x-aws-autoscaling`: `{min, max, cpu}` or `{min, max, mem}`.
