@@ -69,6 +69,11 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     // docker compose refuses it too: "^startsEnds$", a `$` followed by neither a name nor `{`.
     ("ecs-composex/prometheus/prometheus_custom_options.yml (on blog.features.yml)", DOLLAR),
     ("ecs-composex/prometheus/prometheus_enabled.yml (on blog.features.yml)", DOLLAR),
+    // Would fail to deploy as written: a standard SNS topic cannot deliver to a FIFO queue.
+    (
+        "ecs-composex/sns/sns_with_sqs_subscription.yaml (on blog.features.yml)",
+        "is a FIFO queue, which a standard SNS topic cannot deliver to",
+    ),
     // A compose file for a docker host, not yet ported to ECS: `build` without `image`, bind
     // mounts (refused like the awesome-compose samples).
     ("ecs-composex/community/slack.ste.orig.yaml (on blog.features.yml)", "a service needs an image"),

@@ -95,7 +95,8 @@ fn bucket_topics(
         join(&join(&join(&join("x-s3", name), "Properties"), "NotificationConfiguration"), "TopicConfigurations");
     let Some(resource) = ctx.t.resource(id) else { return };
     let arn = bucket_arn(resource.pointer("/Properties/BucketName"));
-    let Some(configs) = resource.pointer("/Properties/NotificationConfiguration/TopicConfigurations").and_then(Value::as_array)
+    let Some(configs) =
+        resource.pointer("/Properties/NotificationConfiguration/TopicConfigurations").and_then(Value::as_array)
     else {
         return;
     };
@@ -264,9 +265,9 @@ fn check_queue(
         } else {
             "send the notification to a standard queue"
         };
-        ctx.d.warn(
+        ctx.d.error(
             path,
-            format!("x-sqs.{name} is a FIFO queue, which {} cannot deliver to, so CloudFormation will fail to create this; {fix}", if sender == "sns" { "a standard SNS topic" } else { "S3" }),
+            format!("x-sqs.{name} is a FIFO queue, which {} cannot deliver to, so CloudFormation would fail to create this; {fix}", if sender == "sns" { "a standard SNS topic" } else { "S3" }),
         );
     }
     if props.get("KmsMasterKeyId").is_some() {
