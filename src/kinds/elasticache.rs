@@ -118,6 +118,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         );
     }
     if group {
+        cache_cluster_properties(ctx, decl, &mut props);
         props.entry("ReplicationGroupDescription").or_insert(json!(format!("{} (ComposeX)", decl.path)));
         if !SIZING.iter().any(|k| props.contains_key(*k)) {
             props.insert("NumCacheClusters".into(), json!(1));
@@ -130,6 +131,23 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         props.entry("NumCacheNodes").or_insert(json!(1));
     }
     resource["Properties"] = serde_json::Value::Object(props);
+}
+
+/// Properties of a cache cluster written for a Redis or Valkey cache, which is a replication
+/// group (as ECS ComposeX files do): `NumCacheNodes` is its `NumCacheClusters`, `ClusterName`
+/// its `ReplicationGroupId`; CloudFormation refuses the cluster's names on a group.
+fn cache_cluster_properties(ctx: &mut Ctx, decl: &Decl, props: &mut serde_json::Map<String, Value>) {
+    let path = crate::diagnostics::join(&decl.path, "Properties");
+    for (theirs, ours) in [("NumCacheNodes", "NumCacheClusters"), ("ClusterName", "ReplicationGroupId")] {
+        let Some(v) = props.remove(theirs) else { continue };
+        let p = crate::diagnostics::join(&path, theirs);
+        if props.contains_key(ours) {
+            ctx.d.warn(&p, format!("ignored: a {} cache is a replication group, which takes {ours}, set too", decl.kind.key));
+        } else {
+            ctx.d.warn(&p, format!("read as {ours}: a Redis or Valkey cache is a replication group, which takes {ours}"));
+            props.insert(ours.into(), v);
+        }
+    }
 }
 
 #[cfg(test)]
