@@ -5,7 +5,8 @@
 #   tools      scripts/install-tools.sh (pinned cfn-lint, cargo-lambda, zig, SAM CLI in .tools/venv)
 #   cargo      cargo test --all-targets (corpus tests run when COMPOSEX_CORPUS or ../shared/corpus is there)
 #   cli        scripts/build-cli.sh (the CLI as distributed, statically linked) through every golden case
-#   lint       cfn-lint over the golden outputs macro-tests/**/expected.json and target/corpus-rendered/
+#   lint       cfn-lint over the golden outputs macro-tests/**/expected.json and target/corpus-rendered/,
+#              and src/kinds/rds_versions.json checked against the pinned cfn-lint
 #   validate   sam validate --lint --template template.yaml
 #   build      sam build (cargo lambda, arm64 via zig) into a temporary directory
 #   e2e        scripts/lambda-e2e.sh (the Lambda in cargo-lambda's emulator, events/ vs events/expected/)
@@ -82,6 +83,8 @@ passed=$((passed + 1))
 end
 
 begin lint "cfn-lint over generated templates"
+# The RDS engine versions the transform accepts are cfn-lint's: the table must match the pin.
+python3 scripts/rds-versions.py --check
 goldens=()
 while IFS= read -r -d '' f; do
   # Error cases keep the macro's failure response, not a template: nothing to lint there.

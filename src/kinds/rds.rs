@@ -27,6 +27,7 @@ use crate::compose::read::{kind as kind_of, show};
 use crate::diagnostics::join;
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
 const AURORA_ENGINES: &[&str] = &["aurora-mysql", "aurora-postgresql"];
 const ENGINES: &[&str] = &["aurora-mysql", "aurora-postgresql", "mariadb", "mysql", "postgres"];
@@ -110,7 +111,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     let Some(engine) = datastore::engine(ctx, decl, &props, ENGINES, &["DBInstanceClass"]) else { return };
     if let Some((v, path)) = &engine.version {
-        check_version(ctx, &engine.name, v, path);
+        check_version(ctx, aurora, &engine.name, v, path);
     }
     let postgres = engine.name.contains("postgres");
     let port = datastore::port(ctx, decl, &props, if postgres { 5432 } else { 3306 });
@@ -370,47 +371,58 @@ fn valid_identifier(s: &str, max: usize) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Engine versions as RDS writes them (`8.0.mysql_aurora.3.08.0`, `16.4`, `10.11.9`): a version
-/// of another shape cannot be created, so it is refused here rather than at deploy time.
-fn check_version(ctx: &mut Ctx, engine: &str, v: &Value, path: &str) {
+/// The engine versions RDS knows, and those it no longer creates, for a DB cluster and a DB
+/// instance: cfn-lint's data (rules E3690, W3690, W3691), written from the pinned package by
+/// `scripts/rds-versions.py`, which `scripts/test.sh` checks. A version RDS refuses is refused
+/// here, with one it creates, rather than at deploy time.
+const VERSIONS: &str = include_str!("rds_versions.json");
+
+#[derive(serde::Deserialize)]
+struct Versions {
+    versions: Vec<String>,
+    deprecated: Vec<String>,
+}
+
+fn versions() -> &'static BTreeMap<String, BTreeMap<String, Versions>> {
+    static DATA: std::sync::OnceLock<BTreeMap<String, BTreeMap<String, Versions>>> = std::sync::OnceLock::new();
+    DATA.get_or_init(|| serde_json::from_str(VERSIONS).expect("rds_versions.json is the generated table"))
+}
+
+fn check_version(ctx: &mut Ctx, aurora: bool, engine: &str, v: &Value, path: &str) {
     let text = match v {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         _ if crate::cfn::is_intrinsic(v) => return,
         other => {
-            ctx.d.error(path, format!("EngineVersion must be a version like 16.4, not {}", kind_of(other)));
+            ctx.d.error(path, format!("EngineVersion must be a version like 16.6, not {}", kind_of(other)));
             return;
         }
     };
-    if let Some(e) = version_error(engine, &text) {
+    if let Some(e) = version_error(if aurora { "cluster" } else { "instance" }, engine, &text) {
         ctx.d.error(path, e);
     }
 }
 
-fn version_error(engine: &str, text: &str) -> Option<String> {
-    // Numbers, dot-separated; RDS may add a suffix (`8.0.46-rds.20260624`, `16.9-limitless`).
-    let nums = |s: &str| -> Option<Vec<u32>> {
-        let s = s.split_once('-').map_or(s, |(n, _)| n);
-        s.split('.').map(|p| p.parse::<u32>().ok()).collect()
+fn version_error(kind: &str, engine: &str, text: &str) -> Option<String> {
+    let known = versions().get(kind)?.get(engine)?;
+    let created = |v: &&String| !known.deprecated.contains(*v);
+    let deprecated = known.deprecated.iter().any(|v| v == text);
+    if known.versions.iter().any(|v| v == text) && !deprecated {
+        return None;
+    }
+    // The newest version RDS creates of the same major version, else of any.
+    let major = |v: &str| v.split('.').next().unwrap_or_default().to_string();
+    let newest = |filter: &dyn Fn(&String) -> bool| {
+        known.versions.iter().filter(created).filter(|v| filter(v)).max_by_key(|v| version_key(v)).cloned()
     };
-    let (ok, example) = match engine {
-        "aurora-mysql" => {
-            let ok = match text.split_once(".mysql_aurora.") {
-                Some((mysql, aurora)) => {
-                    matches!(mysql, "5.7" | "8.0" | "8.4") && nums(aurora).is_some_and(|n| (3..=4).contains(&n.len()))
-                }
-                None => matches!(text, "5.7" | "5.7.12" | "8.0" | "8.4"),
-            };
-            (ok, "8.0.mysql_aurora.3.08.0 (or 8.0 for the default minor version)")
-        }
-        "aurora-postgresql" | "postgres" => (
-            nums(text).is_some_and(|n| (1..=3).contains(&n.len()) && n[0] >= 9),
-            "16.4 (or 16 for the default minor version)",
-        ),
-        "mysql" => (nums(text).is_some_and(|n| n.len() == 3 && n[0] >= 5), "8.0.39"),
-        _ => (nums(text).is_some_and(|n| n.len() == 3 && n[0] >= 10), "10.11.9"),
-    };
-    (!ok).then(|| format!("{text:?} is not a version of {engine}; {engine} versions look like {example}"))
+    let suggestion = newest(&|v| major(v) == major(text)).or_else(|| newest(&|_| true))?;
+    let what = if deprecated { "is deprecated: RDS no longer creates it" } else { "is not a version RDS knows" };
+    Some(format!("{engine} {text} {what}; use {suggestion} (or leave EngineVersion out for RDS's default)"))
+}
+
+/// A version's parts, numbers as numbers, for ordering (`8.0.mysql_aurora.3.10.0`).
+fn version_key(v: &str) -> Vec<(u64, String)> {
+    v.split(['.', '-']).map(|p| (p.parse().unwrap_or(0), p.to_string())).collect()
 }
 
 #[cfg(test)]
@@ -426,17 +438,15 @@ mod tests {
     }
 
     #[test]
-    fn versions_have_the_shape_rds_gives_them() {
-        let ok = |engine: &str, v: &str| version_error(engine, v).is_none();
-        assert!(ok("aurora-mysql", "8.0.mysql_aurora.3.08.0"));
-        assert!(ok("aurora-mysql", "8.0"));
-        assert!(!ok("aurora-mysql", "5.7.100"));
-        assert!(ok("aurora-postgresql", "16.4"));
-        assert!(ok("postgres", "16.9-limitless"));
-        assert!(!ok("postgres", "8.4"));
-        assert!(ok("mysql", "8.0.46-rds.20260624"));
-        assert!(!ok("mysql", "8.0"));
-        assert!(ok("mariadb", "10.11.9"));
+    fn versions_are_those_rds_creates() {
+        let err = |kind: &str, engine: &str, v: &str| version_error(kind, engine, v);
+        assert_eq!(err("cluster", "aurora-mysql", "8.0.mysql_aurora.3.08.0"), None);
+        assert_eq!(err("instance", "mariadb", "10.11.9"), None);
+        let deprecated = err("cluster", "aurora-postgresql", "15.4").unwrap();
+        assert!(deprecated.starts_with("aurora-postgresql 15.4 is deprecated: RDS no longer creates it; use 15."), "{deprecated}");
+        let unknown = err("instance", "postgres", "16.99.1").unwrap();
+        assert!(unknown.starts_with("postgres 16.99.1 is not a version RDS knows; use 16."), "{unknown}");
+        assert!(err("instance", "postgres", "99").unwrap().contains("is not a version RDS knows"));
     }
 
     #[test]
