@@ -173,7 +173,11 @@ fn check_resources(name: &str, doc: &Value, t: &Value, failures: &mut Vec<String
     let res = t["Resources"].as_object().cloned().unwrap_or_default();
     let find = |prefix: &str, types: &[&str]| -> Option<String> {
         types.iter().find_map(|ty| {
-            res.iter().find(|(id, r)| id.starts_with(prefix) && r["Type"] == *ty).map(|(id, _)| id.clone())
+            // The shortest: `JobsQueue` is x-sqs.jobs, `JobsDlqQueue` is x-sqs.jobs-dlq.
+            res.iter()
+                .filter(|(id, r)| id.starts_with(prefix) && r["Type"] == *ty)
+                .map(|(id, _)| id.clone())
+                .min_by_key(|id| id.len())
         })
     };
     let empty = BTreeSet::new();
@@ -373,7 +377,7 @@ fn the_resource_checks_catch_undeclared_and_missing_access() {
         &file,
         "services:\n  web: {image: nginx}\n  worker: {image: busybox}\n  db: {image: postgres}\n\
          x-sqs:\n  jobs:\n    Services:\n      worker: {Access: RWMessages}\n\
-         x-rds:\n  main:\n    MacroParameters: {Engine: postgres, EngineVersion: \"16.4\"}\n    Services:\n      db: {}\n",
+         x-rds:\n  main:\n    MacroParameters: {Engine: postgres, EngineVersion: \"16.15\"}\n    Services:\n      db: {}\n",
     )
     .unwrap();
     let (code, out, err) = common::render_files(std::slice::from_ref(&file));

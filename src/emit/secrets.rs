@@ -7,8 +7,8 @@
 //! - ECS ComposeX `x-secrets: {Name, VarName, JsonKeys, KmsKeyId}`: a Secrets Manager secret by
 //!   name or ARN, one variable or one per JSON key;
 //! - Docker's `x-aws-keys: [key…]` beside `name:`: one variable per JSON key;
-//! - `file:`: refused by the macro (it has no files); the CLI creates an empty Secrets Manager
-//!   secret for it — never with its value — to be filled after deploy;
+//! - `file:`: refused by the macro (it has no files); the CLI creates a Secrets Manager secret
+//!   whose value is a `NoEcho` template parameter the deployer passes (`--parameter-overrides`);
 //! - none of these: the Secrets Manager secret named after the key, with a warning.
 
 use crate::cfn::naming::pascal;
@@ -250,30 +250,30 @@ fn x_secrets(ctx: &mut Ctx, name: &str, x: &Value, path: &str) -> Option<Source>
     Some(Source { grant: ("secretsmanager:GetSecretValue", sm_iam(&value_from)), value_from, var, keys, kms_key })
 }
 
-/// `file:` secrets: the macro cannot read files; the CLI creates the secret without its value.
+/// `file:` secrets: the macro cannot read files. The CLI creates the secret with its value from
+/// a `NoEcho` template parameter the deployer passes (never the value itself), so that the
+/// first deploy starts the tasks that read it; an empty secret would keep them from starting.
 fn file_secret(ctx: &mut Ctx, name: &str, f: &Value, path: &str) -> Option<Source> {
     if !ctx.plan.cli {
         ctx.d.error(
             path,
-            "a file secret needs the file, which the macro cannot read; store the value in Secrets Manager and declare the secret with external: true and its ARN as name (or render with the composex CLI, which creates an empty secret for it)",
+            "a file secret needs the file, which the macro cannot read; store the value in Secrets Manager and declare the secret with external: true and its ARN as name (or render with the composex CLI, which makes its value a template parameter)",
         );
         return None;
     }
     let file = f.as_str().unwrap_or_default();
     let id = format!("{}Secret", pascal(name));
+    let description = format!("Value of compose secret {name}: the content of {file}");
+    let value = ctx.file_parameter(&format!("{id}Value"), &description, true, file, path)?;
     ctx.add(
         &join("secrets", name),
         id.clone(),
         json!({"Type": "AWS::SecretsManager::Secret", "Properties": {
-            "Description": format!("compose secret {name} (from {file}); its value is not in the template: set it with aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string file://{file}")
+            "Description": format!("compose secret {name} (from {file})"),
+            "SecretString": value
         }}),
     );
-    ctx.t.output(
-        format!("{id}Arn"),
-        json!({"Ref": id}),
-        &format!("Secret for compose secret {name}: put its value here after deploy"),
-    );
-    ctx.d.warn(path, format!("the secret is created empty: after deploy, set its value with aws secretsmanager put-secret-value --secret-id <output {id}Arn> --secret-string file://{file}"));
+    ctx.t.output(format!("{id}Arn"), json!({"Ref": id}), &format!("Secret for compose secret {name}"));
     Some(Source {
         grant: ("secretsmanager:GetSecretValue", json!({"Ref": id})),
         value_from: json!({"Ref": id}),

@@ -142,9 +142,15 @@ fn cache_cluster_properties(ctx: &mut Ctx, decl: &Decl, props: &mut serde_json::
         let Some(v) = props.remove(theirs) else { continue };
         let p = crate::diagnostics::join(&path, theirs);
         if props.contains_key(ours) {
-            ctx.d.warn(&p, format!("ignored: a {} cache is a replication group, which takes {ours}, set too", decl.kind.key));
+            ctx.d.warn(
+                &p,
+                format!("ignored: a {} cache is a replication group, which takes {ours}, set too", decl.kind.key),
+            );
         } else {
-            ctx.d.warn(&p, format!("read as {ours}: a Redis or Valkey cache is a replication group, which takes {ours}"));
+            ctx.d.warn(
+                &p,
+                format!("read as {ours}: a Redis or Valkey cache is a replication group, which takes {ours}"),
+            );
             props.insert(ours.into(), v);
         }
     }

@@ -443,7 +443,10 @@ mod tests {
         assert_eq!(err("cluster", "aurora-mysql", "8.0.mysql_aurora.3.08.0"), None);
         assert_eq!(err("instance", "mariadb", "10.11.9"), None);
         let deprecated = err("cluster", "aurora-postgresql", "15.4").unwrap();
-        assert!(deprecated.starts_with("aurora-postgresql 15.4 is deprecated: RDS no longer creates it; use 15."), "{deprecated}");
+        assert!(
+            deprecated.starts_with("aurora-postgresql 15.4 is deprecated: RDS no longer creates it; use 15."),
+            "{deprecated}"
+        );
         let unknown = err("instance", "postgres", "16.99.1").unwrap();
         assert!(unknown.starts_with("postgres 16.99.1 is not a version RDS knows; use 16."), "{unknown}");
         assert!(err("instance", "postgres", "99").unwrap().contains("is not a version RDS knows"));

@@ -70,7 +70,10 @@ fn hook(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl], resource: &mut Value) {
     let value = match &from_file {
         Some((file, fpath)) => {
             let file = literal(file, fpath, "FromFile", &mut ctx.d);
-            let value = file.and_then(|file| file_parameter(ctx, decl, &file, fpath));
+            let value = file.and_then(|file| {
+                let description = format!("Value of {}: the content of {file} (MacroParameters.FromFile)", decl.path);
+                ctx.file_parameter(&format!("{}Value", decl.id), &description, false, &file, fpath)
+            });
             for (k, what) in FILE_OPTIONS {
                 if params.contains_key(*k) {
                     ctx.d.warn(
@@ -132,50 +135,6 @@ fn same_name(decl: &Decl, siblings: &[Decl]) -> Option<String> {
         .take_while(|d| d.name != decl.name)
         .find(|d| d.def.get("Properties").and_then(|p| p.get("Name")).and_then(Value::as_str) == Some(name))
         .map(|d| d.name.clone())
-}
-
-/// The template parameter that holds the content of `file`, which the deployer passes: its
-/// `Ref`. A user parameter of the same name is that one when it is a String (a template
-/// deployed with `Transform` must declare it for `aws cloudformation deploy` to pass it).
-fn file_parameter(ctx: &mut Ctx, decl: &Decl, file: &str, fpath: &str) -> Option<Value> {
-    let pid = format!("{}Value", decl.id);
-    let parameter = json!({
-        "Type": "String",
-        "Description": format!("Value of {}: the content of {file} (MacroParameters.FromFile)", decl.path),
-    });
-    let pass = format!("--parameter-overrides {pid}=\"$(cat {file})\"");
-    let sections = &mut ctx.t.sections;
-    let parameters = sections.entry("Parameters").or_insert_with(|| json!({}));
-    // Parameters that are not a mapping are an error of their own.
-    let parameters = parameters.as_object_mut()?;
-    match parameters.get(&pid) {
-        Some(user) if user.get("Type").and_then(Value::as_str) == Some("String") => {
-            ctx.d.warn(
-                fpath,
-                format!("the value is the template parameter {pid} declared under Parameters: deploy with {pass}"),
-            );
-        }
-        Some(_) => {
-            ctx.d.error(
-                fpath,
-                format!("the value of {} is the template parameter {pid}, which Parameters.{pid} declares too, and not as a String; rename that one, or make it Type: String", decl.path),
-            );
-            return None;
-        }
-        None => {
-            parameters.insert(pid.clone(), parameter);
-            let how = if ctx.plan.cli {
-                format!("deploy the rendered template with {pass}")
-            } else {
-                format!("declare {pid} (Type: String) under the file's Parameters too, as aws cloudformation deploy passes only the parameters of the template it is given, and deploy with {pass}")
-            };
-            ctx.d.warn(
-                fpath,
-                format!("the macro never sees your files: the value is the template parameter {pid}; {how}"),
-            );
-        }
-    }
-    Some(json!({"Ref": pid}))
 }
 
 #[cfg(test)]

@@ -161,6 +161,58 @@ impl Ctx<'_> {
     }
 }
 
+impl Ctx<'_> {
+    /// The value of a file the macro cannot read, as the template parameter `pid` (a String,
+    /// `NoEcho` for a secret) that the deployer passes; its `Ref`. A user parameter of the same
+    /// name is that one when it is a String (a template deployed with `Transform` must declare
+    /// it for `aws cloudformation deploy` to pass it).
+    pub fn file_parameter(
+        &mut self,
+        pid: &str,
+        description: &str,
+        no_echo: bool,
+        file: &str,
+        fpath: &str,
+    ) -> Option<Value> {
+        let mut parameter = serde_json::json!({"Type": "String", "Description": description});
+        if no_echo {
+            parameter["NoEcho"] = Value::Bool(true);
+        }
+        let pass = format!("--parameter-overrides {pid}=\"$(cat {file})\"");
+        let parameters = self.t.sections.entry("Parameters").or_insert_with(|| serde_json::json!({}));
+        // Parameters that are not a mapping are an error of their own.
+        let parameters = parameters.as_object_mut()?;
+        match parameters.get(pid) {
+            Some(user) if user.get("Type").and_then(Value::as_str) == Some("String") => {
+                self.d.warn(
+                    fpath,
+                    format!("the value is the template parameter {pid} declared under Parameters: deploy with {pass}"),
+                );
+            }
+            Some(_) => {
+                self.d.error(
+                    fpath,
+                    format!("the value is the template parameter {pid}, which Parameters.{pid} declares too, and not as a String; rename that one, or make it Type: String"),
+                );
+                return None;
+            }
+            None => {
+                parameters.insert(pid.to_string(), parameter);
+                let how = if self.plan.cli {
+                    format!("deploy the rendered template with {pass}")
+                } else {
+                    format!("declare {pid} (Type: String) under the file's Parameters too, as aws cloudformation deploy passes only the parameters of the template it is given, and deploy with {pass}")
+                };
+                self.d.warn(
+                    fpath,
+                    format!("the macro never sees your files: the value is the template parameter {pid}; {how}"),
+                );
+            }
+        }
+        Some(serde_json::json!({ "Ref": pid }))
+    }
+}
+
 impl Emit<'_> {
     /// Adds a generated resource; see [`add`].
     pub fn add(&mut self, owner: &str, id: String, resource: Value) {
