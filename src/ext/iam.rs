@@ -31,7 +31,12 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Iam {
     let base = join("services", name);
     let mut out = Iam::default();
     if let Some(v) = s.extensions.get("x-aws-pull_credentials") {
-        if v.is_string() || is_intrinsic(v) {
+        if v.as_str().is_some_and(|a| !a.starts_with("arn:")) {
+            d.error(
+                join(&base, "x-aws-pull_credentials"),
+                format!("{} is not an ARN: ECS and IAM take the ARN of the Secrets Manager secret holding the registry's username and password (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX), or a !Ref of a template Parameter holding it", crate::compose::read::show(v)),
+            );
+        } else if v.is_string() || is_intrinsic(v) {
             out.pull_credentials = Some(v.clone());
         } else {
             d.error(
@@ -61,7 +66,7 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Iam {
                     None => d.error(&p, format!("Policies must be a list, not {}", kind(v))),
                 },
                 "ManagedPolicyArns" => match v.as_array() {
-                    Some(list) => out.managed.extend(list.iter().cloned()),
+                    Some(list) => out.managed.extend(managed_policies(list, &p, d)),
                     None => d.error(&p, format!("ManagedPolicyArns must be a list, not {}", kind(v))),
                 },
                 "PermissionsBoundary" => out.boundary = Some((p.clone(), v.clone())),
@@ -74,7 +79,7 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Iam {
     }
     if let Some(v) = s.extensions.get("x-aws-policies") {
         match v.as_array() {
-            Some(list) => out.managed.extend(list.iter().cloned()),
+            Some(list) => out.managed.extend(managed_policies(list, &join(&base, "x-aws-policies"), d)),
             None => d.error(join(&base, "x-aws-policies"), "x-aws-policies must be a list of managed policy ARNs"),
         }
     }
@@ -84,6 +89,32 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Iam {
         if let Some(pol) = check_policy(d, &pol, &p) {
             out.policies.push((None, pol));
         }
+    }
+    out
+}
+
+/// AWS managed policies that give a task (nearly) everything. A policy ARN is the user's explicit
+/// choice (ECS ComposeX's own examples attach AdministratorAccess), so it is kept, with a warning
+/// that says what it grants; statements ComposeX reads are held to no `*` action instead.
+const TOO_BROAD: &[&str] = &["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"];
+
+/// Managed policy ARNs, with a warning for those that give a task the whole account.
+fn managed_policies(list: &[Value], path: &str, d: &mut Diagnostics) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (i, arn) in list.iter().enumerate() {
+        let name = arn.as_str().and_then(|a| a.strip_prefix("arn:aws:iam::aws:policy/")).or_else(|| {
+            arn.get("Fn::Sub")
+                .and_then(Value::as_str)
+                .and_then(|a| a.strip_prefix("arn:${AWS::Partition}:iam::aws:policy/"))
+        });
+        match name {
+            Some(n) if TOO_BROAD.contains(&n) => d.warn(
+                index(path, i),
+                format!("the AWS managed policy {n} lets the task do (nearly) anything in the account; attach a policy with the actions it needs, or write them in x-iam.Policies"),
+            ),
+            _ => {}
+        }
+        out.push(arn.clone());
     }
     out
 }
@@ -120,9 +151,52 @@ fn check_policy(d: &mut Diagnostics, pol: &Value, path: &str) -> Option<Value> {
     ok.then(|| pol.clone())
 }
 
+/// The keys of a statement of an identity-based policy.
+const STATEMENT_KEYS: &[&str] = &["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"];
+
+/// Actions that let a role give itself, or a role it passes, any permission: refused on `*`.
+const ESCALATING: &[&str] = &["iam:PassRole", "iam:*"];
+
 fn check_statement(d: &mut Diagnostics, st: &Value, path: &str) -> bool {
     let mut ok = true;
-    if st.get("NotAction").is_some() {
+    let Some(m) = st.as_object() else {
+        d.error(path, format!("a statement must be a mapping with Effect, Action and Resource, not {}", kind(st)));
+        return false;
+    };
+    for k in m.keys().filter(|k| !STATEMENT_KEYS.contains(&k.as_str())) {
+        let hint = if k == "Principal" || k == "NotPrincipal" {
+            "a role's policy names no principal: the role is the principal".to_string()
+        } else {
+            format!("use {}", STATEMENT_KEYS.join(", "))
+        };
+        d.error(join(path, k), format!("{k:?} is not a key of an IAM policy statement; {hint}"));
+        ok = false;
+    }
+    match m.get("Effect").and_then(Value::as_str) {
+        Some("Allow" | "Deny") => {}
+        _ => {
+            d.error(join(path, "Effect"), "a statement needs Effect: Allow or Deny");
+            ok = false;
+        }
+    }
+    if !m.contains_key("Action") && !m.contains_key("NotAction") {
+        d.error(join(path, "Action"), "a statement needs Action, the actions it allows or denies");
+        ok = false;
+    }
+    if m.contains_key("NotResource") && m.get("Effect").and_then(Value::as_str) != Some("Deny") {
+        d.error(
+            join(path, "NotResource"),
+            "NotResource allows the actions on every resource but those listed; list the resources in Resource instead",
+        );
+        ok = false;
+    } else if !m.contains_key("Resource") && !m.contains_key("NotResource") {
+        d.error(
+            join(path, "Resource"),
+            "a statement needs Resource, the ARNs it applies to: IAM refuses the policy without it",
+        );
+        ok = false;
+    }
+    if m.get("NotAction").is_some() {
         d.error(
             join(path, "NotAction"),
             "NotAction grants every action but those listed; list the actions to allow in Action instead",
@@ -135,6 +209,22 @@ fn check_statement(d: &mut Diagnostics, st: &Value, path: &str) -> bool {
         Some(v) => vec![v],
         None => vec![],
     };
+    let on_everything = match m.get("Resource") {
+        Some(Value::String(r)) => r == "*",
+        Some(Value::Array(rs)) => rs.iter().any(|r| r == "*"),
+        _ => false,
+    };
+    for a in &actions {
+        if let Some(text) = a.as_str() {
+            if allow && on_everything && ESCALATING.iter().any(|e| e.eq_ignore_ascii_case(text)) {
+                d.error(
+                    join(path, "Resource"),
+                    format!("{text} on \"*\" lets the task hand any role of the account to a service, and so take its permissions; name the ARNs of the roles it passes"),
+                );
+                ok = false;
+            }
+        }
+    }
     for a in actions {
         if let Some(text) = a.as_str() {
             let (service, action) = text.split_once(':').unwrap_or((text, ""));
