@@ -70,6 +70,7 @@ pub const KIND: Kind = Kind {
     sam_policies: &[("DynamoDBReadPolicy", "RO"), ("DynamoDBCrudPolicy", "RW")],
     consumer_keys: &[],
     default_access: None,
+    keeps_data: Some("Retain"),
     settings_keys: &[],
     hook: Some(hook),
     extra_attributes: &[],

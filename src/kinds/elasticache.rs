@@ -41,6 +41,7 @@ pub const REPLICATION_GROUP: Kind = Kind {
     )],
     consumer_keys: &[],
     default_access: Some("RW"),
+    keeps_data: Some("Snapshot"),
     settings_keys: &[],
     hook: Some(hook),
 };
@@ -66,6 +67,7 @@ pub const CACHE_CLUSTER: Kind = Kind {
     )],
     consumer_keys: &[],
     default_access: Some("RW"),
+    keeps_data: None,
     settings_keys: &[],
     hook: Some(hook),
 };

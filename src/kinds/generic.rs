@@ -105,7 +105,9 @@ fn check_keys(kind: &Kind, def: &Map<String, Value>, path: &str, d: &mut Diagnos
 }
 
 /// CloudFormation's resource policies, per resource or for the whole kind (`x-s3:
-/// {DeletionPolicy: Retain, …}` as ECS ComposeX files write it).
+/// {DeletionPolicy: Retain, …}` as ECS ComposeX files write it). One the file sets and not the
+/// other applies to both (the data kept on delete is the data a replacement would delete);
+/// where the file sets none, a kind that holds data gets its `keeps_data`.
 fn policies(
     kind: &Kind,
     all: &Map<String, Value>,
@@ -113,24 +115,41 @@ fn policies(
     path: &str,
     d: &mut Diagnostics,
 ) -> Vec<(&'static str, Value)> {
-    let mut out = Vec::new();
+    let mut set: Vec<(&'static str, Option<String>)> = Vec::new();
     for attr in ["DeletionPolicy", "UpdateReplacePolicy"] {
         let own = def.get(attr).map(|v| (v, join(path, attr)));
         let kind_wide = all.get(attr).map(|v| (v, join(kind.key, attr)));
-        if let Some((v, p)) = own.or(kind_wide) {
-            match v.as_str() {
-                Some("Delete" | "Retain" | "Snapshot" | "RetainExceptOnCreate") => out.push((attr, v.clone())),
-                _ => d.error(
-                    p,
-                    format!(
-                        "{} is not a {attr}; use Delete, Retain, RetainExceptOnCreate or Snapshot",
-                        crate::compose::read::show(v)
-                    ),
-                ),
-            }
-        }
+        let value = match own.or(kind_wide) {
+            None => None,
+            Some((v, p)) => match v.as_str() {
+                Some(x @ ("Delete" | "Retain" | "Snapshot")) => Some(x.to_string()),
+                Some("RetainExceptOnCreate") if attr == "DeletionPolicy" => Some("RetainExceptOnCreate".to_string()),
+                _ => {
+                    let valid = if attr == "DeletionPolicy" {
+                        "Delete, Retain, RetainExceptOnCreate or Snapshot"
+                    } else {
+                        "Delete, Retain or Snapshot"
+                    };
+                    d.error(p, format!("{} is not a {attr}; use {valid}", crate::compose::read::show(v)));
+                    return Vec::new();
+                }
+            },
+        };
+        set.push((attr, value));
     }
-    out
+    let chosen = set.iter().find_map(|(_, v)| v.clone());
+    let fallback = chosen.map(|c| if c == "RetainExceptOnCreate" { "Retain".to_string() } else { c });
+    let fallback = fallback.or_else(|| kind.keeps_data.map(str::to_string));
+    set.into_iter()
+        .filter_map(|(attr, v)| {
+            let v = v.or_else(|| match (attr, fallback.as_deref()) {
+                ("DeletionPolicy", Some(f)) => Some(f.to_string()),
+                ("UpdateReplacePolicy", Some(f)) => Some(f.to_string()),
+                _ => None,
+            })?;
+            Some((attr, Value::String(v)))
+        })
+        .collect()
 }
 
 /// Names every resource of every kind first, so that references may point forward and across

@@ -75,6 +75,7 @@ pub const KIND: Kind = Kind {
     sam_policies: &[("KinesisStreamReadPolicy", "Consumer")],
     consumer_keys: &[],
     default_access: None,
+    keeps_data: Some("Retain"),
     settings_keys: &[],
     hook: Some(hook),
     extra_attributes: &[],

@@ -48,6 +48,7 @@ pub const KIND: Kind = Kind {
     sam_policies: &[("KMSDecryptPolicy", "DecryptOnly"), ("KMSEncryptPolicy", "EncryptOnly")],
     consumer_keys: &[],
     default_access: None,
+    keeps_data: Some("Retain"),
     settings_keys: &[],
     hook: Some(hook),
     extra_attributes: &[],

@@ -212,6 +212,10 @@ pub struct Kind {
     /// credentials); `None` for kinds whose levels grant IAM permissions, where a consumer without
     /// `Access` only gets the resource's values in its environment.
     pub default_access: Option<&'static str>,
+    /// The `DeletionPolicy` and `UpdateReplacePolicy` a resource that holds data gets unless the
+    /// file sets them (`Retain`, or `Snapshot` for databases and caches): a stack delete or a
+    /// replacement must not destroy the data.
+    pub keeps_data: Option<&'static str>,
     /// `Settings` keys this kind reads itself (in its hook), beyond `EnvNames`.
     pub settings_keys: &'static [&'static str],
 }

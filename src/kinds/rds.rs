@@ -59,6 +59,7 @@ pub const CLUSTER: Kind = Kind {
     extra_attributes: &[("Arn", Attr::GetAtt("DBClusterArn"))],
     consumer_keys: CONSUMER_KEYS,
     default_access: Some("RW"),
+    keeps_data: Some("Snapshot"),
     settings_keys: &[],
     hook: Some(hook),
 };
@@ -83,6 +84,7 @@ pub const INSTANCE: Kind = Kind {
     extra_attributes: &[("Arn", Attr::GetAtt("DBInstanceArn"))],
     consumer_keys: CONSUMER_KEYS,
     default_access: Some("RW"),
+    keeps_data: Some("Snapshot"),
     settings_keys: &[],
     hook: Some(hook),
 };
@@ -153,7 +155,8 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     ctx.add(
         &decl.path,
         secret.clone(),
-        json!({"Type": "AWS::SecretsManager::Secret", "Properties": {
+        // Kept with the database's snapshot: restoring it needs these credentials.
+        json!({"Type": "AWS::SecretsManager::Secret", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
             "Description": format!("Master credentials of {} (ComposeX)", decl.path),
             "GenerateSecretString": {
                 "SecretStringTemplate": secret_template(&username, &dbname),
@@ -218,8 +221,6 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         props.entry("PubliclyAccessible").or_insert(json!(false));
     }
     resource["Properties"] = Value::Object(props);
-    resource["DeletionPolicy"] = json!("Snapshot");
-    resource["UpdateReplacePolicy"] = json!("Snapshot");
 
     give_consumers(ctx, decl, consumers, &secret);
 }

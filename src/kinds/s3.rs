@@ -157,6 +157,7 @@ pub const KIND: Kind = Kind {
     sam_policies: &[],
     consumer_keys: &[],
     default_access: None,
+    keeps_data: Some("Retain"),
     settings_keys: &[
         "EnableAcceleration",
         "EnableEncryption",
@@ -212,7 +213,6 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         acceleration(ctx, &settings, &spath, props);
         owner_acl(ctx, &decl.path, props);
     }
-    retain_on_replacement(ctx, decl, resource);
     if secure {
         let arn = json!({"Fn::GetAtt": [decl.id, "Arn"]});
         let statement = json!({
@@ -629,26 +629,6 @@ fn owner_acl(ctx: &mut Ctx, path: &str, props: &mut Map<String, Value>) {
             format!("removed: {acl} gives the bucket's owner full control and no one else, which a bucket without an ACL does too"),
         );
     }
-}
-
-/// A bucket kept when the stack deletes it (`DeletionPolicy: Retain`) is kept when CloudFormation
-/// replaces it too (a new BucketName), unless `UpdateReplacePolicy` says otherwise: the data the
-/// user asked to keep is the same.
-fn retain_on_replacement(ctx: &mut Ctx, decl: &Decl, resource: &mut Value) {
-    let retained =
-        matches!(resource.get("DeletionPolicy").and_then(Value::as_str), Some("Retain" | "RetainExceptOnCreate"));
-    if !retained || resource.get("UpdateReplacePolicy").is_some() {
-        return;
-    }
-    resource["UpdateReplacePolicy"] = json!("Retain");
-    let from = if decl.def.contains_key("DeletionPolicy") { decl.path.clone() } else { decl.kind.key.to_string() };
-    ctx.d.warn(
-        join(&from, "DeletionPolicy"),
-        format!(
-            "UpdateReplacePolicy: Retain applied to {} too: a replacement would otherwise delete the bucket this keeps",
-            decl.path
-        ),
-    );
 }
 
 /// `ExpandAccountIdToBucket` / `ExpandRegionToBucket`: a literal `BucketName` gets the account

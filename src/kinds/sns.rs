@@ -20,6 +20,7 @@ pub const KIND: Kind = Kind {
     sam_policies: &[("SNSPublishMessagePolicy", "Publish")],
     consumer_keys: &[],
     default_access: None,
+    keeps_data: None,
     settings_keys: &[],
     hook: None,
     extra_attributes: &[("Arn", Attr::Ref)],

@@ -56,6 +56,7 @@ pub const KIND: Kind = Kind {
     sam_policies: &[("SQSPollerPolicy", "Consume"), ("SQSSendMessagePolicy", "Publish")],
     consumer_keys: &["Scaling", "scaling"],
     default_access: None,
+    keeps_data: None,
     settings_keys: &[],
     hook: Some(hook),
     extra_attributes: &[],

@@ -39,6 +39,7 @@ pub const KIND: Kind = Kind {
     sam_policies: &[("ROStrict", "RO"), ("RWStrict", "RW"), ("SSMParameterReadPolicy", "RO")],
     consumer_keys: &[],
     default_access: None,
+    keeps_data: None,
     settings_keys: &[],
     hook: Some(hook),
     extra_attributes: &[],
