@@ -25,6 +25,7 @@
 //! Ports of a range (`"8000-8010:8000-8010"`) and UDP ports stay out of Service Connect (it
 //! proxies TCP, one entry per port): they are reached as `family.namespace`.
 
+use super::discovery::MAX_DNS_LABEL;
 use super::discovery::NAMESPACE_ID;
 use super::logging::log_group_id;
 use crate::cfn::{get_att, r#ref};
@@ -158,6 +159,9 @@ pub fn check(ctx: &mut Ctx) {
         let mut aliases: BTreeMap<(String, u16), String> = BTreeMap::new();
         let mut discovery: BTreeMap<String, String> = BTreeMap::new();
         for e in ctx.plan.connect.values().flatten() {
+            if let Some(label) = e.dns_name.split('.').find(|l| l.len() > MAX_DNS_LABEL) {
+                d.error(&e.path, format!("the Service Connect short name {:?} has a label of {} characters, and DNS labels have at most {MAX_DNS_LABEL}: give the port a shorter DnsName in x-network.x-ecs_connect, or shorten the service's name", e.dns_name, label.len()));
+            }
             if let Some(other) = aliases.insert((e.dns_name.clone(), e.port), e.path.clone()) {
                 d.error(&e.path, format!("{other} gives clients the same short name {}:{}; each name and port must be unique in the namespace", e.dns_name, e.port));
             }

@@ -175,6 +175,9 @@ fn seconds(v: f64) -> u64 {
     v.ceil() as u64
 }
 
+/// The longest image reference ECS takes.
+const MAX_IMAGE: usize = 255;
+
 fn container(
     ctx: &mut Emit,
     fam: &Family,
@@ -186,6 +189,12 @@ fn container(
     let base = join("services", &s.name);
     let mut c = Map::new();
     c.insert("Name".into(), json!(s.name));
+    if let Some(image) = s.image.as_str().filter(|i| i.len() > MAX_IMAGE) {
+        ctx.d.error(
+            join(&join("services", &s.name), "image"),
+            format!("the image is {} characters, and ECS takes at most {MAX_IMAGE}: use a shorter reference (a digest, sha256:…, is 71)", image.len()),
+        );
+    }
     c.insert("Image".into(), s.image.clone());
     c.insert("Essential".into(), json!(essential));
     if let Some(cmd) = &s.command {

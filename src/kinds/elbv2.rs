@@ -178,6 +178,10 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
                         Some(list) => attributes.extend(list.iter().cloned()),
                         None => ctx.d.error(&kp, format!("LoadBalancerAttributes must be a list of {{Key, Value}}, not {}", kind(v))),
                     },
+                    "Name" if v.as_str().is_some_and(|n| !valid_lb_name(n)) => ctx.d.error(
+                        &kp,
+                        format!("{} is not a load balancer name: at most 32 letters, digits and hyphens, not starting or ending with a hyphen nor starting with internal-; leave Name out to let CloudFormation name it", crate::compose::read::show(v)),
+                    ),
                     _ => {
                         if k == "IpAddressType" && v.as_str().is_some_and(|s| s.starts_with("dualstack")) {
                             dualstack = true;
@@ -1080,6 +1084,15 @@ fn access(text: &str) -> Result<Vec<Value>, String> {
         out.push(path_cond(path));
     }
     Ok(out)
+}
+
+/// Elastic Load Balancing's rule for a load balancer's name.
+fn valid_lb_name(n: &str) -> bool {
+    (1..=32).contains(&n.len())
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !n.starts_with('-')
+        && !n.ends_with('-')
+        && !n.starts_with("internal-")
 }
 
 #[cfg(test)]
