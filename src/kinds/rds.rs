@@ -177,6 +177,8 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     // Network: the storage subnets, its own security group.
     let subnet_group = datastore::subnet_group_id(decl);
     let subnets = ctx.plan.infra.storage_subnets.clone();
+    let from = ctx.plan.infra.storage_from.clone();
+    crate::plan::two_zones(ctx, &subnets, &from, &format!("the DB subnet group of {}", decl.path));
     ctx.add(
         &decl.path,
         subnet_group.clone(),

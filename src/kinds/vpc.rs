@@ -101,6 +101,9 @@ fn use_existing(ctx: &mut Ctx, u: &Value) {
     }
     let public = subnets("PublicSubnets", ctx);
     let storage = subnets("StorageSubnets", ctx);
+    let from = |key: &str, or: &str| join(&path, if m.contains_key(key) { key } else { or });
+    ctx.plan.infra.public_from = from("PublicSubnets", "AppSubnets");
+    ctx.plan.infra.storage_from = from("StorageSubnets", "AppSubnets");
     ctx.plan.infra.app_subnets = app.clone().unwrap_or(Value::Null);
     ctx.plan.infra.public_subnets = public.unwrap_or_else(|| app.clone().unwrap_or(Value::Null));
     ctx.plan.infra.storage_subnets = storage.unwrap_or_else(|| app.unwrap_or(Value::Null));

@@ -33,6 +33,9 @@ pub struct Infra {
     /// Resources every ECS service must wait for (the NAT routes of a created VPC, so that tasks
     /// can pull their images on first start).
     pub service_depends_on: Vec<String>,
+    /// With `x-vpc: Use`, the paths the public and storage subnets come from (for messages).
+    pub public_from: String,
+    pub storage_from: String,
 }
 
 /// What the stages before the families compute and the family concerns read: families,
@@ -210,6 +213,23 @@ impl Ctx<'_> {
             }
         }
         Some(serde_json::json!({ "Ref": pid }))
+    }
+}
+
+/// What needs subnets in two Availability Zones (an application load balancer, a database's
+/// subnet group) refuses a list of one: `subnets` as the template has them, and the path they
+/// come from. Intrinsics (a `!Ref` of a subnet list Parameter) are the deployer's to check.
+pub fn two_zones(ctx: &mut Ctx, subnets: &Value, from: &str, what: &str) {
+    if let Value::Array(list) = subnets {
+        if list.len() < 2 && !from.is_empty() {
+            ctx.d.error(
+                from,
+                format!(
+                    "{what} needs subnets in two Availability Zones, and this gives {}; list a subnet of a second zone",
+                    list.len()
+                ),
+            );
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! the listeners use, the ingress from the load balancer to each target port, and what each
 //! ECS service needs (`LoadBalancers`, the listeners to wait for, the grace period).
 
-use super::{ip_protocols, Action, Lb, Source};
+use super::{ip_protocols, Action, Lb, LbType, Source};
 use crate::cfn::{get_att, naming::pascal, r#ref};
 use crate::compose::Protocol;
 use crate::emit::network::{cidr_id, description, security_group_id};
@@ -37,6 +37,11 @@ pub fn emit(ctx: &mut Ctx, lb: &Lb) {
         props.insert("Type".into(), json!(lb.ty.as_str()));
         props.insert("Scheme".into(), json!(if lb.internet_facing { "internet-facing" } else { "internal" }));
         props.insert("Subnets".into(), lb.subnets.clone());
+        let infra = &ctx.plan.infra;
+        let from = if lb.subnets == infra.public_subnets { infra.public_from.clone() } else { String::new() };
+        if lb.ty == LbType::Application && !lb.properties.contains_key("SubnetMappings") {
+            crate::plan::two_zones(ctx, &lb.subnets, &from, &format!("{} (an application load balancer)", lb.label));
+        }
         props.insert("SecurityGroups".into(), json!([get_att(&sg, "GroupId")]));
         for (k, v) in &lb.properties {
             props.insert(k.clone(), v.clone());
