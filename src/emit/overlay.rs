@@ -56,9 +56,13 @@ pub fn apply(template: &mut Template, x: &Value, d: &mut Diagnostics) {
     };
     // Each resource the overlay names is read back, merged and written again; the others are
     // not touched.
+    let mut removed = Vec::new();
     for (id, r) in resources.into_iter().flatten() {
         match (template.resource(id).cloned(), r) {
-            (_, Value::Null) => template.remove(id),
+            (_, Value::Null) => {
+                template.remove(id);
+                removed.push(id.clone());
+            }
             (Some(Value::Object(mut a)), Value::Object(b)) if !function(r) => {
                 merge_map(&mut a, b);
                 template.put(id.clone(), Value::Object(a));
@@ -66,6 +70,7 @@ pub fn apply(template: &mut Template, x: &Value, d: &mut Diagnostics) {
             _ => template.put(id.clone(), r.clone()),
         }
     }
+    dangling(template, &removed, d);
     for (k, v) in overlay {
         match k.as_str() {
             "Resources" => {}
@@ -77,6 +82,64 @@ pub fn apply(template: &mut Template, x: &Value, d: &mut Diagnostics) {
             _ => merge_map(&mut template.sections, &Map::from_iter([(k.clone(), v.clone())])),
         }
     }
+}
+
+/// A resource the overlay removes must not be referred to by what stays (`Ref`, `Fn::GetAtt`,
+/// `${Id}` in `Fn::Sub`, `DependsOn`, an output): CloudFormation refuses such a template.
+fn dangling(template: &Template, removed: &[String], d: &mut Diagnostics) {
+    if removed.is_empty() {
+        return;
+    }
+    let mut found: Vec<(String, String)> = Vec::new();
+    for id in template.ids() {
+        let Some(r) = template.resource(id) else { continue };
+        for gone in removed {
+            if refers_to(r, gone) {
+                found.push((format!("Resources.{id}"), gone.clone()));
+            }
+        }
+    }
+    for (oid, o) in &template.outputs {
+        for gone in removed {
+            if refers_to(o, gone) {
+                found.push((format!("Outputs.{oid}"), gone.clone()));
+            }
+        }
+    }
+    for (referrer, gone) in found {
+        d.error(
+            join(&join(KEY, "Resources"), &gone),
+            format!("removes {gone}, which {referrer} still refers to; remove or change that too, or keep {gone}"),
+        );
+    }
+}
+
+/// Whether `v` refers to logical ID `id`.
+fn refers_to(v: &Value, id: &str) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, x)| match (k.as_str(), x) {
+            ("Ref", Value::String(s)) => s == id,
+            ("Fn::GetAtt", Value::Array(a)) => a.first().and_then(Value::as_str) == Some(id) || refers_to(x, id),
+            ("Fn::GetAtt", Value::String(s)) => s.split('.').next() == Some(id),
+            ("DependsOn", Value::String(s)) => s == id,
+            ("DependsOn", Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(id)),
+            ("Fn::Sub", Value::String(s)) => sub_refers(s, id),
+            ("Fn::Sub", Value::Array(a)) => {
+                a.first().and_then(Value::as_str).is_some_and(|s| sub_refers(s, id)) || refers_to(x, id)
+            }
+            _ => refers_to(x, id),
+        }),
+        Value::Array(a) => a.iter().any(|x| refers_to(x, id)),
+        _ => false,
+    }
+}
+
+/// Whether an `Fn::Sub` text names `${id}` or `${id.Attr}`.
+fn sub_refers(text: &str, id: &str) -> bool {
+    text.split("${").skip(1).any(|part| {
+        let name = part.split('}').next().unwrap_or_default();
+        name == id || name.split('.').next() == Some(id)
+    })
 }
 
 fn merge_map(into: &mut Map<String, Value>, from: &Map<String, Value>) {
