@@ -110,6 +110,10 @@ fn push_key(path: &mut String, key: &str) {
     }
 }
 
+/// The pseudo parameters `Fn::Sub` replaces in a string.
+pub const PSEUDO: &[&str] =
+    &["AWS::AccountId", "AWS::Partition", "AWS::Region", "AWS::StackId", "AWS::StackName", "AWS::URLSuffix"];
+
 /// Interpolates `text`, reporting at `path`; `None` when there was nothing to do or an error.
 fn expand_at(
     text: &str,
@@ -122,7 +126,14 @@ fn expand_at(
     }
     let mut warnings = Vec::new();
     let result = expand(text, lookup, &mut warnings);
+    // A service's environment value with only pseudo parameters is given to Fn::Sub when the
+    // template is made (`${AWS::Region}` reaches the container as the region): nothing to say.
+    let in_environment = path.starts_with("services.") && path.contains(".environment");
+    let pseudo_only = text.split("${").skip(1).all(|p| PSEUDO.iter().any(|x| p.starts_with(&format!("{x}}}"))));
     for w in warnings {
+        if in_environment && pseudo_only && w.contains("is CloudFormation syntax") {
+            continue;
+        }
         diags.warn(path, w);
     }
     match result {

@@ -175,6 +175,18 @@ fn seconds(v: f64) -> u64 {
     v.ceil() as u64
 }
 
+/// A plain environment value naming only pseudo parameters (`${AWS::Region}`, as in a
+/// CloudFormation `!Sub`) becomes that `Fn::Sub`: the container gets the region, not the text.
+fn with_pseudo_parameters(v: Value) -> Value {
+    use crate::compose::interpolate::PSEUDO;
+    let Value::String(s) = &v else { return v };
+    let mut parts = s.split("${").skip(1).peekable();
+    if parts.peek().is_none() || !parts.all(|p| PSEUDO.iter().any(|x| p.starts_with(&format!("{x}}}")))) {
+        return v;
+    }
+    json!({ "Fn::Sub": s })
+}
+
 /// The longest image reference ECS takes.
 const MAX_IMAGE: usize = 255;
 
@@ -209,7 +221,8 @@ fn container(
     let env_path = join(&base, "environment");
     for (k, v) in &s.environment {
         let p = join(&env_path, k);
-        env.insert(k.clone(), crate::plan::refs::resolve(&ctx.plan.declared, v, &p, ctx.d));
+        let v = crate::plan::refs::resolve(&ctx.plan.declared, v, &p, ctx.d);
+        env.insert(k.clone(), with_pseudo_parameters(v));
     }
     for (k, (v, from)) in ctx.plan.env.get(&s.name).cloned().unwrap_or_default() {
         match env.entry(k) {
