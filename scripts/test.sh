@@ -4,7 +4,8 @@
 # Steps, in order, stopping at the first failure:
 #   tools      scripts/install-tools.sh (pinned cfn-lint, cargo-lambda, zig, SAM CLI in .tools/venv)
 #   cargo      cargo test --all-targets (corpus tests run when COMPOSEX_CORPUS or ../shared/corpus is there)
-#   cli        scripts/build-cli.sh (the CLI as distributed, statically linked) through every golden case
+#   cli        scripts/build-cli.sh (the CLI as distributed, statically linked) through every golden case,
+#              JSON and YAML (read back under YAML 1.1, as CloudFormation reads it)
 #   lint       cfn-lint over the golden outputs macro-tests/**/expected.json and target/corpus-rendered/,
 #              and src/kinds/rds_versions.json checked against the pinned cfn-lint
 #   validate   sam validate --lint --template template.yaml
@@ -79,6 +80,9 @@ if command -v readelf >/dev/null; then
 fi
 COMPOSEX_BIN=$cli_bin cargo test --test binary 2>&1 | tee "$work/cli-test.log"
 grep -q '^test result: ok. 1 passed' "$work/cli-test.log"
+passed=$((passed + 1))
+# CloudFormation reads YAML 1.1: every golden template written as YAML must read back as its JSON.
+python3 scripts/yaml-roundtrip.py "$cli_bin"
 passed=$((passed + 1))
 end
 

@@ -5,7 +5,6 @@
 use crate::compose::{env_file, interpolate, merge, yaml};
 use crate::diagnostics::Diagnostics;
 use crate::macro_io::{render, Options};
-use serde::ser::Error as _;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -254,7 +253,7 @@ fn emit(a: &Args, doc: &impl Serialize, default: Format, out: &mut dyn Write, er
             text.push(b'\n');
             text
         }),
-        Format::Yaml => serde_norway::to_string(doc).map(String::into_bytes).map_err(serde_json::Error::custom),
+        Format::Yaml => serde_json::to_value(doc).map(|v| crate::cfn::yaml::to_string(&v).into_bytes()),
     };
     let text = match text {
         Ok(text) => text,

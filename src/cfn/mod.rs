@@ -5,6 +5,7 @@ pub mod intrinsics;
 pub mod naming;
 pub mod quotas;
 pub mod template;
+pub mod yaml;
 
 pub use intrinsics::{get_att, is_intrinsic, is_intrinsic_map, r#ref, sub};
 pub use naming::logical_id;
