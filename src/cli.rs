@@ -222,7 +222,7 @@ pub fn run(
             "requestId": "composex-cli-event",
             "templateParameterValues": params,
         });
-        return emit(&a, &event, Format::Json, out, err);
+        return emit(&a, &event, Format::Json, false, out, err);
     }
     let rendered = render(&doc, &Options { project_name: a.project.clone(), cli: true });
     let mut all = d;
@@ -243,11 +243,22 @@ pub fn run(
         Some("json") => Format::Json,
         _ => Format::Yaml,
     };
-    emit(&a, &template, default, out, err)
+    emit(&a, &template, default, true, out, err)
 }
 
+/// The largest template body CloudFormation takes inline (`--template-file` without
+/// `--s3-bucket`); a larger one must be uploaded to S3 first.
+const INLINE_TEMPLATE: usize = 51_200;
+
 /// Writes `doc` (an event or a template) to the -o file or to `out`.
-fn emit(a: &Args, doc: &impl Serialize, default: Format, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+fn emit(
+    a: &Args,
+    doc: &impl Serialize,
+    default: Format,
+    template: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
     let text = match a.format.clone().unwrap_or(default) {
         Format::Json => serde_json::to_vec_pretty(doc).map(|mut text| {
             text.push(b'\n');
@@ -262,6 +273,13 @@ fn emit(a: &Args, doc: &impl Serialize, default: Format, out: &mut dyn Write, er
             return 2;
         }
     };
+    if template && text.len() > INLINE_TEMPLATE {
+        let _ = writeln!(
+            err,
+            "warning: the template is {} bytes, and aws cloudformation deploy --template-file sends at most {INLINE_TEMPLATE} bytes inline: deploy it with --s3-bucket BUCKET (the AWS CLI uploads it there first)",
+            text.len()
+        );
+    }
     match &a.output {
         Some(path) => {
             if let Err(e) = std::fs::write(path, &text) {

@@ -163,3 +163,30 @@ fn quotas_fail_with_the_heaviest_families() {
     assert!(line.contains("x-vpc 23, svc00 6, svc01 6"), "{line}");
     assert!(line.ends_with("(+78 more); split the application into several stacks"), "{line}");
 }
+
+/// A template over the 51,200 bytes `aws cloudformation deploy --template-file` sends inline gets
+/// a warning that says to deploy it through S3; a small one none.
+#[test]
+fn a_template_too_large_to_deploy_inline_says_so() {
+    let d = temp_dir("inline-size");
+    let mut compose = String::from("services:\n");
+    for i in 0..8 {
+        compose.push_str(&format!(
+            "  svc{i}:\n    image: nginx:1.27\n    ports: [\"80{i}0\"]\n    depends_on: [svc{}]\n",
+            (i + 1) % 8
+        ));
+    }
+    std::fs::write(d.join("compose.yaml"), compose).unwrap();
+    let (code, out, err) = run(&["render", "--format", "json"], &d, &[]);
+    assert_eq!(code, 0, "{err}");
+    let warning = format!(
+        "warning: the template is {} bytes, and aws cloudformation deploy --template-file sends at most 51200 bytes inline: deploy it with --s3-bucket BUCKET (the AWS CLI uploads it there first)",
+        out.len()
+    );
+    assert!(out.len() > 51_200 && err.contains(&warning), "{} bytes; {err}", out.len());
+
+    std::fs::write(d.join("compose.yaml"), "services:\n  web:\n    image: nginx:1.27\n").unwrap();
+    let (code, _, err) = run(&["render", "--format", "json"], &d, &[]);
+    assert_eq!(code, 0);
+    assert!(!err.contains("bytes inline"), "{err}");
+}

@@ -63,6 +63,13 @@ const FN_TAGS: &[&str] = &[
 /// An empty document (or one with only comments) is `Value::Null`: the caller says what is
 /// missing. Syntax errors carry the line and column of the problem.
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
+    // The parser would take minutes to reach its own limit on a deeply nested flow collection
+    // (100,000 `[`): a quick scan refuses it first.
+    if let Some((line, column)) = too_deep(text) {
+        return Err(format!(
+            "collections nested more than {MAX_DEPTH} levels deep at line {line} column {column}; a compose file needs a handful"
+        ));
+    }
     // serde_norway parses; the seed builds the JSON as the events come (no intermediate YAML
     // value, no path text unless there is an error). Errors of our own are kept aside, exact,
     // and the error serde_norway returns for them is dropped.
@@ -73,6 +80,47 @@ pub fn parse_yaml(text: &str) -> Result<Value, String> {
         Ok(v) => Ok(v),
         Err(e) => Err(ours.into_inner().unwrap_or_else(|| describe_error(e))),
     }
+}
+
+/// How deep flow collections (`[`, `{`) may nest: serde_norway's own recursion limit.
+const MAX_DEPTH: usize = 128;
+
+/// The line and column where flow collections first nest deeper than [`MAX_DEPTH`], skipping
+/// quoted text and comments.
+fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    let mut chars = text.chars().peekable();
+    let mut previous = '\n';
+    while let Some(c) = chars.next() {
+        column += 1;
+        match c {
+            '\n' => (line, column) = (line + 1, 0),
+            '#' if previous.is_whitespace() => while chars.next_if(|c| *c != '\n').is_some() {},
+            '"' | '\'' => {
+                while let Some(q) = chars.next() {
+                    column += 1;
+                    match q {
+                        '\n' => (line, column) = (line + 1, 0),
+                        '\\' if c == '"' => {
+                            chars.next();
+                        }
+                        q if q == c => break,
+                        _ => {}
+                    }
+                }
+            }
+            '[' | '{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some((line, column));
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        previous = c;
+    }
+    None
 }
 
 /// Where a value sits, built on the stack as the parse descends and written out only for an
@@ -473,6 +521,20 @@ impl<'de> Visitor<'de> for KeySeed {
 }
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn deep_flow_collections_are_refused_at_once() {
+        let deep = format!("services:\n  web:\n    image: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        // The scan's message, not the parser's: the parser never ran.
+        let e = parse_yaml(&deep).unwrap_err();
+        assert_eq!(
+            e,
+            "collections nested more than 128 levels deep at line 3 column 140; a compose file needs a handful"
+        );
+        // Brackets in quotes and comments do not count.
+        let quoted = format!("a: '{}'\nb: \"{}\" # {}\n", "[".repeat(200), "{".repeat(200), "[".repeat(200));
+        assert!(parse_yaml(&quoted).is_ok());
+    }
+
     use super::*;
     use serde_json::json;
 
