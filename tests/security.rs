@@ -167,6 +167,23 @@ fn consumers_of(def: &Value) -> Vec<(String, bool)> {
     }
 }
 
+/// The IAM consumers of every declared resource whose Properties name key `x-kms::NAME`.
+fn encrypted_by(doc: &Value, key_name: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let named = format!("\"x-kms::{key_name}");
+    for (key, _, _) in KINDS.iter().filter(|(k, _, _)| *k != "x-kms") {
+        let Some(m) = doc.get(*key).and_then(Value::as_object) else { continue };
+        for def in m.values() {
+            let props = def.get("Properties").map(|p| p.to_string()).unwrap_or_default();
+            let exact = [format!("{named}\""), format!("{named}::")];
+            if exact.iter().any(|n| props.contains(n.as_str())) {
+                out.extend(consumers_of(def).into_iter().filter(|(_, g)| *g).map(|(c, _)| c));
+            }
+        }
+    }
+    out
+}
+
 /// Every declared resource is reached by exactly its consumers' tasks, and no other.
 fn check_resources(name: &str, doc: &Value, t: &Value, failures: &mut Vec<String>) {
     let reach = resource_reach(t);
@@ -190,8 +207,12 @@ fn check_resources(name: &str, doc: &Value, t: &Value, failures: &mut Vec<String
             };
             let consumers = consumers_of(def);
             let all: BTreeSet<String> = consumers.iter().flat_map(|(c, _)| task_mates(doc, c)).collect();
-            let with_iam: BTreeSet<String> =
+            let mut with_iam: BTreeSet<String> =
                 consumers.iter().filter(|(_, g)| *g).flat_map(|(c, _)| task_mates(doc, c)).collect();
+            // A key of x-kms is reached too by whoever reads or writes a resource it encrypts.
+            if *key == "x-kms" {
+                with_iam.extend(encrypted_by(doc, rname).iter().flat_map(|c| task_mates(doc, c)));
+            }
             let (got, want, how) = if *network {
                 (reach.net.get(&id).unwrap_or(&empty), &all, "network")
             } else {

@@ -38,12 +38,63 @@ struct Senders {
 }
 
 pub fn expand(ctx: &mut Ctx) {
-    to_queues(ctx);
-    to_topics(ctx);
+    let mut key_users = KeyUsers::new();
+    to_queues(ctx, &mut key_users);
+    to_topics(ctx, &mut key_users);
+    for (key, services) in key_users {
+        let path = ctx.t.owner(&key).unwrap_or_default().to_string();
+        key_policy(ctx, &key, &services, &path);
+    }
+}
+
+/// Key logical ID → the AWS services that deliver into something it encrypts.
+type KeyUsers = BTreeMap<String, BTreeSet<String>>;
+
+/// Lets `services` use key `id` for what they deliver: a statement in its key policy. A key
+/// without `KeyPolicy` gets the policy AWS KMS gives such keys (the account administers it, so
+/// that IAM policies take effect) with that statement; one whose policy the file writes gets the
+/// statement added to it.
+fn key_policy(ctx: &mut Ctx, id: &str, services: &BTreeSet<String>, path: &str) {
+    let Some(mut key) = ctx.t.resource(id).cloned() else { return };
+    let principals: Vec<String> = services.iter().map(|s| format!("{s}.amazonaws.com")).collect();
+    let statement = json!({
+        "Sid": "AllowServicesToDeliver",
+        "Effect": "Allow",
+        "Principal": {"Service": principals},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    });
+    let policy = key.pointer_mut("/Properties/KeyPolicy");
+    match policy {
+        None | Some(Value::Null) => {
+            key["Properties"]["KeyPolicy"] = json!({"Version": "2012-10-17", "Statement": [
+                {
+                    "Sid": "AccountAdministersTheKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+                    "Action": "kms:*",
+                    "Resource": "*"
+                },
+                statement
+            ]});
+        }
+        Some(p) => match p.get_mut("Statement").and_then(Value::as_array_mut) {
+            Some(list) => list.push(statement),
+            None => {
+                ctx.d.warn(
+                    join(&join(path, "Properties"), "KeyPolicy"),
+                    format!("{} deliver into what this key encrypts, and the key policy must let them use it (kms:Decrypt, kms:GenerateDataKey), which ComposeX cannot add to a policy it cannot read", principals.join(", ")),
+                );
+                return;
+            }
+        },
+    }
+    ctx.t.replace(id, key);
 }
 
 /// The policies of the topics buckets notify.
-fn to_topics(ctx: &mut Ctx) {
+fn to_topics(ctx: &mut Ctx, key_users: &mut KeyUsers) {
     let topics = generated(ctx, "x-sns");
     if topics.is_empty() {
         return;
@@ -51,7 +102,7 @@ fn to_topics(ctx: &mut Ctx) {
     // Topic logical ID → the buckets that notify it, with their ARN when known without them.
     let mut senders: BTreeMap<String, BTreeMap<String, Option<Value>>> = BTreeMap::new();
     for (bid, name) in generated(ctx, "x-s3") {
-        bucket_topics(ctx, &bid, &name, &topics, &mut senders);
+        bucket_topics(ctx, key_users, &bid, &name, &topics, &mut senders);
     }
     for (tid, buckets) in &senders {
         let topic_path = join("x-sns", &topics[tid]);
@@ -86,6 +137,7 @@ fn to_topics(ctx: &mut Ctx) {
 /// ARN), each with the bucket's ARN when it is known without the bucket.
 fn bucket_topics(
     ctx: &mut Ctx,
+    key_users: &mut KeyUsers,
     id: &str,
     name: &str,
     topics: &BTreeMap<String, String>,
@@ -109,6 +161,9 @@ fn bucket_topics(
         }
     }
     for (tid, p) in found {
+        if let Some(key) = ctx.t.resource(&tid).and_then(|t| t.pointer("/Properties/KmsMasterKeyId")).cloned() {
+            sender_uses_key(ctx, key_users, &key, "s3", &format!("x-sns.{}", topics[&tid]), &p);
+        }
         let fifo = ctx.t.resource(&tid).is_some_and(|t| is_true(t.pointer("/Properties/FifoTopic")));
         if fifo {
             ctx.d.error(
@@ -121,17 +176,17 @@ fn bucket_topics(
 }
 
 /// The policies of the queues topics and buckets deliver to.
-fn to_queues(ctx: &mut Ctx) {
+fn to_queues(ctx: &mut Ctx, key_users: &mut KeyUsers) {
     let queues = generated(ctx, "x-sqs");
     if queues.is_empty() {
         return;
     }
     let mut senders: BTreeMap<String, Senders> = BTreeMap::new();
     for (id, name) in generated(ctx, "x-sns") {
-        topic(ctx, &id, &name, &queues, &mut senders);
+        topic(ctx, key_users, &id, &name, &queues, &mut senders);
     }
     for (id, name) in generated(ctx, "x-s3") {
-        bucket(ctx, &id, &name, &queues, &mut senders);
+        bucket(ctx, key_users, &id, &name, &queues, &mut senders);
     }
     for (id, name) in &queues {
         if let Some((publish, consume)) = ctx.plan.queue_principals.get(name).cloned() {
@@ -251,6 +306,7 @@ fn is_true(v: Option<&Value>) -> bool {
 /// use it.
 fn check_queue(
     ctx: &mut Ctx,
+    key_users: &mut KeyUsers,
     qid: &str,
     queues: &BTreeMap<String, String>,
     sender: &str,
@@ -270,16 +326,42 @@ fn check_queue(
             format!("x-sqs.{name} is a FIFO queue, which {} cannot deliver to, so CloudFormation would fail to create this; {fix}", if sender == "sns" { "a standard SNS topic" } else { "S3" }),
         );
     }
-    if props.get("KmsMasterKeyId").is_some() {
-        ctx.d.warn(
+    if let Some(key) = props.get("KmsMasterKeyId") {
+        let what = format!("x-sqs.{name}");
+        let key = key.clone();
+        sender_uses_key(ctx, key_users, &key, sender, &what, path);
+    }
+}
+
+/// A service delivering into a queue or topic encrypted with a KMS key must be able to use the
+/// key: a key of `x-kms` gets a key policy statement for it (in `key_users`, applied once
+/// every delivery is known); an AWS managed key (`alias/aws/sqs`, `alias/aws/sns`) lets no other
+/// service use it, which is refused; another key is the user's to open, with a warning.
+fn sender_uses_key(ctx: &mut Ctx, key_users: &mut KeyUsers, key: &Value, sender: &str, what: &str, path: &str) {
+    let stack_key = match (key.get("Ref"), key.get("Fn::GetAtt")) {
+        (Some(Value::String(id)), _) => Some(id.clone()),
+        (_, Some(Value::Array(a))) => a.first().and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
+    .filter(|id| ctx.t.resource(id).is_some_and(|r| r["Type"] == "AWS::KMS::Key"));
+    match (stack_key, key.as_str()) {
+        (Some(id), _) => {
+            key_users.entry(id).or_default().insert(sender.to_string());
+        }
+        (None, Some(alias)) if alias.starts_with("alias/aws/") => ctx.d.error(
             path,
-            format!("x-sqs.{name} is encrypted with a KMS key: {sender}.amazonaws.com delivers to it only if the key's policy lets it use the key (kms:GenerateDataKey, kms:Decrypt), which the AWS managed key alias/aws/sqs never does"),
-        );
+            format!("{what} is encrypted with the AWS managed key {alias}, which {sender}.amazonaws.com cannot use, so it can deliver nothing; encrypt it with a key of x-kms (ComposeX lets {sender} use it), or with the service's own managed encryption"),
+        ),
+        _ => ctx.d.warn(
+            path,
+            format!("{what} is encrypted with a KMS key this file does not create: {sender}.amazonaws.com delivers to it only if that key's policy lets it use the key (kms:GenerateDataKey, kms:Decrypt)"),
+        ),
     }
 }
 
 fn topic(
     ctx: &mut Ctx,
+    key_users: &mut KeyUsers,
     id: &str,
     name: &str,
     queues: &BTreeMap<String, String>,
@@ -299,7 +381,7 @@ fn topic(
         let before = endpoint.clone();
         let Some(qid) = target(ctx, endpoint, queues, &p) else { continue };
         changed |= *endpoint != before;
-        check_queue(ctx, &qid, queues, "sns", fifo, &p);
+        check_queue(ctx, key_users, &qid, queues, "sns", fifo, &p);
         senders.entry(qid).or_default().topics.insert(id.to_string());
     }
     if changed {
@@ -309,6 +391,7 @@ fn topic(
 
 fn bucket(
     ctx: &mut Ctx,
+    key_users: &mut KeyUsers,
     id: &str,
     name: &str,
     queues: &BTreeMap<String, String>,
@@ -330,7 +413,7 @@ fn bucket(
         let before = queue.clone();
         let Some(qid) = target(ctx, queue, queues, &p) else { continue };
         changed |= *queue != before;
-        check_queue(ctx, &qid, queues, "s3", false, &p);
+        check_queue(ctx, key_users, &qid, queues, "s3", false, &p);
         senders.entry(qid).or_default().buckets.insert(id.to_string(), arn.clone());
     }
     if changed {

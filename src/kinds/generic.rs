@@ -207,7 +207,43 @@ fn resource(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl]) {
     }
     ctx.add(path, decl.id.clone(), resource);
     ctx.t.output(format!("{}Arn", decl.id), kind.arn.value(&decl.id), &format!("ARN of {path}"));
-    grant(ctx, decl);
+    let keys = kms_keys(ctx, decl);
+    grant(ctx, decl, &keys);
+}
+
+/// What a reader or writer of a resource encrypted with a KMS key needs of the key (SQS, SNS,
+/// Kinesis, S3 and DynamoDB server-side encryption alike).
+const KMS_FOR_ENCRYPTED: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
+
+/// The keys of `x-kms` the resource's properties name (`KmsMasterKeyId`, `KMSMasterKeyID`,
+/// `StreamEncryption.KeyId`…), as logical IDs: a `Ref` or `Fn::GetAtt` of one.
+pub fn kms_keys(ctx: &Ctx, decl: &Decl) -> Vec<String> {
+    let ids: Vec<&str> =
+        ctx.plan.declared.resources.iter().filter(|((k, _), _)| k == "x-kms").map(|(_, t)| t.id.as_str()).collect();
+    let Some(props) = ctx.t.resource(&decl.id).and_then(|r| r.get("Properties")) else { return vec![] };
+    let mut found = std::collections::BTreeSet::new();
+    named_keys(props, &ids, &mut found);
+    found.into_iter().collect()
+}
+
+fn named_keys(v: &Value, ids: &[&str], found: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            let named = match (m.get("Ref"), m.get("Fn::GetAtt")) {
+                (Some(Value::String(id)), _) => Some(id.as_str()),
+                (_, Some(Value::Array(a))) => a.first().and_then(Value::as_str),
+                _ => None,
+            };
+            match named.filter(|id| ids.contains(id)) {
+                Some(id) => {
+                    found.insert(id.to_string());
+                }
+                None => m.values().for_each(|x| named_keys(x, ids, found)),
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| named_keys(x, ids, found)),
+        _ => {}
+    }
 }
 
 /// The ARNs a level's statement is scoped to.
@@ -222,7 +258,7 @@ fn arns(kind: &Kind, id: &str, scope: Scope) -> Vec<Value> {
 }
 
 /// IAM statements and environment variables for each consumer.
-fn grant(ctx: &mut Ctx, decl: &Decl) {
+fn grant(ctx: &mut Ctx, decl: &Decl, keys: &[String]) {
     let kind = decl.kind;
     for c in &decl.consumers {
         // `Scaling` (x-sqs) is read by the family's scaling: crate::emit::steps.
@@ -242,6 +278,19 @@ fn grant(ctx: &mut Ctx, decl: &Decl) {
             ]);
             for f in &fams {
                 ctx.plan.grants.entry(f.clone()).or_default().push(statement.clone());
+            }
+        }
+        // Reading or writing a resource encrypted with a key of this stack needs the key too.
+        if c.levels.iter().any(|l| !l.actions.is_empty()) && kind.key != "x-kms" {
+            for key in keys {
+                let statement = crate::cfn::object([
+                    ("Effect", Value::String("Allow".into())),
+                    ("Action", json!(KMS_FOR_ENCRYPTED)),
+                    ("Resource", json!([{"Fn::GetAtt": [key, "Arn"]}])),
+                ]);
+                for f in &fams {
+                    ctx.plan.grants.entry(f.clone()).or_default().push(statement.clone());
+                }
             }
         }
         let mut vars: Vec<(String, Value)> = match kind.default {

@@ -1,6 +1,7 @@
 //! `x-kms`: KMS keys, each with an alias. A key declared without `KeyPolicy` gets the policy
 //! AWS KMS gives every key created without one (the account may administer the key, so that
-//! IAM policies, like the task roles' grants, take effect); ComposeX writes no key policy itself.
+//! IAM policies, like the task roles' grants, take effect); when SNS or S3 deliver into what it
+//! encrypts, `delivery` writes that policy with a statement that lets them use the key.
 
 use super::generic::Decl;
 use super::generic::{looked_up, macro_parameters};
