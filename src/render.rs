@@ -52,7 +52,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     connect::check(&mut ctx);
     docker::check(&mut ctx);
     network::relations(&mut ctx);
-    warn_unknown_extensions(&mut ctx);
+    unknown_extensions(&mut ctx);
     scaling::plan(&mut ctx);
 
     // The family concerns read the plan and add resources.
@@ -83,19 +83,96 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     Rendered { template: (!d.has_errors()).then_some(t), diagnostics: d }
 }
 
-/// `x-` keys ComposeX does not act on: a warning each, never an error, as the compose
-/// specification asks of extensions.
-fn warn_unknown_extensions(ctx: &mut Ctx) {
-    for key in ctx.project.extensions.keys() {
-        if !kinds::is_registered(key) {
-            ctx.d.warn(key.as_str(), "ignored: ComposeX does not know this extension");
-        }
+/// `x-` keys ComposeX does not act on: an ECS ComposeX kind it does not build (refused or
+/// ignored, see `kinds::NOT_BUILT`), a near miss of a key it knows (`x-dynamo`: refused, with
+/// the key meant), an unknown `x-aws-*` key (Docker's dialect: refused), else a warning, as the
+/// compose specification asks of extensions.
+fn unknown_extensions(ctx: &mut Ctx) {
+    let top: Vec<&str> = kinds::REGISTRY.iter().map(|e| e.key).collect();
+    for key in ctx.project.extensions.keys().filter(|k| !kinds::is_registered(k)) {
+        unknown(&mut ctx.d, key, key, &top, kinds::NOT_BUILT);
     }
     for (name, s) in &ctx.project.services {
-        for key in s.extensions.keys() {
-            if !kinds::SERVICE_EXTENSIONS.contains(&key.as_str()) {
-                ctx.d.warn(format!("services.{name}.{key}"), "ignored: ComposeX does not know this extension");
-            }
+        for key in s.extensions.keys().filter(|k| !kinds::SERVICE_EXTENSIONS.contains(&k.as_str())) {
+            let path = format!("services.{name}.{key}");
+            unknown(&mut ctx.d, key, &path, kinds::SERVICE_EXTENSIONS, kinds::SERVICE_NOT_BUILT);
         }
+    }
+}
+
+fn unknown(d: &mut Diagnostics, key: &str, path: &str, known: &[&str], not_built: &[(&str, kinds::Unbuilt)]) {
+    match not_built.iter().find(|(k, _)| *k == key) {
+        Some((_, kinds::Unbuilt::Refused(what))) => {
+            return d.error(
+                path,
+                format!("{key} asks for {what}, which ComposeX does not build yet; a stack without it is not the one this file describes: remove it to deploy without, or create it under Resources"),
+            )
+        }
+        Some((_, kinds::Unbuilt::Ignored(what))) => {
+            return d.warn(path, format!("ignored: ComposeX does not build {what} ({key}) yet"))
+        }
+        None => {}
+    }
+    if let Some(meant) = near_miss(key, known) {
+        return d.error(path, format!("{key} is not an extension ComposeX knows; did you mean {meant}?"));
+    }
+    if key.starts_with("x-aws-") {
+        let docker: Vec<&str> = known.iter().copied().filter(|k| k.starts_with("x-aws-")).collect();
+        return d.error(
+            path,
+            format!("{key} is not a key of Docker's ECS dialect ComposeX reads here; it reads {}", docker.join(", ")),
+        );
+    }
+    d.warn(path, "ignored: ComposeX does not know this extension");
+}
+
+/// The known key `key` most likely misspells: one a letter apart, or one that starts with it or
+/// that it starts with (`x-dynamo`, `x-sqs-queue`, `x-elb`). Two letters apart is too loose:
+/// `x-env`, a common anchor, is two from `x-ecs`.
+fn near_miss<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+    let bare = key.trim_start_matches("x-");
+    known
+        .iter()
+        .filter(|k| !k.starts_with("x-aws-") || key.starts_with("x-aws-"))
+        .map(|k| (distance(key, k), *k))
+        .filter(|(d, k)| {
+            let kb = k.trim_start_matches("x-");
+            *d <= 1 || (bare.len() >= 3 && (kb.starts_with(bare) || bare.starts_with(kb)))
+        })
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(previous + cost);
+            previous = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_name_the_key_meant() {
+        let known = ["x-dynamodb", "x-sqs", "x-elbv2", "x-s3", "x-aws-cluster"];
+        assert_eq!(near_miss("x-dynamo", &known), Some("x-dynamodb"));
+        assert_eq!(near_miss("x-sqs-queue", &known), Some("x-sqs"));
+        assert_eq!(near_miss("x-elb", &known), Some("x-elbv2"));
+        assert_eq!(near_miss("x-aws-clustr", &known), Some("x-aws-cluster"));
+        assert_eq!(near_miss("x-common", &known), None);
+        assert_eq!(near_miss("x-defaults", &known), None);
+        assert_eq!(near_miss("x-env", &["x-ecs"]), None);
     }
 }

@@ -101,6 +101,45 @@ pub fn read(project: &crate::compose::Project, d: &mut crate::diagnostics::Diagn
     generic::read(project, d)
 }
 
+/// ECS ComposeX kinds and service extensions ComposeX does not build, with what follows. A kind
+/// whose absence changes what the stack does or protects (a firewall, a user pool, a database,
+/// scheduled tasks, DNS records) is refused: a stack without it is not the one the file
+/// describes. Observability and metadata are ignored with a warning.
+pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
+    ("x-wafv2_webacl", Unbuilt::Refused("a web application firewall")),
+    ("x-cognito_userpool", Unbuilt::Refused("a Cognito user pool")),
+    ("x-docdb", Unbuilt::Refused("a DocumentDB cluster")),
+    ("x-neptune", Unbuilt::Refused("a Neptune cluster")),
+    ("x-opensearch", Unbuilt::Refused("an OpenSearch domain")),
+    ("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)")),
+    ("x-events", Unbuilt::Refused("scheduled and event-driven tasks")),
+    ("x-kinesis_firehose", Unbuilt::Refused("a Kinesis Data Firehose stream")),
+    ("x-route53", Unbuilt::Refused("Route 53 records")),
+    ("x-alarms", Unbuilt::Ignored("CloudWatch alarms")),
+    ("x-dashboards", Unbuilt::Ignored("CloudWatch dashboards")),
+    ("x-aps", Unbuilt::Ignored("an Amazon Managed Prometheus workspace")),
+    ("x-tags", Unbuilt::Ignored("tags")),
+];
+
+/// The same, for a service's extensions.
+pub const SERVICE_NOT_BUILT: &[(&str, Unbuilt)] = &[
+    ("x-xray", Unbuilt::Ignored("the X-Ray daemon")),
+    ("x-monitoring", Unbuilt::Ignored("CloudWatch agent monitoring")),
+    ("x-prometheus", Unbuilt::Ignored("Prometheus metrics collection")),
+    ("x-alarms", Unbuilt::Ignored("the service's CloudWatch alarms")),
+    ("x-codeguru_profiler", Unbuilt::Ignored("CodeGuru profiling")),
+    ("x-ecr", Unbuilt::Ignored("ECR image scanning")),
+    ("x-docker_opts", Unbuilt::Ignored("Docker options")),
+    ("x-environment", Unbuilt::Ignored("ECS ComposeX's environment options")),
+];
+
+/// What becomes of a kind ComposeX does not build; the text says what the file asks for.
+#[derive(Debug, Clone, Copy)]
+pub enum Unbuilt {
+    Refused(&'static str),
+    Ignored(&'static str),
+}
+
 /// Runs every kind of the registry: names every resource first, so that references may point
 /// forward and across kinds, then expands each kind in order, then the deliveries between them
 /// (bucket notifications, topic subscriptions).
