@@ -223,7 +223,7 @@ fn every_corpus_file_renders_or_is_refused_with_paths() {
 }
 
 /// ECS ComposeX's yelb sample declares Service Connect with `x-network.x-ecs_connect`: it renders
-/// with short names for every family with ports, its aliases and discovery names as written
+/// with PostgreSQL and Redis kept off the internet, with short names for every family with ports, its aliases and discovery names as written
 /// (or ComposeX's own where one would collide with a family's CloudMap service), and no warning
 /// about x-ecs_connect.
 #[test]
@@ -245,6 +245,22 @@ fn yelb_renders_with_service_connect() {
     for svc in ["YelbAppserverService", "RedisServerService", "YelbDbService", "YelbUiService"] {
         assert_eq!(sc(svc)["Enabled"], true, "{svc}");
         assert!(t["Resources"][svc]["Properties"]["ServiceRegistries"].is_array(), "{svc} lost its A records");
+    }
+    // PostgreSQL and Redis publish their ports, as on a laptop: neither is put on the internet.
+    // No listener takes their ports, and their groups admit no load balancer nor CIDR.
+    let res = t["Resources"].as_object().unwrap();
+    for (id, r) in res {
+        if r["Type"] == "AWS::ElasticLoadBalancingV2::Listener" {
+            let port = r["Properties"]["Port"].as_u64();
+            assert!(!matches!(port, Some(5432 | 6379)), "{id} listens on {port:?}");
+        }
+        if r["Type"] == "AWS::EC2::SecurityGroupIngress" {
+            let group = r["Properties"]["GroupId"]["Fn::GetAtt"][0].as_str().unwrap_or_default();
+            if group == "RedisServerSecurityGroup" || group == "YelbDbSecurityGroup" {
+                let from = r["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0].as_str().unwrap_or_default();
+                assert!(from == "YelbAppserverSecurityGroup", "{id}: {group} is reached from {}", r["Properties"]);
+            }
+        }
     }
 }
 

@@ -247,7 +247,11 @@ fn container(
     let mut mappings: BTreeMap<(u16, &str), Value> = BTreeMap::new();
     for p in &s.ports {
         if let Some(published) = p.published {
-            if published != p.target && !ctx.plan.balanced_ports.contains(&(s.name.clone(), p.target, p.protocol)) {
+            let private = crate::plan::exposure::data_store(s, p).is_some();
+            if published != p.target
+                && !private
+                && !ctx.plan.balanced_ports.contains(&(s.name.clone(), p.target, p.protocol))
+            {
                 ctx.d.error(
                     &p.path,
                     format!("publishes port {published} for container port {}, but no load balancer sends to it and a Fargate task is reached on the container port itself; publish the same port (\"{}:{}\"), or make it a target of x-elbv2", p.target, p.target, p.target),

@@ -5,6 +5,7 @@
 //! Connect entries and scaling. The family concerns then only read it, through an [`Emit`], and
 //! add resources. Nothing here knows a kind or a concern: the types they share live here.
 
+pub mod exposure;
 pub mod families;
 pub mod refs;
 

@@ -9,6 +9,10 @@
 //! name gets the listener and the others get a warning. A port published for both TCP and UDP
 //! by the same container becomes one TCP_UDP listener.
 //!
+//! A data store's published port (by its image or its port: `plan::exposure`) stays private,
+//! with a warning: the habit of publishing a database's port locally must not put it on the
+//! internet.
+//!
 //! The type: an application load balancer when every published port is HTTP (80, 443, or
 //! `x-aws-protocol: http`/`https`), else a network load balancer. On an ALB, port 443 (or
 //! `x-aws-protocol: https`) is an HTTPS listener that ends TLS with the certificates of `x-acm`,
@@ -25,6 +29,7 @@ use crate::cfn::{is_intrinsic, naming::pascal};
 use crate::compose::read::{kind, show};
 use crate::compose::{Port, Protocol};
 use crate::diagnostics::join;
+use crate::plan::exposure::data_store;
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -56,10 +61,16 @@ struct Choice {
 pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb> {
     let existing = existing_arn(ctx);
     let mut by_port: BTreeMap<u16, Vec<Published>> = BTreeMap::new();
+    let mut private = Vec::new();
     for fam in ctx.plan.families.list.values() {
         for name in &fam.services {
-            for p in &ctx.project.services[name].ports {
+            let s = &ctx.project.services[name];
+            for p in &s.ports {
                 let Some(published) = p.published else { continue };
+                if let Some(why) = data_store(s, p) {
+                    private.push((p.path.clone(), name.clone(), published, p.target, why));
+                    continue;
+                }
                 by_port.entry(published).or_default().push(Published {
                     family: fam.name.clone(),
                     service: name.clone(),
@@ -67,6 +78,12 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
                 });
             }
         }
+    }
+    for (path, service, published, target, why) in private {
+        ctx.d.warn(
+            path,
+            format!("{service:?} is a data store ({why}), so its published port {published} is not put on the internet: the services that declare the relation (depends_on, links, x-network Ingress) reach it on {target}; to expose it on purpose, describe a listener for it in x-elbv2"),
+        );
     }
     // x-aws-protocol values, once per port declaration.
     let mut checked = BTreeSet::new();
