@@ -39,9 +39,10 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     if project.name.is_none() {
         project.name = options.project_name.clone();
     }
+    let families = Families::group(&project, &mut d);
+    crate::plan::exposure::infer_ports(&mut project, &families);
     let ext = crate::ext::load(&project, &mut d);
     let decls = kinds::read(&project, &mut d);
-    let families = Families::group(&project, &mut d);
     let plan = Plan { families, cli: options.cli, ..Plan::default() };
     let mut ctx = Ctx { project: &project, ext, plan, t: Template::default(), d };
 

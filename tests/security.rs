@@ -10,6 +10,33 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+/// Images whose port the README says ComposeX infers for a relation to a service without ports.
+const WELL_KNOWN: &[&str] = &[
+    "postgres",
+    "postgresql",
+    "postgis",
+    "mysql",
+    "mariadb",
+    "redis",
+    "redis-stack-server",
+    "valkey",
+    "mongo",
+    "mongodb",
+    "memcached",
+    "rabbitmq",
+    "kafka",
+    "cp-kafka",
+    "elasticsearch",
+    "opensearch",
+    "cassandra",
+    "zookeeper",
+    "etcd",
+    "neo4j",
+    "influxdb",
+    "nginx",
+    "httpd",
+];
+
 fn list_or_keys(v: &Value) -> Vec<String> {
     match v {
         Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
@@ -56,6 +83,19 @@ fn declared(doc: &Value) -> BTreeSet<(Vec<String>, Vec<String>)> {
             })
             .collect()
     };
+    // The README's contract for a service without ports: a port is known from its well-known
+    // image, or from a `NAME:PORT` in another service's environment.
+    let env_text: String = services.values().map(|s| s["environment"].to_string()).collect();
+    let inferable = |s: &str| {
+        let image = services[s]["image"].as_str().unwrap_or_default();
+        let repo = image.split(':').next().unwrap_or_default().rsplit('/').next().unwrap_or_default();
+        WELL_KNOWN.contains(&repo)
+            || env_text.match_indices(&format!("{s}:")).any(|(i, m)| {
+                let before = env_text[..i].chars().last();
+                before.is_none_or(|c| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
+                    && env_text[i + m.len()..].starts_with(|c: char| c.is_ascii_digit())
+            })
+    };
     let has_ports = |f: &str| {
         members[f].iter().any(|s| {
             !list_or_keys(&services[s]["ports"]).is_empty()
@@ -63,6 +103,8 @@ fn declared(doc: &Value) -> BTreeSet<(Vec<String>, Vec<String>)> {
                 || services[s]["expose"].as_array().is_some_and(|a| !a.is_empty())
         })
     };
+    // A relation reaches a target without ports when its port can be inferred.
+    let reachable = |f: &str| has_ports(f) || members[f].iter().any(|s| inferable(s));
     let set = |f: &str| -> Vec<String> { members[f].iter().cloned().collect() };
     let mut out = BTreeSet::new();
     for (name, s) in &services {
@@ -75,7 +117,7 @@ fn declared(doc: &Value) -> BTreeSet<(Vec<String>, Vec<String>)> {
             }
             for df in fams_named(&t) {
                 for sf in &fam_of[name] {
-                    if *sf != df && has_ports(&df) {
+                    if *sf != df && reachable(&df) {
                         out.insert((set(sf), set(&df)));
                     }
                 }

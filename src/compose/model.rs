@@ -88,6 +88,9 @@ pub struct Port {
     pub aws_protocol: Option<String>,
     /// Path of this port in the input, for messages.
     pub path: String,
+    /// Where the port is known from when the file does not declare it (`its image redis:7`,
+    /// `REDIS_URL of api`), for a relation to a service without ports.
+    pub inferred: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

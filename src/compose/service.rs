@@ -329,6 +329,7 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                 name: None,
                 app_protocol: None,
                 aws_protocol: None,
+                inferred: None,
                 path: path.into(),
             }]),
             None => bad(d),
@@ -386,6 +387,7 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                         name: None,
                         app_protocol: None,
                         aws_protocol: None,
+                        inferred: None,
                         path: path.into(),
                     })
                     .collect(),
@@ -399,6 +401,7 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                 name: None,
                 app_protocol: None,
                 aws_protocol: None,
+                inferred: None,
                 path: path.into(),
             };
             for (k, val) in m {
@@ -473,6 +476,7 @@ fn expose(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                     name: None,
                     app_protocol: None,
                     aws_protocol: None,
+                    inferred: None,
                     path: path.into(),
                 })
                 .collect(),

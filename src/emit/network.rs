@@ -109,22 +109,35 @@ pub fn relations(ctx: &mut Ctx) {
             }
             let src_fams = &ctx.plan.families.of_service[name];
             let target_ports = ports_of(ctx, target);
+            // Ports the file does not declare, and where they are known from.
+            let inferred: Vec<String> = ctx
+                .plan
+                .families
+                .services_of(target)
+                .iter()
+                .flat_map(|t| ctx.project.services[t].expose.iter())
+                .filter_map(|p| p.inferred.as_ref().map(|from| format!("{} from {from}", p.target)))
+                .collect();
+            let because = match inferred.is_empty() {
+                true => format!("{name} {why} {target}"),
+                false => format!("{name} {why} {target}, port {}", inferred.join(", ")),
+            };
             for dst in &dst_fams {
+                if target_ports.is_empty() && !src_fams.contains(&dst.name) {
+                    ctx.d.warn(
+                        path(),
+                        format!(
+                            "{target:?} declares no port and none can be inferred (from its image, or a {target}:PORT in {name}'s environment), so {name:?} may reach it on none; declare the ports it listens on in expose"
+                        ),
+                    );
+                }
                 if target_ports.is_empty() {
-                    if why == "links" {
-                        ctx.d.warn(
-                            path(),
-                            format!(
-                                "{target:?} has no ports, so there is nothing to reach; declare its ports or expose"
-                            ),
-                        );
-                    }
                     continue;
                 }
                 for src in src_fams {
                     if src != &dst.name {
                         let rule = rules.entry((dst.name.clone(), Source::Family(src.clone()))).or_default();
-                        rule.0.insert(format!("{name} {why} {target}"));
+                        rule.0.insert(because.clone());
                         rule.1.extend(target_ports.iter().copied());
                     }
                 }

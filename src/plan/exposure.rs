@@ -46,15 +46,148 @@ const PORTS: &[u16] =
 /// Why `port` of service `s` is a data store's (`image postgres:16`, `port 5432`), if it is.
 pub fn data_store(s: &Service, port: &Port) -> Option<String> {
     if let Some(image) = s.image.as_str() {
-        let repo = image.split(['@']).next().unwrap_or(image);
-        let repo = match repo.rsplit_once(':') {
-            Some((r, tag)) if !tag.contains('/') => r,
-            _ => repo,
-        };
-        let name = repo.rsplit('/').next().unwrap_or(repo);
-        if IMAGES.contains(&name) || repo.contains("mssql/server") {
+        if IMAGES.contains(&repository_name(image)) || image.contains("mssql/server") {
             return Some(format!("its image {image}"));
         }
     }
     PORTS.contains(&port.target).then(|| format!("port {}", port.target))
+}
+
+/// The port a well-known image listens on, by the last part of its repository.
+const IMAGE_PORTS: &[(&str, u16)] = &[
+    ("postgres", 5432),
+    ("postgresql", 5432),
+    ("postgis", 5432),
+    ("mysql", 3306),
+    ("mariadb", 3306),
+    ("redis", 6379),
+    ("redis-stack-server", 6379),
+    ("valkey", 6379),
+    ("mongo", 27017),
+    ("mongodb", 27017),
+    ("memcached", 11211),
+    ("rabbitmq", 5672),
+    ("kafka", 9092),
+    ("cp-kafka", 9092),
+    ("elasticsearch", 9200),
+    ("opensearch", 9200),
+    ("cassandra", 9042),
+    ("zookeeper", 2181),
+    ("etcd", 2379),
+    ("neo4j", 7687),
+    ("influxdb", 8086),
+    ("nginx", 80),
+    ("httpd", 80),
+];
+
+/// The last part of an image's repository: `bitnami/postgresql:16` → `postgresql`.
+fn repository_name(image: &str) -> &str {
+    let repo = image.split('@').next().unwrap_or(image);
+    let repo = match repo.rsplit_once(':') {
+        Some((r, tag)) if !tag.contains('/') => r,
+        _ => repo,
+    };
+    repo.rsplit('/').next().unwrap_or(repo)
+}
+
+/// Ports for the services that others, in other task families, rely on through `depends_on` or
+/// `links` but that declare none, as docker compose users expect them to be reachable: the ports written as
+/// `NAME:PORT` in the environment of a service that relies on them (`redis://cache:6379`),
+/// else the port of their well-known image. They become the service's `expose` ports, each
+/// saying where it was inferred from.
+pub fn infer_ports(project: &mut crate::compose::Project, families: &super::families::Families) {
+    let mut found: std::collections::BTreeMap<String, Vec<(u16, String)>> = Default::default();
+    for (name, s) in &project.services {
+        let targets = s.links.iter().chain(s.depends_on.iter().map(|d| &d.service));
+        for target in targets {
+            let Some(t) = project.services.get(target) else { continue };
+            // In its own task family, a service reaches another on localhost: nothing to open.
+            let theirs = families.of_service.get(target);
+            let same = families
+                .of_service
+                .get(name)
+                .is_some_and(|mine| theirs.is_some_and(|t| t.iter().all(|f| mine.contains(f))));
+            if t.has_ports() || same {
+                continue;
+            }
+            let mut ports: Vec<(u16, String)> = Vec::new();
+            for (var, v) in &s.environment {
+                for port in named_ports(v, target) {
+                    if !ports.iter().any(|(p, _)| *p == port) {
+                        ports.push((port, format!("{var} of {name}")));
+                    }
+                }
+            }
+            if ports.is_empty() {
+                let image = t.image.as_str().unwrap_or_default();
+                if let Some((_, port)) = IMAGE_PORTS.iter().find(|(n, _)| *n == repository_name(image)) {
+                    ports.push((*port, format!("its image {image}")));
+                }
+            }
+            let entry = found.entry(target.clone()).or_default();
+            for (port, why) in ports {
+                if !entry.iter().any(|(p, _)| *p == port) {
+                    entry.push((port, why));
+                }
+            }
+        }
+    }
+    for (target, ports) in found {
+        let Some(t) = project.services.get_mut(&target) else { continue };
+        for (port, why) in ports {
+            t.expose.push(Port {
+                target: port,
+                published: None,
+                protocol: crate::compose::Protocol::Tcp,
+                name: None,
+                app_protocol: None,
+                aws_protocol: None,
+                path: format!("services.{target}"),
+                inferred: Some(why),
+            });
+        }
+    }
+}
+
+/// The ports `host:PORT` names in an environment value, for host `host` (`redis://cache:6379/0`,
+/// `cache:6379`, `http://api:8000/v1`).
+fn named_ports(v: &serde_json::Value, host: &str) -> Vec<u16> {
+    let Some(text) = v.as_str() else { return vec![] };
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while let Some(i) = text[start..].find(host).map(|i| i + start) {
+        let before_ok = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'-' | b'_' | b'.'));
+        let after = &text[i + host.len()..];
+        if before_ok {
+            if let Some(rest) = after.strip_prefix(':') {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                let end_ok = rest[digits.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
+                if let (Ok(p), true) = (digits.parse::<u16>(), end_ok) {
+                    if p > 0 {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        start = i + host.len();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ports_named_in_environment_values() {
+        assert_eq!(named_ports(&json!("redis://cache:6379/0"), "cache"), vec![6379]);
+        assert_eq!(named_ports(&json!("cache:6379,other-cache:7000"), "cache"), vec![6379]);
+        assert_eq!(named_ports(&json!("http://api:8000/v1"), "api"), vec![8000]);
+        assert_eq!(named_ports(&json!("http://myapi:8000"), "api"), Vec::<u16>::new());
+        assert_eq!(named_ports(&json!("api:80abc"), "api"), Vec::<u16>::new());
+        assert_eq!(repository_name("bitnami/postgresql:16"), "postgresql");
+        assert_eq!(repository_name("localhost:5000/redis"), "redis");
+    }
 }
