@@ -12,6 +12,9 @@ use crate::plan::Emit;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
+/// Seconds ECS ignores a new task's failing load-balancer health checks.
+const DEFAULT_GRACE: u64 = 60;
+
 pub fn expand(ctx: &mut Emit, fam: &Family) {
     let mut props = json!({
         "Cluster": ctx.plan.infra.cluster.clone(),
@@ -40,9 +43,9 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
     }
     if let Some(lb) = ctx.plan.load_balancers.get(&fam.name) {
         props["LoadBalancers"] = json!(lb.entries);
-        if let Some(grace) = lb.grace {
-            props["HealthCheckGracePeriodSeconds"] = json!(grace);
-        }
+        // Without a grace period, a task slower to start than the load balancer's checks allow is
+        // stopped before it is ready; a healthcheck's start_period sets a longer one.
+        props["HealthCheckGracePeriodSeconds"] = json!(lb.grace.unwrap_or(DEFAULT_GRACE).max(DEFAULT_GRACE));
     }
     // Services of other families this one depends on start first (compose's depends_on).
     let mut depends: BTreeSet<String> = ctx.plan.infra.service_depends_on.iter().cloned().collect();

@@ -89,6 +89,8 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     macro_parameters(ctx, decl, &[]);
     let Some(props) = properties(resource) else { return };
+    // Encrypted at rest, with the AWS managed key unless the file names one.
+    props.entry("StreamEncryption").or_insert(json!({"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}));
     let provisioned = match props.get("StreamModeDetails") {
         None => true,
         Some(m) => m.get("StreamMode").and_then(Value::as_str) == Some("PROVISIONED"),

@@ -4,7 +4,7 @@
 //! encrypts, `delivery` writes that policy with a statement that lets them use the key.
 
 use super::generic::Decl;
-use super::generic::{looked_up, macro_parameters};
+use super::generic::{looked_up, macro_parameters, properties};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::is_intrinsic;
 use crate::compose::read::kind as kind_of;
@@ -55,12 +55,20 @@ pub const KIND: Kind = Kind {
     extra_attributes: &[],
 };
 
-/// The key's alias: `MacroParameters.Alias` as ECS ComposeX reads it (`alias/…` as written, a
+/// Key rotation where KMS offers it. The key's alias: `MacroParameters.Alias` as ECS ComposeX reads it (`alias/…` as written, a
 /// bare name under `alias/${AWS::StackName}/`), else `alias/${AWS::StackName}/<resource name>`,
 /// so that the same template deploys twice in one account and region.
-fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], _: &mut Value) {
+fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     if looked_up(decl) {
         return;
+    }
+    // Yearly rotation of the key material, which KMS offers for symmetric keys only; a file that
+    // sets EnableKeyRotation keeps its choice.
+    if let Some(props) = properties(resource) {
+        let symmetric = props.get("KeySpec").is_none_or(|k| k == "SYMMETRIC_DEFAULT");
+        if symmetric {
+            props.entry("EnableKeyRotation").or_insert(json!(true));
+        }
     }
     let params = macro_parameters(ctx, decl, &["Alias"]);
     let path = join(&join(&decl.path, "MacroParameters"), "Alias");

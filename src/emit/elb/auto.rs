@@ -20,6 +20,8 @@
 //! NLB, those ports are TLS listeners forwarding TCP, except `"443:443"`, passed through as TCP
 //! to a container that ends TLS itself.
 //!
+//! With a certificate, port 80 publishing the same container as 443 redirects to HTTPS.
+//!
 //! Docker's `x-aws-loadbalancer: ARN` puts the listeners and target groups on an existing load
 //! balancer instead of creating one (whose type must be the one the ports call for).
 
@@ -249,6 +251,7 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
             path: c.path.clone(),
         });
     }
+    redirect_to_https(&mut lb);
     if lb.existing.is_some() {
         let families: BTreeSet<String> = lb.targets.values().map(|t| t.family.clone()).collect();
         ctx.d.warn(
@@ -260,6 +263,24 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
         );
     }
     Some(lb)
+}
+
+/// An HTTP listener on 80 of an application load balancer that also ends HTTPS on 443 for the
+/// same target redirects to HTTPS instead of forwarding: with a certificate, no page is served
+/// in clear text.
+fn redirect_to_https(lb: &mut Lb) {
+    if lb.ty != LbType::Application {
+        return;
+    }
+    let https: Vec<Action> =
+        lb.listeners.iter().filter(|l| l.port == 443 && l.protocol == "HTTPS").map(|l| l.default.clone()).collect();
+    for l in lb.listeners.iter_mut().filter(|l| l.port == 80 && l.protocol == "HTTP") {
+        if https.contains(&l.default) {
+            l.default = Action::Raw(json!({"Type": "redirect", "RedirectConfig": {
+                "Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}",
+                "Query": "#{query}", "StatusCode": "HTTP_301"}}));
+        }
+    }
 }
 
 /// The ports a task family listens on (container ports of `ports` and `expose`).

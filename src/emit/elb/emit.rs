@@ -49,6 +49,17 @@ pub fn emit(ctx: &mut Ctx, lb: &Lb) {
         if props.contains_key("SubnetMappings") {
             props.remove("Subnets");
         }
+        // An application load balancer drops requests with header fields HTTP does not allow,
+        // rather than passing them to the targets (request smuggling), unless the file says.
+        if lb.ty == LbType::Application {
+            let attributes = props.entry("LoadBalancerAttributes").or_insert_with(|| json!([]));
+            if let Some(list) = attributes.as_array_mut() {
+                let key = "routing.http.drop_invalid_header_fields.enabled";
+                if !list.iter().any(|a| a["Key"] == key) {
+                    list.push(json!({"Key": key, "Value": "true"}));
+                }
+            }
+        }
         let mut resource = json!({"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": props});
         // An internet-facing load balancer in a created VPC needs its internet route.
         if lb.internet_facing && ctx.t.owner("VpcPublicDefaultRoute") == Some("x-vpc") {
