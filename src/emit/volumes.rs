@@ -113,6 +113,30 @@ fn existing(ctx: &mut Ctx, name: &str, m: &Map<String, Value>, path: &str) -> Op
     ))
 }
 
+/// Without a file-system policy, any NFS client that reaches a mount target mounts the file
+/// system as root. This one refuses connections without TLS and leaves access to IAM: the task
+/// roles' grants (ClientMount, ClientWrite) through a mount target, as the tasks mount it.
+fn file_system_policy() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [
+        {
+            "Sid": "DenyWithoutTls",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+        },
+        {
+            "Sid": "AccountGrantsThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+            "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+            "Resource": "*",
+            "Condition": {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}}
+        }
+    ]})
+}
+
 fn create(
     ctx: &mut Ctx,
     name: &str,
@@ -129,6 +153,7 @@ fn create(
         fs.clone(),
         json!({"Type": "AWS::EFS::FileSystem", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
             "Encrypted": true,
+            "FileSystemPolicy": file_system_policy(),
             "FileSystemTags": [{"Key": "Name", "Value": {"Fn::Sub": format!("${{AWS::StackName}}-{name}")}}]
         }}),
     );
