@@ -107,11 +107,7 @@ fn to_topics(ctx: &mut Ctx, key_users: &mut KeyUsers) {
     for (tid, buckets) in &senders {
         let topic_path = join("x-sns", &topics[tid]);
         let policy_id = format!("{tid}Policy");
-        let mut condition = json!({"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}});
-        let known: Option<Vec<Value>> = buckets.values().cloned().collect();
-        if let Some(arns) = known {
-            condition["ArnLike"] = json!({"aws:SourceArn": arns});
-        }
+        let condition = from_buckets(buckets);
         ctx.add(
             &topic_path,
             policy_id.clone(),
@@ -214,11 +210,7 @@ fn to_queues(ctx: &mut Ctx, key_users: &mut KeyUsers) {
             }));
         }
         if !s.buckets.is_empty() {
-            let mut condition = account.clone();
-            let known: Option<Vec<Value>> = s.buckets.values().cloned().collect();
-            if let Some(arns) = known {
-                condition["ArnLike"] = json!({"aws:SourceArn": arns});
-            }
+            let condition = from_buckets(&s.buckets);
             statements.push(json!({
                 "Sid": "AllowS3Notifications",
                 "Effect": "Allow",
@@ -419,6 +411,17 @@ fn bucket(
     if changed {
         ctx.t.replace(id, resource);
     }
+}
+
+/// The condition on S3 delivering for `buckets`: from this account, and from those buckets'
+/// ARNs when all of them are known without the buckets.
+fn from_buckets(buckets: &BTreeMap<String, Option<Value>>) -> Value {
+    let mut condition = json!({"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}});
+    let known: Option<Vec<Value>> = buckets.values().cloned().collect();
+    if let Some(arns) = known {
+        condition["ArnLike"] = json!({"aws:SourceArn": arns});
+    }
+    condition
 }
 
 /// The bucket's ARN written without the bucket: from a literal name, or from a name `Fn::Sub`

@@ -5,40 +5,43 @@
 
 use crate::compose::{Port, Service};
 
-/// Images of data stores, by the last part of their repository (`bitnami/postgresql:16` →
-/// `postgresql`), and SQL Server's by its path.
-const IMAGES: &[&str] = &[
-    "postgres",
-    "postgresql",
-    "postgis",
-    "mysql",
-    "mariadb",
-    "redis",
-    "redis-stack",
-    "redis-stack-server",
-    "valkey",
-    "mongo",
-    "mongodb",
-    "mongodb-community-server",
-    "memcached",
-    "rabbitmq",
-    "kafka",
-    "cp-kafka",
-    "elasticsearch",
-    "opensearch",
-    "cassandra",
-    "scylla",
-    "couchdb",
-    "neo4j",
-    "influxdb",
-    "zookeeper",
-    "cp-zookeeper",
-    "etcd",
-    "cockroach",
-    "clickhouse-server",
+/// Well-known images, by the last part of their repository (`bitnami/postgresql:16` →
+/// `postgresql`): whether each is a data store, and the port it listens on when one is known
+/// (for a relation to a service that declares none). SQL Server's is known by its path.
+const IMAGES: &[(&str, bool, Option<u16>)] = &[
+    ("postgres", true, Some(5432)),
+    ("postgresql", true, Some(5432)),
+    ("postgis", true, Some(5432)),
+    ("mysql", true, Some(3306)),
+    ("mariadb", true, Some(3306)),
+    ("redis", true, Some(6379)),
+    ("redis-stack", true, None),
+    ("redis-stack-server", true, Some(6379)),
+    ("valkey", true, Some(6379)),
+    ("mongo", true, Some(27017)),
+    ("mongodb", true, Some(27017)),
+    ("mongodb-community-server", true, None),
+    ("memcached", true, Some(11211)),
+    ("rabbitmq", true, Some(5672)),
+    ("kafka", true, Some(9092)),
+    ("cp-kafka", true, Some(9092)),
+    ("elasticsearch", true, Some(9200)),
+    ("opensearch", true, Some(9200)),
+    ("cassandra", true, Some(9042)),
+    ("scylla", true, None),
+    ("couchdb", true, None),
+    ("neo4j", true, Some(7687)),
+    ("influxdb", true, Some(8086)),
+    ("zookeeper", true, Some(2181)),
+    ("cp-zookeeper", true, None),
+    ("etcd", true, Some(2379)),
+    ("cockroach", true, None),
+    ("clickhouse-server", true, None),
+    ("nginx", false, Some(80)),
+    ("httpd", false, Some(80)),
 ];
 
-/// Their ports: PostgreSQL, MySQL, Redis, MongoDB, Memcached, AMQP, Kafka, Elasticsearch (HTTP,
+/// Data stores' ports, whatever the image: PostgreSQL, MySQL, Redis, MongoDB, Memcached, AMQP, Kafka, Elasticsearch (HTTP,
 /// transport), SQL Server, Cassandra, ZooKeeper, etcd, Neo4j (Bolt), InfluxDB, CockroachDB.
 const PORTS: &[u16] =
     &[5432, 3306, 6379, 27017, 11211, 5672, 9092, 9200, 9300, 1433, 9042, 2181, 2379, 7687, 8086, 26257];
@@ -46,39 +49,13 @@ const PORTS: &[u16] =
 /// Why `port` of service `s` is a data store's (`image postgres:16`, `port 5432`), if it is.
 pub fn data_store(s: &Service, port: &Port) -> Option<String> {
     if let Some(image) = s.image.as_str() {
-        if IMAGES.contains(&repository_name(image)) || image.contains("mssql/server") {
+        let store = IMAGES.iter().any(|(n, store, _)| *store && *n == repository_name(image));
+        if store || image.contains("mssql/server") {
             return Some(format!("its image {image}"));
         }
     }
     PORTS.contains(&port.target).then(|| format!("port {}", port.target))
 }
-
-/// The port a well-known image listens on, by the last part of its repository.
-const IMAGE_PORTS: &[(&str, u16)] = &[
-    ("postgres", 5432),
-    ("postgresql", 5432),
-    ("postgis", 5432),
-    ("mysql", 3306),
-    ("mariadb", 3306),
-    ("redis", 6379),
-    ("redis-stack-server", 6379),
-    ("valkey", 6379),
-    ("mongo", 27017),
-    ("mongodb", 27017),
-    ("memcached", 11211),
-    ("rabbitmq", 5672),
-    ("kafka", 9092),
-    ("cp-kafka", 9092),
-    ("elasticsearch", 9200),
-    ("opensearch", 9200),
-    ("cassandra", 9042),
-    ("zookeeper", 2181),
-    ("etcd", 2379),
-    ("neo4j", 7687),
-    ("influxdb", 8086),
-    ("nginx", 80),
-    ("httpd", 80),
-];
 
 /// The last part of an image's repository: `bitnami/postgresql:16` → `postgresql`.
 fn repository_name(image: &str) -> &str {
@@ -120,8 +97,9 @@ pub fn infer_ports(project: &mut crate::compose::Project, families: &super::fami
             }
             if ports.is_empty() {
                 let image = t.image.as_str().unwrap_or_default();
-                if let Some((_, port)) = IMAGE_PORTS.iter().find(|(n, _)| *n == repository_name(image)) {
-                    ports.push((*port, format!("its image {image}")));
+                let known = IMAGES.iter().find(|(n, _, _)| *n == repository_name(image)).and_then(|(_, _, p)| *p);
+                if let Some(port) = known {
+                    ports.push((port, format!("its image {image}")));
                 }
             }
             let entry = found.entry(target.clone()).or_default();
