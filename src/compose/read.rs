@@ -108,10 +108,26 @@ pub fn uint(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> Option<u6
 
 /// A mapping, or an error.
 pub fn object<'a>(v: &'a Value, path: &str, what: &str, d: &mut Diagnostics) -> Option<&'a Map<String, Value>> {
+    map_or(v, path, &format!("{what} must be a mapping"), d)
+}
+
+/// A mapping (not an intrinsic function), or the error "`head`, not <its kind>".
+pub fn map_or<'a>(v: &'a Value, path: &str, head: &str, d: &mut Diagnostics) -> Option<&'a Map<String, Value>> {
     match v {
         Value::Object(m) if !is_intrinsic(v) => Some(m),
         other => {
-            d.error(path, format!("{what} must be a mapping, not {}", kind(other)));
+            d.error(path, format!("{head}, not {}", kind(other)));
+            None
+        }
+    }
+}
+
+/// A list, or the error "`head`, not <its kind>".
+pub fn seq_or<'a>(v: &'a Value, path: &str, head: &str, d: &mut Diagnostics) -> Option<&'a Vec<Value>> {
+    match v {
+        Value::Array(items) => Some(items),
+        other => {
+            d.error(path, format!("{head}, not {}", kind(other)));
             None
         }
     }

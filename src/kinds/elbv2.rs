@@ -26,9 +26,9 @@
 //! position in the list. Every target group a listener uses is attached to its ECS service.
 
 use crate::cfn::{is_intrinsic, naming::pascal};
-use crate::compose::read::{boolean, kind, literal, show, uint};
+use crate::compose::read::{boolean, kind, literal, map_or, seq_or, show, uint};
 use crate::compose::Protocol;
-use crate::diagnostics::{index, join};
+use crate::diagnostics::{index, join, Diagnostics};
 use crate::emit::elb::health::{self, Health};
 use crate::emit::elb::{auto, emit, Action, Lb, LbType, Listener, Rule, Source, Target, MAX_LISTENERS};
 use crate::plan::Ctx;
@@ -110,31 +110,15 @@ const NLB_ATTRIBUTES: &[&str] = &[
 
 pub fn parse(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Vec<Lb> {
     let x = ctx.project.extensions[KEY].clone();
-    let Some(m) = x.as_object().filter(|_| !is_intrinsic(&x)) else {
-        ctx.d.error(
-            KEY,
-            format!("x-elbv2 must be a mapping of load balancer names to load balancers, not {}", kind(&x)),
-        );
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (name, def) in m {
-        if let Some(lb) = load_balancer(ctx, name, def, certificates) {
-            out.push(lb);
-        }
-    }
-    out
+    let head = "x-elbv2 must be a mapping of load balancer names to load balancers";
+    let Some(m) = map_or(&x, KEY, head, &mut ctx.d) else { return Vec::new() };
+    m.iter().filter_map(|(name, def)| load_balancer(ctx, name, def, certificates)).collect()
 }
 
 fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap<String, Value>) -> Option<Lb> {
     let path = join(KEY, name);
-    let Some(m) = def.as_object().filter(|_| !is_intrinsic(def)) else {
-        ctx.d.error(
-            &path,
-            format!("a load balancer must be a mapping with Properties, Listeners and Services, not {}", kind(def)),
-        );
-        return None;
-    };
+    let head = "a load balancer must be a mapping with Properties, Listeners and Services";
+    let m = map_or(def, &path, head, &mut ctx.d)?;
     for k in m.keys() {
         let p = join(&path, k);
         match k.as_str() {
@@ -174,10 +158,9 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
                         None => {}
                     },
                     "SecurityGroups" => ctx.d.error(&kp, "ComposeX gives the load balancer its own security group, open on the listener ports only; choose who may reach it with MacroParameters.Ingress"),
-                    "LoadBalancerAttributes" => match v.as_array() {
-                        Some(list) => attributes.extend(list.iter().cloned()),
-                        None => ctx.d.error(&kp, format!("LoadBalancerAttributes must be a list of {{Key, Value}}, not {}", kind(v))),
-                    },
+                    "LoadBalancerAttributes" => {
+                        attributes.extend(seq_or(v, &kp, "LoadBalancerAttributes must be a list of {Key, Value}", &mut ctx.d).into_iter().flatten().cloned())
+                    }
                     "Name" if v.as_str().is_some_and(|n| !valid_lb_name(n)) => ctx.d.error(
                         &kp,
                         format!("{} is not a load balancer name: at most 32 letters, digits and hyphens, not starting or ending with a hyphen nor starting with internal-; leave Name out to let CloudFormation name it", crate::compose::read::show(v)),
@@ -199,11 +182,7 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
     // The listeners' raw ports and protocols decide the type when Properties do not.
     let lpath = join(&path, "Listeners");
     let raw_listeners: Vec<Value> = match m.get("Listeners") {
-        Some(Value::Array(list)) => list.clone(),
-        Some(other) => {
-            ctx.d.error(&lpath, format!("Listeners must be a list, not {}", kind(other)));
-            Vec::new()
-        }
+        Some(v) => seq_or(v, &lpath, "Listeners must be a list", &mut ctx.d).cloned().unwrap_or_default(),
         None => {
             ctx.d.error(
                 &lpath,
@@ -259,75 +238,19 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
     }
 
     let mut ingress = None;
-    let mut shortcuts: Vec<(String, String, String)> = Vec::new();
-    if let Some(mp) = m.get("MacroParameters") {
-        let mpath = join(&path, "MacroParameters");
-        match mp.as_object() {
-            Some(mm) => {
-                for (k, v) in mm {
-                    let kp = join(&mpath, k);
-                    let attr = match (k.as_str(), ty) {
-                        ("Ingress", _) => {
-                            ingress = Some(ingress_sources(ctx, v, &kp));
-                            continue;
-                        }
-                        ("timeout_seconds", LbType::Application) => match uint(v, &kp, "idle timeout", &mut ctx.d) {
-                            Some(n) if (1..=4000).contains(&n) => Some(("idle_timeout.timeout_seconds", n.to_string())),
-                            Some(n) => {
-                                ctx.d.error(
-                                    &kp,
-                                    format!("the idle timeout is {n} seconds; load balancers accept 1 to 4000"),
-                                );
-                                None
-                            }
-                            None => None,
-                        },
-                        ("desync_mitigation_mode", LbType::Application) => {
-                            match literal(v, &kp, "desync_mitigation_mode", &mut ctx.d).as_deref() {
-                                Some(mode @ ("monitor" | "defensive" | "strictest")) => {
-                                    Some(("routing.http.desync_mitigation_mode", mode.to_string()))
-                                }
-                                Some(other) => {
-                                    ctx.d.error(&kp, format!("{other:?} is not a desync mitigation mode; use monitor, defensive or strictest"));
-                                    None
-                                }
-                                None => None,
-                            }
-                        }
-                        ("drop_invalid_header_fields", LbType::Application) => boolean(v, &kp, &mut ctx.d)
-                            .map(|b| ("routing.http.drop_invalid_header_fields.enabled", b.to_string())),
-                        ("http2", LbType::Application) => {
-                            boolean(v, &kp, &mut ctx.d).map(|b| ("routing.http2.enabled", b.to_string()))
-                        }
-                        ("cross_zone", LbType::Network) => {
-                            boolean(v, &kp, &mut ctx.d).map(|b| ("load_balancing.cross_zone.enabled", b.to_string()))
-                        }
-                        ("cross_zone", LbType::Application) => {
-                            ctx.d.warn(&kp, "ignored: application load balancers always balance across zones");
-                            None
-                        }
-                        (
-                            "timeout_seconds" | "desync_mitigation_mode" | "drop_invalid_header_fields" | "http2",
-                            LbType::Network,
-                        ) => {
-                            ctx.d.warn(&kp, "ignored: it is a setting of application load balancers, and this one is a network load balancer");
-                            None
-                        }
-                        _ => {
-                            ctx.d.error(&kp, format!("{k:?} is not an x-elbv2 macro parameter; use timeout_seconds, desync_mitigation_mode, drop_invalid_header_fields, http2, cross_zone or Ingress"));
-                            None
-                        }
-                    };
-                    if let Some((key, value)) = attr {
-                        shortcuts.push((key.to_string(), value, kp));
-                    }
-                }
-            }
-            None => ctx.d.error(&mpath, format!("MacroParameters must be a mapping, not {}", kind(mp))),
+    let mut shortcuts: Vec<(&str, String, String)> = Vec::new();
+    let mpath = join(&path, "MacroParameters");
+    let mp = m.get("MacroParameters").and_then(|v| map_or(v, &mpath, "MacroParameters must be a mapping", &mut ctx.d));
+    for (k, v) in mp.into_iter().flatten() {
+        let kp = join(&mpath, k);
+        if k == "Ingress" {
+            ingress = Some(ingress_sources(ctx, v, &kp));
+        } else if let Some((key, value)) = shortcut(&mut ctx.d, k, v, &kp, ty) {
+            shortcuts.push((key, value, kp));
         }
     }
     for (key, value, kp) in shortcuts {
-        if attributes.iter().any(|a| a.get("Key").and_then(Value::as_str) == Some(key.as_str())) {
+        if attributes.iter().any(|a| a.get("Key").and_then(Value::as_str) == Some(key)) {
             ctx.d.warn(kp, format!("ignored: Properties.LoadBalancerAttributes sets {key} too, and wins"));
         } else {
             attributes.push(json!({"Key": key, "Value": value}));
@@ -346,31 +269,24 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
     });
     let mut subnets =
         if internet_facing { ctx.plan.infra.public_subnets.clone() } else { ctx.plan.infra.app_subnets.clone() };
-    if let Some(s) = m.get("Settings") {
-        let sp = join(&path, "Settings");
-        match s.as_object() {
-            Some(sm) => {
-                for (k, v) in sm {
-                    let kp = join(&sp, k);
-                    match k.as_str() {
-                        "Subnets" => match literal(v, &kp, "a subnets name", &mut ctx.d).as_deref() {
-                            Some("PublicSubnets") => subnets = ctx.plan.infra.public_subnets.clone(),
-                            Some("AppSubnets") => subnets = ctx.plan.infra.app_subnets.clone(),
-                            Some(other) => ctx.d.error(
-                                &kp,
-                                format!("{other:?} is not a subnets name of x-vpc; use PublicSubnets or AppSubnets"),
-                            ),
-                            None => {}
-                        },
-                        "NoAllocateEips" | "RetainEips" => ctx.d.warn(
-                            &kp,
-                            "ignored: ComposeX allocates no Elastic IPs; AWS assigns the load balancer's addresses",
-                        ),
-                        _ => ctx.d.error(&kp, format!("{k:?} is not an x-elbv2 setting; use Subnets")),
-                    }
-                }
+    let sp = join(&path, "Settings");
+    for (k, v) in
+        m.get("Settings").and_then(|s| map_or(s, &sp, "Settings must be a mapping", &mut ctx.d)).into_iter().flatten()
+    {
+        let kp = join(&sp, k);
+        match k.as_str() {
+            "Subnets" => match literal(v, &kp, "a subnets name", &mut ctx.d).as_deref() {
+                Some("PublicSubnets") => subnets = ctx.plan.infra.public_subnets.clone(),
+                Some("AppSubnets") => subnets = ctx.plan.infra.app_subnets.clone(),
+                Some(other) => ctx
+                    .d
+                    .error(&kp, format!("{other:?} is not a subnets name of x-vpc; use PublicSubnets or AppSubnets")),
+                None => {}
+            },
+            "NoAllocateEips" | "RetainEips" => {
+                ctx.d.warn(&kp, "ignored: ComposeX allocates no Elastic IPs; AWS assigns the load balancer's addresses")
             }
-            None => ctx.d.error(&sp, format!("Settings must be a mapping, not {}", kind(s))),
+            _ => ctx.d.error(&kp, format!("{k:?} is not an x-elbv2 setting; use Subnets")),
         }
     }
     Some(Lb {
@@ -387,6 +303,55 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
         listeners,
         targets,
     })
+}
+
+/// A `MacroParameters` key other than `Ingress`: the load balancer attribute it sets, if any.
+fn shortcut(d: &mut Diagnostics, k: &str, v: &Value, kp: &str, ty: LbType) -> Option<(&'static str, String)> {
+    let flag = |d: &mut Diagnostics, key| boolean(v, kp, d).map(|b| (key, b.to_string()));
+    match (k, ty) {
+        ("timeout_seconds", LbType::Application) => {
+            let n = uint(v, kp, "idle timeout", d)?;
+            if !(1..=4000).contains(&n) {
+                d.error(kp, format!("the idle timeout is {n} seconds; load balancers accept 1 to 4000"));
+                return None;
+            }
+            Some(("idle_timeout.timeout_seconds", n.to_string()))
+        }
+        ("desync_mitigation_mode", LbType::Application) => {
+            match literal(v, kp, "desync_mitigation_mode", d)?.as_str() {
+                mode @ ("monitor" | "defensive" | "strictest") => {
+                    Some(("routing.http.desync_mitigation_mode", mode.to_string()))
+                }
+                other => {
+                    d.error(
+                        kp,
+                        format!("{other:?} is not a desync mitigation mode; use monitor, defensive or strictest"),
+                    );
+                    None
+                }
+            }
+        }
+        ("drop_invalid_header_fields", LbType::Application) => {
+            flag(d, "routing.http.drop_invalid_header_fields.enabled")
+        }
+        ("http2", LbType::Application) => flag(d, "routing.http2.enabled"),
+        ("cross_zone", LbType::Network) => flag(d, "load_balancing.cross_zone.enabled"),
+        ("cross_zone", LbType::Application) => {
+            d.warn(kp, "ignored: application load balancers always balance across zones");
+            None
+        }
+        ("timeout_seconds" | "desync_mitigation_mode" | "drop_invalid_header_fields" | "http2", LbType::Network) => {
+            d.warn(
+                kp,
+                "ignored: it is a setting of application load balancers, and this one is a network load balancer",
+            );
+            None
+        }
+        _ => {
+            d.error(kp, format!("{k:?} is not an x-elbv2 macro parameter; use timeout_seconds, desync_mitigation_mode, drop_invalid_header_fields, http2, cross_zone or Ingress"));
+            None
+        }
+    }
 }
 
 /// `family:container`, or a name that stands for exactly one container (a family of one
@@ -471,13 +436,8 @@ fn services(
             ctx.d.error(&p, format!("{key} is already a target of {lb_name}"));
             continue;
         }
-        let Some(sm) = spec.as_object() else {
-            ctx.d.error(
-                &p,
-                format!("a target must be a mapping with port, protocol and healthcheck, not {}", kind(&spec)),
-            );
-            continue;
-        };
+        let head = "a target must be a mapping with port, protocol and healthcheck";
+        let Some(sm) = map_or(&spec, &p, head, &mut ctx.d) else { continue };
         for k in sm.keys() {
             if !matches!(k.as_str(), "port" | "protocol" | "healthcheck" | "TargetGroupAttributes" | "ProtocolVersion")
             {
@@ -672,19 +632,12 @@ fn target_group_attributes(ctx: &mut Ctx, v: &Value, path: &str, ty: LbType) -> 
 /// `MacroParameters.Ingress`: who may reach the listeners, instead of the whole internet.
 fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
     let mut out = Vec::new();
-    let Some(m) = v.as_object() else {
-        ctx.d.error(path, format!("Ingress must be a mapping with ExtSources and AwsSources, not {}", kind(v)));
+    let Some(m) = map_or(v, path, "Ingress must be a mapping with ExtSources and AwsSources", &mut ctx.d) else {
         return out;
     };
     for (k, iv) in m {
         let ip = join(path, k);
-        let items = match iv.as_array() {
-            Some(a) => a.clone(),
-            None => {
-                ctx.d.error(&ip, format!("{k} must be a list, not {}", kind(iv)));
-                continue;
-            }
-        };
+        let Some(items) = seq_or(iv, &ip, &format!("{k} must be a list"), &mut ctx.d) else { continue };
         match k.as_str() {
             "ExtSources" => {
                 for (i, item) in items.iter().enumerate() {
@@ -740,13 +693,8 @@ fn listener(
     declared: &BTreeSet<String>,
     certificates: &BTreeMap<String, Value>,
 ) -> Option<Listener> {
-    let Some(m) = v.as_object().filter(|_| !is_intrinsic(v)) else {
-        ctx.d.error(
-            path,
-            format!("a listener must be a mapping with Port, Protocol and Targets or DefaultActions, not {}", kind(v)),
-        );
-        return None;
-    };
+    let head = "a listener must be a mapping with Port, Protocol and Targets or DefaultActions";
+    let m = map_or(v, path, head, &mut ctx.d)?;
     for k in m.keys() {
         if !matches!(k.as_str(), "Port" | "Protocol" | "Certificates" | "SslPolicy" | "DefaultActions" | "Targets") {
             ctx.d.error(join(path, k), format!("{k:?} is not a listener key; use Port, Protocol, Certificates, SslPolicy, DefaultActions or Targets"));
@@ -786,45 +734,11 @@ fn listener(
         return None;
     }
     // Certificates: x-acm names, or ARNs.
-    let mut certs: Vec<(String, Value)> = Vec::new();
-    if let Some(cv) = m.get("Certificates") {
-        let cp = join(path, "Certificates");
-        match cv.as_array() {
-            Some(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let ip = index(&cp, i);
-                    let keys: Vec<&String> = item.as_object().map(|o| o.keys().collect()).unwrap_or_default();
-                    if keys.len() != 1 {
-                        ctx.d.error(&ip, "a certificate is {x-acm: NAME}, {CertificateArn: ARN} or {Arn: ARN}");
-                        continue;
-                    }
-                    let (k, val) = (keys[0].as_str(), &item[keys[0].as_str()]);
-                    match k {
-                        "x-acm" => {
-                            let Some(n) = literal(val, &join(&ip, k), "a certificate name", &mut ctx.d) else { continue };
-                            match certificates.get(&n) {
-                                Some(arn) => certs.push((n, arn.clone())),
-                                None => ctx.d.error(
-                                    join(&ip, k),
-                                    format!("{n:?} is not a certificate of x-acm{}", if certificates.is_empty() { String::new() } else { format!(" ({})", certificates.keys().cloned().collect::<Vec<_>>().join(", ")) }),
-                                ),
-                            }
-                        }
-                        "CertificateArn" | "Arn" => match val {
-                            Value::String(s) if s.starts_with("arn:") && (s.contains(":acm:") || s.contains(":iam::")) => {
-                                let short = s.rsplit('/').next().unwrap_or(s).chars().take(8).collect::<String>();
-                                certs.push((format!("Arn{short}"), val.clone()));
-                            }
-                            v if is_intrinsic(v) => certs.push((format!("Arn{}", i + 1), v.clone())),
-                            other => ctx.d.error(join(&ip, k), format!("{} is not a certificate ARN (arn:aws:acm:… or arn:aws:iam::…:server-certificate/…)", show(other))),
-                        },
-                        other => ctx.d.error(join(&ip, other), format!("{other:?} is not a certificate key; use x-acm, CertificateArn or Arn")),
-                    }
-                }
-            }
-            None => ctx.d.error(&cp, format!("Certificates must be a list, not {}", kind(cv))),
-        }
-    }
+    let cp = join(path, "Certificates");
+    let items = m.get("Certificates").and_then(|v| seq_or(v, &cp, "Certificates must be a list", &mut ctx.d));
+    let certs: Vec<(String, Value)> = (items.into_iter().flatten().enumerate())
+        .filter_map(|(i, item)| certificate(&mut ctx.d, item, &index(&cp, i), i, certificates))
+        .collect();
     if !certs.is_empty() {
         match protocol.as_str() {
             "HTTP" => {
@@ -868,56 +782,16 @@ fn listener(
         );
     }
 
-    // Default actions.
-    let mut default: Option<Action> = None;
-    if let Some(dv) = m.get("DefaultActions") {
-        let dp = join(path, "DefaultActions");
-        match dv.as_array() {
-            Some(items) if items.len() == 1 => {
-                let ip = index(&dp, 0);
-                let item = &items[0];
-                if let Some(r) = item.get("Redirect") {
-                    match r.as_str() {
-                        Some("HTTP_TO_HTTPS") if ty == LbType::Application && protocol == "HTTP" => {
-                            default = Some(Action::Raw(json!({"Type": "redirect", "RedirectConfig": {
-                                "Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}",
-                                "Query": "#{query}", "StatusCode": "HTTP_301"}})));
-                        }
-                        Some("HTTP_TO_HTTPS") => ctx.d.error(
-                            join(&ip, "Redirect"),
-                            "HTTP_TO_HTTPS redirects an HTTP listener of an application load balancer",
-                        ),
-                        _ => ctx.d.error(
-                            join(&ip, "Redirect"),
-                            format!("{} is not a predefined redirect; use HTTP_TO_HTTPS", show(r)),
-                        ),
-                    }
-                } else if item.get("Type").is_some() {
-                    default = Some(Action::Raw(item.clone()));
-                } else {
-                    ctx.d.error(
-                        &ip,
-                        "a default action is {Redirect: HTTP_TO_HTTPS}, or a CloudFormation listener action with Type",
-                    );
-                }
-            }
-            Some(_) => ctx.d.error(&dp, "DefaultActions takes one action"),
-            None => ctx.d.error(&dp, format!("DefaultActions must be a list, not {}", kind(dv))),
-        }
-    }
+    let dp = join(path, "DefaultActions");
+    let mut default = m.get("DefaultActions").and_then(|v| default_action(&mut ctx.d, v, &dp, ty, &protocol));
     let explicit_default = default.is_some();
 
     // Targets: the default (access /) and rules.
     let mut rules = Vec::new();
     if let Some(tv) = m.get("Targets") {
         let tp = join(path, "Targets");
-        let items = match tv.as_array() {
-            Some(a) => a.clone(),
-            None => {
-                ctx.d.error(&tp, format!("Targets must be a list of {{name, access}}, not {}", kind(tv)));
-                Vec::new()
-            }
-        };
+        let items =
+            seq_or(tv, &tp, "Targets must be a list of {name, access}", &mut ctx.d).cloned().unwrap_or_default();
         if ty == LbType::Network && items.len() > 1 {
             ctx.d.error(&tp, "a network load balancer listener sends to one target; give each target its own listener");
             return None;
@@ -1035,6 +909,78 @@ fn listener(
         ctx.d.error(join(path, "Targets"), "a listener takes at most 100 rules");
     }
     Some(Listener { port, protocol, certificates: certs, ssl_policy, default, rules, path: path.to_string() })
+}
+
+/// `DefaultActions`: one predefined redirect, or a CloudFormation listener action.
+fn default_action(d: &mut Diagnostics, v: &Value, path: &str, ty: LbType, protocol: &str) -> Option<Action> {
+    let items = seq_or(v, path, "DefaultActions must be a list", d)?;
+    let [item] = items.as_slice() else {
+        d.error(path, "DefaultActions takes one action");
+        return None;
+    };
+    let ip = index(path, 0);
+    match item.get("Redirect") {
+        Some(r) if r.as_str() == Some("HTTP_TO_HTTPS") && ty == LbType::Application && protocol == "HTTP" => {
+            return Some(Action::Raw(json!({"Type": "redirect", "RedirectConfig": {
+                "Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}",
+                "Query": "#{query}", "StatusCode": "HTTP_301"}})));
+        }
+        Some(r) if r.as_str() == Some("HTTP_TO_HTTPS") => {
+            d.error(join(&ip, "Redirect"), "HTTP_TO_HTTPS redirects an HTTP listener of an application load balancer")
+        }
+        Some(r) => {
+            d.error(join(&ip, "Redirect"), format!("{} is not a predefined redirect; use HTTP_TO_HTTPS", show(r)))
+        }
+        None if item.get("Type").is_some() => return Some(Action::Raw(item.clone())),
+        None => {
+            d.error(&ip, "a default action is {Redirect: HTTP_TO_HTTPS}, or a CloudFormation listener action with Type")
+        }
+    }
+    None
+}
+
+/// One item of a listener's `Certificates`: an `x-acm` name or an ARN, as (name, ARN).
+fn certificate(
+    d: &mut Diagnostics,
+    item: &Value,
+    ip: &str,
+    i: usize,
+    certificates: &BTreeMap<String, Value>,
+) -> Option<(String, Value)> {
+    let keys: Vec<&String> = item.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+    if keys.len() != 1 {
+        d.error(ip, "a certificate is {x-acm: NAME}, {CertificateArn: ARN} or {Arn: ARN}");
+        return None;
+    }
+    let (k, val) = (keys[0].as_str(), &item[keys[0].as_str()]);
+    let kp = join(ip, k);
+    match k {
+        "x-acm" => {
+            let n = literal(val, &kp, "a certificate name", d)?;
+            if let Some(arn) = certificates.get(&n) {
+                return Some((n, arn.clone()));
+            }
+            let known = certificates.keys().cloned().collect::<Vec<_>>().join(", ");
+            let known = if known.is_empty() { known } else { format!(" ({known})") };
+            d.error(kp, format!("{n:?} is not a certificate of x-acm{known}"));
+        }
+        "CertificateArn" | "Arn" => match val {
+            Value::String(s) if s.starts_with("arn:") && (s.contains(":acm:") || s.contains(":iam::")) => {
+                let short = s.rsplit('/').next().unwrap_or(s).chars().take(8).collect::<String>();
+                return Some((format!("Arn{short}"), val.clone()));
+            }
+            v if is_intrinsic(v) => return Some((format!("Arn{}", i + 1), v.clone())),
+            other => d.error(
+                kp,
+                format!(
+                    "{} is not a certificate ARN (arn:aws:acm:… or arn:aws:iam::…:server-certificate/…)",
+                    show(other)
+                ),
+            ),
+        },
+        other => d.error(kp, format!("{other:?} is not a certificate key; use x-acm, CertificateArn or Arn")),
+    }
+    None
 }
 
 /// "an HTTP", "a TCP".
