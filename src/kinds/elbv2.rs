@@ -50,7 +50,7 @@ pub fn expand(ctx: &mut Ctx) {
         }
         parse(ctx, &certificates)
     } else {
-        auto::plan(ctx, &certificates).into_iter().collect()
+        auto::plan(ctx, &certificates)
     };
     for lb in &lbs {
         // Elastic Load Balancing's quota: 50 listeners per load balancer.

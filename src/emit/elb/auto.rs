@@ -13,8 +13,11 @@
 //! with a warning: the habit of publishing a database's port locally must not put it on the
 //! internet.
 //!
-//! The type: an application load balancer when every published port is HTTP (80, 443, or
-//! `x-aws-protocol: http`/`https`), else a network load balancer. On an ALB, port 443 (or
+//! The type: HTTP ports (80, 443, or `x-aws-protocol: http`/`https`) go to an application load
+//! balancer, the others to a network load balancer; a file with both gets both, side by side
+//! (`LoadBalancer` and `NetworkLoadBalancer`), so a game port does not take the web front's
+//! HTTPS and routing away. An existing load balancer (below) has one type: a network one when
+//! any port is not HTTP. On an ALB, port 443 (or
 //! `x-aws-protocol: https`) is an HTTPS listener that ends TLS with the certificates of `x-acm`,
 //! and targets are spoken to in HTTPS when their container port is 443, HTTP otherwise. On an
 //! NLB, those ports are TLS listeners forwarding TCP, except `"443:443"`, passed through as TCP
@@ -39,6 +42,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const EXISTING_KEY: &str = "x-aws-loadbalancer";
 /// Logical ID of the load balancer of the published ports, and prefix of its resources.
 pub const LB_ID: &str = "LoadBalancer";
+/// The network load balancer beside it, when some published ports are HTTP and others not.
+const NLB_ID: &str = "NetworkLoadBalancer";
 const AWS_PROTOCOLS: &[&str] = &["http", "https", "tcp", "tls", "udp"];
 
 struct Published {
@@ -60,7 +65,7 @@ struct Choice {
     path: String,
 }
 
-pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb> {
+pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Vec<Lb> {
     let existing = existing_arn(ctx);
     let mut by_port: BTreeMap<u16, Vec<Published>> = BTreeMap::new();
     let mut private = Vec::new();
@@ -107,7 +112,7 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
         if existing.is_some() {
             ctx.d.warn(EXISTING_KEY, "no service publishes a port, so nothing is put on this load balancer");
         }
-        return None;
+        return Vec::new();
     }
     let mut choices = Vec::new();
     for (published, entries) in &by_port {
@@ -158,13 +163,43 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
                 None => matches!(c.published, 80 | 443),
             }
     };
-    let ty = if choices.iter().all(is_http) { LbType::Application } else { LbType::Network };
     warn_linked(ctx, &choices);
+    let (http, other): (Vec<Choice>, Vec<Choice>) = choices.into_iter().partition(is_http);
+    if other.is_empty() || (http.is_empty() && existing.is_none()) {
+        let ty = if other.is_empty() { LbType::Application } else { LbType::Network };
+        let all = if other.is_empty() { http } else { other };
+        return vec![build(ctx, LB_ID, ty, existing, &all, certificates)];
+    }
+    if existing.is_some() {
+        // One existing load balancer has one type: a network one takes every port.
+        let all: Vec<Choice> = http.into_iter().chain(other).collect();
+        return vec![build(ctx, LB_ID, LbType::Network, existing, &all, certificates)];
+    }
+    // HTTP ports on an application load balancer, the others on a network one beside it.
+    vec![
+        build(ctx, LB_ID, LbType::Application, None, &http, certificates),
+        build(ctx, NLB_ID, LbType::Network, None, &other, certificates),
+    ]
+}
 
+/// The load balancer `id` of type `ty` with a listener per chosen port.
+fn build(
+    ctx: &mut Ctx,
+    id: &str,
+    ty: LbType,
+    existing: Option<Value>,
+    choices: &[Choice],
+    certificates: &BTreeMap<String, Value>,
+) -> Lb {
+    let (name, label) = if id == NLB_ID {
+        ("network-load-balancer", "network load balancer of the published ports that are not HTTP")
+    } else {
+        ("load-balancer", "load balancer of the published ports")
+    };
     let mut lb = Lb {
-        name: "load-balancer".into(),
-        label: "load balancer of the published ports".into(),
-        id: LB_ID.into(),
+        name: name.into(),
+        label: label.into(),
+        id: id.into(),
         path: if existing.is_some() { EXISTING_KEY.into() } else { "published ports".into() },
         ty,
         existing,
@@ -180,7 +215,7 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
         listeners: Vec::new(),
         targets: BTreeMap::new(),
     };
-    for c in &choices {
+    for c in choices {
         let tls_port = match c.aws.as_deref() {
             Some(a) => a == "https",
             None => c.published == 443,
@@ -226,12 +261,7 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
                     port: c.target,
                     container_protocol: c.protocol,
                     protocol: tg_protocol.into(),
-                    id: format!(
-                        "{LB_ID}{}{svc_part}{}{}TargetGroup",
-                        fam.id,
-                        super::protocol_id(tg_protocol),
-                        c.target
-                    ),
+                    id: format!("{id}{}{svc_part}{}{}TargetGroup", fam.id, super::protocol_id(tg_protocol), c.target),
                     health: h.props,
                     health_port: h.port,
                     attributes: Vec::new(),
@@ -262,7 +292,7 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Option<Lb>
             ),
         );
     }
-    Some(lb)
+    lb
 }
 
 /// An HTTP listener on 80 of an application load balancer that also ends HTTPS on 443 for the

@@ -2,8 +2,8 @@
 //!
 //! Two ways in, one way out. Either the file has `x-elbv2` (ECS ComposeX syntax: load
 //! balancers, listeners, rules and target groups described in full, [`xelbv2`]), or its
-//! published ports make one load balancer for the whole file ([`auto`]): an ALB when every
-//! published port is HTTP, else an NLB, one listener per published port. Both produce the same
+//! published ports make the file's load balancers ([`auto`]): an ALB for the HTTP ports and an
+//! NLB beside it for the others, one listener per published port. Both produce the same
 //! model, [`Lb`], which [`emit`] writes out: the load balancer in the public subnets with its own
 //! security group (the only group open to the internet, and only on listener ports), listeners,
 //! rules, target groups with IP targets, one ingress per target port from the load balancer's
