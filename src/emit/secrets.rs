@@ -10,12 +10,18 @@
 //! - `file:`: refused by the macro (it has no files); the CLI creates a Secrets Manager secret
 //!   whose value is a `NoEcho` template parameter the deployer passes (`--parameter-overrides`);
 //! - none of these: the Secrets Manager secret named after the key, with a warning.
+//!
+//! Habits of docker compose that leak or miss a secret on ECS get a warning with the way out: a
+//! credential written in `environment` (`POSTGRES_PASSWORD`, `*_SECRET`, `*_TOKEN`…) is in the
+//! template and the task definition for anyone who may read them; and `/run/secrets/<name>`,
+//! where docker puts secrets, does not exist on ECS, which sets environment variables instead.
 
 use crate::cfn::naming::pascal;
 use crate::compose::read::{kind, literal};
 use crate::diagnostics::{index, join};
 use crate::plan::Ctx;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// Where one top-level secret's values come from.
 #[derive(Debug, Clone)]
@@ -62,7 +68,7 @@ fn var_name(name: &str) -> String {
 }
 
 pub fn expand(ctx: &mut Ctx) {
-    let mut sources: std::collections::BTreeMap<String, Source> = Default::default();
+    let mut sources: BTreeMap<String, Source> = Default::default();
     let defs = ctx.project.secrets.clone();
     for (name, def) in &defs {
         if let Some(s) = source(ctx, name, def) {
@@ -70,6 +76,8 @@ pub fn expand(ctx: &mut Ctx) {
         }
     }
     let project = ctx.project;
+    // (service, secret) → the variables ECS sets with it.
+    let mut given: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     for (svc, s) in &project.services {
         for sec in &s.secrets {
             let Some(src) = sources.get(&sec.source) else { continue };
@@ -81,6 +89,7 @@ pub fn expand(ctx: &mut Ctx) {
             } else {
                 src.keys.iter().map(|(key, var)| (var.clone(), json_key(&src.value_from, key))).collect()
             };
+            given.entry((svc, &sec.source)).or_default().extend(vars.iter().map(|(v, _)| v.clone()));
             for (var, value_from) in vars {
                 let entry = ctx.plan.secrets.entry(svc.clone()).or_default();
                 if entry.insert(var.clone(), value_from).is_some() {
@@ -97,6 +106,42 @@ pub fn expand(ctx: &mut Ctx) {
             }
         }
     }
+    for (svc, s) in &project.services {
+        let env = join(&join("services", svc), "environment");
+        for (var, value) in &s.environment {
+            let p = join(&env, var);
+            let text = value.as_str().unwrap_or_default();
+            if plain_credential(var, text) {
+                ctx.d.warn(&p, format!("a credential in plain text: it is written into the template and the task definition, where whoever may read them sees it; keep it in Secrets Manager or SSM, declare it under the top-level secrets (external: true with its ARN, or x-secrets) and list it in the service's secrets with target: {var}, which ECS sets at start"));
+            }
+            for name in text.split("/run/secrets/").skip(1) {
+                let name: String =
+                    name.chars().take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect();
+                let vars = given.get(&(svc.as_str(), name.as_str()));
+                let now = match vars {
+                    Some(v) => format!("secret {name:?} is in the variable {}", v.join(", ")),
+                    None => format!("list {name:?} in the service's secrets, and ECS sets it as a variable"),
+                };
+                let hint = match var.strip_suffix("_FILE") {
+                    Some(plain) => format!(": an image that reads {var} usually reads {plain} too, so give the secret that name (secrets: [{{source: {name}, target: {plain}}}])"),
+                    None => String::new(),
+                };
+                ctx.d.warn(&p, format!("ECS passes secrets as environment variables, not as files under /run/secrets: {now}; have the application read the variable{hint}"));
+            }
+        }
+    }
+}
+
+/// A variable that, by its name, holds a credential, set to a literal value: not a file name
+/// (`*_FILE`), not a flag, not a dynamic reference CloudFormation resolves.
+fn plain_credential(var: &str, text: &str) -> bool {
+    const ENDINGS: &[&str] =
+        &["PASSWORD", "PASSWD", "_PASS", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY"];
+    let var = var.to_ascii_uppercase();
+    ENDINGS.iter().any(|e| var.ends_with(e))
+        && !text.is_empty()
+        && !text.starts_with("{{resolve:")
+        && !matches!(text.to_ascii_lowercase().as_str(), "true" | "false" | "yes" | "no" | "on" | "off")
 }
 
 /// `ValueFrom` of one JSON key of a Secrets Manager secret: `ARN:key::`.
