@@ -53,7 +53,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     connect::check(&mut ctx);
     docker::check(&mut ctx);
     network::relations(&mut ctx);
-    unknown_extensions(&mut ctx);
+    unknown_extensions(&mut ctx, doc.get("services").unwrap_or(&Value::Null));
     scaling::plan(&mut ctx);
 
     // The family concerns read the plan and add resources.
@@ -87,10 +87,14 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
 /// `x-` keys ComposeX does not act on: an ECS ComposeX kind it does not build (refused or
 /// ignored, see `kinds::NOT_BUILT`), a near miss of a key it knows (`x-dynamo`: refused, with
 /// the key meant), an unknown `x-aws-*` key (Docker's dialect: refused), else a warning, as the
-/// compose specification asks of extensions.
-fn unknown_extensions(ctx: &mut Ctx) {
+/// compose specification asks of extensions. A key whose value reappears in a service is an
+/// anchor for reuse and stays silent.
+fn unknown_extensions(ctx: &mut Ctx, services: &Value) {
     let top: Vec<&str> = kinds::REGISTRY.iter().map(|e| e.key).collect();
-    for key in ctx.project.extensions.keys().filter(|k| !kinds::is_registered(k)) {
+    for (key, v) in ctx.project.extensions.iter().filter(|(k, _)| !kinds::is_registered(k)) {
+        if kinds::NOT_BUILT.iter().all(|(k, _)| k != key) && near_miss(key, &top).is_none() && reused(v, services) {
+            continue;
+        }
         unknown(&mut ctx.d, key, key, &top, kinds::NOT_BUILT);
     }
     for (name, s) in &ctx.project.services {
@@ -125,6 +129,24 @@ fn unknown(d: &mut Diagnostics, key: &str, path: &str, known: &[&str], not_built
         );
     }
     d.warn(path, "ignored: ComposeX does not know this extension");
+}
+
+/// Whether `v`, the value of a top-level `x-` key, reappears in `node` (the services): the YAML
+/// reader, or CloudFormation, has resolved the aliases of `x-common: &common` (`*common`, or
+/// `<<: *common` with some keys written again beside it), so only the values tell.
+fn reused(v: &Value, node: &Value) -> bool {
+    let here = match (v, node) {
+        (Value::Object(a), Value::Object(b)) => {
+            !a.is_empty() && a.keys().all(|k| b.contains_key(k)) && a.iter().any(|(k, x)| b.get(k) == Some(x))
+        }
+        (Value::String(_) | Value::Array(_), _) => v == node,
+        _ => false,
+    };
+    here || match node {
+        Value::Object(m) => m.values().any(|c| reused(v, c)),
+        Value::Array(a) => a.iter().any(|c| reused(v, c)),
+        _ => false,
+    }
 }
 
 /// The known key `key` most likely misspells: one a letter apart, or one that starts with it or
