@@ -17,7 +17,7 @@
 //! listeners.
 
 use crate::cfn::{is_intrinsic, naming::pascal, r#ref};
-use crate::compose::read::{kind, literal, show};
+use crate::compose::read::{kind, literal, map_or, seq_or, show};
 use crate::diagnostics::{index, join};
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
@@ -34,19 +34,12 @@ pub fn certificate_id(name: &str) -> String {
 pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     let Some(x) = ctx.project.extensions.get(KEY).cloned() else { return out };
-    let Some(m) = x.as_object().filter(|_| !is_intrinsic(&x)) else {
-        ctx.d.error(KEY, format!("x-acm must be a mapping of certificate names to certificates, not {}", kind(&x)));
-        return out;
-    };
+    let head = "x-acm must be a mapping of certificate names to certificates";
+    let Some(m) = map_or(&x, KEY, head, &mut ctx.d) else { return out };
     for (name, def) in m {
         let path = join(KEY, name);
-        let Some(def) = def.as_object() else {
-            ctx.d.error(
-                &path,
-                format!("a certificate must be a mapping with Properties, MacroParameters or Use, not {}", kind(def)),
-            );
-            continue;
-        };
+        let head = "a certificate must be a mapping with Properties, MacroParameters or Use";
+        let Some(def) = map_or(def, &path, head, &mut ctx.d) else { continue };
         for k in def.keys() {
             match k.as_str() {
                 "Properties" | "MacroParameters" | "Use" | "Settings" | "DeletionPolicy" | "UpdateReplacePolicy" => {}
@@ -119,28 +112,18 @@ pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Value> {
 /// ECS ComposeX's short form: `DomainNames` (the first is the certificate's name, the others its
 /// alternative names), all validated by DNS in `HostedZoneId`.
 fn macro_parameters(ctx: &mut Ctx, mp: &Value, path: &str) -> Option<Map<String, Value>> {
-    let Some(m) = mp.as_object() else {
-        ctx.d.error(
-            path,
-            format!("MacroParameters must be a mapping with DomainNames and HostedZoneId, not {}", kind(mp)),
-        );
-        return None;
-    };
+    let m = map_or(mp, path, "MacroParameters must be a mapping with DomainNames and HostedZoneId", &mut ctx.d)?;
     let mut names = Vec::new();
     let mut zone = None;
     for (k, v) in m {
         let p = join(path, k);
         match k.as_str() {
-            "DomainNames" => match v.as_array() {
-                Some(list) => {
-                    for (i, n) in list.iter().enumerate() {
-                        if let Some(n) = literal(n, &index(&p, i), "a domain name", &mut ctx.d) {
-                            names.push(n);
-                        }
-                    }
+            "DomainNames" => {
+                let list = seq_or(v, &p, "DomainNames must be a list of domain names", &mut ctx.d);
+                for (i, n) in list.into_iter().flatten().enumerate() {
+                    names.extend(literal(n, &index(&p, i), "a domain name", &mut ctx.d));
                 }
-                None => ctx.d.error(&p, format!("DomainNames must be a list of domain names, not {}", kind(v))),
-            },
+            }
             "HostedZoneId" => zone = Some(v.clone()),
             _ => ctx.d.error(&p, format!("{k:?} is not an x-acm macro parameter; use DomainNames and HostedZoneId")),
         }

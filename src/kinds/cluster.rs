@@ -2,7 +2,7 @@
 //! providers (FARGATE by default); `Use` (or Docker's `x-aws-cluster`) names an existing one.
 
 use crate::cfn::r#ref;
-use crate::compose::read::kind;
+use crate::compose::read::{kind, map_or};
 use crate::diagnostics::join;
 use crate::plan::Ctx;
 use serde_json::{json, Value};
@@ -23,33 +23,29 @@ pub fn expand(ctx: &mut Ctx) {
         "DefaultCapacityProviderStrategy": [{"CapacityProvider": "FARGATE", "Weight": 1}],
         "ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]
     });
-    match &x {
-        None => {}
-        Some(Value::Object(m)) => {
-            for (k, v) in m {
-                let p = join(OWNER, k);
-                match k.as_str() {
-                    "Use" => return use_existing(ctx, v, &p),
-                    "Lookup" => {
-                        ctx.d.error(&p, "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; use `Use: cluster-name` (or its ARN, or a !Ref of a template Parameter)");
-                        return;
-                    }
-                    "Properties" => match v.as_object() {
-                        Some(pm) => {
-                            for (pk, pv) in pm {
-                                props[pk] = pv.clone();
-                            }
-                        }
-                        None => ctx.d.error(&p, format!("Properties must be a mapping, not {}", kind(v))),
-                    },
-                    "MacroParameters" => {}
-                    _ => ctx.d.error(&p, format!("{k:?} is not an x-cluster key; use Use or Properties")),
+    if let Some(x) = &x {
+        let head = "x-cluster must be a mapping with Use or Properties";
+        let Some(m) = map_or(x, OWNER, head, &mut ctx.d) else { return };
+        for (k, v) in m {
+            let p = join(OWNER, k);
+            match k.as_str() {
+                "Use" => return use_existing(ctx, v, &p),
+                "Lookup" => {
+                    ctx.d.error(&p, "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; use `Use: cluster-name` (or its ARN, or a !Ref of a template Parameter)");
+                    return;
                 }
+                // Not map_or: these are CloudFormation's own properties, where an intrinsic is kept.
+                "Properties" => match v.as_object() {
+                    Some(pm) => {
+                        for (pk, pv) in pm {
+                            props[pk] = pv.clone();
+                        }
+                    }
+                    None => ctx.d.error(&p, format!("Properties must be a mapping, not {}", kind(v))),
+                },
+                "MacroParameters" => {}
+                _ => ctx.d.error(&p, format!("{k:?} is not an x-cluster key; use Use or Properties")),
             }
-        }
-        Some(other) => {
-            ctx.d.error(OWNER, format!("x-cluster must be a mapping with Use or Properties, not {}", kind(other)));
-            return;
         }
     }
     ctx.add(OWNER, "Cluster".into(), crate::cfn::resource("AWS::ECS::Cluster", props));

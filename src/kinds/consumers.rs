@@ -3,7 +3,7 @@
 //! service or task-family name, and the legacy list of `{name, access}`.
 
 use super::{Kind, Level};
-use crate::compose::read::{kind as kind_of, literal};
+use crate::compose::read::{kind as kind_of, literal, map_or};
 use crate::diagnostics::{index, join, Diagnostics};
 use serde_json::{Map, Value};
 
@@ -29,20 +29,15 @@ pub fn parse(kind: &Kind, v: &Value, path: &str, extra_keys: &[&str], d: &mut Di
             for (name, spec) in m {
                 let p = join(path, name);
                 let spec = if spec.is_null() { Value::Object(Map::new()) } else { spec.clone() };
-                let Some(sm) = spec.as_object() else {
-                    d.error(&p, format!("a consumer must be a mapping with Access, not {}", kind_of(&spec)));
-                    continue;
-                };
+                let Some(sm) = map_or(&spec, &p, "a consumer must be a mapping with Access", d) else { continue };
                 out.extend(consumer(kind, name.clone(), sm, &p, extra_keys, d));
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let p = index(path, i);
-                let Some(sm) = item.as_object() else {
-                    d.error(&p, format!("a consumer must be a mapping with name and access, not {}", kind_of(item)));
-                    continue;
-                };
+                let head = "a consumer must be a mapping with name and access";
+                let Some(sm) = map_or(item, &p, head, d) else { continue };
                 let Some(name) = sm
                     .get("name")
                     .or_else(|| sm.get("Name"))
@@ -76,34 +71,21 @@ fn consumer(
         let p = join(path, k);
         match k.as_str() {
             "Access" | "access" => c.levels = levels(kind, v, &p, d),
-            "ReturnValues" => match v.as_object() {
-                Some(rv) => {
-                    for (attr, var) in rv {
-                        let ap = join(&p, attr);
-                        if !kind.return_values.iter().any(|(n, _)| n == attr) {
-                            d.error(
-                                &ap,
-                                format!(
-                                    "{attr:?} is not a return value of {}; use {}",
-                                    kind.key,
-                                    kind.attribute_names()
-                                ),
-                            );
-                            continue;
-                        }
-                        if let Some(var) = literal(var, &ap, "an environment variable name", d) {
-                            c.return_values.push((attr.clone(), var));
-                        }
+            "ReturnValues" => {
+                let head = "ReturnValues must map attributes to variable names, like {Arn: QUEUE_ARN}";
+                for (attr, var) in map_or(v, &p, head, d).into_iter().flatten() {
+                    let ap = join(&p, attr);
+                    if !kind.return_values.iter().any(|(n, _)| n == attr) {
+                        let msg =
+                            format!("{attr:?} is not a return value of {}; use {}", kind.key, kind.attribute_names());
+                        d.error(&ap, msg);
+                        continue;
+                    }
+                    if let Some(var) = literal(var, &ap, "an environment variable name", d) {
+                        c.return_values.push((attr.clone(), var));
                     }
                 }
-                None => d.error(
-                    &p,
-                    format!(
-                        "ReturnValues must map attributes to variable names, like {{Arn: QUEUE_ARN}}, not {}",
-                        kind_of(v)
-                    ),
-                ),
-            },
+            }
             "name" | "Name" => {}
             k if extra_keys.contains(&k) => {
                 c.extra.insert(k.to_string(), v.clone());

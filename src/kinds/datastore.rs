@@ -6,7 +6,7 @@
 use super::consumers::Consumer;
 use super::generic::Decl;
 use crate::cfn::get_att;
-use crate::compose::read::{kind as kind_of, literal, show};
+use crate::compose::read::{literal, map_or, show};
 use crate::diagnostics::join;
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
@@ -52,13 +52,9 @@ pub fn engine(
     let mp_path = join(&decl.path, "MacroParameters");
     let params = match decl.def.get("MacroParameters") {
         None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m.clone(),
-        Some(other) => {
-            ctx.d.error(
-                &mp_path,
-                format!("MacroParameters must be a mapping with Engine and EngineVersion, not {}", kind_of(other)),
-            );
-            return None;
+        Some(mp) => {
+            let head = "MacroParameters must be a mapping with Engine and EngineVersion";
+            map_or(mp, &mp_path, head, &mut ctx.d)?.clone()
         }
     };
     let mut known = vec!["Engine", "EngineVersion"];

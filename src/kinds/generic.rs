@@ -6,7 +6,7 @@ use super::consumers::{self, Consumer};
 use super::{resource_kinds, variant, Attr, Kind, Scope};
 use crate::cfn::is_intrinsic;
 use crate::cfn::naming::logical_id;
-use crate::compose::read::{kind as kind_of, literal};
+use crate::compose::read::{kind as kind_of, literal, map_or};
 use crate::compose::Project;
 use crate::diagnostics::{index, join, Diagnostics};
 use crate::plan::refs::{self, Target};
@@ -36,40 +36,30 @@ pub fn read(project: &Project, d: &mut Diagnostics) -> Vec<Decl> {
     let mut out = Vec::new();
     for kind in resource_kinds() {
         let Some(v) = project.extensions.get(kind.key) else { continue };
-        let Some(m) = v.as_object() else {
-            d.error(
-                kind.key,
-                format!("{} must be a mapping of resource names to resources, not {}", kind.key, kind_of(v)),
-            );
-            continue;
-        };
+        let head = format!("{} must be a mapping of resource names to resources", kind.key);
+        let Some(m) = map_or(v, kind.key, &head, d) else { continue };
         for (name, def) in m {
             if matches!(name.as_str(), "DeletionPolicy" | "UpdateReplacePolicy") {
                 continue;
             }
             let path = join(kind.key, name);
             let def = if def.is_null() { Value::Object(Map::new()) } else { def.clone() };
-            let Value::Object(dm) = def else {
-                d.error(
-                    &path,
-                    format!("a resource must be a mapping with Properties and Services, not {}", kind_of(&def)),
-                );
-                continue;
-            };
-            let kind = variant(kind, &Value::Object(dm.clone()));
-            check_keys(kind, &dm, &path, d);
+            let head = "a resource must be a mapping with Properties and Services";
+            let Some(dm) = map_or(&def, &path, head, d) else { continue };
+            let kind = variant(kind, &def);
+            check_keys(kind, dm, &path, d);
             let consumers = dm
                 .get("Services")
                 .map(|s| consumers::parse(kind, s, &join(&path, "Services"), kind.consumer_keys, d))
                 .unwrap_or_default();
-            let env_names = settings_env_names(kind, name, &dm, &path, d);
-            let policies = policies(kind, m, &dm, &path, d);
+            let env_names = settings_env_names(kind, name, dm, &path, d);
+            let policies = policies(kind, m, dm, &path, d);
             out.push(Decl {
                 kind,
                 name: name.clone(),
                 id: logical_id(name, kind.suffix),
                 path,
-                def: dm,
+                def: dm.clone(),
                 consumers,
                 env_names,
                 policies,
@@ -334,10 +324,7 @@ fn settings_env_names(
     let path = join(path, "Settings");
     let mut names = vec![crate::cfn::naming::env_name(name)];
     let Some(s) = def.get("Settings") else { return names };
-    let Some(m) = s.as_object() else {
-        d.error(&path, format!("Settings must be a mapping, not {}", kind_of(s)));
-        return names;
-    };
+    let Some(m) = map_or(s, &path, "Settings must be a mapping", d) else { return names };
     for (k, v) in m {
         let p = join(&path, k);
         match k.as_str() {
@@ -386,7 +373,8 @@ pub(super) fn macro_parameters(ctx: &mut Ctx, decl: &Decl, known: &[&str]) -> Ma
             ctx.d.warn(&path, format!("ignored: {key} has no macro parameters ComposeX uses"));
             Map::new()
         }
-        Some(Value::Object(m)) if !is_intrinsic(&decl.def["MacroParameters"]) => {
+        Some(mp) => {
+            let m = map_or(mp, &path, "MacroParameters must be a mapping", &mut ctx.d).cloned().unwrap_or_default();
             for k in m.keys() {
                 if !known.contains(&k.as_str()) {
                     ctx.d.warn(
@@ -395,11 +383,7 @@ pub(super) fn macro_parameters(ctx: &mut Ctx, decl: &Decl, known: &[&str]) -> Ma
                     );
                 }
             }
-            m.clone()
-        }
-        Some(other) => {
-            ctx.d.error(&path, format!("MacroParameters must be a mapping, not {}", kind_of(other)));
-            Map::new()
+            m
         }
     }
 }

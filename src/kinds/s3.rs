@@ -11,7 +11,7 @@ use super::generic::Decl;
 use super::generic::{looked_up, macro_parameters, properties};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::is_intrinsic;
-use crate::compose::read::{boolean, kind as kind_of, literal};
+use crate::compose::read::{boolean, kind as kind_of, literal, map_or};
 use crate::diagnostics::{index, join};
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
@@ -241,13 +241,8 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
 /// whether it asks for the TLS-only policy, and the user's statements as the bucket policy
 /// says them.
 fn bucket_policy(ctx: &mut Ctx, decl: &Decl, v: &Value, path: &str) -> (bool, Vec<Value>) {
-    let Some(m) = v.as_object().filter(|_| !is_intrinsic(v)) else {
-        ctx.d.error(
-            path,
-            format!("BucketPolicy must be a mapping with PredefinedBucketPolicies and Policies, not {}", kind_of(v)),
-        );
-        return (false, Vec::new());
-    };
+    let head = "BucketPolicy must be a mapping with PredefinedBucketPolicies and Policies";
+    let Some(m) = map_or(v, path, head, &mut ctx.d) else { return (false, Vec::new()) };
     let mut secure = false;
     let mut statements = Vec::new();
     for (k, v) in m {
@@ -290,13 +285,8 @@ fn bucket_policy(ctx: &mut Ctx, decl: &Decl, v: &Value, path: &str) -> (bool, Ve
 /// (the IAM policies of its roles and users then decide). Refused: NotAction, actions of
 /// every service or of all S3 (SPEC §7.1), actions of another service (S3 refuses the policy).
 fn user_statement(ctx: &mut Ctx, decl: &Decl, st: &Value, path: &str) -> Option<Value> {
-    let Some(m) = st.as_object().filter(|_| !is_intrinsic(st)) else {
-        ctx.d.error(
-            path,
-            format!("a policy statement must be a mapping with Effect, Action and Resource, not {}", kind_of(st)),
-        );
-        return None;
-    };
+    let head = "a policy statement must be a mapping with Effect, Action and Resource";
+    let m = map_or(st, path, head, &mut ctx.d)?;
     let mut out = Map::new();
     let mut ok = true;
     let allow = match m.get("Effect").and_then(Value::as_str) {
@@ -492,10 +482,7 @@ fn operator(text: &str) -> Option<String> {
 /// `Bool`: a warning says so); an unknown operator is an error. A Bool condition on a value
 /// that is not true or false never matches: a warning says what the statement then does.
 fn condition(ctx: &mut Ctx, v: &Value, path: &str, allow: bool) -> Option<Value> {
-    let Some(m) = v.as_object().filter(|_| !is_intrinsic(v)) else {
-        ctx.d.error(path, format!("Condition must be a mapping of operators, not {}", kind_of(v)));
-        return None;
-    };
+    let m = map_or(v, path, "Condition must be a mapping of operators", &mut ctx.d)?;
     let mut out = Map::new();
     let mut ok = true;
     for (op, keys) in m {

@@ -3,8 +3,7 @@
 use super::generic::Decl;
 use super::generic::{looked_up, macro_parameters};
 use super::{Attr, Kind, Level, Scope};
-use crate::cfn::is_intrinsic;
-use crate::compose::read::{kind as kind_of, literal};
+use crate::compose::read::{literal, map_or};
 use crate::diagnostics::{index, join, Diagnostics};
 use crate::plan::{Ctx, QueueScaling};
 use serde_json::{json, Value};
@@ -123,16 +122,8 @@ fn is_queue(ctx: &Ctx, id: &str) -> bool {
 /// Service names as ECS ComposeX writes them (`sns`) or as principals (`sns.amazonaws.com`).
 fn aws_principals(v: &Value, path: &str, d: &mut Diagnostics) -> (BTreeSet<String>, BTreeSet<String>) {
     let (mut publish, mut consume) = (BTreeSet::new(), BTreeSet::new());
-    let Some(m) = v.as_object().filter(|_| !is_intrinsic(v)) else {
-        d.error(
-            path,
-            format!(
-                "AwsPrincipalsAccess must be a mapping with Publish, Consume or PublishConsume, not {}",
-                kind_of(v)
-            ),
-        );
-        return (publish, consume);
-    };
+    let head = "AwsPrincipalsAccess must be a mapping with Publish, Consume or PublishConsume";
+    let Some(m) = map_or(v, path, head, d) else { return (publish, consume) };
     for (k, list) in m {
         let p = join(path, k);
         let (send, receive) = match k.as_str() {
