@@ -20,7 +20,7 @@
 //! choice, not checked against ComposeX's guarantees.
 
 use crate::cfn::Template;
-use crate::compose::read::kind;
+use crate::compose::read::{kind, map_or};
 use crate::diagnostics::{join, Diagnostics};
 use serde_json::{Map, Value};
 
@@ -28,12 +28,16 @@ pub const KEY: &str = "x-aws-cloudformation";
 
 /// Merges the overlay `x` into `template`.
 pub fn apply(template: &mut Template, x: &Value, d: &mut Diagnostics) {
-    let Some(overlay) = x.as_object().filter(|_| !crate::cfn::is_intrinsic(x)) else {
-        d.error(KEY, format!("x-aws-cloudformation must be a mapping of template sections, not {}", kind(x)));
-        return;
-    };
+    let head = "x-aws-cloudformation must be a mapping of template sections";
+    let Some(overlay) = map_or(x, KEY, head, d) else { return };
     let resources = match overlay.get("Resources") {
-        Some(Value::Object(m)) => {
+        Some(Value::Null) => {
+            d.error(join(KEY, "Resources"), "the template cannot lose every resource; remove this key");
+            return;
+        }
+        Some(res) => {
+            let head = "Resources must be a mapping of logical IDs";
+            let Some(m) = map_or(res, &join(KEY, "Resources"), head, d) else { return };
             for (id, r) in m {
                 if !template.has(id) && !r.is_null() && r.get("Type").is_none() {
                     d.error(
@@ -43,14 +47,6 @@ pub fn apply(template: &mut Template, x: &Value, d: &mut Diagnostics) {
                 }
             }
             Some(m)
-        }
-        Some(Value::Null) => {
-            d.error(join(KEY, "Resources"), "the template cannot lose every resource; remove this key");
-            return;
-        }
-        Some(res) => {
-            d.error(join(KEY, "Resources"), format!("Resources must be a mapping of logical IDs, not {}", kind(res)));
-            return;
         }
         None => None,
     };

@@ -3,7 +3,7 @@
 //! form `x-cloudmap: {PrivateNamespace: {Name: …}}`), and the names of the namespaces declared
 //! that way, which `x-ecs_connect` may name. The namespace itself is `kinds::cloudmap`'s.
 
-use crate::compose::read::{kind, literal};
+use crate::compose::read::{literal, map_or};
 use crate::compose::Project;
 use crate::diagnostics::{join, Diagnostics};
 
@@ -21,36 +21,30 @@ pub struct Cloudmap {
 pub fn read(project: &Project, d: &mut Diagnostics) -> Cloudmap {
     let mut out = Cloudmap::default();
     let Some(x) = project.extensions.get(OWNER) else { return out };
-    match x.as_object() {
-        Some(m) if m.contains_key("Name") => {
-            out.name = literal(&m["Name"], &join(OWNER, "Name"), "the namespace name", d);
-        }
-        Some(m) => {
-            if m.len() > 1 {
-                d.error(OWNER, "ComposeX creates one CloudMap namespace; declare one");
-            }
-            for (key, def) in m {
-                out.declared.push(key.clone());
-                let path = join(OWNER, key);
-                let Some(dm) = def.as_object() else {
-                    d.error(&path, format!("a namespace must be a mapping with Name, not {}", kind(def)));
-                    continue;
-                };
-                for (k, v) in dm {
-                    let p = join(&path, k);
-                    match k.as_str() {
-                        "Name" | "ZoneName" => {
-                            if let Some(n) = literal(v, &p, "the namespace name", d) {
-                                out.name = Some(n);
-                            }
-                        }
-                        "Lookup" | "Use" => d.error(&p, "ComposeX creates the namespace of the stack; an existing namespace cannot be used yet: remove it to get one named after the project"),
-                        _ => d.error(&p, format!("{k:?} is not a namespace key; use Name")),
+    let Some(m) = map_or(x, OWNER, "x-cloudmap must be a mapping", d) else { return out };
+    if m.contains_key("Name") {
+        out.name = literal(&m["Name"], &join(OWNER, "Name"), "the namespace name", d);
+        return out;
+    }
+    if m.len() > 1 {
+        d.error(OWNER, "ComposeX creates one CloudMap namespace; declare one");
+    }
+    for (key, def) in m {
+        out.declared.push(key.clone());
+        let path = join(OWNER, key);
+        let Some(dm) = map_or(def, &path, "a namespace must be a mapping with Name", d) else { continue };
+        for (k, v) in dm {
+            let p = join(&path, k);
+            match k.as_str() {
+                "Name" | "ZoneName" => {
+                    if let Some(n) = literal(v, &p, "the namespace name", d) {
+                        out.name = Some(n);
                     }
                 }
+                "Lookup" | "Use" => d.error(&p, "ComposeX creates the namespace of the stack; an existing namespace cannot be used yet: remove it to get one named after the project"),
+                _ => d.error(&p, format!("{k:?} is not a namespace key; use Name")),
             }
         }
-        None => d.error(OWNER, format!("x-cloudmap must be a mapping, not {}", kind(x))),
     }
     out
 }

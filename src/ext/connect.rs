@@ -4,7 +4,7 @@
 //! (`emit::connect`) uses them.
 
 use super::cloudmap::Cloudmap;
-use crate::compose::read::kind;
+use crate::compose::read::{kind, map_or};
 use crate::compose::Service;
 use crate::diagnostics::{join, Diagnostics};
 use serde_json::Value;
@@ -26,15 +26,11 @@ pub fn read(cloudmap: &Cloudmap, s: &Service, d: &mut Diagnostics) -> Option<XCo
     let x = s.extensions.get("x-network")?.get("x-ecs_connect")?;
     let path = join(&join(&join("services", &s.name), "x-network"), "x-ecs_connect");
     let mut out = XConnect::default();
-    let Some(m) = x.as_object() else {
-        if !x.is_null() {
-            d.error(
-                &path,
-                format!("x-ecs_connect must be a mapping with MacroParameters or Properties, not {}", kind(x)),
-            );
-        }
+    if x.is_null() {
         return Some(out);
-    };
+    }
+    let head = "x-ecs_connect must be a mapping with MacroParameters or Properties";
+    let Some(m) = map_or(x, &path, head, d) else { return Some(out) };
     for (k, v) in m {
         let p = join(&path, k);
         match k.as_str() {
@@ -46,30 +42,19 @@ pub fn read(cloudmap: &Cloudmap, s: &Service, d: &mut Diagnostics) -> Option<XCo
                 ),
             },
             "MacroParameters" => {
-                let Some(mp) = v.as_object() else {
-                    d.error(&p, format!("MacroParameters must be a mapping, not {}", kind(v)));
-                    continue;
-                };
+                let Some(mp) = map_or(v, &p, "MacroParameters must be a mapping", d) else { continue };
                 for (mk, mv) in mp {
                     let mpath = join(&p, mk);
                     match mk.as_str() {
                         "x-cloudmap" => check_namespace(cloudmap, mv, &mpath, d),
-                        "service_ports" => match mv.as_object() {
-                            Some(ports) => {
-                                for (pname, spec) in ports {
-                                    let pp = join(&mpath, pname);
-                                    let (dns, cloudmap) = service_port(spec, &pp, d);
-                                    out.ports.insert(pname.clone(), (dns, cloudmap, pp));
-                                }
+                        "service_ports" => {
+                            let head = "service_ports must map port names to {DnsName, CloudMapServiceName}";
+                            for (pname, spec) in map_or(mv, &mpath, head, d).into_iter().flatten() {
+                                let pp = join(&mpath, pname);
+                                let (dns, cloudmap) = service_port(spec, &pp, d);
+                                out.ports.insert(pname.clone(), (dns, cloudmap, pp));
                             }
-                            None => d.error(
-                                &mpath,
-                                format!(
-                                    "service_ports must map port names to {{DnsName, CloudMapServiceName}}, not {}",
-                                    kind(mv)
-                                ),
-                            ),
-                        },
+                        }
                         _ => d.error(
                             &mpath,
                             format!("{mk:?} is not an x-ecs_connect macro parameter; use service_ports or x-cloudmap"),
@@ -85,16 +70,8 @@ pub fn read(cloudmap: &Cloudmap, s: &Service, d: &mut Diagnostics) -> Option<XCo
 
 /// `{DnsName, CloudMapServiceName}` of one port, checked against what ECS accepts.
 fn service_port(spec: &Value, path: &str, d: &mut Diagnostics) -> (Option<String>, Option<String>) {
-    let Some(m) = spec.as_object() else {
-        d.error(
-            path,
-            format!(
-                "a Service Connect port must be a mapping with DnsName and CloudMapServiceName, not {}",
-                kind(spec)
-            ),
-        );
-        return (None, None);
-    };
+    let head = "a Service Connect port must be a mapping with DnsName and CloudMapServiceName";
+    let Some(m) = map_or(spec, path, head, d) else { return (None, None) };
     let mut out: (Option<String>, Option<String>) = (None, None);
     for (k, v) in m {
         let p = join(path, k);

@@ -3,7 +3,7 @@
 //! first wins) and ECS ComposeX's `x-ecs.CapacityProviderStrategy`.
 
 use crate::cfn::is_intrinsic;
-use crate::compose::read::{kind, uint};
+use crate::compose::read::{map_or, uint};
 use crate::compose::Service;
 use crate::diagnostics::{join, Diagnostics};
 use serde_json::Value;
@@ -34,21 +34,14 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Deployment {
     }
     if let Some(x) = s.extensions.get("x-ecs") {
         let path = join(&base, "x-ecs");
-        match x.as_object() {
-            None => d.error(&path, format!("x-ecs must be a mapping, not {}", kind(x))),
-            Some(m) => {
-                for (k, v) in m {
-                    match k.as_str() {
-                        "CapacityProviderStrategy" if v.is_array() || is_intrinsic(v) => out.capacity = Some(v.clone()),
-                        "CapacityProviderStrategy" => d.error(
-                            join(&path, k),
-                            "CapacityProviderStrategy must be a list of {CapacityProvider, Weight, Base}",
-                        ),
-                        _ => {
-                            d.error(join(&path, k), format!("{k:?} is not an x-ecs key; use CapacityProviderStrategy"))
-                        }
-                    }
-                }
+        for (k, v) in map_or(x, &path, "x-ecs must be a mapping", d).into_iter().flatten() {
+            match k.as_str() {
+                "CapacityProviderStrategy" if v.is_array() || is_intrinsic(v) => out.capacity = Some(v.clone()),
+                "CapacityProviderStrategy" => d.error(
+                    join(&path, k),
+                    "CapacityProviderStrategy must be a list of {CapacityProvider, Weight, Base}",
+                ),
+                _ => d.error(join(&path, k), format!("{k:?} is not an x-ecs key; use CapacityProviderStrategy")),
             }
         }
     }

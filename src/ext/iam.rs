@@ -6,7 +6,7 @@
 //! (`emit::iam`) merges a family's into its roles.
 
 use crate::cfn::is_intrinsic;
-use crate::compose::read::kind;
+use crate::compose::read::{map_or, seq_or};
 use crate::compose::Service;
 use crate::diagnostics::{index, join, Diagnostics};
 use serde_json::{json, Value};
@@ -47,28 +47,23 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Iam {
     }
     if let Some(x) = s.extensions.get("x-iam") {
         let path = join(&base, "x-iam");
-        let Some(m) = x.as_object() else {
-            d.error(&path, format!("x-iam must be a mapping, not {}", kind(x)));
-            return out;
-        };
+        let Some(m) = map_or(x, &path, "x-iam must be a mapping", d) else { return out };
         for (k, v) in m {
             let p = join(&path, k);
             match k.as_str() {
-                "Policies" => match v.as_array() {
-                    Some(list) => {
-                        for (i, pol) in list.iter().enumerate() {
-                            let pp = index(&p, i);
-                            if let Some(pol) = check_policy(d, pol, &pp) {
-                                out.policies.push((Some(pp), pol));
-                            }
+                "Policies" => {
+                    for (i, pol) in seq_or(v, &p, "Policies must be a list", d).into_iter().flatten().enumerate() {
+                        let pp = index(&p, i);
+                        if let Some(pol) = check_policy(d, pol, &pp) {
+                            out.policies.push((Some(pp), pol));
                         }
                     }
-                    None => d.error(&p, format!("Policies must be a list, not {}", kind(v))),
-                },
-                "ManagedPolicyArns" => match v.as_array() {
-                    Some(list) => out.managed.extend(managed_policies(list, &p, d)),
-                    None => d.error(&p, format!("ManagedPolicyArns must be a list, not {}", kind(v))),
-                },
+                }
+                "ManagedPolicyArns" => {
+                    if let Some(list) = seq_or(v, &p, "ManagedPolicyArns must be a list", d) {
+                        out.managed.extend(managed_policies(list, &p, d));
+                    }
+                }
                 "PermissionsBoundary" => out.boundary = Some((p.clone(), v.clone())),
                 _ => d.error(
                     &p,
@@ -122,10 +117,7 @@ fn managed_policies(list: &[Value], path: &str, d: &mut Diagnostics) -> Vec<Valu
 /// A user policy `{PolicyName, PolicyDocument}`: shape checked, and refused when a statement
 /// allows every action of AWS or of a service, or uses NotAction.
 fn check_policy(d: &mut Diagnostics, pol: &Value, path: &str) -> Option<Value> {
-    let Some(m) = pol.as_object() else {
-        d.error(path, format!("a policy must be a mapping with PolicyName and PolicyDocument, not {}", kind(pol)));
-        return None;
-    };
+    let m = map_or(pol, path, "a policy must be a mapping with PolicyName and PolicyDocument", d)?;
     let name_ok = m.get("PolicyName").is_some_and(Value::is_string);
     if !name_ok {
         d.error(join(path, "PolicyName"), "a policy needs a PolicyName string");
@@ -159,10 +151,8 @@ const ESCALATING: &[&str] = &["iam:PassRole", "iam:*"];
 
 fn check_statement(d: &mut Diagnostics, st: &Value, path: &str) -> bool {
     let mut ok = true;
-    let Some(m) = st.as_object() else {
-        d.error(path, format!("a statement must be a mapping with Effect, Action and Resource, not {}", kind(st)));
-        return false;
-    };
+    let head = "a statement must be a mapping with Effect, Action and Resource";
+    let Some(m) = map_or(st, path, head, d) else { return false };
     for k in m.keys().filter(|k| !STATEMENT_KEYS.contains(&k.as_str())) {
         let hint = if k == "Principal" || k == "NotPrincipal" {
             "a role's policy names no principal: the role is the principal".to_string()

@@ -4,7 +4,7 @@
 //! [`super::connect`]. The network concern (`emit::network`) turns the sources into rules.
 
 use crate::cfn::is_intrinsic;
-use crate::compose::read::{boolean, kind, literal};
+use crate::compose::read::{boolean, literal, map_or};
 use crate::compose::Service;
 use crate::diagnostics::{index, join, Diagnostics};
 use serde_json::Value;
@@ -53,10 +53,7 @@ pub struct AwsSource {
 pub fn read(s: &Service, d: &mut Diagnostics) -> Option<Network> {
     let x = s.extensions.get("x-network").filter(|x| !x.is_null())?;
     let path = join(&join("services", &s.name), "x-network");
-    let Some(m) = x.as_object() else {
-        d.error(&path, format!("x-network must be a mapping, not {}", kind(x)));
-        return None;
-    };
+    let m = map_or(x, &path, "x-network must be a mapping", d)?;
     let mut out = Network { path: path.clone(), ingress: m.contains_key("Ingress"), ..Default::default() };
     for (k, v) in m {
         let p = join(&path, k);
@@ -73,10 +70,7 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Option<Network> {
 }
 
 fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
-    let Some(im) = v.as_object() else {
-        d.error(p, format!("Ingress must be a mapping, not {}", kind(v)));
-        return;
-    };
+    let Some(im) = map_or(v, p, "Ingress must be a mapping", d) else { return };
     for (ik, iv) in im {
         let ip = join(p, ik);
         match ik.as_str() {

@@ -8,7 +8,7 @@
 //!
 //! The scaling concern (`emit::scaling`) merges a family's and writes it out.
 
-use crate::compose::read::{boolean, kind, object, uint};
+use crate::compose::read::{boolean, kind, map_or, object, uint};
 use crate::compose::Service;
 use crate::diagnostics::{index, join, Diagnostics};
 use serde_json::{Map, Value};
@@ -86,22 +86,17 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Option<Scaling> {
 
 /// ECS ComposeX `x-scaling` of one service.
 fn x_scaling(x: &Value, path: &str, d: &mut Diagnostics) -> Option<Scaling> {
-    let m = match x.as_object() {
-        Some(m) => m,
-        None => {
-            d.error(path, format!("x-scaling must be a mapping, not {}", kind(x)));
-            return None;
-        }
-    };
+    let m = map_or(x, path, "x-scaling must be a mapping", d)?;
     let mut plan = Scaling::default();
     for (k, v) in m {
         let p = join(path, k);
         match k.as_str() {
             "Range" => plan.range = parse_range(v, &p, d).map(|(a, b)| (a, b, p.clone())),
-            "TargetScaling" => match v.as_object() {
-                Some(t) => plan.tracking = target_scaling(t, &p, d),
-                None => d.error(&p, format!("TargetScaling must be a mapping, not {}", kind(v))),
-            },
+            "TargetScaling" => {
+                if let Some(t) = map_or(v, &p, "TargetScaling must be a mapping", d) {
+                    plan.tracking = target_scaling(t, &p, d);
+                }
+            }
             "ScheduledActions" => match v.as_array() {
                 Some(list) => {
                     for (i, a) in list.iter().enumerate() {
@@ -182,21 +177,21 @@ fn scheduled_action(a: &Value, path: &str, d: &mut Diagnostics) -> Option<Value>
                 None if crate::cfn::is_intrinsic(v) => {}
                 None => d.error(&p, format!("Schedule must be a string, not {}", kind(v))),
             },
-            "ScalableTargetAction" => match v.as_object() {
-                Some(t) if t.is_empty() => d.error(&p, "ScalableTargetAction needs MinCapacity, MaxCapacity or both"),
-                Some(t) => {
-                    for (tk, tv) in t {
-                        let tp = join(&p, tk);
-                        match tk.as_str() {
-                            "MinCapacity" | "MaxCapacity" => {
-                                uint(tv, &tp, "number of tasks", d);
-                            }
-                            _ => d.error(&tp, format!("{tk:?} is not a ScalableTargetAction key; use MinCapacity or MaxCapacity")),
+            "ScalableTargetAction" => {
+                let t = map_or(v, &p, "ScalableTargetAction must be a mapping with MinCapacity and MaxCapacity", d);
+                if t.is_some_and(Map::is_empty) {
+                    d.error(&p, "ScalableTargetAction needs MinCapacity, MaxCapacity or both");
+                }
+                for (tk, tv) in t.into_iter().flatten() {
+                    let tp = join(&p, tk);
+                    match tk.as_str() {
+                        "MinCapacity" | "MaxCapacity" => {
+                            uint(tv, &tp, "number of tasks", d);
                         }
+                        _ => d.error(&tp, format!("{tk:?} is not a ScalableTargetAction key; use MinCapacity or MaxCapacity")),
                     }
                 }
-                None => d.error(&p, format!("ScalableTargetAction must be a mapping with MinCapacity and MaxCapacity, not {}", kind(v))),
-            },
+            }
             "Timezone" | "StartTime" | "EndTime" => {}
             _ => d.error(&p, format!("{k:?} is not a scheduled action key; use {}", SCHEDULED_KEYS.join(", "))),
         }
