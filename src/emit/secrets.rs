@@ -17,7 +17,7 @@
 //! where docker puts secrets, does not exist on ECS, which sets environment variables instead.
 
 use crate::cfn::naming::pascal;
-use crate::compose::read::{kind, literal};
+use crate::compose::read::{literal, map_or};
 use crate::diagnostics::{index, join};
 use crate::plan::Ctx;
 use serde_json::{json, Value};
@@ -35,6 +35,22 @@ struct Source {
     /// (JSON key, variable name): one variable per key instead of one for the whole secret.
     keys: Vec<(String, String)>,
     kms_key: Option<Value>,
+}
+
+impl Source {
+    /// A whole Secrets Manager secret.
+    fn secrets_manager(value_from: Value) -> Source {
+        Source::new(("secretsmanager:GetSecretValue", sm_iam(&value_from)), value_from)
+    }
+
+    /// A whole SSM parameter, by its ARN.
+    fn ssm(arn: Value) -> Source {
+        Source::new(("ssm:GetParameters", arn.clone()), arn)
+    }
+
+    fn new(grant: (&'static str, Value), value_from: Value) -> Source {
+        Source { value_from, grant, var: None, keys: vec![], kms_key: None }
+    }
 }
 
 fn sm_arn_of_name(name: &str) -> Value {
@@ -158,10 +174,7 @@ fn json_key(value_from: &Value, key: &str) -> Value {
 
 fn source(ctx: &mut Ctx, name: &str, def: &Value) -> Option<Source> {
     let path = join("secrets", name);
-    let Some(m) = def.as_object() else {
-        ctx.d.error(&path, format!("a secret must be a mapping, not {}", kind(def)));
-        return None;
-    };
+    let m = map_or(def, &path, "a secret must be a mapping", &mut ctx.d)?;
     for k in m.keys() {
         if !matches!(k.as_str(), "external" | "name" | "file" | "environment" | "x-secrets" | "x-aws-keys" | "labels")
             && !k.starts_with("x-")
@@ -184,40 +197,19 @@ fn source(ctx: &mut Ctx, name: &str, def: &Value) -> Option<Source> {
     let explicit = m.get("name").and_then(|n| literal(n, &join(&path, "name"), "a secret name", &mut ctx.d));
     if !external && explicit.is_none() {
         ctx.d.warn(&path, format!("has no file, external or x-secrets: ComposeX reads the Secrets Manager secret named {name:?} in the stack's account and region"));
-        let vf = sm_arn_of_name(name);
-        return Some(Source {
-            grant: ("secretsmanager:GetSecretValue", sm_iam(&vf)),
-            value_from: vf,
-            var: None,
-            keys: vec![],
-            kms_key: None,
-        });
+        return Some(Source::secrets_manager(sm_arn_of_name(name)));
     }
     let id = explicit.unwrap_or_else(|| name.to_string());
     let mut src = if id.starts_with("arn:") && id.contains(":secretsmanager:") {
-        let vf = Value::String(id.clone());
-        Source {
-            grant: ("secretsmanager:GetSecretValue", sm_iam(&vf)),
-            value_from: vf,
-            var: None,
-            keys: vec![],
-            kms_key: None,
-        }
+        Source::secrets_manager(Value::String(id))
     } else if id.starts_with("arn:") && id.contains(":ssm:") {
-        Source {
-            grant: ("ssm:GetParameters", Value::String(id.clone())),
-            value_from: Value::String(id.clone()),
-            var: None,
-            keys: vec![],
-            kms_key: None,
-        }
+        Source::ssm(Value::String(id))
     } else if id.starts_with("arn:") {
         ctx.d
             .error(join(&path, "name"), format!("{id:?} is neither a Secrets Manager secret nor an SSM parameter ARN"));
         return None;
     } else {
-        let arn = ssm_arn(&id);
-        Source { grant: ("ssm:GetParameters", arn.clone()), value_from: arn, var: None, keys: vec![], kms_key: None }
+        Source::ssm(ssm_arn(&id))
     };
     if let Some(keys) = m.get("x-aws-keys") {
         let kp = join(&path, "x-aws-keys");
@@ -241,10 +233,7 @@ fn source(ctx: &mut Ctx, name: &str, def: &Value) -> Option<Source> {
 }
 
 fn x_secrets(ctx: &mut Ctx, name: &str, x: &Value, path: &str) -> Option<Source> {
-    let Some(m) = x.as_object() else {
-        ctx.d.error(path, format!("x-secrets must be a mapping with Name, not {}", kind(x)));
-        return None;
-    };
+    let m = map_or(x, path, "x-secrets must be a mapping with Name", &mut ctx.d)?;
     let mut src_name = None;
     let mut var = None;
     let mut keys = Vec::new();
@@ -292,7 +281,7 @@ fn x_secrets(ctx: &mut Ctx, name: &str, x: &Value, path: &str) -> Option<Source>
         return None;
     };
     let value_from = if n.starts_with("arn:") { Value::String(n) } else { sm_arn_of_name(&n) };
-    Some(Source { grant: ("secretsmanager:GetSecretValue", sm_iam(&value_from)), value_from, var, keys, kms_key })
+    Some(Source { var, keys, kms_key, ..Source::secrets_manager(value_from) })
 }
 
 /// `file:` secrets: the macro cannot read files. The CLI creates the secret with its value from
@@ -319,11 +308,6 @@ fn file_secret(ctx: &mut Ctx, name: &str, f: &Value, path: &str) -> Option<Sourc
         }}),
     );
     ctx.t.output(format!("{id}Arn"), json!({"Ref": id}), &format!("Secret for compose secret {name}"));
-    Some(Source {
-        grant: ("secretsmanager:GetSecretValue", json!({"Ref": id})),
-        value_from: json!({"Ref": id}),
-        var: None,
-        keys: vec![],
-        kms_key: None,
-    })
+    // sm_iam leaves a Ref as it is: the created secret's full ARN.
+    Some(Source::secrets_manager(json!({"Ref": id})))
 }
