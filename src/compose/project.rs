@@ -2,9 +2,8 @@
 //! (handled by the caller), which are extensions, and which are mistakes.
 
 use super::model::Project;
-use super::read::{kind, literal};
+use super::read::{kind, literal, map_or, object};
 use super::service;
-use crate::cfn::is_intrinsic;
 use crate::diagnostics::{join, Diagnostics};
 use serde_json::Value;
 
@@ -26,6 +25,7 @@ pub const CFN_SECTIONS: &[&str] = &[
 /// through); unknown non-`x-` keys are errors, as in the compose specification.
 pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
     let mut p = Project::default();
+    // Not map_or: a template may be nothing but a `Fn::Transform`, which looks like an intrinsic.
     let Some(top) = doc.as_object() else {
         d.error("", format!("the template must be a mapping with a `services` key, not {}", kind(doc)));
         return p;
@@ -43,22 +43,20 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
                 }
             }
             "services" => services(&mut p, value, d),
-            "networks" | "volumes" | "secrets" | "configs" => match value {
-                Value::Object(m) if !is_intrinsic(value) => {
-                    let target = match key.as_str() {
-                        "networks" => &mut p.networks,
-                        "volumes" => &mut p.volumes,
-                        "secrets" => &mut p.secrets,
-                        _ => &mut p.configs,
-                    };
-                    for (name, v) in m {
-                        check_name(name, &join(key, name), "a name", d);
-                        target.insert(name.clone(), if v.is_null() { Value::Object(Default::default()) } else { v.clone() });
-                    }
+            "networks" | "volumes" | "secrets" | "configs" if value.is_null() => {}
+            "networks" | "volumes" | "secrets" | "configs" => {
+                let Some(m) = object(value, key, key, d) else { continue };
+                let target = match key.as_str() {
+                    "networks" => &mut p.networks,
+                    "volumes" => &mut p.volumes,
+                    "secrets" => &mut p.secrets,
+                    _ => &mut p.configs,
+                };
+                for (name, v) in m {
+                    check_name(name, &join(key, name), "a name", d);
+                    target.insert(name.clone(), if v.is_null() { Value::Object(Default::default()) } else { v.clone() });
                 }
-                Value::Null => {}
-                other => d.error(key.as_str(), format!("{key} must be a mapping, not {}", kind(other))),
-            },
+            }
             "include" => d.error("include", "`include` needs other files; pass them as several -f files to the composex CLI instead"),
             k if k.starts_with("x-") => {
                 p.extensions.insert(k.to_string(), value.clone());
@@ -101,15 +99,9 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
 
 /// Reads the `services` mapping `value` into `p`.
 fn services(p: &mut Project, value: &Value, d: &mut Diagnostics) {
-    match value {
-        Value::Object(m) if !is_intrinsic(value) => {
-            for (name, sv) in m {
-                service(p, name.clone(), sv, d);
-            }
-        }
-        other => {
-            d.error("services", format!("services must be a mapping of service names to services, not {}", kind(other)))
-        }
+    let head = "services must be a mapping of service names to services";
+    for (name, sv) in map_or(value, "services", head, d).into_iter().flatten() {
+        service(p, name.clone(), sv, d);
     }
 }
 
