@@ -34,28 +34,20 @@ pub fn security_group(ctx: &mut Emit, fam: &Family) {
 
 /// The (port, protocol) pairs a family listens on: `ports[].target` and `expose`.
 pub fn family_ports(ctx: &Ctx, fam: &Family) -> Vec<(u16, Protocol)> {
-    let set: BTreeSet<(u16, Protocol)> = fam
-        .services
-        .iter()
-        .flat_map(|s| {
-            let s = &ctx.project.services[s];
-            s.container_ports().map(|p: &Port| (p.target, p.protocol))
-        })
-        .collect();
-    set.into_iter().collect()
+    container_ports(ctx, &fam.services).into_iter().collect()
 }
 
 /// The ports a name stands for in a relation: a service's own ports (a link to one member of a
 /// task family opens that member's ports, not its neighbours'), or every port of a family.
 fn ports_of(ctx: &Ctx, name: &str) -> BTreeSet<(u16, Protocol)> {
-    ctx.plan
-        .families
-        .services_of(name)
+    container_ports(ctx, ctx.plan.families.services_of(name))
+}
+
+/// The (port, protocol) pairs the containers of `services` listen on.
+fn container_ports(ctx: &Ctx, services: &[String]) -> BTreeSet<(u16, Protocol)> {
+    services
         .iter()
-        .flat_map(|s| {
-            let s = &ctx.project.services[s];
-            s.container_ports().map(|p: &Port| (p.target, p.protocol))
-        })
+        .flat_map(|s| ctx.project.services[s].container_ports().map(|p: &Port| (p.target, p.protocol)))
         .collect()
 }
 
