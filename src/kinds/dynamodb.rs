@@ -59,7 +59,6 @@ pub const KIND: Kind = Kind {
     key: "x-dynamodb",
     cfn_type: "AWS::DynamoDB::Table",
     suffix: "Table",
-    default: Attr::Ref,
     return_values: &[("TableName", Attr::Ref), ("Arn", Attr::GetAtt("Arn")), ("StreamArn", Attr::GetAtt("StreamArn"))],
     arn: Attr::GetAtt("Arn"),
     levels: &[
@@ -68,12 +67,9 @@ pub const KIND: Kind = Kind {
         Level { name: "PowerUser", actions: POWER_USER, scope: INDEXES },
     ],
     sam_policies: &[("DynamoDBReadPolicy", "RO"), ("DynamoDBCrudPolicy", "RW")],
-    consumer_keys: &[],
-    default_access: None,
     keeps_data: Some("Retain"),
-    settings_keys: &[],
     hook: Some(hook),
-    extra_attributes: &[],
+    ..Kind::BASE
 };
 
 /// What CloudFormation would otherwise refuse at deploy time: a table without its key, a

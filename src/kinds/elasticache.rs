@@ -34,16 +34,14 @@ pub const REPLICATION_GROUP: Kind = Kind {
     ],
     arn: Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:replicationgroup:${Id}"),
     levels: LEVELS,
-    sam_policies: &[],
     extra_attributes: &[(
         "Arn",
         Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:replicationgroup:${Id}"),
     )],
-    consumer_keys: &[],
     default_access: Some("RW"),
     keeps_data: Some("Snapshot"),
-    settings_keys: &[],
     hook: Some(hook),
+    ..Kind::BASE
 };
 
 /// Memcached.
@@ -60,16 +58,13 @@ pub const CACHE_CLUSTER: Kind = Kind {
     ],
     arn: Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}"),
     levels: LEVELS,
-    sam_policies: &[],
     extra_attributes: &[(
         "Arn",
         Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}"),
     )],
-    consumer_keys: &[],
     default_access: Some("RW"),
-    keeps_data: None,
-    settings_keys: &[],
     hook: Some(hook),
+    ..Kind::BASE
 };
 
 pub fn variant(def: &Value) -> &'static Kind {

@@ -64,7 +64,6 @@ pub const KIND: Kind = Kind {
     key: "x-kinesis",
     cfn_type: "AWS::Kinesis::Stream",
     suffix: "Stream",
-    default: Attr::Ref,
     return_values: &[("StreamName", Attr::Ref), ("Arn", Attr::GetAtt("Arn"))],
     arn: Attr::GetAtt("Arn"),
     levels: &[
@@ -73,12 +72,9 @@ pub const KIND: Kind = Kind {
         Level { name: "PowerUser", actions: POWER_USER, scope: WITH_CONSUMERS },
     ],
     sam_policies: &[("KinesisStreamReadPolicy", "Consumer")],
-    consumer_keys: &[],
-    default_access: None,
     keeps_data: Some("Retain"),
-    settings_keys: &[],
     hook: Some(hook),
-    extra_attributes: &[],
+    ..Kind::BASE
 };
 
 /// A provisioned stream (CloudFormation's default mode) needs a shard count: one, as ECS

@@ -37,7 +37,6 @@ pub const KIND: Kind = Kind {
     key: "x-kms",
     cfn_type: "AWS::KMS::Key",
     suffix: "Key",
-    default: Attr::Ref,
     return_values: &[("KeyId", Attr::Ref), ("Arn", Attr::GetAtt("Arn"))],
     arn: Attr::GetAtt("Arn"),
     levels: &[
@@ -47,12 +46,9 @@ pub const KIND: Kind = Kind {
         Level { name: "SQS", actions: SQS, scope: Scope::Resource },
     ],
     sam_policies: &[("KMSDecryptPolicy", "DecryptOnly"), ("KMSEncryptPolicy", "EncryptOnly")],
-    consumer_keys: &[],
-    default_access: None,
     keeps_data: Some("Retain"),
-    settings_keys: &[],
     hook: Some(hook),
-    extra_attributes: &[],
+    ..Kind::BASE
 };
 
 /// Key rotation where KMS offers it. The key's alias: `MacroParameters.Alias` as ECS ComposeX reads it (`alias/…` as written, a

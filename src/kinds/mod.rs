@@ -281,6 +281,25 @@ pub fn variant(kind: &'static Kind, def: &Value) -> &'static Kind {
 }
 
 impl Kind {
+    /// What a kind has when it says nothing: no values, levels, hook nor data to keep. Each kind
+    /// names its key, type and suffix and what differs, then `..Kind::BASE`.
+    pub const BASE: Kind = Kind {
+        key: "",
+        cfn_type: "",
+        suffix: "",
+        default: Attr::Ref,
+        return_values: &[],
+        arn: Attr::Ref,
+        levels: &[],
+        sam_policies: &[],
+        extra_attributes: &[],
+        consumer_keys: &[],
+        hook: None,
+        default_access: None,
+        keeps_data: None,
+        settings_keys: &[],
+    };
+
     pub fn level(&self, name: &str) -> Option<&'static Level> {
         let name = self.sam_policies.iter().find(|(sam, _)| *sam == name).map_or(name, |(_, level)| level);
         self.levels.iter().find(|l| l.name == name)

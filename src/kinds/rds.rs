@@ -55,13 +55,12 @@ pub const CLUSTER: Kind = Kind {
         Level { name: "RW", actions: &[], scope: Scope::Resource },
         Level { name: "DBCluster:RO", actions: &["rds:DescribeDBClusters"], scope: Scope::Resource },
     ],
-    sam_policies: &[],
     extra_attributes: &[("Arn", Attr::GetAtt("DBClusterArn"))],
     consumer_keys: CONSUMER_KEYS,
     default_access: Some("RW"),
     keeps_data: Some("Snapshot"),
-    settings_keys: &[],
     hook: Some(hook),
+    ..Kind::BASE
 };
 
 /// A single DB instance (MySQL, MariaDB, PostgreSQL).
@@ -80,13 +79,12 @@ pub const INSTANCE: Kind = Kind {
         Level { name: "RW", actions: &[], scope: Scope::Resource },
         Level { name: "DBInstance:RO", actions: &["rds:DescribeDBInstances"], scope: Scope::Resource },
     ],
-    sam_policies: &[],
     extra_attributes: &[("Arn", Attr::GetAtt("DBInstanceArn"))],
     consumer_keys: CONSUMER_KEYS,
     default_access: Some("RW"),
     keeps_data: Some("Snapshot"),
-    settings_keys: &[],
     hook: Some(hook),
+    ..Kind::BASE
 };
 
 pub fn variant(def: &Value) -> &'static Kind {

@@ -124,7 +124,6 @@ pub const KIND: Kind = Kind {
     key: "x-s3",
     cfn_type: "AWS::S3::Bucket",
     suffix: "Bucket",
-    default: Attr::Ref,
     return_values: &[
         ("BucketName", Attr::Ref),
         ("Arn", Attr::GetAtt("Arn")),
@@ -154,9 +153,6 @@ pub const KIND: Kind = Kind {
         Level { name: "S3WritePolicy", actions: SAM_WRITE, scope: BOTH },
         Level { name: "S3CrudPolicy", actions: SAM_CRUD, scope: BOTH },
     ],
-    sam_policies: &[],
-    consumer_keys: &[],
-    default_access: None,
     keeps_data: Some("Retain"),
     settings_keys: &[
         "EnableAcceleration",
@@ -166,7 +162,7 @@ pub const KIND: Kind = Kind {
         "NameSeparator",
     ],
     hook: Some(hook),
-    extra_attributes: &[],
+    ..Kind::BASE
 };
 
 const PARAMETERS: &[&str] = &["BucketPolicy", "ExpandAccountIdToBucket", "ExpandRegionToBucket", "NameSeparator"];

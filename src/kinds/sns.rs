@@ -6,9 +6,7 @@ pub const KIND: Kind = Kind {
     key: "x-sns",
     cfn_type: "AWS::SNS::Topic",
     suffix: "Topic",
-    default: Attr::Ref,
     return_values: &[("TopicArn", Attr::Ref), ("TopicName", Attr::GetAtt("TopicName"))],
-    arn: Attr::Ref,
     levels: &[
         Level { name: "Publish", actions: &["sns:Publish"], scope: Scope::Resource },
         Level {
@@ -18,10 +16,6 @@ pub const KIND: Kind = Kind {
         },
     ],
     sam_policies: &[("SNSPublishMessagePolicy", "Publish")],
-    consumer_keys: &[],
-    default_access: None,
-    keeps_data: None,
-    settings_keys: &[],
-    hook: None,
     extra_attributes: &[("Arn", Attr::Ref)],
+    ..Kind::BASE
 };

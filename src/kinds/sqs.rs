@@ -23,7 +23,6 @@ pub const KIND: Kind = Kind {
     key: "x-sqs",
     cfn_type: "AWS::SQS::Queue",
     suffix: "Queue",
-    default: Attr::Ref,
     return_values: &[("Url", Attr::Ref), ("Arn", Attr::GetAtt("Arn")), ("QueueName", Attr::GetAtt("QueueName"))],
     arn: Attr::GetAtt("Arn"),
     levels: &[
@@ -54,11 +53,8 @@ pub const KIND: Kind = Kind {
     ],
     sam_policies: &[("SQSPollerPolicy", "Consume"), ("SQSSendMessagePolicy", "Publish")],
     consumer_keys: &["Scaling", "scaling"],
-    default_access: None,
-    keeps_data: None,
-    settings_keys: &[],
     hook: Some(hook),
-    extra_attributes: &[],
+    ..Kind::BASE
 };
 
 /// A dead-letter queue named by its bare name (as ECS ComposeX files do) is read as a reference

@@ -28,7 +28,6 @@ pub const KIND: Kind = Kind {
     key: "x-ssm_parameter",
     cfn_type: "AWS::SSM::Parameter",
     suffix: "Parameter",
-    default: Attr::Ref,
     return_values: &[("Name", Attr::Ref), ("Value", Attr::GetAtt("Value"))],
     arn: Attr::Build(arn),
     levels: &[
@@ -37,12 +36,8 @@ pub const KIND: Kind = Kind {
     ],
     // ECS ComposeX's strict levels are what RO and RW are here; SAM's read policy means RO.
     sam_policies: &[("ROStrict", "RO"), ("RWStrict", "RW"), ("SSMParameterReadPolicy", "RO")],
-    consumer_keys: &[],
-    default_access: None,
-    keeps_data: None,
-    settings_keys: &[],
     hook: Some(hook),
-    extra_attributes: &[],
+    ..Kind::BASE
 };
 
 /// ECS ComposeX's `MacroParameters` that load the value from a local file.
