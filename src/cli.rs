@@ -5,104 +5,92 @@
 use crate::compose::{env_file, interpolate, merge, yaml};
 use crate::diagnostics::Diagnostics;
 use crate::macro_io::{render, Options};
+use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const USAGE: &str = "\
-usage: composex render [-f FILE]... [-p NAME] [--format json|yaml] [-o FILE]
-                       [--param KEY=VALUE]... [--region R] [--account-id ID]
-       composex event  [-f FILE]... [same options]   prints a macro request event
-       composex check  [-f FILE]... [-p NAME]        errors and warnings only
-
+/// Render a docker compose file to the CloudFormation template the ComposeX macro makes of it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "composex",
+    version,
+    after_help = "\
 Without -f, composex reads compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml
 (and its .override file) from the current directory or the nearest parent, like docker compose.
---format defaults to json when -o names a .json file, yaml otherwise.
-Exit codes: 0 ok, 1 errors in the input, 2 usage.";
+Exit codes: 0 ok, 1 errors in the input, 2 usage."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Sub,
+}
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Sub {
+    /// Print the template the macro would produce, with its warnings on stderr
+    #[command(after_help = "Example:\n  composex render -f compose.yaml -f compose.prod.yaml -o template.yaml")]
+    Render(Args),
+    /// Print the macro request event CloudFormation would send (for sam local invoke or cargo
+    /// lambda invoke)
+    #[command(after_help = "Example:\n  composex event -f compose.yaml --param Env=prod -o event.json")]
+    Event(Args),
+    /// Print the errors and warnings only; exit 1 on an error
+    #[command(after_help = "Example:\n  composex check -f compose.yaml")]
+    Check(Args),
+}
+
+impl Sub {
+    pub fn into_parts(self) -> (Command, Args) {
+        match self {
+            Sub::Render(a) => (Command::Render, a),
+            Sub::Event(a) => (Command::Event, a),
+            Sub::Check(a) => (Command::Check, a),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     Render,
     Event,
     Check,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Json,
+    #[value(alias = "yml")]
     Yaml,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct Args {
-    pub command: Command,
+    /// A compose file; several are merged in order
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// The compose project name (the file's `name` wins)
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
     pub project: Option<String>,
+    /// The output format [default: json when -o names a .json file, else yaml]
+    #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Write to FILE instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// A template parameter value of the event (templateParameterValues)
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = key_value)]
     pub params: Vec<(String, String)>,
+    /// The region of the event
+    #[arg(long, value_name = "R", default_value = "us-east-1")]
     pub region: String,
+    /// The account of the event
+    #[arg(long = "account-id", value_name = "ID", default_value = "123456789012")]
     pub account_id: String,
 }
 
-/// Parses the arguments after the program name; `Err` carries the usage message.
-pub fn parse_args(args: &[String]) -> Result<Args, String> {
-    let mut it = args.iter();
-    let command = match it.next().map(String::as_str) {
-        Some("render") => Command::Render,
-        Some("event") => Command::Event,
-        Some("check") => Command::Check,
-        Some("-h" | "--help" | "help") => return Err(String::new()),
-        Some(other) => return Err(format!("unknown command {other:?}")),
-        None => return Err("a command is needed".into()),
-    };
-    let mut a = Args {
-        command,
-        files: vec![],
-        project: None,
-        format: None,
-        output: None,
-        params: vec![],
-        region: "us-east-1".into(),
-        account_id: "123456789012".into(),
-    };
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| -> Result<String, String> {
-            match inline.clone().or_else(|| it.next().cloned()) {
-                Some(v) => Ok(v),
-                None => Err(format!("{name} needs a value")),
-            }
-        };
-        match flag.as_str() {
-            "-f" | "--file" => a.files.push(PathBuf::from(value("-f")?)),
-            "-p" | "--project-name" => a.project = Some(value("-p")?),
-            "-o" | "--output" => a.output = Some(PathBuf::from(value("-o")?)),
-            "--format" => {
-                a.format = Some(match value("--format")?.as_str() {
-                    "json" => Format::Json,
-                    "yaml" | "yml" => Format::Yaml,
-                    other => return Err(format!("--format takes json or yaml, not {other:?}")),
-                })
-            }
-            "--param" => {
-                let kv = value("--param")?;
-                match kv.split_once('=') {
-                    Some((k, v)) => a.params.push((k.to_string(), v.to_string())),
-                    None => return Err(format!("--param takes KEY=VALUE, not {kv:?}")),
-                }
-            }
-            "--region" => a.region = value("--region")?,
-            "--account-id" => a.account_id = value("--account-id")?,
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown option {other:?}")),
-        }
-    }
-    Ok(a)
+fn key_value(kv: &str) -> Result<(String, String), String> {
+    kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("{kv:?} is not KEY=VALUE"))
 }
 
 /// The compose files docker compose would pick in `dir` or its nearest parent that has one.
@@ -173,16 +161,16 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let mut a = match parse_args(args) {
-        Ok(a) => a,
-        Err(msg) => {
-            if !msg.is_empty() {
-                let _ = writeln!(err, "composex: {msg}");
-            }
-            let _ = writeln!(err, "{USAGE}");
-            return if msg.is_empty() { 0 } else { 2 };
+    let cli = match Cli::try_parse_from(std::iter::once("composex").chain(args.iter().map(String::as_str))) {
+        Ok(cli) => cli,
+        // Help and version go to stdout with exit 0; usage errors to stderr with exit 2.
+        Err(e) if !e.use_stderr() => return i32::from(write!(out, "{}", e.render()).is_err()),
+        Err(e) => {
+            let _ = write!(err, "{}", e.render());
+            return 2;
         }
     };
+    let (command, mut a) = cli.command.into_parts();
     if let Some(o) = a.output.take() {
         a.output = Some(if o.is_absolute() { o } else { cwd.join(o) });
     }
@@ -207,7 +195,7 @@ pub fn run(
             return 1;
         }
     };
-    if a.command == Command::Event {
+    if command == Command::Event {
         let mut doc = doc;
         if let Some(m) = doc.as_object_mut() {
             m.remove("Transform");
@@ -236,7 +224,7 @@ pub fn run(
     let Some(template) = rendered.template.filter(|_| !all.has_errors()) else {
         return 1;
     };
-    if a.command == Command::Check {
+    if command == Command::Check {
         return 0;
     }
     let default = match a.output.as_ref().and_then(|o| o.extension()).and_then(|e| e.to_str()) {
@@ -259,7 +247,7 @@ fn emit(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let text = match a.format.clone().unwrap_or(default) {
+    let text = match a.format.unwrap_or(default) {
         Format::Json => serde_json::to_vec_pretty(doc).map(|mut text| {
             text.push(b'\n');
             text

@@ -30,11 +30,28 @@ fn usage_errors_exit_2() {
     ] {
         let (code, _, err) = run(args, &d, &[]);
         assert_eq!(code, 2, "{args:?}");
-        assert!(err.contains("usage: composex render"), "{err}");
+        assert!(err.contains("Usage: composex") || err.contains("try '--help'"), "{err}");
     }
+    let (code, _, err) = run(&["render", "--param", "NoEquals"], &d, &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"NoEquals\" is not KEY=VALUE"), "{err}");
     let (code, _, err) = run(&["render"], &d, &[]);
     assert_eq!(code, 2);
     assert!(err.contains("no compose.yaml"), "{err}");
+}
+
+#[test]
+fn help_and_version_go_to_stdout_with_exit_0() {
+    let d = temp_dir("help");
+    let (code, out, err) = run(&["render", "--help"], &d, &[]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    for option in
+        ["--file", "--project-name", "--format", "--output", "--param", "--region", "--account-id", "Example:"]
+    {
+        assert!(out.contains(option), "{option} is missing from render --help:\n{out}");
+    }
+    let (code, out, _) = run(&["--version"], &d, &[]);
+    assert_eq!((code, out), (0, format!("composex {}\n", env!("CARGO_PKG_VERSION"))));
 }
 
 #[test]
