@@ -60,6 +60,8 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Json,
+    /// JSON on one line: the smallest body to deploy inline
+    JsonCompact,
     #[value(alias = "yml")]
     Yaml,
 }
@@ -87,6 +89,9 @@ pub struct Args {
     /// The account of the event
     #[arg(long = "account-id", value_name = "ID", default_value = "123456789012")]
     pub account_id: String,
+    /// Fail (exit 1, no output) on any warning, for CI
+    #[arg(long)]
+    pub strict: bool,
 }
 
 fn key_value(kv: &str) -> Result<(String, String), String> {
@@ -195,6 +200,19 @@ pub fn run(
             return 1;
         }
     };
+    let declared = doc.get("Parameters").and_then(Value::as_object);
+    let unknown: Vec<&str> =
+        a.params.iter().map(|(k, _)| k.as_str()).filter(|k| !declared.is_some_and(|p| p.contains_key(*k))).collect();
+    if !unknown.is_empty() {
+        let known = declared.map(|p| p.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default();
+        let known = if known.is_empty() { "none".to_string() } else { known };
+        let _ = writeln!(
+            err,
+            "composex: --param {}: not a parameter of the template (its Parameters: {known})",
+            unknown.join(", ")
+        );
+        return 2;
+    }
     if command == Command::Event {
         let mut doc = doc;
         if let Some(m) = doc.as_object_mut() {
@@ -210,7 +228,7 @@ pub fn run(
             "requestId": "composex-cli-event",
             "templateParameterValues": params,
         });
-        return emit(&a, &event, Format::Json, false, out, err);
+        return emit(&a, &event, Format::Json, false, out, err).err().unwrap_or(0);
     }
     let rendered = render(&doc, &Options { project_name: a.project.clone(), cli: true });
     let mut all = d;
@@ -224,6 +242,11 @@ pub fn run(
     let Some(template) = rendered.template.filter(|_| !all.has_errors()) else {
         return 1;
     };
+    let warnings = all.warnings().len();
+    if a.strict && warnings > 0 {
+        let _ = writeln!(err, "composex: {warnings} warning(s), and --strict makes each one fail the run");
+        return 1;
+    }
     if command == Command::Check {
         return 0;
     }
@@ -231,14 +254,22 @@ pub fn run(
         Some("json") => Format::Json,
         _ => Format::Yaml,
     };
-    emit(&a, &template, default, true, out, err)
+    match emit(&a, &template, default, true, out, err) {
+        Ok(size) => {
+            let resources = template.resource_count();
+            let fits = if size <= INLINE_TEMPLATE { "fits" } else { "is over" };
+            let _ = writeln!(err, "composex: {resources} resources, {warnings} warning(s), {size} bytes: {fits} the {INLINE_TEMPLATE} bytes aws cloudformation deploy sends inline");
+            0
+        }
+        Err(code) => code,
+    }
 }
 
 /// The largest template body CloudFormation takes inline (`--template-file` without
 /// `--s3-bucket`); a larger one must be uploaded to S3 first.
 const INLINE_TEMPLATE: usize = 51_200;
 
-/// Writes `doc` (an event or a template) to the -o file or to `out`.
+/// Writes `doc` (an event or a template) to the -o file or to `out`: its size, or the exit code.
 fn emit(
     a: &Args,
     doc: &impl Serialize,
@@ -246,9 +277,13 @@ fn emit(
     template: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> i32 {
+) -> Result<usize, i32> {
     let text = match a.format.unwrap_or(default) {
         Format::Json => serde_json::to_vec_pretty(doc).map(|mut text| {
+            text.push(b'\n');
+            text
+        }),
+        Format::JsonCompact => serde_json::to_vec(doc).map(|mut text| {
             text.push(b'\n');
             text
         }),
@@ -258,7 +293,7 @@ fn emit(
         Ok(text) => text,
         Err(e) => {
             let _ = writeln!(err, "composex: cannot write the template: {e}");
-            return 2;
+            return Err(2);
         }
     };
     if template && text.len() > INLINE_TEMPLATE {
@@ -272,14 +307,14 @@ fn emit(
         Some(path) => {
             if let Err(e) = std::fs::write(path, &text) {
                 let _ = writeln!(err, "composex: cannot write {}: {e}", path.display());
-                return 2;
+                return Err(2);
             }
         }
         None => {
             if out.write_all(&text).is_err() {
-                return 2;
+                return Err(2);
             }
         }
     }
-    0
+    Ok(text.len())
 }

@@ -55,6 +55,30 @@ fn help_and_version_go_to_stdout_with_exit_0() {
 }
 
 #[test]
+fn render_sums_up_strict_fails_on_warnings_and_params_must_be_declared() {
+    let d = temp_dir("summary");
+    std::fs::write(
+        d.join("compose.yaml"),
+        "Parameters:\n  Tag: {Type: String}\nservices:\n  web:\n    image: nginx\n    tty: true\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["render", "--format", "json-compact"], &d, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 1, "json-compact is one line");
+    let summary = err.lines().last().unwrap();
+    assert!(summary.starts_with("composex: ") && summary.contains(" resources, 1 warning(s), "), "{summary}");
+    assert!(
+        summary.ends_with(&format!("{} bytes: fits the 51200 bytes aws cloudformation deploy sends inline", out.len()))
+    );
+    let (code, out, err) = run(&["render", "--strict"], &d, &[]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.ends_with("composex: 1 warning(s), and --strict makes each one fail the run\n"), "{err}");
+    let (code, _, err) = run(&["event", "--param", "Tag=1.27", "--param", "Tga=1"], &d, &[]);
+    assert_eq!(code, 2);
+    assert_eq!(err, "composex: --param Tga: not a parameter of the template (its Parameters: Tag)\n");
+}
+
+#[test]
 fn finds_the_compose_file_and_its_override_like_docker_compose() {
     let d = temp_dir("discover");
     std::fs::write(d.join("compose.yaml"), "services:\n  web:\n    image: nginx\n").unwrap();
