@@ -2,7 +2,7 @@
 //! argument parsing, compose-file discovery, loading (YAML, merge, interpolation, env files),
 //! and the three commands.
 
-use crate::compose::{env_file, interpolate, merge, yaml};
+use crate::compose::{env_file, interpolate, lines, merge, yaml};
 use crate::diagnostics::Diagnostics;
 use crate::macro_io::{render, Options};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -131,14 +131,30 @@ pub fn load(
     env: &dyn Fn(&str) -> Option<String>,
     d: &mut Diagnostics,
 ) -> Result<Value, Vec<String>> {
+    load_located(files, env, d).map(|(doc, _)| doc)
+}
+
+/// The line of each value in each file, for messages: (file, (path, line)…), in merge order.
+pub type Located = Vec<(PathBuf, Vec<(String, usize)>)>;
+
+/// [`load`], with where each value is written.
+pub fn load_located(
+    files: &[PathBuf],
+    env: &dyn Fn(&str) -> Option<String>,
+    d: &mut Diagnostics,
+) -> Result<(Value, Located), Vec<String>> {
     let dir = files.first().and_then(|f| f.parent()).map(Path::to_path_buf).unwrap_or_default();
     let mut docs = Vec::new();
+    let mut located = Vec::new();
     let mut errors = Vec::new();
     for f in files {
         match std::fs::read_to_string(f) {
             Ok(text) => match yaml::parse_yaml(&text) {
                 Ok(Value::Null) => errors.push(format!("{}: the file is empty", f.display())),
-                Ok(v) => docs.push(v),
+                Ok(v) => {
+                    docs.push(v);
+                    located.push((f.clone(), lines::locate(&text)));
+                }
                 Err(e) => errors.push(format!("{}: {e}", f.display())),
             },
             Err(e) => errors.push(format!("{}: cannot be read: {e}", f.display())),
@@ -155,7 +171,18 @@ pub fn load(
     let lookup = |k: &str| env(k).or_else(|| dotenv.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.clone()));
     interpolate::interpolate(&mut doc, &lookup, d);
     env_file::inline_env_files(&mut doc, &dir, d);
-    Ok(doc)
+    Ok((doc, located))
+}
+
+/// `file:line: ` of the value a finding is about: the last file of the merge that writes it,
+/// else the nearest enclosing value written; the file as relative to `cwd` as it can be.
+fn place(located: &Located, path: &str, cwd: &Path) -> String {
+    let exact = located.iter().rev().find_map(|(f, ls)| ls.iter().find(|(p, _)| p == path).map(|(_, l)| (f, *l)));
+    let found = exact.or_else(|| located.iter().rev().find_map(|(f, ls)| Some((f, lines::line_of(ls, path)?))));
+    match found {
+        Some((f, line)) if !path.is_empty() => format!("{}:{line}: ", f.strip_prefix(cwd).unwrap_or(f).display()),
+        _ => String::new(),
+    }
 }
 
 /// Runs the CLI; returns the exit code. Output goes to `out` (or the -o file), messages to `err`.
@@ -191,8 +218,8 @@ pub fn run(
         a.files.iter().map(|f| if f.is_absolute() { f.clone() } else { cwd.join(f) }).collect()
     };
     let mut d = Diagnostics::new();
-    let doc = match load(&files, env, &mut d) {
-        Ok(doc) => doc,
+    let (doc, located) = match load_located(&files, env, &mut d) {
+        Ok(loaded) => loaded,
         Err(lines) => {
             for l in lines {
                 let _ = writeln!(err, "{l}");
@@ -234,10 +261,10 @@ pub fn run(
     let mut all = d;
     all.extend(rendered.diagnostics);
     for w in all.warnings() {
-        let _ = writeln!(err, "warning: {w}");
+        let _ = writeln!(err, "warning: {}{w}", place(&located, &w.path, cwd));
     }
     for e in all.errors() {
-        let _ = writeln!(err, "{e}");
+        let _ = writeln!(err, "{}{e}", place(&located, &e.path, cwd));
     }
     let Some(template) = rendered.template.filter(|_| !all.has_errors()) else {
         return 1;

@@ -4,12 +4,11 @@
 //! `COMPOSEX_BIN` names another build to check instead (`scripts/test.sh` checks the statically
 //! linked one `scripts/build-cli.sh` makes this way).
 
-use std::path::Path;
 use std::process::Command;
 
 mod common;
 
-use common::{case_inputs, golden_cases};
+use common::{case_inputs, errors_of, golden_cases};
 
 #[test]
 fn the_binary_prints_every_golden_output() {
@@ -47,10 +46,4 @@ fn the_binary_prints_every_golden_output() {
         cases.len(),
         failures.join("\n")
     );
-}
-
-/// The error lines, the case's folder written `<case>` (as the golden test writes them).
-fn errors_of(stderr: &str, case: &Path) -> String {
-    let dir = case.display().to_string();
-    stderr.lines().filter(|l| !l.starts_with("warning: ")).map(|l| format!("{}\n", l.replace(&dir, "<case>"))).collect()
 }

@@ -103,9 +103,19 @@ fn input_errors_exit_1_with_paths_and_warnings_are_marked() {
     assert!(out.is_empty());
     assert_eq!(
         err,
-        "warning: services.web.tty: ignored: Fargate tasks have no terminal\n\
-         services.web.ports[0]: \"80:abc\" is not a port mapping; use \"CONTAINER\", \"HOST:CONTAINER\" or the long syntax with target\n"
+        "warning: compose.yaml:4: services.web.tty: ignored: Fargate tasks have no terminal\n\
+         compose.yaml:5: services.web.ports[0]: \"80:abc\" is not a port mapping; use \"CONTAINER\", \"HOST:CONTAINER\" or the long syntax with target\n"
     );
+    // In a merged project, the file and line that wrote the value.
+    std::fs::write(
+        d.join("compose.override.yaml"),
+        "services:\n  web:\n    # a comment\n    ports: !override\n      - \"80:80\"\n      - \"81:xyz\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&["check"], &d, &[]);
+    assert_eq!(code, 1);
+    assert!(err.ends_with("compose.override.yaml:6: services.web.ports[1]: \"81:xyz\" is not a port mapping; use \"CONTAINER\", \"HOST:CONTAINER\" or the long syntax with target\n"), "{err}");
+    std::fs::remove_file(d.join("compose.override.yaml")).unwrap();
     std::fs::write(d.join("broken.yaml"), "services: [\n").unwrap();
     let (code, _, err) = run(&["render", "-f", "broken.yaml"], &d, &[]);
     assert_eq!(code, 1);

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{case_inputs as inputs, golden_cases as cases};
+use common::{case_inputs as inputs, errors_of, golden_cases as cases};
 
 /// Runs `composex render` in-process on `files`; (exit code, stdout, stderr).
 fn render(case: &Path, files: &[PathBuf]) -> (i32, String, String) {
@@ -36,13 +36,6 @@ fn cli(case: &Path, command: &[&str], files: &[PathBuf]) -> (i32, String, String
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = composex::cli::run(&args, case, &env, &mut out, &mut err);
     (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
-}
-
-/// Error lines, with the case's own folder written `<case>` so that expectations do not depend
-/// on where the repository is.
-fn errors_of(stderr: &str, case: &Path) -> String {
-    let dir = case.display().to_string();
-    stderr.lines().filter(|l| !l.starts_with("warning: ")).map(|l| format!("{}\n", l.replace(&dir, "<case>"))).collect()
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 pub mod env_file;
 pub mod interpolate;
+pub mod lines;
 pub mod merge;
 pub mod model;
 pub mod project;

@@ -34,6 +34,29 @@ impl Drop for TempDir {
     }
 }
 
+/// A line of the CLI's stderr without the `file:line: ` it puts before the path (`warning: `
+/// kept): the finding as the macro writes it.
+pub fn unplaced(line: &str) -> String {
+    let (warning, l) = line.strip_prefix("warning: ").map_or(("", line), |rest| ("warning: ", rest));
+    let placed = l.split_once(": ").filter(|(place, _)| {
+        place.rsplit_once(':').is_some_and(|(f, n)| {
+            (f.ends_with(".yaml") || f.ends_with(".yml")) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+        })
+    });
+    format!("{warning}{}", placed.map_or(l, |(_, rest)| rest))
+}
+
+/// The error lines of the CLI's stderr as the macro writes them (see [`unplaced`]), the case's
+/// folder written `<case>`.
+pub fn errors_of(stderr: &str, case: &Path) -> String {
+    let dir = case.display().to_string();
+    stderr
+        .lines()
+        .filter(|l| !l.starts_with("warning: "))
+        .map(|l| format!("{}\n", unplaced(l).replace(&dir, "<case>")))
+        .collect()
+}
+
 /// Runs `composex` with `args` in `cwd`, with an empty environment; (exit code, stdout, stderr).
 pub fn run_cli(args: &[String], cwd: &Path) -> (i32, String, String) {
     let env = |_: &str| None;
