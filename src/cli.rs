@@ -38,14 +38,19 @@ pub enum Sub {
     /// Print the errors and warnings only; exit 1 on an error
     #[command(after_help = "Example:\n  composex check -f compose.yaml")]
     Check(Args),
+    /// Print the completion script of a shell
+    #[command(after_help = "Example:\n  composex completions bash > /etc/bash_completion.d/composex")]
+    Completions { shell: clap_complete::Shell },
 }
 
 impl Sub {
-    pub fn into_parts(self) -> (Command, Args) {
+    /// The command and its arguments, or the shell whose completions are asked for.
+    pub fn into_parts(self) -> Result<(Command, Args), clap_complete::Shell> {
         match self {
-            Sub::Render(a) => (Command::Render, a),
-            Sub::Event(a) => (Command::Event, a),
-            Sub::Check(a) => (Command::Check, a),
+            Sub::Render(a) => Ok((Command::Render, a)),
+            Sub::Event(a) => Ok((Command::Event, a)),
+            Sub::Check(a) => Ok((Command::Check, a)),
+            Sub::Completions { shell } => Err(shell),
         }
     }
 }
@@ -193,6 +198,19 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
+    run_on(args, cwd, env, out, err, false)
+}
+
+/// [`run`], with `colour` saying whether `err` is a terminal that takes colours (the binary
+/// decides: a terminal, and `NO_COLOR` unset or empty).
+pub fn run_on(
+    args: &[String],
+    cwd: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    colour: bool,
+) -> i32 {
     let cli = match Cli::try_parse_from(std::iter::once("composex").chain(args.iter().map(String::as_str))) {
         Ok(cli) => cli,
         // Help and version go to stdout with exit 0; usage errors to stderr with exit 2.
@@ -202,7 +220,13 @@ pub fn run(
             return 2;
         }
     };
-    let (command, mut a) = cli.command.into_parts();
+    let (command, mut a) = match cli.command.into_parts() {
+        Ok(parts) => parts,
+        Err(shell) => {
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "composex", out);
+            return 0;
+        }
+    };
     if let Some(o) = a.output.take() {
         a.output = Some(if o.is_absolute() { o } else { cwd.join(o) });
     }
@@ -260,11 +284,18 @@ pub fn run(
     let rendered = render(&doc, &Options { project_name: a.project.clone(), cli: true });
     let mut all = d;
     all.extend(rendered.diagnostics);
+    // Yellow "warning:", and the place of an error in bold red, on a terminal only.
+    let paint =
+        |code: &str, text: String| if colour && !text.is_empty() { format!("\x1b[{code}m{text}\x1b[0m") } else { text };
     for w in all.warnings() {
-        let _ = writeln!(err, "warning: {}{w}", place(&located, &w.path, cwd));
+        let _ = writeln!(err, "{} {}{w}", paint("1;33", "warning:".into()), place(&located, &w.path, cwd));
     }
     for e in all.errors() {
-        let _ = writeln!(err, "{}{e}", place(&located, &e.path, cwd));
+        let (at, rest) = match e.path.is_empty() {
+            true => (String::new(), e.message.clone()),
+            false => (format!("{}{}:", place(&located, &e.path, cwd), e.path), format!(" {}", e.message)),
+        };
+        let _ = writeln!(err, "{}{rest}", paint("1;31", at));
     }
     let Some(template) = rendered.template.filter(|_| !all.has_errors()) else {
         return 1;

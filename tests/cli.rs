@@ -79,6 +79,29 @@ fn render_sums_up_strict_fails_on_warnings_and_params_must_be_declared() {
 }
 
 #[test]
+fn colours_on_a_terminal_only_and_completions_for_shells() {
+    let d = temp_dir("colour");
+    std::fs::write(
+        d.join("compose.yaml"),
+        "services:\n  web:\n    image: nginx\n    tty: true\n    ports: [\"80:abc\"]\n",
+    )
+    .unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = composex::cli::run_on(&["check".to_string()], &d, &|_| None, &mut out, &mut err, true);
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(code, 1);
+    assert!(err.starts_with("\x1b[1;33mwarning:\x1b[0m compose.yaml:4: services.web.tty: "), "{err:?}");
+    assert!(err.contains("\x1b[1;31mcompose.yaml:5: services.web.ports[0]:\x1b[0m \"80:abc\""), "{err:?}");
+    let (_, _, plain) = run(&["check"], &d, &[]);
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, out, _) = run(&["completions", shell], &d, &[]);
+        assert_eq!(code, 0);
+        assert!(out.contains("render") && out.contains("project-name"), "{shell}: {out}");
+    }
+}
+
+#[test]
 fn finds_the_compose_file_and_its_override_like_docker_compose() {
     let d = temp_dir("discover");
     std::fs::write(d.join("compose.yaml"), "services:\n  web:\n    image: nginx\n").unwrap();

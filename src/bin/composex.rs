@@ -8,7 +8,9 @@ fn main() {
     // Buffered: a render may print dozens of warnings, each of several pieces.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    let code = composex::cli::run(&args, &cwd, &env, &mut out, &mut err);
+    use std::io::IsTerminal;
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let code = composex::cli::run_on(&args, &cwd, &env, &mut out, &mut err, colour);
     use std::io::Write;
     let _ = err.flush();
     let _ = out.flush();
