@@ -6,8 +6,9 @@
 #   cargo      cargo test --all-targets (corpus tests run when COMPOSEX_CORPUS or ../shared/corpus is there)
 #   cli        scripts/build-cli.sh (the CLI as distributed, statically linked) through every golden case,
 #              JSON and YAML (read back under YAML 1.1, as CloudFormation reads it)
-#   lint       cfn-lint over the golden outputs macro-tests/**/expected.json and target/corpus-rendered/,
-#              and src/kinds/rds_versions.json checked against the pinned cfn-lint
+#   lint       cfn-lint over the golden outputs macro-tests/**/expected.json, target/corpus-rendered/ and
+#              examples/pipeline/pipeline.yaml, and src/kinds/rds_versions.json checked against the
+#              pinned cfn-lint
 #   validate   sam validate --lint --template template.yaml
 #   build      sam build (cargo lambda, arm64 via zig) into a temporary directory
 #   e2e        scripts/lambda-e2e.sh (the Lambda in cargo-lambda's emulator, events/ vs events/expected/)
@@ -114,6 +115,9 @@ else
   echo "lint: no corpus (COMPOSEX_CORPUS unset): corpus templates not linted"
   skipped=$((skipped + 1))
 fi
+# The example pipeline of README "Images built by a pipeline".
+bash scripts/lint-templates.sh examples/pipeline/pipeline.yaml
+passed=$((passed + 1))
 end
 
 begin validate "sam validate --lint --template template.yaml"

@@ -47,6 +47,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     let mut ctx = Ctx { project: &project, ext, plan, t: Template::default(), d };
 
     passthrough::sections(doc, &mut ctx);
+    task::images(&mut ctx);
     kinds::expand(&mut ctx, &decls);
     secrets::expand(&mut ctx);
     volumes::expand(&mut ctx);

@@ -206,19 +206,43 @@ fn output_to_dev_null_succeeds() {
 /// `composex render` prints: the CLI and the Lambda agree byte for byte.
 #[test]
 fn the_lambda_and_the_cli_render_the_same_template() {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/compose.yaml");
-    let f = example.to_string_lossy();
-    let (code, event, err) = run(&["event", "-f", &f], Path::new("."), &[]);
+    for example in ["examples/compose.yaml", "examples/pipeline/compose.yaml"] {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join(example);
+        let f = example.to_string_lossy();
+        let (code, event, err) = run(&["event", "-f", &f], Path::new("."), &[]);
+        assert_eq!(code, 0, "{err}");
+        let event: serde_json::Value = serde_json::from_str(&event).unwrap();
+        assert!(event["fragment"].get("Transform").is_none(), "CloudFormation removes Transform from the fragment");
+        let response = composex::transform(event);
+        assert_eq!(response.status, "success", "{:?}", response.error_message);
+        let (code, rendered, _) = run(&["render", "--format", "json", "-f", &f], Path::new("."), &[]);
+        assert_eq!(code, 0);
+        // What the Lambda runtime sends back: the response as JSON.
+        let wire: serde_json::Value = serde_json::from_slice(&serde_json::to_vec(&response).unwrap()).unwrap();
+        assert_eq!(serde_json::to_string_pretty(&wire["fragment"]).unwrap() + "\n", rendered, "{f}");
+    }
+}
+
+/// examples/pipeline: the deploy action of pipeline.yaml passes exactly the image parameters of
+/// the compose file's services with `build`, each from the build stage's variables.
+#[test]
+fn the_pipeline_passes_every_image_parameter() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pipeline");
+    let (code, out, err) =
+        run(&["render", "--format", "json", "-f", &dir.join("compose.yaml").to_string_lossy()], Path::new("."), &[]);
     assert_eq!(code, 0, "{err}");
-    let event: serde_json::Value = serde_json::from_str(&event).unwrap();
-    assert!(event["fragment"].get("Transform").is_none(), "CloudFormation removes Transform from the fragment");
-    let response = composex::transform(event);
-    assert_eq!(response.status, "success", "{:?}", response.error_message);
-    let (code, rendered, _) = run(&["render", "--format", "json", "-f", &f], Path::new("."), &[]);
-    assert_eq!(code, 0);
-    // What the Lambda runtime sends back: the response as JSON.
-    let wire: serde_json::Value = serde_json::from_slice(&serde_json::to_vec(&response).unwrap()).unwrap();
-    assert_eq!(serde_json::to_string_pretty(&wire["fragment"]).unwrap() + "\n", rendered);
+    let t: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let params = t["Parameters"].as_object().unwrap();
+    let images: Vec<&String> = params.keys().filter(|k| params[*k]["AllowedPattern"].is_string()).collect();
+    assert_eq!(images, ["ApiImage", "WebImage"]);
+    let pipeline = std::fs::read_to_string(dir.join("pipeline.yaml")).unwrap();
+    let line = pipeline.lines().find_map(|l| l.trim().strip_prefix("ParameterOverrides: '")).unwrap();
+    let overrides: serde_json::Value = serde_json::from_str(line.trim_end_matches('\'')).unwrap();
+    let mut passed: Vec<(&String, &str)> =
+        overrides.as_object().unwrap().iter().map(|(k, v)| (k, v.as_str().unwrap())).collect();
+    passed.sort();
+    assert_eq!(passed.iter().map(|(k, _)| *k).collect::<Vec<_>>(), images);
+    assert!(passed.iter().all(|(_, v)| v.starts_with("#{BuildVariables.")), "{passed:?}");
 }
 
 /// Past CloudFormation's quotas the render fails, naming which task families weigh most.

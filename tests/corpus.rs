@@ -10,8 +10,17 @@ use std::path::Path;
 
 /// Files that must render (SPEC acceptance) and files that must be refused, with a line the
 /// refusal must contain.
-const MUST_RENDER: &[&str] =
-    &["compose-cli/simple-single-service.yaml", "compose-cli/multi_port_secrets.yaml", "ecs-composex/yelb.yaml"];
+const MUST_RENDER: &[&str] = &[
+    "compose-cli/simple-single-service.yaml",
+    "compose-cli/multi_port_secrets.yaml",
+    "ecs-composex/yelb.yaml",
+    // `build` without `image`: each image is a template parameter the pipeline fills.
+    "awesome-compose/django.yaml",
+    "awesome-compose/fastapi.yaml",
+    "awesome-compose/flask.yaml",
+    "awesome-compose/nginx-nodejs-redis.yaml",
+    "awesome-compose/spring-postgres.yaml",
+];
 const MUST_REFUSE: &[(&str, &str)] = &[
     (
         "compose-cli/invalid_network_mode.yaml",
@@ -89,9 +98,9 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
         "ecs-composex/sns/sns_with_sqs_subscription.yaml (on blog.features.yml)",
         "is a FIFO queue, which a standard SNS topic cannot deliver to",
     ),
-    // A compose file for a docker host, not yet ported to ECS: `build` without `image`, bind
-    // mounts (refused like the awesome-compose samples).
-    ("ecs-composex/community/slack.ste.orig.yaml (on blog.features.yml)", "a service needs an image"),
+    // A compose file for a docker host, not yet ported to ECS: bind mounts (refused like the
+    // awesome-compose samples; its `build` alone would render).
+    ("ecs-composex/community/slack.ste.orig.yaml (on blog.features.yml)", "bind mounts need files of the docker host"),
     // Not compose files: a CloudFormation template that calls the macro (`Fn::Transform`), the
     // RDS `Properties` fragments of ECS ComposeX's unit tests, the files x-ssm_parameter reads
     // (`MacroParameters.FromFile`).

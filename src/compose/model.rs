@@ -27,8 +27,11 @@ pub struct Project {
 #[derive(Debug, Clone, Default)]
 pub struct Service {
     pub name: String,
-    /// String or intrinsic.
+    /// String or intrinsic; for `build` without `image`, `Ref` of the template parameter
+    /// `<Service>Image` that the deployer fills with the image built.
     pub image: Value,
+    /// `build` without `image`: what the image is built from (context, dockerfile, target).
+    pub build: Option<String>,
     pub command: Option<Vec<Value>>,
     pub entrypoint: Option<Vec<Value>>,
     /// Name → value (string or intrinsic), sorted by name.

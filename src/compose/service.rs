@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 /// Keys accepted by compose that have no meaning on ECS Fargate: a warning, nothing else.
 const IGNORED: &[(&str, &str)] = &[
-    ("build", "images are not built by the macro; push the image and set `image`"),
+    ("build", "`image` names the image deployed; build and push it there first"),
     ("container_name", "ECS names containers after the service"),
     ("restart", "ECS restarts tasks itself"),
     ("stdin_open", "Fargate tasks have no terminal"),
@@ -88,6 +88,7 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
         let p = join(path, key);
         match key.as_str() {
             "image" => s.image = string_or_intrinsic(value, &p, "image", d).unwrap_or(Value::Null),
+            "build" if !has_image => s.build = build(value, &p, d),
             "command" => s.command = command(value, &p, d),
             "entrypoint" => s.entrypoint = command(value, &p, d),
             "environment" => s.environment = environment(value, &p, d),
@@ -147,9 +148,7 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
                 if let Some((_, why)) = REFUSED.iter().find(|(r, _)| *r == k) {
                     d.error(&p, *why);
                 } else if let Some((_, why)) = IGNORED.iter().find(|(r, _)| *r == k) {
-                    if k != "build" || has_image {
-                        d.warn(&p, format!("ignored: {why}"));
-                    }
+                    d.warn(&p, format!("ignored: {why}"));
                 } else {
                     d.error(&p, format!("{k:?} is not a compose service key; check its spelling, or prefix extensions with x-"));
                 }
@@ -174,14 +173,32 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             _ => s.deploy.reservations.memory = memory(v, &p, d),
         }
     }
-    if !has_image {
-        if map.contains_key("build") {
-            d.error(join(path, "image"), "a service needs an image: ECS cannot build one; push the image built from `build` to a registry (e.g. Amazon ECR) and set `image`");
-        } else {
-            d.error(join(path, "image"), "a service needs an image; set `image`");
-        }
+    if s.build.is_some() {
+        s.image = serde_json::json!({ "Ref": crate::cfn::naming::logical_id(name, "Image") });
+    } else if !has_image && !map.contains_key("build") {
+        d.error(join(path, "image"), "a service needs an image; set `image`");
     }
     Some(s)
+}
+
+/// `build` (a context, or a mapping): what the image is built from, for the description of the
+/// parameter that takes it. Its other keys are the build stage's.
+fn build(v: &Value, path: &str, d: &mut Diagnostics) -> Option<String> {
+    let field = |k: &str| v.get(k).and_then(Value::as_str);
+    let mut from = match v {
+        Value::String(context) => context.clone(),
+        Value::Object(_) if !is_intrinsic(v) => field("context").unwrap_or(".").to_string(),
+        other => {
+            d.error(path, format!("build must be a context path or a mapping, not {}", kind(other)));
+            return None;
+        }
+    };
+    let details: Vec<String> =
+        ["dockerfile", "target"].iter().filter_map(|k| Some(format!("{k} {}", field(k)?))).collect();
+    if !details.is_empty() {
+        from.push_str(&format!(" ({})", details.join(", ")));
+    }
+    Some(from)
 }
 
 fn command(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Value>> {

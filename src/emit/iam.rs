@@ -45,6 +45,21 @@ fn assume_role(task_role: bool) -> Value {
     })
 }
 
+/// What a parameter image must be (`build`): an image in Amazon ECR, whose repository the
+/// execution role may then pull from (see [`pushed_repository`]).
+pub const ECR_IMAGE: &str =
+    r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9._/-]+(:[A-Za-z0-9_.-]+)?(@sha256:[a-f0-9]{64})?$";
+
+/// The repository ARN of `image`, the `Ref` of a parameter held to [`ECR_IMAGE`], read from its
+/// value when the stack deploys.
+fn pushed_repository(image: &Value) -> Value {
+    let part = |of: Value, sep: &str, i: u8| json!({"Fn::Select": [i, {"Fn::Split": [sep, of]}]});
+    let repository = part(part(part(image.clone(), "@", 0), ".amazonaws.com/", 1), ":", 0);
+    json!({"Fn::Sub": ["arn:${AWS::Partition}:ecr:${Region}:${Account}:repository/${Repository}", {
+        "Account": part(image.clone(), ".", 0), "Region": part(image.clone(), ".", 3), "Repository": repository
+    }]})
+}
+
 /// An image in Amazon ECR: `ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPO[:TAG|@DIGEST]`,
 /// parsed to (account, region, repository).
 pub fn ecr_repository(image: &str) -> Option<(String, String, String)> {
@@ -95,6 +110,7 @@ fn execution_role(ctx: &mut Emit, fam: &Family) {
         // A literal image, or an Fn::Sub whose text names the repository (`${AWS::AccountId}.dkr.ecr…`).
         let found = match &s.image {
             Value::String(text) => arn(text).map(|a| json!({ "Fn::Sub": a })),
+            image if s.build.is_some() => Some(pushed_repository(image)),
             v => match v.get("Fn::Sub") {
                 Some(Value::String(text)) => arn(text).map(|a| json!({ "Fn::Sub": a })),
                 Some(Value::Array(parts)) => parts

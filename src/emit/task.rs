@@ -8,7 +8,7 @@ use crate::compose::units::mib;
 use crate::compose::{Condition, HealthTest, MountKind, Service};
 use crate::diagnostics::{join, Diagnostics};
 use crate::plan::families::Family;
-use crate::plan::Emit;
+use crate::plan::{Ctx, Emit};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -32,6 +32,26 @@ const ULIMITS: &[&str] = &[
     "sigpending",
     "stack",
 ];
+
+/// `build` without `image`: the image is the template parameter the model refers to, an image in
+/// Amazon ECR that the deployer passes (a pipeline: the image its build stage pushed).
+pub fn images(ctx: &mut Ctx) {
+    let project = ctx.project;
+    for (name, s) in &project.services {
+        let (Some(from), Some(pid)) = (&s.build, s.image["Ref"].as_str()) else { continue };
+        let declaration = json!({
+            "Type": "String",
+            "Description": format!("Image of service {name}, built from {from}"),
+            "AllowedPattern": super::iam::ECR_IMAGE,
+            "ConstraintDescription": "an image in Amazon ECR: ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG (or @sha256:DIGEST)",
+            "MaxLength": MAX_IMAGE
+        });
+        let what = format!("the image built from {from}");
+        let pass = format!("{pid}=ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG");
+        let path = join(&join("services", name), "build");
+        ctx.parameter(pid, declaration, ("ECS cannot build images", &what), &pass, &path);
+    }
+}
 
 pub fn task_definition_id(fam: &Family) -> String {
     format!("{}TaskDefinition", fam.id)

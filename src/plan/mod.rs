@@ -167,9 +167,7 @@ impl Ctx<'_> {
 
 impl Ctx<'_> {
     /// The value of a file the macro cannot read, as the template parameter `pid` (a String,
-    /// `NoEcho` for a secret) that the deployer passes; its `Ref`. A user parameter of the same
-    /// name is that one when it is a String (a template deployed with `Transform` must declare
-    /// it for `aws cloudformation deploy` to pass it).
+    /// `NoEcho` for a secret) that the deployer passes; its `Ref` (see [`Ctx::parameter`]).
     pub fn file_parameter(
         &mut self,
         pid: &str,
@@ -182,35 +180,52 @@ impl Ctx<'_> {
         if no_echo {
             parameter["NoEcho"] = Value::Bool(true);
         }
-        let pass = format!("--parameter-overrides {pid}=\"$(cat {file})\"");
+        let pass = format!("{pid}=\"$(cat {file})\"");
+        self.parameter(pid, parameter, ("the macro never sees your files", "the value"), &pass, fpath)
+    }
+
+    /// `what` (the value of `fpath`), which the macro cannot know, as the template parameter
+    /// `pid` of `declaration` (a String) that the deployer passes (`pass`: `pid=…`); its `Ref`.
+    /// `why` says why. A user parameter of the same name is that one when it is a String,
+    /// completed with the keys of `declaration` it lacks (a template deployed with `Transform`
+    /// must declare it for `aws cloudformation deploy` to pass it).
+    pub fn parameter(
+        &mut self,
+        pid: &str,
+        declaration: Value,
+        (why, what): (&str, &str),
+        pass: &str,
+        fpath: &str,
+    ) -> Option<Value> {
+        let pass = format!("--parameter-overrides {pass}");
         let parameters = self.t.sections.entry("Parameters").or_insert_with(|| serde_json::json!({}));
         // Parameters that are not a mapping are an error of their own.
         let parameters = parameters.as_object_mut()?;
-        match parameters.get(pid) {
-            Some(user) if user.get("Type").and_then(Value::as_str) == Some("String") => {
+        match parameters.get_mut(pid) {
+            Some(Value::Object(user)) if user.get("Type").and_then(Value::as_str) == Some("String") => {
+                for (k, v) in declaration.as_object().into_iter().flatten() {
+                    user.entry(k.clone()).or_insert_with(|| v.clone());
+                }
                 self.d.warn(
                     fpath,
-                    format!("the value is the template parameter {pid} declared under Parameters: deploy with {pass}"),
+                    format!("{what} is the template parameter {pid} declared under Parameters: deploy with {pass}"),
                 );
             }
             Some(_) => {
                 self.d.error(
                     fpath,
-                    format!("the value is the template parameter {pid}, which Parameters.{pid} declares too, and not as a String; rename that one, or make it Type: String"),
+                    format!("{what} is the template parameter {pid}, which Parameters.{pid} declares too, and not as a String; rename that one, or make it Type: String"),
                 );
                 return None;
             }
             None => {
-                parameters.insert(pid.to_string(), parameter);
+                parameters.insert(pid.to_string(), declaration);
                 let how = if self.plan.cli {
                     format!("deploy the rendered template with {pass}")
                 } else {
                     format!("declare {pid} (Type: String) under the file's Parameters too, as aws cloudformation deploy passes only the parameters of the template it is given, and deploy with {pass}")
                 };
-                self.d.warn(
-                    fpath,
-                    format!("the macro never sees your files: the value is the template parameter {pid}; {how}"),
-                );
+                self.d.warn(fpath, format!("{why}: {what} is the template parameter {pid}; {how}"));
             }
         }
         Some(serde_json::json!({ "Ref": pid }))
