@@ -90,6 +90,8 @@ end
 begin lint "cfn-lint over generated templates"
 # The RDS engine versions the transform accepts are cfn-lint's: the table must match the pin.
 python3 scripts/rds-versions.py --check
+# Every error and warning has its own code, and the README lists them all.
+python3 scripts/diagnostic-codes.py --check
 goldens=()
 while IFS= read -r -d '' f; do
   # Error cases keep the macro's failure response, not a template: nothing to lint there.

@@ -97,6 +97,14 @@ pub struct Args {
     /// Fail (exit 1, no output) on any warning, for CI
     #[arg(long)]
     pub strict: bool,
+    /// Accept the warnings of this code (CX…, listed in the README): not shown, not counted
+    #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = diagnostic_code)]
+    pub allow: Vec<String>,
+}
+
+fn diagnostic_code(code: &str) -> Result<String, String> {
+    let ok = code.len() == 6 && code.starts_with("CX") && code[2..].bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| code.to_string()).ok_or_else(|| format!("{code:?} is not a diagnostic code (CX and four digits)"))
 }
 
 fn key_value(kv: &str) -> Result<(String, String), String> {
@@ -284,6 +292,7 @@ pub fn run_on(
     let rendered = render(&doc, &Options { project_name: a.project.clone(), cli: true });
     let mut all = d;
     all.extend(rendered.diagnostics);
+    all.allow(&a.allow);
     // Yellow "warning:", and the place of an error in bold red, on a terminal only.
     let paint =
         |code: &str, text: String| if colour && !text.is_empty() { format!("\x1b[{code}m{text}\x1b[0m") } else { text };
@@ -292,8 +301,8 @@ pub fn run_on(
     }
     for e in all.errors() {
         let (at, rest) = match e.path.is_empty() {
-            true => (String::new(), e.message.clone()),
-            false => (format!("{}{}:", place(&located, &e.path, cwd), e.path), format!(" {}", e.message)),
+            true => (String::new(), e.to_string()),
+            false => (format!("{}{}:", place(&located, &e.path, cwd), e.path), format!(" {} [{}]", e.message, e.code)),
         };
         let _ = writeln!(err, "{}{rest}", paint("1;31", at));
     }

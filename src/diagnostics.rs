@@ -7,20 +7,29 @@
 
 use std::fmt;
 
-/// One finding: where, and what (with the way out when there is one).
+/// One finding: where, what (with the way out when there is one), and its code, stable and
+/// listed in the README (`CX1103`), which users can search and allow a warning by.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Diagnostic {
     pub path: String,
     pub message: String,
+    pub code: &'static str,
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
         }
+        write!(f, "{} [{}]", self.message, self.code)
+    }
+}
+
+#[cfg(test)]
+impl Diagnostic {
+    /// `path: message` without the code, for tests about the message.
+    pub fn plain(&self) -> String {
+        format!("{}: {}", self.path, self.message)
     }
 }
 
@@ -36,12 +45,17 @@ impl Diagnostics {
         Self::default()
     }
 
-    pub fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(Diagnostic { path: path.into(), message: message.into() });
+    pub fn error(&mut self, code: &'static str, path: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(Diagnostic { path: path.into(), message: message.into(), code });
     }
 
-    pub fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.warnings.push(Diagnostic { path: path.into(), message: message.into() });
+    pub fn warn(&mut self, code: &'static str, path: impl Into<String>, message: impl Into<String>) {
+        self.warnings.push(Diagnostic { path: path.into(), message: message.into(), code });
+    }
+
+    /// Leaves out the warnings of these codes (the user accepts them: `--allow`).
+    pub fn allow(&mut self, codes: &[String]) {
+        self.warnings.retain(|w| !codes.iter().any(|c| c == w.code));
     }
 
     pub fn has_errors(&self) -> bool {
@@ -120,10 +134,10 @@ mod tests {
     #[test]
     fn errors_are_sorted_deduplicated_and_cut() {
         let mut d = Diagnostics::new();
-        d.error("b", "two");
-        d.error("a", "one");
-        d.error("b", "two");
-        d.error("c", "three");
-        assert_eq!(d.error_message(2), "a: one\nb: two\n(+1 more)");
+        d.error("CX0002", "b", "two");
+        d.error("CX0001", "a", "one");
+        d.error("CX0002", "b", "two");
+        d.error("CX0003", "c", "three");
+        assert_eq!(d.error_message(2), "a: one [CX0001]\nb: two [CX0002]\n(+1 more)");
     }
 }

@@ -109,27 +109,28 @@ fn unknown_extensions(ctx: &mut Ctx, services: &Value) {
 fn unknown(d: &mut Diagnostics, key: &str, path: &str, known: &[&str], not_built: &[(&str, kinds::Unbuilt)]) {
     match not_built.iter().find(|(k, _)| *k == key) {
         Some((_, kinds::Unbuilt::Refused(what))) => {
-            return d.error(
+            return d.error("CX6005", 
                 path,
                 format!("{key} asks for {what}, which ComposeX does not build yet; a stack without it is not the one this file describes: remove it to deploy without, or create it under Resources"),
             )
         }
         Some((_, kinds::Unbuilt::Ignored(what))) => {
-            return d.warn(path, format!("ignored: ComposeX does not build {what} ({key}) yet"))
+            return d.warn("CX6006", path, format!("ignored: ComposeX does not build {what} ({key}) yet"))
         }
         None => {}
     }
     if let Some(meant) = near_miss(key, known) {
-        return d.error(path, format!("{key} is not an extension ComposeX knows; did you mean {meant}?"));
+        return d.error("CX6007", path, format!("{key} is not an extension ComposeX knows; did you mean {meant}?"));
     }
     if key.starts_with("x-aws-") {
         let docker: Vec<&str> = known.iter().copied().filter(|k| k.starts_with("x-aws-")).collect();
         return d.error(
+            "CX6008",
             path,
             format!("{key} is not a key of Docker's ECS dialect ComposeX reads here; it reads {}", docker.join(", ")),
         );
     }
-    d.warn(path, "ignored: ComposeX does not know this extension");
+    d.warn("CX6009", path, "ignored: ComposeX does not know this extension");
 }
 
 /// Whether `v`, the value of a top-level `x-` key, reappears in `node` (the services): the YAML

@@ -73,6 +73,9 @@ fn render_sums_up_strict_fails_on_warnings_and_params_must_be_declared() {
     let (code, out, err) = run(&["render", "--strict"], &d, &[]);
     assert_eq!((code, out.as_str()), (1, ""));
     assert!(err.ends_with("composex: 1 warning(s), and --strict makes each one fail the run\n"), "{err}");
+    let (code, _, err) = run(&["render", "--strict", "--allow", "CX1036"], &d, &[]);
+    assert_eq!(code, 0, "an allowed warning is not counted: {err}");
+    assert!(!err.contains("tty"), "an allowed warning is not shown: {err}");
     let (code, _, err) = run(&["event", "--param", "Tag=1.27", "--param", "Tga=1"], &d, &[]);
     assert_eq!(code, 2);
     assert_eq!(err, "composex: --param Tga: not a parameter of the template (its Parameters: Tag)\n");
@@ -91,6 +94,7 @@ fn colours_on_a_terminal_only_and_completions_for_shells() {
     let err = String::from_utf8(err).unwrap();
     assert_eq!(code, 1);
     assert!(err.starts_with("\x1b[1;33mwarning:\x1b[0m compose.yaml:4: services.web.tty: "), "{err:?}");
+    assert!(err.contains("no terminal [CX1036]\n"), "{err:?}");
     assert!(err.contains("\x1b[1;31mcompose.yaml:5: services.web.ports[0]:\x1b[0m \"80:abc\""), "{err:?}");
     let (_, _, plain) = run(&["check"], &d, &[]);
     assert!(!plain.contains('\x1b'), "{plain:?}");
@@ -126,8 +130,8 @@ fn input_errors_exit_1_with_paths_and_warnings_are_marked() {
     assert!(out.is_empty());
     assert_eq!(
         err,
-        "warning: compose.yaml:4: services.web.tty: ignored: Fargate tasks have no terminal\n\
-         compose.yaml:5: services.web.ports[0]: \"80:abc\" is not a port mapping; use \"CONTAINER\", \"HOST:CONTAINER\" or the long syntax with target\n"
+        "warning: compose.yaml:4: services.web.tty: ignored: Fargate tasks have no terminal [CX1036]\n\
+         compose.yaml:5: services.web.ports[0]: \"80:abc\" is not a port mapping; use \"CONTAINER\", \"HOST:CONTAINER\" or the long syntax with target [CX1049]\n"
     );
     // In a merged project, the file and line that wrote the value.
     std::fs::write(
@@ -137,7 +141,7 @@ fn input_errors_exit_1_with_paths_and_warnings_are_marked() {
     .unwrap();
     let (code, _, err) = run(&["check"], &d, &[]);
     assert_eq!(code, 1);
-    assert!(err.ends_with("compose.override.yaml:6: services.web.ports[1]: \"81:xyz\" is not a port mapping; use \"CONTAINER\", \"HOST:CONTAINER\" or the long syntax with target\n"), "{err}");
+    assert!(err.ends_with("compose.override.yaml:6: services.web.ports[1]: \"81:xyz\" is not a port mapping; use \"CONTAINER\", \"HOST:CONTAINER\" or the long syntax with target [CX1049]\n"), "{err}");
     std::fs::remove_file(d.join("compose.override.yaml")).unwrap();
     std::fs::write(d.join("broken.yaml"), "services: [\n").unwrap();
     let (code, _, err) = run(&["render", "-f", "broken.yaml"], &d, &[]);
@@ -259,7 +263,7 @@ fn quotas_fail_with_the_heaviest_families() {
     let line = err.lines().find(|l| l.contains("resources, more than CloudFormation's 500")).expect(&err);
     assert!(line.starts_with("the template has 5"), "{line}");
     assert!(line.contains("x-vpc 23, svc00 6, svc01 6"), "{line}");
-    assert!(line.ends_with("(+78 more); split the application into several stacks"), "{line}");
+    assert!(line.ends_with("(+78 more); split the application into several stacks [CX6001]"), "{line}");
 }
 
 /// A template over the 51,200 bytes `aws cloudformation deploy --template-file` sends inline gets

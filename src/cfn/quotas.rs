@@ -17,7 +17,7 @@ pub const MAX_BYTES: usize = 1_000_000;
 pub fn check(template: &Template, diags: &mut Diagnostics) {
     let resources = template.resource_count();
     if resources > MAX_RESOURCES {
-        diags.error(
+        diags.error("CX6001", 
             "",
             format!(
                 "the template has {resources} resources, more than CloudFormation's {MAX_RESOURCES}: {}; split the application into several stacks",
@@ -28,13 +28,14 @@ pub fn check(template: &Template, diags: &mut Diagnostics) {
     let parameters = template.sections.get("Parameters").and_then(Value::as_object).map_or(0, |m| m.len());
     if parameters > MAX_PARAMETERS {
         diags.error(
+            "CX6002",
             "Parameters",
             format!("the template has {parameters} parameters, more than CloudFormation's {MAX_PARAMETERS}"),
         );
     }
     let outputs = template.outputs.len();
     if outputs > MAX_OUTPUTS {
-        diags.error(
+        diags.error("CX6003", 
             "Outputs",
             format!("the template has {outputs} outputs, more than CloudFormation's {MAX_OUTPUTS}; split the application into several stacks"),
         );
@@ -43,7 +44,7 @@ pub fn check(template: &Template, diags: &mut Diagnostics) {
     // weighs most.
     let bytes = if resources > MAX_RESOURCES { 0 } else { serde_json::to_vec(template).map_or(0, |b| b.len()) };
     if bytes > MAX_BYTES {
-        diags.error(
+        diags.error("CX6004", 
             "",
             format!("the template is {bytes} bytes, more than CloudFormation's {MAX_BYTES}: {}; split the application into several stacks", weights(template)),
         );

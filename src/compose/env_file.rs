@@ -38,11 +38,12 @@ pub fn inline_env_files(doc: &mut Value, base_dir: &Path, diags: &mut Diagnostic
             match std::fs::read_to_string(&resolved) {
                 Ok(text) => match parse_env_file(&text) {
                     Ok(vars) => from_files.extend(vars),
-                    Err(e) => diags.error(at, format!("{file}: {e}")),
+                    Err(e) => diags.error("CX1001", at, format!("{file}: {e}")),
                 },
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     if required {
                         diags.error(
+                            "CX1002",
                             at,
                             format!(
                                 "env file {file} not found (looked for {}); create it or mark it `required: false`",
@@ -51,7 +52,9 @@ pub fn inline_env_files(doc: &mut Value, base_dir: &Path, diags: &mut Diagnostic
                         );
                     }
                 }
-                Err(e) => diags.error(at, format!("env file {file} cannot be read ({}): {e}", resolved.display())),
+                Err(e) => {
+                    diags.error("CX1003", at, format!("env file {file} cannot be read ({}): {e}", resolved.display()))
+                }
             }
         }
         if from_files.is_empty() {
@@ -86,23 +89,23 @@ fn entries(env_file: Value, path: &str, diags: &mut Diagnostics) -> Vec<(String,
                         (Some(Value::String(file)), None) => Some((file.clone(), true, at)),
                         (Some(Value::String(file)), Some(Value::Bool(required))) => Some((file.clone(), *required, at)),
                         (Some(Value::String(_)), Some(_)) => {
-                            diags.error(join(&at, "required"), "expected true or false");
+                            diags.error("CX1004", join(&at, "required"), "expected true or false");
                             None
                         }
                         _ => {
-                            diags.error(at, expected);
+                            diags.error("CX1005", at, expected);
                             None
                         }
                     },
                     _ => {
-                        diags.error(at, expected);
+                        diags.error("CX1006", at, expected);
                         None
                     }
                 }
             })
             .collect(),
         _ => {
-            diags.error(path, expected);
+            diags.error("CX1007", path, expected);
             vec![]
         }
     }
@@ -118,7 +121,7 @@ fn environment_map(environment: Option<&Value>, path: &str, diags: &mut Diagnost
             let mut out = Map::new();
             for (i, item) in items.iter().enumerate() {
                 let Some(s) = item.as_str() else {
-                    diags.error(index(path, i), "expected KEY=VALUE to merge env_file into");
+                    diags.error("CX1008", index(path, i), "expected KEY=VALUE to merge env_file into");
                     return None;
                 };
                 match s.split_once('=') {
@@ -129,7 +132,7 @@ fn environment_map(environment: Option<&Value>, path: &str, diags: &mut Diagnost
             Some(out)
         }
         Some(_) => {
-            diags.error(path, "env_file cannot be merged into this environment; write environment as a mapping or a list of KEY=VALUE");
+            diags.error("CX1009", path, "env_file cannot be merged into this environment; write environment as a mapping or a list of KEY=VALUE");
             None
         }
     }
@@ -298,7 +301,7 @@ mod tests {
         }});
         let mut diags = Diagnostics::new();
         inline_env_files(&mut doc, &dir.0, &mut diags);
-        let errors: Vec<String> = diags.errors().iter().map(|d| d.to_string()).collect();
+        let errors: Vec<String> = diags.errors().iter().map(|d| d.plain()).collect();
         let looked = |f: &str| dir.0.join(f).display().to_string();
         assert_eq!(
             errors,
@@ -321,7 +324,7 @@ mod tests {
         let mut doc = json!({"services": {"web": {"env_file": "a.env", "environment": {"Fn::If": ["c", {}, {}]}}}});
         let mut diags = Diagnostics::new();
         inline_env_files(&mut doc, &dir.0, &mut diags);
-        let errors: Vec<String> = diags.errors().iter().map(|d| d.to_string()).collect();
+        let errors: Vec<String> = diags.errors().iter().map(|d| d.plain()).collect();
         assert_eq!(
             errors,
             vec!["services.web.environment: env_file cannot be merged into this environment; write environment as a mapping or a list of KEY=VALUE"]

@@ -83,6 +83,7 @@ fn walk(value: &mut Value, path: &mut String, lookup: &dyn Fn(&str) -> Option<St
                 let new_key = expand_at(&key, path, lookup, diags).unwrap_or(key);
                 if out.contains_key(&new_key) {
                     diags.error(
+                        "CX1010",
                         path.as_str(),
                         format!("this key is {new_key:?} after interpolation, like another key of the mapping"),
                     );
@@ -134,12 +135,12 @@ fn expand_at(
         if in_environment && pseudo_only && w.contains("is CloudFormation syntax") {
             continue;
         }
-        diags.warn(path, w);
+        diags.warn("CX1011", path, w);
     }
     match result {
         Ok(s) => Some(s),
         Err(e) => {
-            diags.error(path, e);
+            diags.error("CX1012", path, e);
             None
         }
     }
@@ -304,8 +305,8 @@ mod tests {
         let mut doc = doc;
         let mut diags = Diagnostics::new();
         interpolate(&mut doc, &env, &mut diags);
-        let errors = diags.errors().iter().map(|d| d.to_string()).collect();
-        let warnings = diags.warnings().iter().map(|d| d.to_string()).collect();
+        let errors = diags.errors().iter().map(|d| d.plain()).collect();
+        let warnings = diags.warnings().iter().map(|d| d.plain()).collect();
         (doc, errors, warnings)
     }
 
@@ -476,7 +477,7 @@ mod tests {
         interpolate(&mut doc, &|_| None, &mut diags);
         assert!(!diags.has_errors(), "{:?}", diags.errors());
         assert_eq!(doc["services"]["app01"]["image"], json!("nginx"));
-        let warnings: Vec<String> = diags.warnings().iter().map(|d| d.to_string()).collect();
+        let warnings: Vec<String> = diags.warnings().iter().map(|d| d.plain()).collect();
         assert!(warnings.contains(
             &"services.app01.environment.SHELLY: variable SHELL is not set; using an empty string".to_string()
         ));

@@ -27,7 +27,7 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
     let mut p = Project::default();
     // Not map_or: a template may be nothing but a `Fn::Transform`, which looks like an intrinsic.
     let Some(top) = doc.as_object() else {
-        d.error("", format!("the template must be a mapping with a `services` key, not {}", kind(doc)));
+        d.error("CX1013", "", format!("the template must be a mapping with a `services` key, not {}", kind(doc)));
         return p;
     };
     for (key, value) in top {
@@ -38,7 +38,7 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
                 p.name = literal(value, "name", "the project name", d);
                 if let Some(n) = &p.name {
                     if n.is_empty() || !n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') || !n.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-                        d.error("name", format!("{n:?} is not a compose project name; use lower-case letters, digits, dashes and underscores, starting with a letter or digit"));
+                        d.error("CX1014", "name", format!("{n:?} is not a compose project name; use lower-case letters, digits, dashes and underscores, starting with a letter or digit"));
                     }
                 }
             }
@@ -57,18 +57,18 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
                     target.insert(name.clone(), if v.is_null() { Value::Object(Default::default()) } else { v.clone() });
                 }
             }
-            "include" => d.error("include", "`include` needs other files; pass them as several -f files to the composex CLI instead"),
+            "include" => d.error("CX1015", "include", "`include` needs other files; pass them as several -f files to the composex CLI instead"),
             k if k.starts_with("x-") => {
                 p.extensions.insert(k.to_string(), value.clone());
             }
-            k => d.error(
+            k => d.error("CX1016", 
                 k,
                 format!("{k:?} is not a compose key nor a CloudFormation section; check its spelling, or prefix extensions with x-"),
             ),
         }
     }
     if !top.contains_key("services") {
-        d.error("services", "the template has no services; add a `services` mapping");
+        d.error("CX1017", "services", "the template has no services; add a `services` mapping");
     }
     let mut undeclared = Vec::new();
     for (name, s) in &p.services {
@@ -76,6 +76,7 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
             for (i, n) in nets.iter().enumerate() {
                 if n != "default" && !p.networks.contains_key(n) {
                     d.error(
+                        "CX1018",
                         format!("services.{name}.networks[{i}]"),
                         format!("network {n:?} is not declared; add it under the top-level networks"),
                     );
@@ -86,7 +87,11 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
             if !p.secrets.contains_key(&sec.source) {
                 // docker compose refuses this; ECS ComposeX files rely on it, so it is read as a
                 // secret of that name (see the secrets stage) with a warning.
-                d.warn(&sec.path, format!("secret {:?} is not declared under the top-level secrets", sec.source));
+                d.warn(
+                    "CX1019",
+                    &sec.path,
+                    format!("secret {:?} is not declared under the top-level secrets", sec.source),
+                );
                 undeclared.push(sec.source.clone());
             }
         }
@@ -110,7 +115,7 @@ fn service(p: &mut Project, name: String, sv: &Value, d: &mut Diagnostics) {
     let path = join("services", &name);
     check_name(&name, &path, "a service", d);
     if name.contains('.') {
-        d.error(&path, "ECS container names allow only letters, digits, '-' and '_'; rename the service");
+        d.error("CX1020", &path, "ECS container names allow only letters, digits, '-' and '_'; rename the service");
     }
     if let Some(s) = service::parse(&name, sv, &path, d) {
         p.services.insert(name, s);
@@ -123,6 +128,6 @@ fn check_name(name: &str, path: &str, what: &str, d: &mut Diagnostics) {
         || !name.chars().any(|c| c.is_ascii_alphanumeric())
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
-        d.error(path, format!("{name:?} is not valid as {what}; use letters, digits, '-', '_' and '.'"));
+        d.error("CX1021", path, format!("{name:?} is not valid as {what}; use letters, digits, '-', '_' and '.'"));
     }
 }

@@ -41,6 +41,7 @@ pub fn literal(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> Option
         Value::Bool(b) => Some(b.to_string()),
         v if is_intrinsic(v) => {
             d.error(
+                "CX1022",
                 path,
                 format!(
                     "{what} must be known when the template is transformed; an intrinsic function cannot be used here"
@@ -49,7 +50,7 @@ pub fn literal(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> Option
             None
         }
         other => {
-            d.error(path, format!("{what} must be a string, not {}", kind(other)));
+            d.error("CX1023", path, format!("{what} must be a string, not {}", kind(other)));
             None
         }
     }
@@ -64,7 +65,7 @@ pub fn string_or_intrinsic(v: &Value, path: &str, what: &str, d: &mut Diagnostic
         Value::Bool(b) => Some(Value::String(b.to_string())),
         v if is_intrinsic(v) => Some(v.clone()),
         other => {
-            d.error(path, format!("{what} must be a string, not {}", kind(other)));
+            d.error("CX1024", path, format!("{what} must be a string, not {}", kind(other)));
             None
         }
     }
@@ -76,7 +77,7 @@ pub fn boolean(v: &Value, path: &str, d: &mut Diagnostics) -> Option<bool> {
         Value::String(s) if matches!(s.to_ascii_lowercase().as_str(), "true" | "yes" | "on") => Some(true),
         Value::String(s) if matches!(s.to_ascii_lowercase().as_str(), "false" | "no" | "off") => Some(false),
         other => {
-            d.error(path, format!("{} is not a boolean; use true or false", show(other)));
+            d.error("CX1025", path, format!("{} is not a boolean; use true or false", show(other)));
             None
         }
     }
@@ -91,6 +92,7 @@ pub fn uint(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> Option<u6
         Value::String(s) => s.trim().parse::<u64>().ok(),
         v if is_intrinsic(v) => {
             d.error(
+                "CX1026",
                 path,
                 format!(
                     "{what} must be known when the template is transformed; an intrinsic function cannot be used here"
@@ -101,7 +103,7 @@ pub fn uint(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> Option<u6
         _ => None,
     };
     if n.is_none() {
-        d.error(path, format!("{} is not a valid {what}; use a whole number", show(v)));
+        d.error("CX1027", path, format!("{} is not a valid {what}; use a whole number", show(v)));
     }
     n
 }
@@ -116,7 +118,7 @@ pub fn map_or<'a>(v: &'a Value, path: &str, head: &str, d: &mut Diagnostics) -> 
     match v {
         Value::Object(m) if !is_intrinsic(v) => Some(m),
         other => {
-            d.error(path, format!("{head}, not {}", kind(other)));
+            d.error("CX1028", path, format!("{head}, not {}", kind(other)));
             None
         }
     }
@@ -127,7 +129,7 @@ pub fn seq_or<'a>(v: &'a Value, path: &str, head: &str, d: &mut Diagnostics) -> 
     match v {
         Value::Array(items) => Some(items),
         other => {
-            d.error(path, format!("{head}, not {}", kind(other)));
+            d.error("CX1029", path, format!("{head}, not {}", kind(other)));
             None
         }
     }
@@ -154,7 +156,7 @@ pub fn list<T>(
         Value::String(_) if single => f(v, path, d).into_iter().collect(),
         Value::Null => Vec::new(),
         other => {
-            d.error(path, format!("{what} must be a list, not {}", kind(other)));
+            d.error("CX1030", path, format!("{what} must be a list, not {}", kind(other)));
             Vec::new()
         }
     }

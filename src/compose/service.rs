@@ -92,7 +92,7 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             "command" => s.command = command(value, &p, d),
             "entrypoint" => s.entrypoint = command(value, &p, d),
             "environment" => s.environment = environment(value, &p, d),
-            "env_file" => d.error(&p, "env_file needs local files, which the macro cannot read; render with the composex CLI, which inlines them, or move the variables to `environment`"),
+            "env_file" => d.error("CX1031", &p, "env_file needs local files, which the macro cannot read; render with the composex CLI, which inlines them, or move the variables to `environment`"),
             "ports" => s.ports = flat(list(value, &p, "ports", false, d, ports)),
             "expose" => s.expose = flat(list(value, &p, "expose", false, d, expose)),
             "healthcheck" => s.healthcheck = healthcheck(value, &p, d),
@@ -128,14 +128,14 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             "sysctls" => s.sysctls = string_map(value, &p, "sysctls", d),
             "network_mode" => match literal(value, &p, "network_mode", d).as_deref() {
                 Some("awsvpc") | None => {}
-                Some(other) => d.error(
+                Some(other) => d.error("CX1032", 
                     &p,
                     format!("network_mode {other:?} is not possible on Fargate, where every task has its own network interface (awsvpc); remove network_mode"),
                 ),
             },
             "pid" => match literal(value, &p, "pid", d).as_deref() {
-                Some("host") => d.error(&p, "pid: host is not possible on Fargate; remove it"),
-                Some(_) => d.warn(&p, "ignored: Fargate tasks have their own process namespace"),
+                Some("host") => d.error("CX1033", &p, "pid: host is not possible on Fargate; remove it"),
+                Some(_) => d.warn("CX1034", &p, "ignored: Fargate tasks have their own process namespace"),
                 None => {}
             },
             "scale" => s.deploy.replicas = s.deploy.replicas.take().or_else(|| uint(value, &p, "scale", d).map(Value::from)),
@@ -146,11 +146,11 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             }
             k => {
                 if let Some((_, why)) = REFUSED.iter().find(|(r, _)| *r == k) {
-                    d.error(&p, *why);
+                    d.error("CX1035", &p, *why);
                 } else if let Some((_, why)) = IGNORED.iter().find(|(r, _)| *r == k) {
-                    d.warn(&p, format!("ignored: {why}"));
+                    d.warn("CX1036", &p, format!("ignored: {why}"));
                 } else {
-                    d.error(&p, format!("{k:?} is not a compose service key; check its spelling, or prefix extensions with x-"));
+                    d.error("CX1037", &p, format!("{k:?} is not a compose service key; check its spelling, or prefix extensions with x-"));
                 }
             }
         }
@@ -164,7 +164,7 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             _ => s.deploy.reservations.memory.is_some(),
         };
         if taken {
-            d.warn(&p, "ignored: deploy.resources sets it too, and wins");
+            d.warn("CX1038", &p, "ignored: deploy.resources sets it too, and wins");
             continue;
         }
         match slot {
@@ -176,7 +176,7 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
     if s.build.is_some() {
         s.image = serde_json::json!({ "Ref": crate::cfn::naming::logical_id(name, "Image") });
     } else if !has_image && !map.contains_key("build") {
-        d.error(join(path, "image"), "a service needs an image; set `image`");
+        d.error("CX1039", join(path, "image"), "a service needs an image; set `image`");
     }
     Some(s)
 }
@@ -189,7 +189,7 @@ fn build(v: &Value, path: &str, d: &mut Diagnostics) -> Option<String> {
         Value::String(context) => context.clone(),
         Value::Object(_) if !is_intrinsic(v) => field("context").unwrap_or(".").to_string(),
         other => {
-            d.error(path, format!("build must be a context path or a mapping, not {}", kind(other)));
+            d.error("CX1040", path, format!("build must be a context path or a mapping, not {}", kind(other)));
             return None;
         }
     };
@@ -207,7 +207,7 @@ fn command(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Value>> {
         Value::String(s) => match shell_words(s) {
             Ok(words) => Some(words.into_iter().map(Value::String).collect()),
             Err(e) => {
-                d.error(path, format!("{} cannot be split into words: {e}", show(v)));
+                d.error("CX1041", path, format!("{} cannot be split into words: {e}", show(v)));
                 None
             }
         },
@@ -216,7 +216,7 @@ fn command(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Value>> {
         }
         v if is_intrinsic(v) => Some(vec![v.clone()]),
         other => {
-            d.error(path, format!("a command must be a string or a list, not {}", kind(other)));
+            d.error("CX1042", path, format!("a command must be a string or a list, not {}", kind(other)));
             None
         }
     }
@@ -231,7 +231,7 @@ fn environment(v: &Value, path: &str, d: &mut Diagnostics) -> BTreeMap<String, V
             for (k, val) in m {
                 let p = join(path, k);
                 if val.is_null() {
-                    d.warn(&p, "has no value and is left out; give it a value");
+                    d.warn("CX1043", &p, "has no value and is left out; give it a value");
                 } else if let Some(x) = string_or_intrinsic(val, &p, "an environment value", d) {
                     env.insert(k.clone(), x);
                 }
@@ -245,16 +245,16 @@ fn environment(v: &Value, path: &str, d: &mut Diagnostics) -> BTreeMap<String, V
                     Some((k, val)) => {
                         env.insert(k.to_string(), Value::String(val.to_string()));
                     }
-                    None => d.warn(&p, format!("{text:?} has no value and is left out; write {text}=VALUE")),
+                    None => d.warn("CX1044", &p, format!("{text:?} has no value and is left out; write {text}=VALUE")),
                 }
             }
         }
         Value::Null => {}
-        other => d.error(path, format!("environment must be a mapping or a list, not {}", kind(other))),
+        other => d.error("CX1045", path, format!("environment must be a mapping or a list, not {}", kind(other))),
     }
     for k in env.keys() {
         if k.is_empty() || k.contains(char::is_whitespace) {
-            d.error(join(path, k), format!("{k:?} is not a valid variable name"));
+            d.error("CX1046", join(path, k), format!("{k:?} is not a valid variable name"));
         }
     }
     env
@@ -281,7 +281,7 @@ fn string_map(v: &Value, path: &str, what: &str, d: &mut Diagnostics) -> BTreeMa
             }
         }
         Value::Null => {}
-        other => d.error(path, format!("{what} must be a mapping or a list, not {}", kind(other))),
+        other => d.error("CX1047", path, format!("{what} must be a mapping or a list, not {}", kind(other))),
     }
     out
 }
@@ -316,7 +316,7 @@ fn protocol(text: &str, path: &str, d: &mut Diagnostics) -> Option<Protocol> {
         "tcp" | "" => Some(Protocol::Tcp),
         "udp" => Some(Protocol::Udp),
         other => {
-            d.error(path, format!("protocol {other:?} is not possible on ECS; use tcp or udp"));
+            d.error("CX1048", path, format!("protocol {other:?} is not possible on ECS; use tcp or udp"));
             None
         }
     }
@@ -325,6 +325,7 @@ fn protocol(text: &str, path: &str, d: &mut Diagnostics) -> Option<Protocol> {
 fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
     let bad = |d: &mut Diagnostics| {
         d.error(
+            "CX1049",
             path,
             format!(
                 "{} is not a port mapping; use \"CONTAINER\", \"HOST:CONTAINER\" or the long syntax with target",
@@ -334,7 +335,7 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
         None
     };
     if is_intrinsic(v) {
-        d.error(path, "a port must be known when the template is transformed (it builds security group rules); an intrinsic function cannot be used here");
+        d.error("CX1050", path, "a port must be known when the template is transformed (it builds security group rules); an intrinsic function cannot be used here");
         return None;
     }
     match v {
@@ -363,7 +364,11 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                 None => spec,
             };
             if had_ip {
-                d.warn(path, "the host IP is ignored: Fargate tasks bind every interface of their own network card");
+                d.warn(
+                    "CX1051",
+                    path,
+                    "the host IP is ignored: Fargate tasks bind every interface of their own network card",
+                );
             }
             let parts: Vec<&str> = spec.rsplitn(3, ':').collect();
             let (target, published) = match parts.as_slice() {
@@ -379,6 +384,7 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
             };
             if u32::from(t1 - t0) >= MAX_RANGE {
                 d.error(
+                    "CX1052",
                     path,
                     format!(
                         "{} opens {} ports; ComposeX expands ranges into one mapping per port, at most {MAX_RANGE}",
@@ -390,7 +396,11 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
             }
             if let Some((p0, p1)) = published {
                 if p1 - p0 != t1 - t0 && p0 != p1 {
-                    d.error(path, format!("{} maps ranges of different sizes; use ranges of the same size", show(v)));
+                    d.error(
+                        "CX1053",
+                        path,
+                        format!("{} maps ranges of different sizes; use ranges of the same size", show(v)),
+                    );
                     return None;
                 }
             }
@@ -428,7 +438,7 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                         if let Some(text) = literal(val, &p, "a port", d) {
                             match port_number(&text) {
                                 Some(t) => port.target = t,
-                                None => d.error(&p, format!("{} is not a port number (1-65535)", show(val))),
+                                None => d.error("CX1054", &p, format!("{} is not a port number (1-65535)", show(val))),
                             }
                         }
                     }
@@ -436,7 +446,7 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                         if let Some(text) = literal(val, &p, "a port", d) {
                             match port_range(&text) {
                                 Some((a, _)) => port.published = Some(a),
-                                None => d.error(&p, format!("{} is not a port number (1-65535)", show(val))),
+                                None => d.error("CX1055", &p, format!("{} is not a port number (1-65535)", show(val))),
                             }
                         }
                     }
@@ -453,22 +463,25 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                     "mode" => {
                         if let Some(mode) = literal(val, &p, "a port mode", d) {
                             if !matches!(mode.as_str(), "host" | "ingress" | "awsvpc") {
-                                d.error(&p, format!("{mode:?} is not a port mode; use host or ingress"));
+                                d.error("CX1056", &p, format!("{mode:?} is not a port mode; use host or ingress"));
                             }
                         }
                     }
-                    "host_ip" => d.warn(&p, "ignored: Fargate tasks bind every interface of their own network card"),
+                    "host_ip" => {
+                        d.warn("CX1057", &p, "ignored: Fargate tasks bind every interface of their own network card")
+                    }
                     k if k.starts_with("x-") => {
-                        d.warn(&p, format!("{k} is not a port extension ComposeX knows; ignored"))
+                        d.warn("CX1058", &p, format!("{k} is not a port extension ComposeX knows; ignored"))
                     }
                     k => d.error(
+                        "CX1059",
                         &p,
                         format!("{k:?} is not a port key; use target, published, protocol, name, app_protocol or mode"),
                     ),
                 }
             }
             if !m.contains_key("target") {
-                d.error(path, "a port in the long syntax needs `target`, the container port");
+                d.error("CX1060", path, "a port in the long syntax needs `target`, the container port");
                 return None;
             }
             (port.target != 0).then(|| vec![port])
@@ -499,11 +512,11 @@ fn expose(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                 .collect(),
         ),
         Some(_) => {
-            d.error(path, format!("{text:?} opens more than {MAX_RANGE} ports"));
+            d.error("CX1061", path, format!("{text:?} opens more than {MAX_RANGE} ports"));
             None
         }
         None => {
-            d.error(path, format!("{text:?} is not a port; use a number like \"8080\" or \"8080/udp\""));
+            d.error("CX1062", path, format!("{text:?} is not a port; use a number like \"8080\" or \"8080/udp\""));
             None
         }
     }
@@ -513,7 +526,11 @@ fn duration(v: &Value, path: &str, d: &mut Diagnostics) -> Option<f64> {
     let text = literal(v, path, "a duration", d)?;
     let secs = units::duration_secs(&text);
     if secs.is_none() {
-        d.error(path, format!("{text:?} is not a duration; use a number and a unit, like \"30s\" or \"1m30s\""));
+        d.error(
+            "CX1063",
+            path,
+            format!("{text:?} is not a duration; use a number and a unit, like \"30s\" or \"1m30s\""),
+        );
     }
     secs
 }
@@ -547,13 +564,13 @@ fn healthcheck(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Healthcheck
                                 }
                             }
                             _ => {
-                                d.error(&p, format!("{} is not a health check test; use [\"CMD\", \"prog\", \"arg\"…], [\"CMD-SHELL\", \"command line\"] or \"NONE\"", show(val)));
+                                d.error("CX1064", &p, format!("{} is not a health check test; use [\"CMD\", \"prog\", \"arg\"…], [\"CMD-SHELL\", \"command line\"] or \"NONE\"", show(val)));
                                 HealthTest::Disabled
                             }
                         }
                     }
                     other => {
-                        d.error(&p, format!("test must be a string or a list, not {}", kind(other)));
+                        d.error("CX1065", &p, format!("test must be a string or a list, not {}", kind(other)));
                         HealthTest::Disabled
                     }
                 }
@@ -561,7 +578,7 @@ fn healthcheck(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Healthcheck
             "interval" => h.interval = duration(val, &p, d),
             "timeout" => h.timeout = duration(val, &p, d),
             "start_period" => h.start_period = duration(val, &p, d),
-            "start_interval" => d.warn(&p, "ignored: ECS has no start interval"),
+            "start_interval" => d.warn("CX1066", &p, "ignored: ECS has no start interval"),
             "retries" => h.retries = uint(val, &p, "number of retries", d),
             "disable" => {
                 if boolean(val, &p, d) == Some(true) {
@@ -570,6 +587,7 @@ fn healthcheck(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Healthcheck
             }
             k if k.starts_with("x-") => {}
             k => d.error(
+                "CX1067",
                 &p,
                 format!(
                     "{k:?} is not a healthcheck key; use test, interval, timeout, retries, start_period or disable"
@@ -588,7 +606,7 @@ fn cpus(v: &Value, path: &str, d: &mut Diagnostics) -> Option<f64> {
     match text.trim().parse::<f64>() {
         Ok(c) if c > 0.0 && c.is_finite() => Some(c),
         _ => {
-            d.error(path, format!("{text:?} is not a number of CPUs; use a number like \"0.5\""));
+            d.error("CX1068", path, format!("{text:?} is not a number of CPUs; use a number like \"0.5\""));
             None
         }
     }
@@ -599,7 +617,11 @@ fn memory(v: &Value, path: &str, d: &mut Diagnostics) -> Option<u64> {
     match units::bytes(&text) {
         Some(b) if b > 0 => Some(b),
         _ => {
-            d.error(path, format!("{text:?} is not a memory size; use a number and a unit, like \"512m\" or \"1GB\""));
+            d.error(
+                "CX1069",
+                path,
+                format!("{text:?} is not a memory size; use a number and a unit, like \"512m\" or \"1GB\""),
+            );
             None
         }
     }
@@ -613,9 +635,9 @@ fn limits(v: &Value, path: &str, d: &mut Diagnostics) -> Limits {
         match k.as_str() {
             "cpus" => l.cpus = cpus(val, &p, d),
             "memory" => l.memory = memory(val, &p, d),
-            "pids" | "devices" | "generic_resources" => d.warn(&p, "ignored: Fargate does not support it"),
+            "pids" | "devices" | "generic_resources" => d.warn("CX1070", &p, "ignored: Fargate does not support it"),
             k if k.starts_with("x-") => {}
-            k => d.error(&p, format!("{k:?} is not a resources key; use cpus or memory")),
+            k => d.error("CX1071", &p, format!("{k:?} is not a resources key; use cpus or memory")),
         }
     }
     l
@@ -642,7 +664,9 @@ fn deploy(v: &Value, path: &str, d: &mut Diagnostics) -> Deploy {
                         "limits" => dep.limits = limits(rv, &rp, d),
                         "reservations" => dep.reservations = limits(rv, &rp, d),
                         rk if rk.starts_with("x-") => {}
-                        rk => d.error(&rp, format!("{rk:?} is not a resources key; use limits or reservations")),
+                        rk => {
+                            d.error("CX1072", &rp, format!("{rk:?} is not a resources key; use limits or reservations"))
+                        }
                     }
                 }
             }
@@ -651,17 +675,18 @@ fn deploy(v: &Value, path: &str, d: &mut Diagnostics) -> Deploy {
             "mode" => match literal(val, &p, "deploy mode", d).as_deref() {
                 Some("replicated") | None => {}
                 Some(other) => d.error(
+                    "CX1073",
                     &p,
                     format!("deploy mode {other:?} is not possible on Fargate; use replicated (or remove mode)"),
                 ),
             },
             "restart_policy" | "rollback_config" | "placement" | "endpoint_mode" => {
-                d.warn(&p, "ignored: ECS services manage restarts, placement and endpoints themselves")
+                d.warn("CX1074", &p, "ignored: ECS services manage restarts, placement and endpoints themselves")
             }
             k if k.starts_with("x-") => {
                 dep.extensions.insert(k.to_string(), val.clone());
             }
-            k => d.error(&p, format!("{k:?} is not a deploy key")),
+            k => d.error("CX1075", &p, format!("{k:?} is not a deploy key")),
         }
     }
     dep
@@ -678,7 +703,11 @@ fn update_config(v: &Value, path: &str, d: &mut Diagnostics) -> Option<UpdateCon
                 u.failure_action = literal(val, &p, "failure_action", d);
                 if let Some(a) = &u.failure_action {
                     if !matches!(a.as_str(), "rollback" | "pause" | "continue") {
-                        d.error(&p, format!("{a:?} is not a failure action; use rollback, pause or continue"));
+                        d.error(
+                            "CX1076",
+                            &p,
+                            format!("{a:?} is not a failure action; use rollback, pause or continue"),
+                        );
                     }
                 }
             }
@@ -686,15 +715,17 @@ fn update_config(v: &Value, path: &str, d: &mut Diagnostics) -> Option<UpdateCon
                 u.order = literal(val, &p, "order", d);
                 if let Some(o) = &u.order {
                     if !matches!(o.as_str(), "start-first" | "stop-first") {
-                        d.error(&p, format!("{o:?} is not an update order; use start-first or stop-first"));
+                        d.error("CX1077", &p, format!("{o:?} is not an update order; use start-first or stop-first"));
                     }
                 }
             }
-            "delay" | "monitor" | "max_failure_ratio" => d.warn(&p, "ignored: ECS deployments have no such setting"),
+            "delay" | "monitor" | "max_failure_ratio" => {
+                d.warn("CX1078", &p, "ignored: ECS deployments have no such setting")
+            }
             k if k.starts_with("x-") => {
                 u.extensions.insert(k.to_string(), val.clone());
             }
-            k => d.error(&p, format!("{k:?} is not an update_config key")),
+            k => d.error("CX1079", &p, format!("{k:?} is not an update_config key")),
         }
     }
     Some(u)
@@ -718,23 +749,23 @@ fn depends_on(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<Dependency> {
                                 Some("service_started") => cond = Condition::Started,
                                 Some("service_healthy") => cond = Condition::Healthy,
                                 Some("service_completed_successfully") => cond = Condition::CompletedSuccessfully,
-                                Some(other) => d.error(&kp, format!("{other:?} is not a condition; use service_started, service_healthy or service_completed_successfully")),
+                                Some(other) => d.error("CX1080", &kp, format!("{other:?} is not a condition; use service_started, service_healthy or service_completed_successfully")),
                                 None => {}
                             },
                             "restart" | "required" => {}
                             k if k.starts_with("x-") => {}
-                            k => d.error(&kp, format!("{k:?} is not a depends_on key; use condition")),
+                            k => d.error("CX1081", &kp, format!("{k:?} is not a depends_on key; use condition")),
                         }
                     }
                 } else if !spec.is_null() {
-                    d.error(&p, format!("must be a mapping with condition, not {}", kind(spec)));
+                    d.error("CX1082", &p, format!("must be a mapping with condition, not {}", kind(spec)));
                 }
                 Dependency { service: name.clone(), condition: cond, path: p }
             })
             .collect(),
         Value::Null => Vec::new(),
         other => {
-            d.error(path, format!("depends_on must be a list or a mapping, not {}", kind(other)));
+            d.error("CX1083", path, format!("depends_on must be a list or a mapping, not {}", kind(other)));
             Vec::new()
         }
     }
@@ -748,7 +779,7 @@ fn ulimits(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<Ulimit> {
         let num = |x: &Value, p: &str, d: &mut Diagnostics| -> Option<i64> {
             let n = x.as_i64().or_else(|| x.as_str().and_then(|s| s.parse().ok()));
             if n.is_none() {
-                d.error(p, format!("{} is not a whole number", show(x)));
+                d.error("CX1084", p, format!("{} is not a whole number", show(x)));
             }
             n
         };
@@ -759,7 +790,7 @@ fn ulimits(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<Ulimit> {
                 match (soft, hard) {
                     (Some(s), Some(h)) => out.push(Ulimit { name: name.clone(), soft: s, hard: h }),
                     _ if lim.contains_key("soft") && lim.contains_key("hard") => {}
-                    _ => d.error(&p, "a ulimit needs both soft and hard, or a single number"),
+                    _ => d.error("CX1085", &p, "a ulimit needs both soft and hard, or a single number"),
                 }
             }
             x => {
@@ -781,7 +812,7 @@ fn logging(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Logging> {
             "driver" => l.driver = literal(val, &p, "a logging driver", d),
             "options" => l.options = string_map(val, &p, "a logging option", d),
             k if k.starts_with("x-") => {}
-            k => d.error(&p, format!("{k:?} is not a logging key; use driver or options")),
+            k => d.error("CX1086", &p, format!("{k:?} is not a logging key; use driver or options")),
         }
     }
     Some(l)
@@ -794,13 +825,13 @@ fn secret(v: &Value, path: &str, d: &mut Diagnostics) -> Option<ServiceSecret> {
             let target = m.get("target").and_then(|s| literal(s, &join(path, "target"), "a secret target", d));
             for k in m.keys() {
                 if !matches!(k.as_str(), "source" | "target" | "uid" | "gid" | "mode") && !k.starts_with("x-") {
-                    d.error(join(path, k), format!("{k:?} is not a secret key; use source and target"));
+                    d.error("CX1087", join(path, k), format!("{k:?} is not a secret key; use source and target"));
                 }
             }
             match source {
                 Some(s) => Some(ServiceSecret { source: s, target, path: path.into() }),
                 None => {
-                    d.error(path, "a secret needs `source`, the name of a top-level secret");
+                    d.error("CX1088", path, "a secret needs `source`, the name of a top-level secret");
                     None
                 }
             }
@@ -818,7 +849,7 @@ fn mount(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Mount> {
                 [s, t] => (Some(*s), *t, ""),
                 [s, t, m] => (Some(*s), *t, *m),
                 _ => {
-                    d.error(path, format!("{s:?} is not a volume; use \"VOLUME:/path[:ro]\""));
+                    d.error("CX1089", path, format!("{s:?} is not a volume; use \"VOLUME:/path[:ro]\""));
                     return None;
                 }
             };
@@ -849,19 +880,23 @@ fn mount(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Mount> {
                 Some("bind") => MountKind::Bind,
                 Some("tmpfs") => MountKind::Tmpfs,
                 Some(other) => {
-                    d.error(join(path, "type"), format!("{other:?} is not possible on Fargate; use a named volume"));
+                    d.error(
+                        "CX1090",
+                        join(path, "type"),
+                        format!("{other:?} is not possible on Fargate; use a named volume"),
+                    );
                     return None;
                 }
             };
             let Some(target) = get("target", d) else {
-                d.error(path, "a volume needs `target`, the path in the container");
+                d.error("CX1091", path, "a volume needs `target`, the path in the container");
                 return None;
             };
             let read_only = m.get("read_only").and_then(|x| boolean(x, &join(path, "read_only"), d)).unwrap_or(false);
             Some(Mount { kind, source: get("source", d), target, read_only, path: path.into() })
         }
         other => {
-            d.error(path, format!("a volume must be a string or a mapping, not {}", kind(other)));
+            d.error("CX1092", path, format!("a volume must be a string or a mapping, not {}", kind(other)));
             None
         }
     }
@@ -872,7 +907,7 @@ fn networks(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<String> {
         Value::Array(_) => list(v, path, "networks", false, d, |x, p, d| literal(x, p, "a network name", d)),
         Value::Object(m) if !is_intrinsic(v) => m.keys().cloned().collect(),
         other => {
-            d.error(path, format!("networks must be a list or a mapping, not {}", kind(other)));
+            d.error("CX1093", path, format!("networks must be a list or a mapping, not {}", kind(other)));
             Vec::new()
         }
     }

@@ -122,6 +122,7 @@ pub fn check(ctx: &mut Ctx) {
             if let Some(a) = &p.app_protocol {
                 if app_protocol(p).is_none() {
                     d.warn(
+                        "CX5001",
                         join(&p.path, "app_protocol"),
                         format!(
                             "ignored: ECS knows the application protocols http, http2 and grpc (over TCP), not {a:?}"
@@ -135,17 +136,18 @@ pub fn check(ctx: &mut Ctx) {
                 || n.starts_with('-')
                 || !n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
             {
-                d.error(join(&p.path, "name"), format!("{n:?} is not a port name ECS accepts: up to 64 lower-case letters, digits, '_' and '-', not starting with '-'"));
+                d.error("CX5002", join(&p.path, "name"), format!("{n:?} is not a port name ECS accepts: up to 64 lower-case letters, digits, '_' and '-', not starting with '-'"));
             }
             if let Some(other) = seen.insert(n.clone(), p.path.clone()) {
                 if other != p.path {
-                    d.error(join(&p.path, "name"), format!("{other} has the same name; name each port once"));
+                    d.error("CX5003", join(&p.path, "name"), format!("{other} has the same name; name each port once"));
                 }
             }
         }
         if let Some(x) = &ctx.ext.service(name).connect {
             if ctx.plan.infra.namespace_id.is_none() && x.properties.is_none() {
                 d.warn(
+                    "CX5004",
                     join(&join(&join("services", name), "x-network"), "x-ecs_connect"),
                     "ignored: no service of this file has ports, so there is nothing to connect to",
                 );
@@ -160,15 +162,15 @@ pub fn check(ctx: &mut Ctx) {
         let mut discovery: BTreeMap<String, String> = BTreeMap::new();
         for e in ctx.plan.connect.values().flatten() {
             if let Some(label) = e.dns_name.split('.').find(|l| l.len() > MAX_DNS_LABEL) {
-                d.error(&e.path, format!("the Service Connect short name {:?} has a label of {} characters, and DNS labels have at most {MAX_DNS_LABEL}: give the port a shorter DnsName in x-network.x-ecs_connect, or shorten the service's name", e.dns_name, label.len()));
+                d.error("CX5005", &e.path, format!("the Service Connect short name {:?} has a label of {} characters, and DNS labels have at most {MAX_DNS_LABEL}: give the port a shorter DnsName in x-network.x-ecs_connect, or shorten the service's name", e.dns_name, label.len()));
             }
             if let Some(other) = aliases.insert((e.dns_name.clone(), e.port), e.path.clone()) {
-                d.error(&e.path, format!("{other} gives clients the same short name {}:{}; each name and port must be unique in the namespace", e.dns_name, e.port));
+                d.error("CX5006", &e.path, format!("{other} gives clients the same short name {}:{}; each name and port must be unique in the namespace", e.dns_name, e.port));
             }
             if family_names.contains(&e.discovery_name) {
-                d.error(&e.path, format!("the Service Connect discovery name {:?} is the name of a task family's CloudMap service; rename the port", e.discovery_name));
+                d.error("CX5007", &e.path, format!("the Service Connect discovery name {:?} is the name of a task family's CloudMap service; rename the port", e.discovery_name));
             } else if let Some(other) = discovery.insert(e.discovery_name.clone(), e.path.clone()) {
-                d.error(&e.path, format!("{other} has the same Service Connect discovery name {:?}; CloudMap names are unique in the namespace", e.discovery_name));
+                d.error("CX5008", &e.path, format!("{other} has the same Service Connect discovery name {:?}; CloudMap names are unique in the namespace", e.discovery_name));
             }
         }
     }
@@ -222,6 +224,7 @@ fn entries(ctx: &Ctx, family_names: &BTreeSet<String>, d: &mut Diagnostics) -> B
                     let names: BTreeSet<String> = connected.iter().map(|p| port_name(p)).collect();
                     let names: Vec<String> = names.into_iter().collect();
                     d.error(
+                        "CX5009",
                         xpath,
                         if names.is_empty() {
                             format!("{name:?} has no TCP port for Service Connect, so {pname:?} names none")

@@ -21,7 +21,7 @@ pub fn service(ctx: &mut Emit, fam: &Family) {
         return;
     }
     if fam.name.len() > MAX_DNS_LABEL {
-        ctx.d.error(
+        ctx.d.error("CX5010", 
             join("services", &fam.services[0]),
             format!("task family {:?} is {} characters, and its CloudMap name (a DNS label) may have at most {MAX_DNS_LABEL}: shorten the service's name, or name its family with deploy.labels ecs.task.family", fam.name, fam.name.len()),
         );

@@ -29,7 +29,7 @@ pub fn check(ctx: &mut Ctx) {
             None if external_sg => (join(&path, "name"), net["name"].as_str().unwrap_or_default().to_string()),
             None => continue,
         };
-        d.error(
+        d.error("CX5011", 
             key_path,
             format!(
                 "ComposeX does not put tasks in an existing security group ({group}): each task family has its own, open only to the relations this file declares. To let the members of {group} reach the services of network {name:?}, give each of them x-network.Ingress.AwsSources: [{{Type: SecurityGroup, Id: {group}}}]; to let the tasks reach something that admits {group}, admit their groups there instead"
@@ -39,11 +39,15 @@ pub fn check(ctx: &mut Ctx) {
     for (name, s) in &ctx.project.services {
         let deploy = join(&join("services", name), "deploy");
         for k in s.deploy.extensions.keys().filter(|k| *k != "x-aws-autoscaling") {
-            d.warn(join(&deploy, k), "ignored: ComposeX does not know this extension");
+            d.warn("CX5012", join(&deploy, k), "ignored: ComposeX does not know this extension");
         }
         if let Some(u) = &s.deploy.update_config {
             for k in u.extensions.keys().filter(|k| !matches!(k.as_str(), "x-aws-min_percent" | "x-aws-max_percent")) {
-                d.warn(join(&join(&deploy, "update_config"), k), "ignored: ComposeX does not know this extension");
+                d.warn(
+                    "CX5013",
+                    join(&join(&deploy, "update_config"), k),
+                    "ignored: ComposeX does not know this extension",
+                );
             }
         }
     }

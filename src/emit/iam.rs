@@ -119,7 +119,7 @@ fn execution_role(ctx: &mut Emit, fam: &Family) {
                     .and_then(arn)
                     .map(|a| json!({ "Fn::Sub": [a, parts.get(1).cloned().unwrap_or_default()] })),
                 _ => {
-                    ctx.d.warn(
+                    ctx.d.warn("CX5034", 
                         join(&join("services", name), "image"),
                         "is an intrinsic function ComposeX cannot read: if it names a private Amazon ECR repository, the execution role cannot pull it; write it as !Sub \"ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG\" (variables allowed)",
                     );
@@ -184,6 +184,7 @@ fn task_role(ctx: &mut Emit, fam: &Family) {
                 let pname = pol["PolicyName"].as_str().unwrap_or_default().to_string();
                 if !names.insert(pname.clone()) {
                     ctx.d.error(
+                        "CX5035",
                         join(pp, "PolicyName"),
                         format!(
                             "another service of task family {:?} has a policy named {pname:?}; rename one",
@@ -199,6 +200,7 @@ fn task_role(ctx: &mut Emit, fam: &Family) {
             if let Some((other, prev)) = &boundary {
                 if prev != v {
                     ctx.d.error(
+                        "CX5036",
                         p,
                         format!("{other} sets another permissions boundary for the same task family; keep one"),
                     );
@@ -231,7 +233,7 @@ fn task_role(ctx: &mut Emit, fam: &Family) {
                 managed.push(json!({ "Ref": id }));
             }
             if managed.len() > policy::MANAGED_PER_ROLE {
-                ctx.d.error(
+                ctx.d.error("CX5037", 
                     join("services", &fam.services[0]),
                     format!("task family {:?} needs {} managed policies, more than the {} IAM attaches to a role; split the family or consume fewer resources", fam.name, managed.len(), policy::MANAGED_PER_ROLE),
                 );
@@ -240,7 +242,7 @@ fn task_role(ctx: &mut Emit, fam: &Family) {
     }
     if policies.is_empty() && managed.is_empty() {
         if let Some((p, _)) = boundary {
-            ctx.d.warn(p, "no effect: the task family has no task role, as nothing grants it permissions");
+            ctx.d.warn("CX5038", p, "no effect: the task family has no task role, as nothing grants it permissions");
         }
         return;
     }

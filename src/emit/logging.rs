@@ -37,6 +37,7 @@ pub fn container_config(ctx: &mut Emit, fam: &Family, s: &Service) -> Value {
         if let Some(driver) = &l.driver {
             if driver != "awslogs" {
                 ctx.d.warn(
+                    "CX5039",
                     join(&path, "driver"),
                     format!("the {driver} driver is replaced by awslogs to CloudWatch Logs"),
                 );
@@ -52,12 +53,14 @@ pub fn container_config(ctx: &mut Emit, fam: &Family, s: &Service) -> Value {
                 | "max-buffer-size" => {
                     options.insert(k.clone(), v.clone());
                 }
-                "awslogs-group" => ctx
-                    .d
-                    .warn(&p, "replaced by the family's own log group, the only one its execution role may write to"),
-                "awslogs-create-group" => ctx.d.warn(&p, "ignored: the log group is created by the template"),
-                "awslogs-region" => ctx.d.warn(&p, "ignored: logs go to the stack's region"),
-                _ => ctx.d.warn(&p, "ignored: not an awslogs option"),
+                "awslogs-group" => ctx.d.warn(
+                    "CX5040",
+                    &p,
+                    "replaced by the family's own log group, the only one its execution role may write to",
+                ),
+                "awslogs-create-group" => ctx.d.warn("CX5041", &p, "ignored: the log group is created by the template"),
+                "awslogs-region" => ctx.d.warn("CX5042", &p, "ignored: logs go to the stack's region"),
+                _ => ctx.d.warn("CX5043", &p, "ignored: not an awslogs option"),
             }
         }
     }

@@ -92,11 +92,11 @@ pub fn relations(ctx: &mut Ctx) {
             // Only findings need the path.
             let path = || at.map_or_else(|i| index(&join(&join("services", name), "links"), i), String::clone);
             let Some(dst_fams) = ctx.plan.families.resolve(target) else {
-                ctx.d.error(path(), format!("{target:?} is not a service nor a task family of this file"));
+                ctx.d.error("CX5044", path(), format!("{target:?} is not a service nor a task family of this file"));
                 continue;
             };
             if networks_of(ctx, name).is_disjoint(&networks_of(ctx, target)) {
-                ctx.d.warn(path(), format!("{name:?} and {target:?} share no network, so {name:?} may not reach it; add a common network to both"));
+                ctx.d.warn("CX5045", path(), format!("{name:?} and {target:?} share no network, so {name:?} may not reach it; add a common network to both"));
                 continue;
             }
             let src_fams = &ctx.plan.families.of_service[name];
@@ -116,7 +116,7 @@ pub fn relations(ctx: &mut Ctx) {
             };
             for dst in &dst_fams {
                 if target_ports.is_empty() && !src_fams.contains(&dst.name) {
-                    ctx.d.warn(
+                    ctx.d.warn("CX5046", 
                         path(),
                         format!(
                             "{target:?} declares no port and none can be inferred (from its image, or a {target}:PORT in {name}'s environment), so {name:?} may reach it on none; declare the ports it listens on in expose"
@@ -216,6 +216,7 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Network, rules: &mut Rules) {
     let svc = &ctx.project.services[name];
     if x.ingress && !svc.has_ports() {
         ctx.d.warn(
+            "CX5047",
             join(&x.path, "Ingress"),
             format!("{name:?} has no ports, so no ingress can be opened to it; declare ports or expose"),
         );
@@ -260,7 +261,7 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Network, rules: &mut Rules) {
                     add(Source::Family(f), format!("{name} x-network Ingress from {src}"));
                 }
             }
-            None => ctx.d.error(sp, format!("{src:?} is not a service nor a task family of this file")),
+            None => ctx.d.error("CX5048", sp, format!("{src:?} is not a service nor a task family of this file")),
         }
     }
 }

@@ -32,7 +32,7 @@ pub fn apply(template: &mut Template, x: &Value, d: &mut Diagnostics) {
     let Some(overlay) = map_or(x, KEY, head, d) else { return };
     let resources = match overlay.get("Resources") {
         Some(Value::Null) => {
-            d.error(join(KEY, "Resources"), "the template cannot lose every resource; remove this key");
+            d.error("CX5049", join(KEY, "Resources"), "the template cannot lose every resource; remove this key");
             return;
         }
         Some(res) => {
@@ -40,7 +40,7 @@ pub fn apply(template: &mut Template, x: &Value, d: &mut Diagnostics) {
             let Some(m) = map_or(res, &join(KEY, "Resources"), head, d) else { return };
             for (id, r) in m {
                 if !template.has(id) && !r.is_null() && r.get("Type").is_none() {
-                    d.error(
+                    d.error("CX5050", 
                         join(&join(KEY, "Resources"), id),
                         format!("no resource {id:?} is generated nor declared: fix the logical ID (composex render shows them), or give it a Type to add one"),
                     );
@@ -73,7 +73,9 @@ pub fn apply(template: &mut Template, x: &Value, d: &mut Diagnostics) {
             "Outputs" => match v {
                 Value::Null => template.outputs.clear(),
                 Value::Object(m) => merge_map(&mut template.outputs, m),
-                other => d.error(join(KEY, "Outputs"), format!("Outputs must be a mapping, not {}", kind(other))),
+                other => {
+                    d.error("CX5051", join(KEY, "Outputs"), format!("Outputs must be a mapping, not {}", kind(other)))
+                }
             },
             _ => merge_map(&mut template.sections, &Map::from_iter([(k.clone(), v.clone())])),
         }
@@ -104,6 +106,7 @@ fn dangling(template: &Template, removed: &[String], d: &mut Diagnostics) {
     }
     for (referrer, gone) in found {
         d.error(
+            "CX5052",
             join(&join(KEY, "Resources"), &gone),
             format!("removes {gone}, which {referrer} still refers to; remove or change that too, or keep {gone}"),
         );
@@ -205,7 +208,10 @@ mod tests {
         assert!(t.to_value().get("Outputs").is_none());
         assert!(!d.has_errors());
         apply(&mut t, &json!({"Outputs": "x"}), &mut d);
-        assert_eq!(d.error_message(5), "x-aws-cloudformation.Outputs: Outputs must be a mapping, not a string");
+        assert_eq!(
+            d.error_message(5),
+            "x-aws-cloudformation.Outputs: Outputs must be a mapping, not a string [CX5051]"
+        );
     }
 
     #[test]

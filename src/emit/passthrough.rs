@@ -38,7 +38,7 @@ pub fn sections(doc: &Value, ctx: &mut Ctx) {
                         ctx.t.add(USER_RESOURCES, id.clone(), r.clone());
                     }
                 }
-                None => ctx.d.error("Resources", "Resources must be a mapping of logical IDs to resources"),
+                None => ctx.d.error("CX5053", "Resources", "Resources must be a mapping of logical IDs to resources"),
             },
             "Outputs" => match value.as_object() {
                 Some(outs) => {
@@ -47,11 +47,11 @@ pub fn sections(doc: &Value, ctx: &mut Ctx) {
                         ctx.t.set_output_owner(id.clone(), USER_RESOURCES);
                     }
                 }
-                None => ctx.d.error("Outputs", "Outputs must be a mapping"),
+                None => ctx.d.error("CX5054", "Outputs", "Outputs must be a mapping"),
             },
             _ => {
                 if !value.is_object() && !matches!(key.as_str(), "AWSTemplateFormatVersion" | "Description") {
-                    ctx.d.error(key.as_str(), format!("{key} must be a mapping"));
+                    ctx.d.error("CX5055", key.as_str(), format!("{key} must be a mapping"));
                 }
                 ctx.t.sections.insert(key.clone(), value.clone());
             }

@@ -64,6 +64,7 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
             if let Some(name) = action.get("ScheduledActionName").and_then(Value::as_str) {
                 if let Some(other) = names.insert(name.to_string(), path.clone()) {
                     ctx.d.error(
+                        "CX5056",
                         join(path, "ScheduledActionName"),
                         format!("{other} has the same name in task family {:?}; rename one", fam.name),
                     );
@@ -85,7 +86,7 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
 fn tracking(ctx: &mut Emit, fam: &Family, t: &Tracking, target: &str) {
     let Some(path) = &t.path else { return };
     if t.cpu.is_none() && t.memory.is_none() {
-        ctx.d.warn(path, "has no CPU nor memory target, so nothing scales on load; add one");
+        ctx.d.warn("CX5057", path, "has no CPU nor memory target, so nothing scales on load; add one");
         return;
     }
     for (label, metric, value) in
@@ -121,7 +122,7 @@ fn bounds(plan: Option<&Scaling>, queues: &[crate::plan::Queue], d: &mut Diagnos
             let mut top = max;
             for q in queues {
                 if let Some(most) = q.steps.iter().map(|s| s.count).max().filter(|c| *c > max) {
-                    d.warn(&q.path, format!("a step sets {most} tasks, above the maximum of {path} ({max}); the maximum is raised to {most}"));
+                    d.warn("CX5058", &q.path, format!("a step sets {most} tasks, above the maximum of {path} ({max}); the maximum is raised to {most}"));
                     top = top.max(most);
                 }
             }

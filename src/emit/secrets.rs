@@ -109,7 +109,7 @@ pub fn expand(ctx: &mut Ctx) {
             for (var, value_from) in vars {
                 let entry = ctx.plan.secrets.entry(svc.clone()).or_default();
                 if entry.insert(var.clone(), value_from).is_some() {
-                    ctx.d.error(&sec.path, format!("{var} is already set by another secret of {svc:?}; give one a VarName (x-secrets) or a target"));
+                    ctx.d.error("CX5059", &sec.path, format!("{var} is already set by another secret of {svc:?}; give one a VarName (x-secrets) or a target"));
                 }
             }
             let fams = ctx.plan.families.of_service.get(svc).cloned().unwrap_or_default();
@@ -128,7 +128,7 @@ pub fn expand(ctx: &mut Ctx) {
             let p = join(&env, var);
             let text = value.as_str().unwrap_or_default();
             if plain_credential(var, text) {
-                ctx.d.warn(&p, format!("a credential in plain text: it is written into the template and the task definition, where whoever may read them sees it; keep it in Secrets Manager or SSM, declare it under the top-level secrets (external: true with its ARN, or x-secrets) and list it in the service's secrets with target: {var}, which ECS sets at start"));
+                ctx.d.warn("CX5060", &p, format!("a credential in plain text: it is written into the template and the task definition, where whoever may read them sees it; keep it in Secrets Manager or SSM, declare it under the top-level secrets (external: true with its ARN, or x-secrets) and list it in the service's secrets with target: {var}, which ECS sets at start"));
             }
             for name in text.split("/run/secrets/").skip(1) {
                 let name: String =
@@ -142,7 +142,7 @@ pub fn expand(ctx: &mut Ctx) {
                     Some(plain) => format!(": an image that reads {var} usually reads {plain} too, so give the secret that name (secrets: [{{source: {name}, target: {plain}}}])"),
                     None => String::new(),
                 };
-                ctx.d.warn(&p, format!("ECS passes secrets as environment variables, not as files under /run/secrets: {now}; have the application read the variable{hint}"));
+                ctx.d.warn("CX5061", &p, format!("ECS passes secrets as environment variables, not as files under /run/secrets: {now}; have the application read the variable{hint}"));
             }
         }
     }
@@ -179,8 +179,11 @@ fn source(ctx: &mut Ctx, name: &str, def: &Value) -> Option<Source> {
         if !matches!(k.as_str(), "external" | "name" | "file" | "environment" | "x-secrets" | "x-aws-keys" | "labels")
             && !k.starts_with("x-")
         {
-            ctx.d
-                .error(join(&path, k), format!("{k:?} is not a secret key; use external and name, file, or x-secrets"));
+            ctx.d.error(
+                "CX5062",
+                join(&path, k),
+                format!("{k:?} is not a secret key; use external and name, file, or x-secrets"),
+            );
         }
     }
     if let Some(x) = m.get("x-secrets") {
@@ -190,13 +193,13 @@ fn source(ctx: &mut Ctx, name: &str, def: &Value) -> Option<Source> {
         return file_secret(ctx, name, f, &join(&path, "file"));
     }
     if m.contains_key("environment") {
-        ctx.d.error(join(&path, "environment"), "a secret from the environment of the machine that deploys has no place in a template; store it in Secrets Manager and use external: true with its ARN as name");
+        ctx.d.error("CX5063", join(&path, "environment"), "a secret from the environment of the machine that deploys has no place in a template; store it in Secrets Manager and use external: true with its ARN as name");
         return None;
     }
     let external = m.get("external").is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
     let explicit = m.get("name").and_then(|n| literal(n, &join(&path, "name"), "a secret name", &mut ctx.d));
     if !external && explicit.is_none() {
-        ctx.d.warn(&path, format!("has no file, external or x-secrets: ComposeX reads the Secrets Manager secret named {name:?} in the stack's account and region"));
+        ctx.d.warn("CX5064", &path, format!("has no file, external or x-secrets: ComposeX reads the Secrets Manager secret named {name:?} in the stack's account and region"));
         return Some(Source::secrets_manager(sm_arn_of_name(name)));
     }
     let id = explicit.unwrap_or_else(|| name.to_string());
@@ -205,8 +208,11 @@ fn source(ctx: &mut Ctx, name: &str, def: &Value) -> Option<Source> {
     } else if id.starts_with("arn:") && id.contains(":ssm:") {
         Source::ssm(Value::String(id))
     } else if id.starts_with("arn:") {
-        ctx.d
-            .error(join(&path, "name"), format!("{id:?} is neither a Secrets Manager secret nor an SSM parameter ARN"));
+        ctx.d.error(
+            "CX5065",
+            join(&path, "name"),
+            format!("{id:?} is neither a Secrets Manager secret nor an SSM parameter ARN"),
+        );
         return None;
     } else {
         Source::ssm(ssm_arn(&id))
@@ -214,7 +220,7 @@ fn source(ctx: &mut Ctx, name: &str, def: &Value) -> Option<Source> {
     if let Some(keys) = m.get("x-aws-keys") {
         let kp = join(&path, "x-aws-keys");
         if src.grant.0 != "secretsmanager:GetSecretValue" {
-            ctx.d.error(&kp, "JSON keys exist only in Secrets Manager secrets; name one by its ARN");
+            ctx.d.error("CX5066", &kp, "JSON keys exist only in Secrets Manager secrets; name one by its ARN");
         }
         match keys.as_array() {
             Some(list) => {
@@ -226,7 +232,7 @@ fn source(ctx: &mut Ctx, name: &str, def: &Value) -> Option<Source> {
                     src.keys.push((k.clone(), var_name(&k)));
                 }
             }
-            None => ctx.d.error(&kp, "x-aws-keys must be a list of the secret's JSON keys"),
+            None => ctx.d.error("CX5067", &kp, "x-aws-keys must be a list of the secret's JSON keys"),
         }
     }
     Some(src)
@@ -253,7 +259,7 @@ fn x_secrets(ctx: &mut Ctx, name: &str, x: &Value, path: &str) -> Option<Source>
                             .or_else(|| item.get("Key"))
                             .and_then(|x| literal(x, &join(&ip, "SecretKey"), "a JSON key", &mut ctx.d));
                         let Some(key) = key else {
-                            ctx.d.error(&ip, "a JSON key needs SecretKey, the key in the secret's JSON");
+                            ctx.d.error("CX5068", &ip, "a JSON key needs SecretKey, the key in the secret's JSON");
                             continue;
                         };
                         let v = item
@@ -263,21 +269,26 @@ fn x_secrets(ctx: &mut Ctx, name: &str, x: &Value, path: &str) -> Option<Source>
                         keys.push((key, v));
                     }
                 }
-                None => ctx.d.error(&p, "JsonKeys must be a list of {SecretKey, VarName}"),
+                None => ctx.d.error("CX5069", &p, "JsonKeys must be a list of {SecretKey, VarName}"),
             },
             "Lookup" => ctx.d.error(
+                "CX5070",
                 &p,
                 "Lookup needs AWS API calls while the template is transformed; give the secret's Name or ARN",
             ),
             "LinksTo" | "Transform" => {
-                ctx.d.warn(&p, "ignored: ComposeX gives the secret to the services that list it")
+                ctx.d.warn("CX5071", &p, "ignored: ComposeX gives the secret to the services that list it")
             }
-            _ => ctx.d.error(&p, format!("{k:?} is not an x-secrets key; use Name, VarName, JsonKeys or KmsKeyId")),
+            _ => ctx.d.error(
+                "CX5072",
+                &p,
+                format!("{k:?} is not an x-secrets key; use Name, VarName, JsonKeys or KmsKeyId"),
+            ),
         }
     }
     let _ = name;
     let Some(n) = src_name else {
-        ctx.d.error(join(path, "Name"), "x-secrets needs Name, the Secrets Manager secret's name or ARN");
+        ctx.d.error("CX5073", join(path, "Name"), "x-secrets needs Name, the Secrets Manager secret's name or ARN");
         return None;
     };
     let value_from = if n.starts_with("arn:") { Value::String(n) } else { sm_arn_of_name(&n) };
@@ -289,7 +300,7 @@ fn x_secrets(ctx: &mut Ctx, name: &str, x: &Value, path: &str) -> Option<Source>
 /// first deploy starts the tasks that read it; an empty secret would keep them from starting.
 fn file_secret(ctx: &mut Ctx, name: &str, f: &Value, path: &str) -> Option<Source> {
     if !ctx.plan.cli {
-        ctx.d.error(
+        ctx.d.error("CX5074", 
             path,
             "a file secret needs the file, which the macro cannot read; store the value in Secrets Manager and declare the secret with external: true and its ARN as name (or render with the composex CLI, which makes its value a template parameter)",
         );

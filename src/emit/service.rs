@@ -65,7 +65,7 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
             }
         }
         for (path, other) in warnings {
-            ctx.d.warn(
+            ctx.d.warn("CX5075", 
                 path,
                 format!("{other:?} runs in another task: ECS cannot wait for its health or completion, only for its ECS service to be created; put both in one task family to wait"),
             );
@@ -79,6 +79,7 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
     let output = format!("{}ServiceName", fam.id);
     if ctx.t.has_output_owner(&output) {
         ctx.d.error(
+            "CX5076",
             join("Outputs", &output),
             format!("the output {output:?} is generated for task family {:?}; rename yours", fam.name),
         );
@@ -160,7 +161,7 @@ fn deployment(ctx: &mut Emit, fam: &Family) -> Value {
         }
     }
     if max <= min && max < 100 {
-        ctx.d.error(join("services", &fam.services[0]), format!("a deployment with at most {max}% and at least {min}% of the tasks can never replace one; raise the maximum"));
+        ctx.d.error("CX5077", join("services", &fam.services[0]), format!("a deployment with at most {max}% and at least {min}% of the tasks can never replace one; raise the maximum"));
     }
     json!({
         "MinimumHealthyPercent": min,
@@ -187,7 +188,7 @@ fn placement(ctx: &mut Emit, fam: &Family) -> (bool, bool) {
         }
     }
     if public && !assign {
-        ctx.d.warn(
+        ctx.d.warn("CX5078", 
             join("services", &fam.services[0]),
             "runs in public subnets without a public IP, so it cannot pull images from the internet; set x-network.AssignPublicIp: true",
         );

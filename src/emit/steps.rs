@@ -43,6 +43,7 @@ pub fn collect(plan: &Plan, fam: &Family, d: &mut Diagnostics) -> Vec<Queue> {
         }
         if let Some(other) = out.iter().find(|q| q.name == decl.queue.name) {
             d.error(
+                "CX5079",
                 &decl.queue.path,
                 format!("{} already scales task family {:?} on this queue; keep one", other.path, fam.name),
             );
@@ -81,18 +82,26 @@ pub fn parse(v: &Value, path: &str, name: &str, id: &str, d: &mut Diagnostics) -
                     }
                 }
                 _ => {
-                    d.error(&p, format!("Steps must be a list of {{LowerBound, UpperBound, Count}}, not {}", kind(v)));
+                    d.error(
+                        "CX5080",
+                        &p,
+                        format!("Steps must be a list of {{LowerBound, UpperBound, Count}}, not {}", kind(v)),
+                    );
                     ok = false;
                 }
             },
             _ => {
-                d.error(&p, format!("{k:?} is not a Scaling key; use Steps, ScaleInCooldown or ScaleOutCooldown"));
+                d.error(
+                    "CX5081",
+                    &p,
+                    format!("{k:?} is not a Scaling key; use Steps, ScaleInCooldown or ScaleOutCooldown"),
+                );
                 ok = false;
             }
         }
     }
     if !m.contains_key("Steps") {
-        d.error(
+        d.error("CX5082", 
             join(path, "Steps"),
             "Scaling needs Steps: how many tasks for how many messages, like [{LowerBound: 0, UpperBound: 10, Count: 1}, {LowerBound: 10, Count: 5}]",
         );
@@ -109,6 +118,7 @@ pub fn parse(v: &Value, path: &str, name: &str, id: &str, d: &mut Diagnostics) -
             match prev.upper {
                 None => {
                     d.error(
+                        "CX5083",
                         join(p, "LowerBound"),
                         format!(
                             "the step from {} has no UpperBound, so it covers this one; give it UpperBound {}",
@@ -118,7 +128,7 @@ pub fn parse(v: &Value, path: &str, name: &str, id: &str, d: &mut Diagnostics) -
                     ok = false;
                 }
                 Some(u) if u != s.lower => {
-                    d.error(
+                    d.error("CX5084", 
                         join(p, "LowerBound"),
                         format!("{} must be {u}, the UpperBound of the step below it: steps can have neither gaps nor overlaps", s.lower),
                     );
@@ -129,7 +139,7 @@ pub fn parse(v: &Value, path: &str, name: &str, id: &str, d: &mut Diagnostics) -
         }
         if i == last {
             if let Some(u) = s.upper {
-                d.warn(
+                d.warn("CX5085", 
                     join(p, "UpperBound"),
                     format!("ignored: the last step has no upper bound, so {} tasks run from {} messages up, beyond {u} too", s.count, s.lower),
                 );
@@ -156,7 +166,7 @@ fn step(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Step> {
             "LowerBound" | "UpperBound" => uint(v, &p, "number of messages", d),
             "Count" => uint(v, &p, "number of tasks", d),
             _ => {
-                d.error(&p, format!("{k:?} is not a step key; use LowerBound, UpperBound and Count"));
+                d.error("CX5086", &p, format!("{k:?} is not a step key; use LowerBound, UpperBound and Count"));
                 ok = false;
                 continue;
             }
@@ -170,13 +180,13 @@ fn step(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Step> {
     }
     for (key, found) in [("LowerBound", lower.is_some()), ("Count", count.is_some())] {
         if !found && !m.contains_key(key) {
-            d.error(join(path, key), format!("a step needs {key}"));
+            d.error("CX5087", join(path, key), format!("a step needs {key}"));
             ok = false;
         }
     }
     if let (Some(l), Some(u)) = (lower, upper) {
         if l >= u {
-            d.error(join(path, "UpperBound"), format!("{u} must be above LowerBound ({l})"));
+            d.error("CX5088", join(path, "UpperBound"), format!("{u} must be above LowerBound ({l})"));
             ok = false;
         }
     }

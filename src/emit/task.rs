@@ -81,6 +81,7 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
     }
     if non_essential.len() == fam.services.len() {
         ctx.d.error(
+            "CX5089",
             join("services", &fam.services[0]),
             format!(
                 "every container of task family {:?} waits for another to complete; at least one must keep running",
@@ -93,7 +94,7 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
         for p in s.container_ports() {
             if let Some(other) = ports_seen.insert((p.target, p.protocol.as_str()), name.clone()) {
                 if &other != name {
-                    ctx.d.error(&p.path, format!("{other:?} and {name:?} run in task family {:?} and share its network; both cannot listen on {}/{}", fam.name, p.target, p.protocol.as_str()));
+                    ctx.d.error("CX5090", &p.path, format!("{other:?} and {name:?} run in task family {:?} and share its network; both cannot listen on {}/{}", fam.name, p.target, p.protocol.as_str()));
                 }
             }
         }
@@ -103,7 +104,7 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
     let (cpu, memory) = match sizing::fargate_size(totals.cpu, totals.memory) {
         Some(size) => size,
         None => {
-            ctx.d.error(
+            ctx.d.error("CX5091", 
                 join("services", &fam.services[0]),
                 format!(
                     "task family {:?} needs {} CPU units and {} MiB of memory, more than the largest Fargate task (16384 units, 122880 MiB); lower deploy.resources",
@@ -149,13 +150,17 @@ fn platform(ctx: &mut Emit, fam: &Family) -> Option<&'static str> {
             "linux/arm64" | "linux/arm64/v8" | "linux/aarch64" => "ARM64",
             "linux/amd64" | "linux/x86_64" | "linux/x86-64" => "X86_64",
             other => {
-                ctx.d.error(&path, format!("{other:?} is not a Fargate platform; use linux/amd64 or linux/arm64"));
+                ctx.d.error(
+                    "CX5092",
+                    &path,
+                    format!("{other:?} is not a Fargate platform; use linux/amd64 or linux/arm64"),
+                );
                 continue;
             }
         };
         if let Some((prev, prev_name)) = &arch {
             if *prev != a {
-                ctx.d.error(&path, format!("{prev_name:?} runs on another platform in the same task family {:?}; one task runs on one CPU architecture", fam.name));
+                ctx.d.error("CX5093", &path, format!("{prev_name:?} runs on another platform in the same task family {:?}; one task runs on one CPU architecture", fam.name));
             }
         }
         arch = Some((a, name.clone()));
@@ -172,16 +177,21 @@ fn ephemeral_storage(ctx: &mut Emit, fam: &Family) -> Option<u64> {
         let text = v.as_str().unwrap_or_default().trim().trim_end_matches(['G', 'B', 'g', 'b', 'i']).to_string();
         let Ok(gib) = text.parse::<u64>() else {
             ctx.d.error(
+                "CX5094",
                 &path,
                 format!("{} is not a size in GiB; use a number from 21 to 200", crate::compose::read::show(v)),
             );
             continue;
         };
         let gib = if gib <= 20 {
-            ctx.d.warn(&path, format!("Fargate gives every task 20 GiB; {gib} GiB needs nothing more"));
+            ctx.d.warn("CX5095", &path, format!("Fargate gives every task 20 GiB; {gib} GiB needs nothing more"));
             continue;
         } else if gib > 200 {
-            ctx.d.warn(&path, format!("Fargate tasks have at most 200 GiB of storage; using 200 instead of {gib}"));
+            ctx.d.warn(
+                "CX5096",
+                &path,
+                format!("Fargate tasks have at most 200 GiB of storage; using 200 instead of {gib}"),
+            );
             200
         } else {
             gib
@@ -222,7 +232,7 @@ fn container(
     let mut c = Map::new();
     c.insert("Name".into(), json!(s.name));
     if let Some(image) = s.image.as_str().filter(|i| i.len() > MAX_IMAGE) {
-        ctx.d.error(
+        ctx.d.error("CX5097", 
             join(&join("services", &s.name), "image"),
             format!("the image is {} characters, and ECS takes at most {MAX_IMAGE}: use a shorter reference (a digest, sha256:…, is 71)", image.len()),
         );
@@ -246,9 +256,11 @@ fn container(
     }
     for (k, (v, from)) in ctx.plan.env.get(&s.name).cloned().unwrap_or_default() {
         match env.entry(k) {
-            std::collections::btree_map::Entry::Occupied(e) => {
-                ctx.d.warn(join(&env_path, e.key()), format!("set here and by {from}; the value set here wins"))
-            }
+            std::collections::btree_map::Entry::Occupied(e) => ctx.d.warn(
+                "CX5098",
+                join(&env_path, e.key()),
+                format!("set here and by {from}; the value set here wins"),
+            ),
             std::collections::btree_map::Entry::Vacant(e) => {
                 e.insert(v);
             }
@@ -272,7 +284,7 @@ fn container(
                 && !private
                 && !ctx.plan.balanced_ports.contains(&(s.name.clone(), p.target, p.protocol))
             {
-                ctx.d.error(
+                ctx.d.error("CX5099", 
                     &p.path,
                     format!("publishes port {published} for container port {}, but no load balancer sends to it and a Fargate task is reached on the container port itself; publish the same port (\"{}:{}\"), or make it a target of x-elbv2", p.target, p.target, p.target),
                 );
@@ -308,6 +320,7 @@ fn container(
                     .is_some_and(|h| matches!(h.test, HealthTest::Cmd(_) | HealthTest::Shell(_)))
                 {
                     ctx.d.error(
+                        "CX5100",
                         &dep.path,
                         format!(
                             "waits for {:?} to be healthy, but it has no healthcheck test; add one to it",
@@ -337,6 +350,7 @@ fn container(
         let p = join(&base, "stop_grace_period");
         let t = if t > MAX_STOP_TIMEOUT {
             ctx.d.warn(
+                "CX5101",
                 &p,
                 format!("Fargate waits at most {MAX_STOP_TIMEOUT} seconds before it kills a container; using 120"),
             );
@@ -351,11 +365,12 @@ fn container(
         for u in &s.ulimits {
             if !ULIMITS.contains(&u.name.as_str()) {
                 ctx.d.error(
+                    "CX5102",
                     join(&join(&base, "ulimits"), &u.name),
                     format!("{:?} is not a ulimit ECS knows; use one of {}", u.name, ULIMITS.join(", ")),
                 );
             } else if u.soft > u.hard {
-                ctx.d.error(join(&join(&base, "ulimits"), &u.name), "the soft limit is above the hard limit");
+                ctx.d.error("CX5103", join(&join(&base, "ulimits"), &u.name), "the soft limit is above the hard limit");
             }
             list.push(json!({"Name": u.name, "SoftLimit": u.soft, "HardLimit": u.hard}));
         }
@@ -377,7 +392,11 @@ fn container(
         if cap == "SYS_PTRACE" || cap == "CAP_SYS_PTRACE" {
             add.push(json!("SYS_PTRACE"));
         } else {
-            ctx.d.warn(format!("{base}.cap_add[{i}]"), format!("Fargate can only add SYS_PTRACE; {cap} is left out"));
+            ctx.d.warn(
+                "CX5104",
+                format!("{base}.cap_add[{i}]"),
+                format!("Fargate can only add SYS_PTRACE; {cap} is left out"),
+            );
         }
     }
     let mut caps = Map::new();
@@ -398,13 +417,13 @@ fn container(
         match m.kind {
             MountKind::Anonymous | MountKind::Tmpfs => {
                 if m.kind == MountKind::Tmpfs {
-                    ctx.d.warn(&m.path, format!("Fargate has no tmpfs; {} is scratch space on the task's own storage instead", m.target));
+                    ctx.d.warn("CX5105", &m.path, format!("Fargate has no tmpfs; {} is scratch space on the task's own storage instead", m.target));
                 }
                 let name = format!("{}-scratch-{}", pascal(&s.name), volumes.len() + 1);
                 volumes.push(json!({"Name": name}));
                 mounts.push(json!({"SourceVolume": name, "ContainerPath": m.target, "ReadOnly": m.read_only}));
             }
-            MountKind::Bind => ctx.d.error(
+            MountKind::Bind => ctx.d.error("CX5106", 
                 &m.path,
                 format!("bind mounts need files of the docker host, which Fargate does not have; copy {} into the image, or use a named volume", m.source.as_deref().unwrap_or("the files")),
             ),
@@ -435,6 +454,7 @@ fn health_check(d: &mut Diagnostics, s: &Service) -> Option<Value> {
         HealthTest::Disabled => return None,
         HealthTest::Inherit => {
             d.warn(
+                "CX5107",
                 &h.path,
                 "has no test: ECS cannot use the image's own HEALTHCHECK, so no health check is set; add test",
             );
@@ -455,6 +475,7 @@ fn health_check(d: &mut Diagnostics, s: &Service) -> Option<Value> {
             let unit = if field == "retries" { "" } else { " seconds" };
             let used = value.clamp(lo, hi);
             d.warn(
+                "CX5108",
                 join(&h.path, field),
                 format!("ECS accepts a health check {field} of {lo} to {hi}{unit}; using {used} instead of {value}"),
             );
@@ -492,6 +513,7 @@ fn resources(ctx: &mut Emit, s: &Service, c: &mut Map<String, Value>, totals: &m
     if let (Some(h), Some(so)) = (hard, soft) {
         if so > h {
             ctx.d.error(
+                "CX5109",
                 format!("{path}.reservations.memory"),
                 format!("reserves {so} MiB, more than the {h} MiB limit; lower the reservation or raise the limit"),
             );
@@ -499,7 +521,7 @@ fn resources(ctx: &mut Emit, s: &Service, c: &mut Map<String, Value>, totals: &m
     }
     if let Some(h) = hard {
         if h < 6 {
-            ctx.d.error(format!("{path}.limits.memory"), "ECS needs at least 6 MiB for a container");
+            ctx.d.error("CX5110", format!("{path}.limits.memory"), "ECS needs at least 6 MiB for a container");
         }
         c.insert("Memory".into(), json!(h));
     }

@@ -27,7 +27,11 @@ pub fn expand(ctx: &mut Ctx) {
         for m in s.volumes.iter().filter(|m| m.kind == MountKind::Volume) {
             let Some(src) = &m.source else { continue };
             if !ctx.project.volumes.contains_key(src) {
-                ctx.d.error(&m.path, format!("volume {src:?} is not declared; add it under the top-level volumes"));
+                ctx.d.error(
+                    "CX5111",
+                    &m.path,
+                    format!("volume {src:?} is not declared; add it under the top-level volumes"),
+                );
                 continue;
             }
             for f in ctx.plan.families.of_service.get(svc).cloned().unwrap_or_default() {
@@ -39,20 +43,23 @@ pub fn expand(ctx: &mut Ctx) {
     for (name, def) in &defs {
         let path = join("volumes", name);
         let Some(fams) = users.get(name) else {
-            ctx.d.warn(&path, "no service mounts it, so no file system is created");
+            ctx.d.warn("CX5112", &path, "no service mounts it, so no file system is created");
             continue;
         };
         let m = def.as_object().cloned().unwrap_or_default();
         for k in m.keys() {
             if !matches!(k.as_str(), "external" | "name" | "driver" | "driver_opts" | "labels") && !k.starts_with("x-")
             {
-                ctx.d
-                    .error(join(&path, k), format!("{k:?} is not a volume key; use driver_opts, or external and name"));
+                ctx.d.error(
+                    "CX5113",
+                    join(&path, k),
+                    format!("{k:?} is not a volume key; use driver_opts, or external and name"),
+                );
             }
         }
         if let Some(d) = m.get("driver").and_then(Value::as_str) {
             if !matches!(d, "local" | "efs" | "amazon-efs") {
-                ctx.d.warn(join(&path, "driver"), format!("the {d} driver is replaced by Amazon EFS"));
+                ctx.d.warn("CX5114", join(&path, "driver"), format!("the {d} driver is replaced by Amazon EFS"));
             }
         }
         let external = m.get("external").is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
@@ -84,7 +91,11 @@ pub fn expand(ctx: &mut Ctx) {
 /// An existing file system: its ID from `name`.
 fn existing(ctx: &mut Ctx, name: &str, m: &Map<String, Value>, path: &str) -> Option<(Value, Value, Option<Value>)> {
     let Some(id) = m.get("name").cloned() else {
-        ctx.d.error(join(path, "name"), "an external volume needs name, the ID of the EFS file system (fs-…)");
+        ctx.d.error(
+            "CX5115",
+            join(path, "name"),
+            "an external volume needs name, the ID of the EFS file system (fs-…)",
+        );
         return None;
     };
     let arn = match &id {
@@ -96,13 +107,14 @@ fn existing(ctx: &mut Ctx, name: &str, m: &Map<String, Value>, path: &str) -> Op
         }
         other => {
             ctx.d.error(
+                "CX5116",
                 join(path, "name"),
                 format!("{} is not an EFS file system ID (fs-…)", crate::compose::read::show(other)),
             );
             return None;
         }
     };
-    ctx.d.warn(
+    ctx.d.warn("CX5117", 
         path,
         format!("uses an existing file system: ComposeX cannot open its mount targets to the services that mount {name:?}; allow NFS (2049/tcp) from their security groups on the file system's"),
     );
@@ -171,6 +183,7 @@ fn create(
         Value::Array(list) => list.clone(),
         other => {
             ctx.d.warn(
+                "CX5118",
                 path,
                 "the app subnets are an intrinsic function: mount targets are made in the first two of them",
             );
@@ -200,6 +213,7 @@ fn create(
         }});
     } else if uid.is_some() || gid.is_some() || perms.is_some() {
         ctx.d.error(
+            "CX5119",
             join(path, "driver_opts"),
             "the access point needs both uid and gid (and optionally permissions) to own the volume's root",
         );

@@ -27,7 +27,7 @@ pub fn read(project: &Project, d: &mut Diagnostics) -> Cloudmap {
         return out;
     }
     if m.len() > 1 {
-        d.error(OWNER, "ComposeX creates one CloudMap namespace; declare one");
+        d.error("CX2001", OWNER, "ComposeX creates one CloudMap namespace; declare one");
     }
     for (key, def) in m {
         out.declared.push(key.clone());
@@ -41,8 +41,8 @@ pub fn read(project: &Project, d: &mut Diagnostics) -> Cloudmap {
                         out.name = Some(n);
                     }
                 }
-                "Lookup" | "Use" => d.error(&p, "ComposeX creates the namespace of the stack; an existing namespace cannot be used yet: remove it to get one named after the project"),
-                _ => d.error(&p, format!("{k:?} is not a namespace key; use Name")),
+                "Lookup" | "Use" => d.error("CX2002", &p, "ComposeX creates the namespace of the stack; an existing namespace cannot be used yet: remove it to get one named after the project"),
+                _ => d.error("CX2003", &p, format!("{k:?} is not a namespace key; use Name")),
             }
         }
     }

@@ -37,6 +37,7 @@ pub fn read(cloudmap: &Cloudmap, s: &Service, d: &mut Diagnostics) -> Option<XCo
             "Properties" => match v.as_object() {
                 Some(_) => out.properties = Some(v.clone()),
                 None => d.error(
+                    "CX2004",
                     &p,
                     format!("Properties must be ECS's ServiceConnectConfiguration, a mapping, not {}", kind(v)),
                 ),
@@ -56,13 +57,14 @@ pub fn read(cloudmap: &Cloudmap, s: &Service, d: &mut Diagnostics) -> Option<XCo
                             }
                         }
                         _ => d.error(
+                            "CX2005",
                             &mpath,
                             format!("{mk:?} is not an x-ecs_connect macro parameter; use service_ports or x-cloudmap"),
                         ),
                     }
                 }
             }
-            _ => d.error(&p, format!("{k:?} is not an x-ecs_connect key; use MacroParameters or Properties")),
+            _ => d.error("CX2006", &p, format!("{k:?} is not an x-ecs_connect key; use MacroParameters or Properties")),
         }
     }
     Some(out)
@@ -76,11 +78,15 @@ fn service_port(spec: &Value, path: &str, d: &mut Diagnostics) -> (Option<String
     for (k, v) in m {
         let p = join(path, k);
         if !matches!(k.as_str(), "DnsName" | "CloudMapServiceName") {
-            d.error(&p, format!("{k:?} is not a Service Connect port key; use DnsName or CloudMapServiceName"));
+            d.error(
+                "CX2007",
+                &p,
+                format!("{k:?} is not a Service Connect port key; use DnsName or CloudMapServiceName"),
+            );
             continue;
         }
         let Some(text) = v.as_str() else {
-            d.error(&p, format!("{k} must be a string, not {}", kind(v)));
+            d.error("CX2008", &p, format!("{k} must be a string, not {}", kind(v)));
             continue;
         };
         let lower = text.to_ascii_lowercase();
@@ -91,7 +97,7 @@ fn service_port(spec: &Value, path: &str, d: &mut Diagnostics) -> (Option<String
                     || lower.starts_with('-')
                     || !lower.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
                 {
-                    d.error(&p, format!("{text:?} is not a DNS name Service Connect accepts: up to 127 letters, digits, '_', '-' and '.', not starting with '-'"));
+                    d.error("CX2009", &p, format!("{text:?} is not a DNS name Service Connect accepts: up to 127 letters, digits, '_', '-' and '.', not starting with '-'"));
                 } else {
                     out.0 = Some(lower);
                 }
@@ -102,7 +108,7 @@ fn service_port(spec: &Value, path: &str, d: &mut Diagnostics) -> (Option<String
                     || lower.starts_with('-')
                     || !lower.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
                 {
-                    d.error(&p, format!("{text:?} is not a discovery name Service Connect accepts: up to 64 letters, digits, '_' and '-', not starting with '-'"));
+                    d.error("CX2010", &p, format!("{text:?} is not a discovery name Service Connect accepts: up to 64 letters, digits, '_' and '-', not starting with '-'"));
                 } else {
                     out.1 = Some(lower);
                 }
@@ -116,7 +122,11 @@ fn service_port(spec: &Value, path: &str, d: &mut Diagnostics) -> (Option<String
 /// `MacroParameters.x-cloudmap` names a namespace of `x-cloudmap`: ComposeX creates one.
 fn check_namespace(cloudmap: &Cloudmap, v: &Value, path: &str, d: &mut Diagnostics) {
     let Some(name) = v.as_str() else {
-        d.error(path, format!("x-cloudmap must name a namespace of the top-level x-cloudmap, not {}", kind(v)));
+        d.error(
+            "CX2011",
+            path,
+            format!("x-cloudmap must name a namespace of the top-level x-cloudmap, not {}", kind(v)),
+        );
         return;
     };
     let declared = &cloudmap.declared;
@@ -127,6 +137,10 @@ fn check_namespace(cloudmap: &Cloudmap, v: &Value, path: &str, d: &mut Diagnosti
         } else {
             format!("it declares {}", declared.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "))
         };
-        d.error(path, format!("{name:?} is not a namespace of x-cloudmap: {known}; name it, or remove this key"));
+        d.error(
+            "CX2012",
+            path,
+            format!("{name:?} is not a namespace of x-cloudmap: {known}; name it, or remove this key"),
+        );
     }
 }

@@ -38,10 +38,15 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Deployment {
             match k.as_str() {
                 "CapacityProviderStrategy" if v.is_array() || is_intrinsic(v) => out.capacity = Some(v.clone()),
                 "CapacityProviderStrategy" => d.error(
+                    "CX2013",
                     join(&path, k),
                     "CapacityProviderStrategy must be a list of {CapacityProvider, Weight, Base}",
                 ),
-                _ => d.error(join(&path, k), format!("{k:?} is not an x-ecs key; use CapacityProviderStrategy")),
+                _ => d.error(
+                    "CX2014",
+                    join(&path, k),
+                    format!("{k:?} is not an x-ecs key; use CapacityProviderStrategy"),
+                ),
             }
         }
     }

@@ -32,7 +32,7 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Iam {
     let mut out = Iam::default();
     if let Some(v) = s.extensions.get("x-aws-pull_credentials") {
         if v.as_str().is_some_and(|a| !a.starts_with("arn:")) {
-            d.error(
+            d.error("CX2015", 
                 join(&base, "x-aws-pull_credentials"),
                 format!("{} is not an ARN: ECS and IAM take the ARN of the Secrets Manager secret holding the registry's username and password (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX), or a !Ref of a template Parameter holding it", crate::compose::read::show(v)),
             );
@@ -40,6 +40,7 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Iam {
             out.pull_credentials = Some(v.clone());
         } else {
             d.error(
+                "CX2016",
                 join(&base, "x-aws-pull_credentials"),
                 "must be the ARN of a Secrets Manager secret holding the registry's username and password",
             );
@@ -66,6 +67,7 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Iam {
                 }
                 "PermissionsBoundary" => out.boundary = Some((p.clone(), v.clone())),
                 _ => d.error(
+                    "CX2017",
                     &p,
                     format!("{k:?} is not an x-iam key; use Policies, ManagedPolicyArns or PermissionsBoundary"),
                 ),
@@ -75,7 +77,9 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Iam {
     if let Some(v) = s.extensions.get("x-aws-policies") {
         match v.as_array() {
             Some(list) => out.managed.extend(managed_policies(list, &join(&base, "x-aws-policies"), d)),
-            None => d.error(join(&base, "x-aws-policies"), "x-aws-policies must be a list of managed policy ARNs"),
+            None => {
+                d.error("CX2018", join(&base, "x-aws-policies"), "x-aws-policies must be a list of managed policy ARNs")
+            }
         }
     }
     if let Some(v) = s.extensions.get("x-aws-role") {
@@ -103,7 +107,7 @@ fn managed_policies(list: &[Value], path: &str, d: &mut Diagnostics) -> Vec<Valu
                 .and_then(|a| a.strip_prefix("arn:${AWS::Partition}:iam::aws:policy/"))
         });
         match name {
-            Some(n) if TOO_BROAD.contains(&n) => d.warn(
+            Some(n) if TOO_BROAD.contains(&n) => d.warn("CX2019", 
                 index(path, i),
                 format!("the AWS managed policy {n} lets the task do (nearly) anything in the account; attach a policy with the actions it needs, or write them in x-iam.Policies"),
             ),
@@ -120,10 +124,10 @@ fn check_policy(d: &mut Diagnostics, pol: &Value, path: &str) -> Option<Value> {
     let m = map_or(pol, path, "a policy must be a mapping with PolicyName and PolicyDocument", d)?;
     let name_ok = m.get("PolicyName").is_some_and(Value::is_string);
     if !name_ok {
-        d.error(join(path, "PolicyName"), "a policy needs a PolicyName string");
+        d.error("CX2020", join(path, "PolicyName"), "a policy needs a PolicyName string");
     }
     let Some(doc) = m.get("PolicyDocument") else {
-        d.error(join(path, "PolicyDocument"), "a policy needs a PolicyDocument");
+        d.error("CX2021", join(path, "PolicyDocument"), "a policy needs a PolicyDocument");
         return None;
     };
     let dpath = join(path, "PolicyDocument");
@@ -136,7 +140,7 @@ fn check_policy(d: &mut Diagnostics, pol: &Value, path: &str) -> Option<Value> {
         }
         Some(st @ Value::Object(_)) if !is_intrinsic(st) => ok &= check_statement(d, st, &join(&dpath, "Statement")),
         _ => {
-            d.error(join(&dpath, "Statement"), "a policy document needs a Statement list");
+            d.error("CX2022", join(&dpath, "Statement"), "a policy document needs a Statement list");
             ok = false;
         }
     }
@@ -159,28 +163,30 @@ fn check_statement(d: &mut Diagnostics, st: &Value, path: &str) -> bool {
         } else {
             format!("use {}", STATEMENT_KEYS.join(", "))
         };
-        d.error(join(path, k), format!("{k:?} is not a key of an IAM policy statement; {hint}"));
+        d.error("CX2023", join(path, k), format!("{k:?} is not a key of an IAM policy statement; {hint}"));
         ok = false;
     }
     match m.get("Effect").and_then(Value::as_str) {
         Some("Allow" | "Deny") => {}
         _ => {
-            d.error(join(path, "Effect"), "a statement needs Effect: Allow or Deny");
+            d.error("CX2024", join(path, "Effect"), "a statement needs Effect: Allow or Deny");
             ok = false;
         }
     }
     if !m.contains_key("Action") && !m.contains_key("NotAction") {
-        d.error(join(path, "Action"), "a statement needs Action, the actions it allows or denies");
+        d.error("CX2025", join(path, "Action"), "a statement needs Action, the actions it allows or denies");
         ok = false;
     }
     if m.contains_key("NotResource") && m.get("Effect").and_then(Value::as_str) != Some("Deny") {
         d.error(
+            "CX2026",
             join(path, "NotResource"),
             "NotResource allows the actions on every resource but those listed; list the resources in Resource instead",
         );
         ok = false;
     } else if !m.contains_key("Resource") && !m.contains_key("NotResource") {
         d.error(
+            "CX2027",
             join(path, "Resource"),
             "a statement needs Resource, the ARNs it applies to: IAM refuses the policy without it",
         );
@@ -188,6 +194,7 @@ fn check_statement(d: &mut Diagnostics, st: &Value, path: &str) -> bool {
     }
     if m.get("NotAction").is_some() {
         d.error(
+            "CX2028",
             join(path, "NotAction"),
             "NotAction grants every action but those listed; list the actions to allow in Action instead",
         );
@@ -207,7 +214,7 @@ fn check_statement(d: &mut Diagnostics, st: &Value, path: &str) -> bool {
     for a in &actions {
         if let Some(text) = a.as_str() {
             if allow && on_everything && ESCALATING.iter().any(|e| e.eq_ignore_ascii_case(text)) {
-                d.error(
+                d.error("CX2029", 
                     join(path, "Resource"),
                     format!("{text} on \"*\" lets the task hand any role of the account to a service, and so take its permissions; name the ARNs of the roles it passes"),
                 );
@@ -220,6 +227,7 @@ fn check_statement(d: &mut Diagnostics, st: &Value, path: &str) -> bool {
             let (service, action) = text.split_once(':').unwrap_or((text, ""));
             if allow && (text == "*" || action == "*" || service.contains('*')) {
                 d.error(
+                    "CX2030",
                     join(path, "Action"),
                     format!(
                         "{text:?} allows every action{}; list the actions the service needs",

@@ -30,6 +30,7 @@ pub fn logs_retention(project: &Project, d: &mut Diagnostics) -> Option<u64> {
     match days {
         Some(0) | None => {
             d.error(
+                "CX2031",
                 LOGS_RETENTION,
                 format!("{} is not a number of days; use one CloudWatch Logs accepts, like 7, 30 or 365", show(v)),
             );
@@ -38,7 +39,7 @@ pub fn logs_retention(project: &Project, d: &mut Diagnostics) -> Option<u64> {
         Some(days) => {
             let valid = accepted_retention(days);
             if valid != days {
-                d.warn(LOGS_RETENTION, format!("CloudWatch Logs cannot keep logs {days} days; keeping them {valid} days, the next value it accepts"));
+                d.warn("CX2032", LOGS_RETENTION, format!("CloudWatch Logs cannot keep logs {days} days; keeping them {valid} days, the next value it accepts"));
             }
             Some(valid)
         }
@@ -50,7 +51,7 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Option<u64> {
     let x = s.extensions.get("x-logging")?;
     let path = join(&join("services", &s.name), "x-logging");
     let Some(m) = x.as_object() else {
-        d.error(&path, "x-logging must be a mapping with RetentionInDays");
+        d.error("CX2033", &path, "x-logging must be a mapping with RetentionInDays");
         return None;
     };
     let mut retention = None;
@@ -61,13 +62,13 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Option<u64> {
                 if let Some(days) = uint(v, &p, "number of days", d) {
                     let valid = accepted_retention(days);
                     if valid != days {
-                        d.warn(&p, format!("CloudWatch Logs cannot keep logs {days} days; keeping them {valid} days, the next value it accepts"));
+                        d.warn("CX2034", &p, format!("CloudWatch Logs cannot keep logs {days} days; keeping them {valid} days, the next value it accepts"));
                     }
                     retention = Some(valid);
                 }
             }
             "CreateLogGroup" => {}
-            _ => d.error(&p, format!("{k:?} is not an x-logging key; use RetentionInDays")),
+            _ => d.error("CX2035", &p, format!("{k:?} is not an x-logging key; use RetentionInDays")),
         }
     }
     retention

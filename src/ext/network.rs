@@ -62,8 +62,8 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Option<Network> {
             "AssignPublicIp" => out.assign_public_ip = boolean(v, &p, d) == Some(true),
             // Service Connect: read by super::connect.
             "x-ecs_connect" => {}
-            "x-cloudmap" => d.warn(&p, "ignored: ComposeX registers every family with ports in its one namespace, as family.namespace, and gives it short names with Service Connect"),
-            _ => d.error(&p, format!("{k:?} is not an x-network key; use Ingress or AssignPublicIp")),
+            "x-cloudmap" => d.warn("CX2036", &p, "ignored: ComposeX registers every family with ports in its one namespace, as family.namespace, and gives it short names with Service Connect"),
+            _ => d.error("CX2037", &p, format!("{k:?} is not an x-network key; use Ingress or AssignPublicIp")),
         }
     }
     Some(out)
@@ -89,7 +89,7 @@ fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
                     }
                 }
                 if !iv.is_array() {
-                    d.error(&ip, "Services must be a list of {Name: service}");
+                    d.error("CX2038", &ip, "Services must be a list of {Name: service}");
                 }
             }
             "ExtSources" => {
@@ -99,7 +99,7 @@ fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
                     }
                 }
                 if !iv.is_array() {
-                    d.error(&ip, "ExtSources must be a list of {IPv4 or IPv6, Name}");
+                    d.error("CX2039", &ip, "ExtSources must be a list of {IPv4 or IPv6, Name}");
                 }
             }
             "AwsSources" => {
@@ -109,6 +109,7 @@ fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
                     let id = item.get("Id").filter(|v| v.is_string() || is_intrinsic(v)).cloned();
                     let Some(id) = id else {
                         d.error(
+                            "CX2040",
                             join(&sp, "Id"),
                             "an AWS source needs Id, the security group or prefix list ID (or an intrinsic function)",
                         );
@@ -121,11 +122,12 @@ fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
                         "SecurityGroup" if literal_ok("sg-") => AwsSourceKind::SecurityGroup,
                         "PrefixList" if literal_ok("pl-") => AwsSourceKind::PrefixList,
                         "SecurityGroup" | "PrefixList" => {
-                            d.error(join(&sp, "Id"), format!("{label:?} is not a {ty} ID"));
+                            d.error("CX2041", join(&sp, "Id"), format!("{label:?} is not a {ty} ID"));
                             continue;
                         }
                         _ => {
                             d.error(
+                                "CX2042",
                                 join(&sp, "Type"),
                                 format!("{ty:?} is not an AWS source type; use SecurityGroup or PrefixList"),
                             );
@@ -135,7 +137,11 @@ fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
                     out.aws_sources.push(AwsSource { kind, label, id: id.to_string() });
                 }
             }
-            _ => d.error(&ip, format!("{ik:?} is not an Ingress key; use Services, Myself, ExtSources or AwsSources")),
+            _ => d.error(
+                "CX2043",
+                &ip,
+                format!("{ik:?} is not an Ingress key; use Services, Myself, ExtSources or AwsSources"),
+            ),
         }
     }
 }
@@ -148,12 +154,13 @@ pub fn ext_source(d: &mut Diagnostics, item: &Value, path: &str) -> Option<ExtSo
         (Some(c), None) => (false, c),
         (None, Some(c)) => (true, c),
         _ => {
-            d.error(path, "an external source needs one of IPv4 or IPv6, a CIDR");
+            d.error("CX2044", path, "an external source needs one of IPv4 or IPv6, a CIDR");
             return None;
         }
     };
     if !valid_cidr(&cidr, v6) {
         d.error(
+            "CX2045",
             join(path, if v6 { "IPv6" } else { "IPv4" }),
             format!("{cidr:?} is not an IP{} CIDR", if v6 { "v6" } else { "v4" }),
         );

@@ -75,7 +75,11 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Option<Scaling> {
     match (s.extensions.get("x-scaling"), docker) {
         (Some(x), docker) => {
             if docker.is_some() {
-                d.warn(docker_path(), "ignored: the service's x-scaling wins, as in ECS ComposeX; keep one of them");
+                d.warn(
+                    "CX2046",
+                    docker_path(),
+                    "ignored: the service's x-scaling wins, as in ECS ComposeX; keep one of them",
+                );
             }
             x_scaling(x, &join(&join("services", name), "x-scaling"), d)
         }
@@ -107,15 +111,20 @@ fn x_scaling(x: &Value, path: &str, d: &mut Diagnostics) -> Option<Scaling> {
                     }
                 }
                 None => d.error(
+                    "CX2047",
                     &p,
                     "ScheduledActions must be a list of AWS::ApplicationAutoScaling::ScalableTarget ScheduledAction",
                 ),
             },
-            _ => d.error(&p, format!("{k:?} is not an x-scaling key; use Range, TargetScaling or ScheduledActions")),
+            _ => d.error(
+                "CX2048",
+                &p,
+                format!("{k:?} is not an x-scaling key; use Range, TargetScaling or ScheduledActions"),
+            ),
         }
     }
     if !m.contains_key("Range") {
-        d.error(join(path, "Range"), "x-scaling needs Range, like \"1-4\"");
+        d.error("CX2049", join(path, "Range"), "x-scaling needs Range, like \"1-4\"");
     }
     Some(plan)
 }
@@ -130,8 +139,8 @@ fn target_scaling(t: &Map<String, Value>, path: &str, d: &mut Diagnostics) -> Tr
             "DisableScaleIn" => out.disable_scale_in = boolean(v, &p, d) == Some(true),
             "ScaleInCooldown" => out.scale_in = uint(v, &p, "number of seconds", d),
             "ScaleOutCooldown" => out.scale_out = uint(v, &p, "number of seconds", d),
-            "TgtTargetsCount" => d.error(&p, "scaling on a load balancer's requests per target is not supported; use CpuTarget or MemoryTarget"),
-            _ => d.error(&p, format!("{k:?} is not a TargetScaling key; use CpuTarget, MemoryTarget, DisableScaleIn, ScaleInCooldown or ScaleOutCooldown")),
+            "TgtTargetsCount" => d.error("CX2050", &p, "scaling on a load balancer's requests per target is not supported; use CpuTarget or MemoryTarget"),
+            _ => d.error("CX2051", &p, format!("{k:?} is not a TargetScaling key; use CpuTarget, MemoryTarget, DisableScaleIn, ScaleInCooldown or ScaleOutCooldown")),
         }
     }
     out
@@ -140,7 +149,7 @@ fn target_scaling(t: &Map<String, Value>, path: &str, d: &mut Diagnostics) -> Tr
 fn percentage(v: &Value, path: &str, d: &mut Diagnostics) -> Option<u64> {
     let n = uint(v, path, "percentage", d)?;
     if !(1..=100).contains(&n) {
-        d.error(path, format!("{n} is not a percentage between 1 and 100"));
+        d.error("CX2052", path, format!("{n} is not a percentage between 1 and 100"));
         return None;
     }
     Some(n)
@@ -156,31 +165,31 @@ fn scheduled_action(a: &Value, path: &str, d: &mut Diagnostics) -> Option<Value>
         let p = join(path, k);
         match k.as_str() {
             "ScheduledActionName" => match v.as_str() {
-                Some(n) if n.is_empty() || n.len() > 256 || n.contains([':', '/', '|']) || n.trim() != n => d.error(
+                Some(n) if n.is_empty() || n.len() > 256 || n.contains([':', '/', '|']) || n.trim() != n => d.error("CX2053", 
                     &p,
                     format!("{n:?} is not a scheduled action name: 1 to 256 characters, without ':', '/', '|' or spaces at either end"),
                 ),
                 Some(_) => {}
-                None => d.error(&p, format!("ScheduledActionName must be a string, not {}", kind(v))),
+                None => d.error("CX2054", &p, format!("ScheduledActionName must be a string, not {}", kind(v))),
             },
             "Schedule" => match v.as_str() {
                 Some(s) if s.starts_with("rate(") && s.ends_with(')') => match rate(&s[5..s.len() - 1]) {
                     Some(r) if r == s => {}
                     Some(r) => {
-                        d.warn(&p, format!("{s:?} is read as {r:?}, the form Application Auto Scaling accepts"));
+                        d.warn("CX2055", &p, format!("{s:?} is read as {r:?}, the form Application Auto Scaling accepts"));
                         out["Schedule"] = Value::String(r);
                     }
-                    None => d.error(&p, format!("{s:?} is not a rate: write rate(VALUE UNIT), with UNIT minutes, hours or days, like rate(1 hour)")),
+                    None => d.error("CX2056", &p, format!("{s:?} is not a rate: write rate(VALUE UNIT), with UNIT minutes, hours or days, like rate(1 hour)")),
                 },
                 Some(s) if ["at(", "cron("].iter().any(|x| s.starts_with(x)) && s.ends_with(')') => {}
-                Some(s) => d.error(&p, format!("{s:?} is not a schedule; use at(yyyy-mm-ddThh:mm:ss), rate(1 hour) or cron(…)")),
+                Some(s) => d.error("CX2057", &p, format!("{s:?} is not a schedule; use at(yyyy-mm-ddThh:mm:ss), rate(1 hour) or cron(…)")),
                 None if crate::cfn::is_intrinsic(v) => {}
-                None => d.error(&p, format!("Schedule must be a string, not {}", kind(v))),
+                None => d.error("CX2058", &p, format!("Schedule must be a string, not {}", kind(v))),
             },
             "ScalableTargetAction" => {
                 let t = map_or(v, &p, "ScalableTargetAction must be a mapping with MinCapacity and MaxCapacity", d);
                 if t.is_some_and(Map::is_empty) {
-                    d.error(&p, "ScalableTargetAction needs MinCapacity, MaxCapacity or both");
+                    d.error("CX2059", &p, "ScalableTargetAction needs MinCapacity, MaxCapacity or both");
                 }
                 for (tk, tv) in t.into_iter().flatten() {
                     let tp = join(&p, tk);
@@ -188,17 +197,17 @@ fn scheduled_action(a: &Value, path: &str, d: &mut Diagnostics) -> Option<Value>
                         "MinCapacity" | "MaxCapacity" => {
                             uint(tv, &tp, "number of tasks", d);
                         }
-                        _ => d.error(&tp, format!("{tk:?} is not a ScalableTargetAction key; use MinCapacity or MaxCapacity")),
+                        _ => d.error("CX2060", &tp, format!("{tk:?} is not a ScalableTargetAction key; use MinCapacity or MaxCapacity")),
                     }
                 }
             }
             "Timezone" | "StartTime" | "EndTime" => {}
-            _ => d.error(&p, format!("{k:?} is not a scheduled action key; use {}", SCHEDULED_KEYS.join(", "))),
+            _ => d.error("CX2061", &p, format!("{k:?} is not a scheduled action key; use {}", SCHEDULED_KEYS.join(", "))),
         }
     }
     for required in ["ScheduledActionName", "Schedule", "ScalableTargetAction"] {
         if !m.contains_key(required) {
-            d.error(join(path, required), format!("a scheduled action needs {required}"));
+            d.error("CX2062", join(path, required), format!("a scheduled action needs {required}"));
         }
     }
     (d.errors().len() == before).then_some(out)
@@ -231,21 +240,21 @@ fn x_aws_autoscaling(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Scali
             "max" => max = uint(v, &p, "number of tasks", d),
             "cpu" => cpu = percentage(v, &p, d),
             "mem" | "memory" => memory = percentage(v, &p, d),
-            _ => d.error(&p, format!("{k:?} is not an x-aws-autoscaling key; use min, max, cpu or mem")),
+            _ => d.error("CX2063", &p, format!("{k:?} is not an x-aws-autoscaling key; use min, max, cpu or mem")),
         }
     }
     if !m.contains_key("max") {
-        d.error(join(path, "max"), "x-aws-autoscaling needs max, the largest number of tasks");
+        d.error("CX2064", join(path, "max"), "x-aws-autoscaling needs max, the largest number of tasks");
     }
     if cpu.is_some() && memory.is_some() {
-        d.error(path, "x-aws-autoscaling tracks cpu or mem, not both; keep one, or use x-scaling.TargetScaling with CpuTarget and MemoryTarget");
+        d.error("CX2065", path, "x-aws-autoscaling tracks cpu or mem, not both; keep one, or use x-scaling.TargetScaling with CpuTarget and MemoryTarget");
     }
     // Docker left min at 0, where a service scaled to no task has no CPU to track and never
     // comes back; ECS ComposeX reads it as 1, and so does ComposeX.
     let min = min.unwrap_or(1);
     let max = max.unwrap_or(min);
     if min > max {
-        d.error(join(path, "min"), format!("{min} is above max ({max})"));
+        d.error("CX2066", join(path, "min"), format!("{min} is above max ({max})"));
     }
     Some(Scaling {
         range: Some((min, max.max(min), path.to_string())),
@@ -267,7 +276,7 @@ fn parse_range(v: &Value, path: &str, d: &mut Diagnostics) -> Option<(u64, u64)>
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         other => {
-            d.error(path, format!("Range must be a string like \"1-4\", not {}", kind(other)));
+            d.error("CX2067", path, format!("Range must be a string like \"1-4\", not {}", kind(other)));
             return None;
         }
     };
@@ -276,7 +285,7 @@ fn parse_range(v: &Value, path: &str, d: &mut Diagnostics) -> Option<(u64, u64)>
     match parsed {
         Some((a, b)) if a <= b => Some((a, b)),
         _ => {
-            d.error(path, format!("{text:?} is not a range; use \"MIN-MAX\" like \"1-4\""));
+            d.error("CX2068", path, format!("{text:?} is not a range; use \"MIN-MAX\" like \"1-4\""));
             None
         }
     }

@@ -43,15 +43,15 @@ pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Value> {
         for k in def.keys() {
             match k.as_str() {
                 "Properties" | "MacroParameters" | "Use" | "Settings" | "DeletionPolicy" | "UpdateReplacePolicy" => {}
-                "Lookup" => ctx.d.error(
+                "Lookup" => ctx.d.error("CX4001", 
                     join(&path, k),
                     "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; give the certificate's ARN with `Use: arn:aws:acm:…` (or !Ref of a template Parameter)",
                 ),
-                "Services" => ctx.d.warn(
+                "Services" => ctx.d.warn("CX4002", 
                     join(&path, k),
                     "ignored: a certificate is used by the load balancer listeners that name it (x-elbv2 Listeners Certificates), not by services",
                 ),
-                _ => ctx.d.error(
+                _ => ctx.d.error("CX4003", 
                     join(&path, k),
                     format!("{k:?} is not an x-acm key; use Properties, MacroParameters or Use"),
                 ),
@@ -66,30 +66,38 @@ pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Value> {
                 v if is_intrinsic(v) => {
                     out.insert(name.clone(), arn.clone());
                 }
-                other => ctx.d.error(
+                other => ctx.d.error("CX4004", 
                     p,
                     format!("{} is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) nor an intrinsic function", show(other)),
                 ),
             }
             if def.contains_key("Properties") || def.contains_key("MacroParameters") {
-                ctx.d.warn(&path, "Use names an existing certificate: Properties and MacroParameters are ignored");
+                ctx.d.warn(
+                    "CX4005",
+                    &path,
+                    "Use names an existing certificate: Properties and MacroParameters are ignored",
+                );
             }
             continue;
         }
         let props = match (def.get("Properties"), def.get("MacroParameters")) {
             (Some(Value::Object(p)), None) => Some(p.clone()),
             (Some(Value::Object(p)), Some(_)) => {
-                ctx.d.warn(join(&path, "MacroParameters"), "ignored: Properties describe the certificate");
+                ctx.d.warn("CX4006", join(&path, "MacroParameters"), "ignored: Properties describe the certificate");
                 Some(p.clone())
             }
             (Some(other), _) => {
-                ctx.d.error(join(&path, "Properties"), format!("Properties must be a mapping, not {}", kind(other)));
+                ctx.d.error(
+                    "CX4007",
+                    join(&path, "Properties"),
+                    format!("Properties must be a mapping, not {}", kind(other)),
+                );
                 None
             }
             (None, Some(mp)) => macro_parameters(ctx, mp, &join(&path, "MacroParameters")),
             (None, None) if def.contains_key("Lookup") => None,
             (None, None) => {
-                ctx.d.error(&path, "a certificate needs Properties (DomainName…), MacroParameters (DomainNames, HostedZoneId) or Use (an existing certificate's ARN)");
+                ctx.d.error("CX4008", &path, "a certificate needs Properties (DomainName…), MacroParameters (DomainNames, HostedZoneId) or Use (an existing certificate's ARN)");
                 None
             }
         };
@@ -125,11 +133,15 @@ fn macro_parameters(ctx: &mut Ctx, mp: &Value, path: &str) -> Option<Map<String,
                 }
             }
             "HostedZoneId" => zone = Some(v.clone()),
-            _ => ctx.d.error(&p, format!("{k:?} is not an x-acm macro parameter; use DomainNames and HostedZoneId")),
+            _ => ctx.d.error(
+                "CX4009",
+                &p,
+                format!("{k:?} is not an x-acm macro parameter; use DomainNames and HostedZoneId"),
+            ),
         }
     }
     let Some(first) = names.first().cloned() else {
-        ctx.d.error(join(path, "DomainNames"), "MacroParameters need DomainNames, at least one domain name");
+        ctx.d.error("CX4010", join(path, "DomainNames"), "MacroParameters need DomainNames, at least one domain name");
         return None;
     };
     let mut props = Map::new();
@@ -149,7 +161,7 @@ fn macro_parameters(ctx: &mut Ctx, mp: &Value, path: &str) -> Option<Map<String,
 /// create the validation records.
 fn check_properties(ctx: &mut Ctx, props: &mut Map<String, Value>, path: &str) {
     if !props.contains_key("DomainName") {
-        ctx.d.error(join(path, "DomainName"), "a certificate needs DomainName");
+        ctx.d.error("CX4011", join(path, "DomainName"), "a certificate needs DomainName");
         return;
     }
     props.entry("ValidationMethod").or_insert_with(|| json!("DNS"));
@@ -159,7 +171,7 @@ fn check_properties(ctx: &mut Ctx, props: &mut Map<String, Value>, path: &str) {
     let opts = props.get("DomainValidationOptions").and_then(Value::as_array).cloned().unwrap_or_default();
     let zones: Vec<Value> = opts.iter().filter_map(|o| o.get("HostedZoneId").cloned()).collect();
     if zones.is_empty() {
-        ctx.d.warn(
+        ctx.d.warn("CX4012", 
             path,
             "no DomainValidationOptions with a HostedZoneId: the stack waits until you create the DNS validation records yourself; give the Route 53 hosted zone to have CloudFormation create them",
         );

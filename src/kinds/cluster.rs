@@ -14,7 +14,7 @@ pub fn expand(ctx: &mut Ctx) {
     let aws = ctx.project.extensions.get("x-aws-cluster").cloned();
     if let Some(name) = aws {
         if x.is_some() {
-            ctx.d.error("x-aws-cluster", "x-aws-cluster and x-cluster both name the cluster; keep one");
+            ctx.d.error("CX4013", "x-aws-cluster", "x-aws-cluster and x-cluster both name the cluster; keep one");
         }
         return use_existing(ctx, &name, "x-aws-cluster");
     }
@@ -31,7 +31,7 @@ pub fn expand(ctx: &mut Ctx) {
             match k.as_str() {
                 "Use" => return use_existing(ctx, v, &p),
                 "Lookup" => {
-                    ctx.d.error(&p, "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; use `Use: cluster-name` (or its ARN, or a !Ref of a template Parameter)");
+                    ctx.d.error("CX4014", &p, "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; use `Use: cluster-name` (or its ARN, or a !Ref of a template Parameter)");
                     return;
                 }
                 // Not map_or: these are CloudFormation's own properties, where an intrinsic is kept.
@@ -41,10 +41,10 @@ pub fn expand(ctx: &mut Ctx) {
                             props[pk] = pv.clone();
                         }
                     }
-                    None => ctx.d.error(&p, format!("Properties must be a mapping, not {}", kind(v))),
+                    None => ctx.d.error("CX4015", &p, format!("Properties must be a mapping, not {}", kind(v))),
                 },
                 "MacroParameters" => {}
-                _ => ctx.d.error(&p, format!("{k:?} is not an x-cluster key; use Use or Properties")),
+                _ => ctx.d.error("CX4016", &p, format!("{k:?} is not an x-cluster key; use Use or Properties")),
             }
         }
     }
@@ -64,6 +64,8 @@ fn use_existing(ctx: &mut Ctx, v: &Value, path: &str) {
             ctx.plan.infra.cluster = v.clone();
             ctx.plan.infra.cluster_name = v.clone();
         }
-        other => ctx.d.error(path, format!("the cluster to use must be its name or ARN, not {}", kind(other))),
+        other => {
+            ctx.d.error("CX4017", path, format!("the cluster to use must be its name or ARN, not {}", kind(other)))
+        }
     }
 }

@@ -43,7 +43,11 @@ pub fn parse(kind: &Kind, v: &Value, path: &str, extra_keys: &[&str], d: &mut Di
                     .or_else(|| sm.get("Name"))
                     .and_then(|n| literal(n, &join(&p, "name"), "a service name", d))
                 else {
-                    d.error(join(&p, "name"), "a consumer in the list form needs name, the service or task family");
+                    d.error(
+                        "CX4018",
+                        join(&p, "name"),
+                        "a consumer in the list form needs name, the service or task family",
+                    );
                     continue;
                 };
                 out.extend(consumer(kind, name, sm, &p, extra_keys, d));
@@ -51,6 +55,7 @@ pub fn parse(kind: &Kind, v: &Value, path: &str, extra_keys: &[&str], d: &mut Di
         }
         Value::Null => {}
         other => d.error(
+            "CX4019",
             path,
             format!("Services must be a mapping of service names to their access, not {}", kind_of(other)),
         ),
@@ -78,7 +83,7 @@ fn consumer(
                     if !kind.return_values.iter().any(|(n, _)| n == attr) {
                         let msg =
                             format!("{attr:?} is not a return value of {}; use {}", kind.key, kind.attribute_names());
-                        d.error(&ap, msg);
+                        d.error("CX4020", &ap, msg);
                         continue;
                     }
                     if let Some(var) = literal(var, &ap, "an environment variable name", d) {
@@ -93,7 +98,7 @@ fn consumer(
             _ => {
                 let mut known: Vec<&str> = vec!["Access", "ReturnValues"];
                 known.extend(extra_keys.iter().copied());
-                d.error(&p, format!("{k:?} is not a consumer key of {}; use {}", kind.key, known.join(", ")));
+                d.error("CX4021", &p, format!("{k:?} is not a consumer key of {}; use {}", kind.key, known.join(", ")));
             }
         }
     }
@@ -101,10 +106,10 @@ fn consumer(
     if !m.contains_key("Access") && !m.contains_key("access") {
         match kind.default_access.and_then(|l| kind.level(l)) {
             Some(level) => {
-                d.warn(path, format!("has no Access; it gets {}, the default of {}", level.name, kind.key));
+                d.warn("CX4022", path, format!("has no Access; it gets {}, the default of {}", level.name, kind.key));
                 c.levels = vec![level];
             }
-            None => d.warn(
+            None => d.warn("CX4023", 
                 path,
                 format!("has no Access: it gets the resource's values in its environment, and no IAM permission on it (use one of {})", kind.level_names()),
             ),
@@ -124,13 +129,21 @@ fn levels(kind: &Kind, v: &Value, path: &str, d: &mut Diagnostics) -> Vec<&'stat
                 Value::String(s) => Some((format!("{scope}:{s}"), join(path, scope))),
                 Value::Bool(b) => Some((format!("{scope}:{b}"), join(path, scope))),
                 other => {
-                    d.error(join(path, scope), format!("an access level must be a name, not {}", kind_of(other)));
+                    d.error(
+                        "CX4024",
+                        join(path, scope),
+                        format!("an access level must be a name, not {}", kind_of(other)),
+                    );
                     None
                 }
             })
             .collect(),
         other => {
-            d.error(path, format!("Access must be a level name ({}), not {}", kind.level_names(), kind_of(other)));
+            d.error(
+                "CX4025",
+                path,
+                format!("Access must be a level name ({}), not {}", kind.level_names(), kind_of(other)),
+            );
             return vec![];
         }
     };
@@ -138,7 +151,11 @@ fn levels(kind: &Kind, v: &Value, path: &str, d: &mut Diagnostics) -> Vec<&'stat
     for (name, p) in names {
         match kind.level(&name) {
             Some(l) => out.push(l),
-            None => d.error(p, format!("{name:?} is not an access level of {}; use {}", kind.key, kind.level_names())),
+            None => d.error(
+                "CX4026",
+                p,
+                format!("{name:?} is not an access level of {}; use {}", kind.key, kind.level_names()),
+            ),
         }
     }
     out

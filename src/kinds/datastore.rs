@@ -61,6 +61,7 @@ pub fn engine(
     known.extend(extra_params);
     for k in params.keys().filter(|k| !known.contains(&k.as_str())) {
         ctx.d.warn(
+            "CX4027",
             join(&mp_path, k),
             format!("ignored: ComposeX reads {} from the MacroParameters of {}", known.join(", "), decl.kind.key),
         );
@@ -71,7 +72,11 @@ pub fn engine(
         let from_props = props.get(key).map(|v| (v.clone(), join(&join(&decl.path, "Properties"), key)));
         match (from_mp, from_props) {
             (Some(a), Some(b)) if a.0 != b.0 => {
-                ctx.d.error(&a.1, format!("{} differs from {} {}; set {key} once", show(&a.0), b.1, show(&b.0)));
+                ctx.d.error(
+                    "CX4028",
+                    &a.1,
+                    format!("{} differs from {} {}; set {key} once", show(&a.0), b.1, show(&b.0)),
+                );
                 None
             }
             (a, b) => a.or(b),
@@ -80,13 +85,18 @@ pub fn engine(
     let version = pick(ctx, "EngineVersion");
     let Some((value, path)) = pick(ctx, "Engine") else {
         if !params.contains_key("Engine") || !props.contains_key("Engine") {
-            ctx.d.error(&decl.path, format!("needs an Engine, in MacroParameters or Properties: {}", choices(engines)));
+            ctx.d.error(
+                "CX4029",
+                &decl.path,
+                format!("needs an Engine, in MacroParameters or Properties: {}", choices(engines)),
+            );
         }
         return None;
     };
     let name = literal(&value, &path, "the engine", &mut ctx.d)?.to_ascii_lowercase();
     if !engines.contains(&name.as_str()) {
         ctx.d.error(
+            "CX4030",
             &path,
             format!("{name:?} is not an engine ComposeX creates for {}; use {}", decl.kind.key, choices(engines)),
         );
@@ -115,7 +125,7 @@ pub fn port(ctx: &mut Ctx, decl: &Decl, props: &Map<String, Value>, default: u16
     match text.parse::<u16>() {
         Ok(p) if p > 0 => p,
         _ => {
-            ctx.d.error(&path, format!("{text:?} is not a port number"));
+            ctx.d.error("CX4031", &path, format!("{text:?} is not a port number"));
             default
         }
     }
@@ -130,7 +140,7 @@ pub fn existing(decl: &Decl) -> bool {
 /// Sets a property ComposeX owns; what the user wrote there is replaced, with a warning.
 pub fn own(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Value>, key: &str, value: Value, why: &str) {
     if props.contains_key(key) {
-        ctx.d.warn(join(&join(&decl.path, "Properties"), key), format!("replaced: {why}"));
+        ctx.d.warn("CX4032", join(&join(&decl.path, "Properties"), key), format!("replaced: {why}"));
     }
     props.insert(key.to_string(), value);
 }

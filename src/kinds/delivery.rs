@@ -82,7 +82,7 @@ fn key_policy(ctx: &mut Ctx, id: &str, services: &BTreeSet<String>, path: &str) 
         Some(p) => match p.get_mut("Statement").and_then(Value::as_array_mut) {
             Some(list) => list.push(statement),
             None => {
-                ctx.d.warn(
+                ctx.d.warn("CX4033", 
                     join(&join(path, "Properties"), "KeyPolicy"),
                     format!("{} deliver into what this key encrypts, and the key policy must let them use it (kms:Decrypt, kms:GenerateDataKey), which ComposeX cannot add to a policy it cannot read", principals.join(", ")),
                 );
@@ -163,6 +163,7 @@ fn bucket_topics(
         let fifo = ctx.t.resource(&tid).is_some_and(|t| is_true(t.pointer("/Properties/FifoTopic")));
         if fifo {
             ctx.d.error(
+                "CX4034",
                 &p,
                 format!("x-sns.{} is a FIFO topic, which S3 cannot notify; notify a standard topic", topics[&tid]),
             );
@@ -282,6 +283,7 @@ fn target(ctx: &mut Ctx, v: &mut Value, queues: &BTreeMap<String, String>, path:
     let id = v.get("Ref").and_then(Value::as_str).filter(|id| queues.contains_key(*id))?.to_string();
     let name = &queues[&id];
     ctx.d.warn(
+        "CX4035",
         path,
         format!("x-sqs::{name} is the queue's URL; read as its ARN, x-sqs::{name}::Arn, which delivery needs"),
     );
@@ -313,7 +315,7 @@ fn check_queue(
         } else {
             "send the notification to a standard queue"
         };
-        ctx.d.error(
+        ctx.d.error("CX4036", 
             path,
             format!("x-sqs.{name} is a FIFO queue, which {} cannot deliver to, so CloudFormation would fail to create this; {fix}", if sender == "sns" { "a standard SNS topic" } else { "S3" }),
         );
@@ -340,11 +342,11 @@ fn sender_uses_key(ctx: &mut Ctx, key_users: &mut KeyUsers, key: &Value, sender:
         (Some(id), _) => {
             key_users.entry(id).or_default().insert(sender.to_string());
         }
-        (None, Some(alias)) if alias.starts_with("alias/aws/") => ctx.d.error(
+        (None, Some(alias)) if alias.starts_with("alias/aws/") => ctx.d.error("CX4037", 
             path,
             format!("{what} is encrypted with the AWS managed key {alias}, which {sender}.amazonaws.com cannot use, so it can deliver nothing; encrypt it with a key of x-kms (ComposeX lets {sender} use it), or with the service's own managed encryption"),
         ),
-        _ => ctx.d.warn(
+        _ => ctx.d.warn("CX4038", 
             path,
             format!("{what} is encrypted with a KMS key this file does not create: {sender}.amazonaws.com delivers to it only if that key's policy lets it use the key (kms:GenerateDataKey, kms:Decrypt)"),
         ),
@@ -472,7 +474,7 @@ fn user_policies(ctx: &mut Ctx, qid: &str, queue_path: &str) {
         }
     }
     for rid in clashes {
-        ctx.d.warn(
+        ctx.d.warn("CX4039", 
             join("Resources", &rid),
             format!("a policy of {queue_path}, which ComposeX gives {qid}Policy for its senders; a queue has one policy, so the last one written replaces the other: put your statements in one of them"),
         );

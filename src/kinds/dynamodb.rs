@@ -83,7 +83,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     let path = join(&decl.path, "Properties");
     let Some(props) = properties(resource) else { return };
     if !props.contains_key("KeySchema") {
-        ctx.d.error(
+        ctx.d.error("CX4040", 
             &path,
             "a table needs KeySchema, its primary key (for example [{AttributeName: id, KeyType: HASH}]), and AttributeDefinitions for its attributes",
         );
@@ -91,6 +91,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     if !props.contains_key("BillingMode") && !props.contains_key("ProvisionedThroughput") {
         props.insert("BillingMode".into(), Value::String("PAY_PER_REQUEST".into()));
         ctx.d.warn(
+            "CX4041",
             join(&path, "BillingMode"),
             "PAY_PER_REQUEST applied: a table needs BillingMode, or ProvisionedThroughput for the PROVISIONED mode",
         );
@@ -98,7 +99,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     if !props.contains_key("StreamSpecification") {
         for c in consumers {
             if c.return_values.iter().any(|(attr, _)| attr == "StreamArn") {
-                ctx.d.error(
+                ctx.d.error("CX4042", 
                     join(&join(&c.path, "ReturnValues"), "StreamArn"),
                     format!(
                         "{} has no stream, so no StreamArn; add Properties.StreamSpecification, like {{StreamViewType: NEW_AND_OLD_IMAGES}}",

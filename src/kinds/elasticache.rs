@@ -110,6 +110,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     own(ctx, decl, &mut props, if group { "SecurityGroupIds" } else { "VpcSecurityGroupIds" }, json!([sg]), why);
     if props.remove("CacheSecurityGroupNames").is_some() {
         ctx.d.warn(
+            "CX4043",
             crate::diagnostics::join(&crate::diagnostics::join(&decl.path, "Properties"), "CacheSecurityGroupNames"),
             format!("ignored: {why}"),
         );
@@ -140,11 +141,13 @@ fn cache_cluster_properties(ctx: &mut Ctx, decl: &Decl, props: &mut serde_json::
         let p = crate::diagnostics::join(&path, theirs);
         if props.contains_key(ours) {
             ctx.d.warn(
+                "CX4044",
                 &p,
                 format!("ignored: a {} cache is a replication group, which takes {ours}, set too", decl.kind.key),
             );
         } else {
             ctx.d.warn(
+                "CX4045",
                 &p,
                 format!("read as {ours}: a Redis or Valkey cache is a replication group, which takes {ours}"),
             );

@@ -43,7 +43,7 @@ pub fn expand(ctx: &mut Ctx) {
     let certificates = super::acm::expand(ctx);
     let lbs = if ctx.project.extensions.contains_key(KEY) {
         if ctx.project.extensions.contains_key(auto::EXISTING_KEY) {
-            ctx.d.error(
+            ctx.d.error("CX4046", 
                 auto::EXISTING_KEY,
                 "x-aws-loadbalancer puts the published ports on an existing load balancer, but with x-elbv2 published ports are not exposed by themselves; describe the listeners in x-elbv2, or remove x-elbv2",
             );
@@ -56,7 +56,7 @@ pub fn expand(ctx: &mut Ctx) {
         // Elastic Load Balancing's quota: 50 listeners per load balancer.
         if lb.listeners.len() > MAX_LISTENERS {
             let path = lb.listeners.get(MAX_LISTENERS).map_or(lb.path.clone(), |l| l.path.clone());
-            ctx.d.error(
+            ctx.d.error("CX4047", 
                 path,
                 format!(
                     "{} needs {} listeners, more than the {MAX_LISTENERS} a load balancer takes; publish fewer ports (expose the others), or split them over several x-elbv2 load balancers",
@@ -123,10 +123,10 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
         let p = join(&path, k);
         match k.as_str() {
             "Properties" | "MacroParameters" | "Settings" | "Listeners" | "Services" => {}
-            "Lookup" => ctx.d.error(&p, "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; to use an existing load balancer, give its ARN in x-aws-loadbalancer and publish the ports (see the README)"),
-            "DnsAliases" => ctx.d.warn(&p, "ignored: ComposeX does not manage DNS records; point a Route 53 alias at the output DnsName"),
-            "TargetGroups" => ctx.d.error(&p, "TargetGroups is not supported; declare one target group per container in Services (\"family:container\": {port, protocol, healthcheck})"),
-            _ => ctx.d.error(&p, format!("{k:?} is not an x-elbv2 key; use Properties, MacroParameters, Settings, Listeners or Services")),
+            "Lookup" => ctx.d.error("CX4048", &p, "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; to use an existing load balancer, give its ARN in x-aws-loadbalancer and publish the ports (see the README)"),
+            "DnsAliases" => ctx.d.warn("CX4049", &p, "ignored: ComposeX does not manage DNS records; point a Route 53 alias at the output DnsName"),
+            "TargetGroups" => ctx.d.error("CX4050", &p, "TargetGroups is not supported; declare one target group per container in Services (\"family:container\": {port, protocol, healthcheck})"),
+            _ => ctx.d.error("CX4051", &p, format!("{k:?} is not an x-elbv2 key; use Properties, MacroParameters, Settings, Listeners or Services")),
         }
     }
     let id = format!("{}LoadBalancer", pascal(name));
@@ -148,20 +148,20 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
                     "Type" => match literal(v, &kp, "the load balancer type", &mut ctx.d).as_deref() {
                         Some("application") => ty = Some(LbType::Application),
                         Some("network") => ty = Some(LbType::Network),
-                        Some(other) => ctx.d.error(&kp, format!("{other:?} is not a load balancer type ComposeX makes; use application or network")),
+                        Some(other) => ctx.d.error("CX4052", &kp, format!("{other:?} is not a load balancer type ComposeX makes; use application or network")),
                         None => {}
                     },
                     "Scheme" => match literal(v, &kp, "the scheme", &mut ctx.d).as_deref() {
                         Some("internet-facing") => internet_facing = true,
                         Some("internal") => internet_facing = false,
-                        Some(other) => ctx.d.error(&kp, format!("{other:?} is not a scheme; use internet-facing or internal")),
+                        Some(other) => ctx.d.error("CX4053", &kp, format!("{other:?} is not a scheme; use internet-facing or internal")),
                         None => {}
                     },
-                    "SecurityGroups" => ctx.d.error(&kp, "ComposeX gives the load balancer its own security group, open on the listener ports only; choose who may reach it with MacroParameters.Ingress"),
+                    "SecurityGroups" => ctx.d.error("CX4054", &kp, "ComposeX gives the load balancer its own security group, open on the listener ports only; choose who may reach it with MacroParameters.Ingress"),
                     "LoadBalancerAttributes" => {
                         attributes.extend(seq_or(v, &kp, "LoadBalancerAttributes must be a list of {Key, Value}", &mut ctx.d).into_iter().flatten().cloned())
                     }
-                    "Name" if v.as_str().is_some_and(|n| !valid_lb_name(n)) => ctx.d.error(
+                    "Name" if v.as_str().is_some_and(|n| !valid_lb_name(n)) => ctx.d.error("CX4055", 
                         &kp,
                         format!("{} is not a load balancer name: at most 32 letters, digits and hyphens, not starting or ending with a hyphen nor starting with internal-; leave Name out to let CloudFormation name it", crate::compose::read::show(v)),
                     ),
@@ -174,9 +174,11 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
                 }
             }
         }
-        Some(other) => {
-            ctx.d.error(join(&path, "Properties"), format!("Properties must be a mapping, not {}", kind(other)))
-        }
+        Some(other) => ctx.d.error(
+            "CX4056",
+            join(&path, "Properties"),
+            format!("Properties must be a mapping, not {}", kind(other)),
+        ),
     }
 
     // The listeners' raw ports and protocols decide the type when Properties do not.
@@ -185,6 +187,7 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
         Some(v) => seq_or(v, &lpath, "Listeners must be a list", &mut ctx.d).cloned().unwrap_or_default(),
         None => {
             ctx.d.error(
+                "CX4057",
                 &lpath,
                 "a load balancer needs Listeners, each with Port, Protocol and Targets or DefaultActions",
             );
@@ -210,6 +213,7 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
         if let Some(l) = listener(ctx, l, &index(&lpath, i), ty, &targets, &declared, certificates) {
             if !ports.insert(l.port) {
                 ctx.d.error(
+                    "CX4058",
                     join(&index(&lpath, i), "Port"),
                     format!("another listener of {name} already takes port {}", l.port),
                 );
@@ -231,6 +235,7 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
     for key in targets.keys() {
         if !used.contains(key) {
             ctx.d.warn(
+                "CX4059",
                 join(&join(&path, "Services"), key),
                 "no listener sends traffic to this target, so it is left out; name it in a listener's Targets",
             );
@@ -251,7 +256,7 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
     }
     for (key, value, kp) in shortcuts {
         if attributes.iter().any(|a| a.get("Key").and_then(Value::as_str) == Some(key)) {
-            ctx.d.warn(kp, format!("ignored: Properties.LoadBalancerAttributes sets {key} too, and wins"));
+            ctx.d.warn("CX4060", kp, format!("ignored: Properties.LoadBalancerAttributes sets {key} too, and wins"));
         } else {
             attributes.push(json!({"Key": key, "Value": value}));
         }
@@ -278,15 +283,19 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
             "Subnets" => match literal(v, &kp, "a subnets name", &mut ctx.d).as_deref() {
                 Some("PublicSubnets") => subnets = ctx.plan.infra.public_subnets.clone(),
                 Some("AppSubnets") => subnets = ctx.plan.infra.app_subnets.clone(),
-                Some(other) => ctx
-                    .d
-                    .error(&kp, format!("{other:?} is not a subnets name of x-vpc; use PublicSubnets or AppSubnets")),
+                Some(other) => ctx.d.error(
+                    "CX4061",
+                    &kp,
+                    format!("{other:?} is not a subnets name of x-vpc; use PublicSubnets or AppSubnets"),
+                ),
                 None => {}
             },
-            "NoAllocateEips" | "RetainEips" => {
-                ctx.d.warn(&kp, "ignored: ComposeX allocates no Elastic IPs; AWS assigns the load balancer's addresses")
-            }
-            _ => ctx.d.error(&kp, format!("{k:?} is not an x-elbv2 setting; use Subnets")),
+            "NoAllocateEips" | "RetainEips" => ctx.d.warn(
+                "CX4062",
+                &kp,
+                "ignored: ComposeX allocates no Elastic IPs; AWS assigns the load balancer's addresses",
+            ),
+            _ => ctx.d.error("CX4063", &kp, format!("{k:?} is not an x-elbv2 setting; use Subnets")),
         }
     }
     Some(Lb {
@@ -312,7 +321,7 @@ fn shortcut(d: &mut Diagnostics, k: &str, v: &Value, kp: &str, ty: LbType) -> Op
         ("timeout_seconds", LbType::Application) => {
             let n = uint(v, kp, "idle timeout", d)?;
             if !(1..=4000).contains(&n) {
-                d.error(kp, format!("the idle timeout is {n} seconds; load balancers accept 1 to 4000"));
+                d.error("CX4064", kp, format!("the idle timeout is {n} seconds; load balancers accept 1 to 4000"));
                 return None;
             }
             Some(("idle_timeout.timeout_seconds", n.to_string()))
@@ -324,6 +333,7 @@ fn shortcut(d: &mut Diagnostics, k: &str, v: &Value, kp: &str, ty: LbType) -> Op
                 }
                 other => {
                     d.error(
+                        "CX4065",
                         kp,
                         format!("{other:?} is not a desync mitigation mode; use monitor, defensive or strictest"),
                     );
@@ -337,18 +347,19 @@ fn shortcut(d: &mut Diagnostics, k: &str, v: &Value, kp: &str, ty: LbType) -> Op
         ("http2", LbType::Application) => flag(d, "routing.http2.enabled"),
         ("cross_zone", LbType::Network) => flag(d, "load_balancing.cross_zone.enabled"),
         ("cross_zone", LbType::Application) => {
-            d.warn(kp, "ignored: application load balancers always balance across zones");
+            d.warn("CX4066", kp, "ignored: application load balancers always balance across zones");
             None
         }
         ("timeout_seconds" | "desync_mitigation_mode" | "drop_invalid_header_fields" | "http2", LbType::Network) => {
             d.warn(
+                "CX4067",
                 kp,
                 "ignored: it is a setting of application load balancers, and this one is a network load balancer",
             );
             None
         }
         _ => {
-            d.error(kp, format!("{k:?} is not an x-elbv2 macro parameter; use timeout_seconds, desync_mitigation_mode, drop_invalid_header_fields, http2, cross_zone or Ingress"));
+            d.error("CX4068", kp, format!("{k:?} is not an x-elbv2 macro parameter; use timeout_seconds, desync_mitigation_mode, drop_invalid_header_fields, http2, cross_zone or Ingress"));
             None
         }
     }
@@ -361,6 +372,7 @@ fn resolve(ctx: &mut Ctx, raw: &str, path: &str) -> Option<(String, String)> {
         Some((f, c)) => {
             let Some(fam) = ctx.plan.families.list.get(f) else {
                 ctx.d.error(
+                    "CX4069",
                     path,
                     format!("{f:?} is not a task family of this file (a target is named family:container)"),
                 );
@@ -368,8 +380,11 @@ fn resolve(ctx: &mut Ctx, raw: &str, path: &str) -> Option<(String, String)> {
             };
             if !fam.services.iter().any(|s| s == c) {
                 let list = fam.services.join(", ");
-                ctx.d
-                    .error(path, format!("{c:?} is not a container of task family {f:?}, whose containers are {list}"));
+                ctx.d.error(
+                    "CX4070",
+                    path,
+                    format!("{c:?} is not a container of task family {f:?}, whose containers are {list}"),
+                );
                 return None;
             }
             Some((f.to_string(), c.to_string()))
@@ -381,7 +396,11 @@ fn resolve(ctx: &mut Ctx, raw: &str, path: &str) -> Option<(String, String)> {
             if let Some(fams) = ctx.plan.families.of_service.get(raw).filter(|f| f.len() == 1) {
                 return Some((fams[0].clone(), raw.to_string()));
             }
-            ctx.d.error(path, format!("{raw:?} does not name one container; name the target family:container"));
+            ctx.d.error(
+                "CX4071",
+                path,
+                format!("{raw:?} does not name one container; name the target family:container"),
+            );
             None
         }
     }
@@ -401,7 +420,7 @@ fn services(
     let mut declared_keys = BTreeSet::new();
     let entries: Vec<(String, Value, String)> = match v {
         None => {
-            ctx.d.error(path, "a load balancer needs Services: the containers it sends to, as \"family:container\": {port, protocol, healthcheck}");
+            ctx.d.error("CX4072", path, "a load balancer needs Services: the containers it sends to, as \"family:container\": {port, protocol, healthcheck}");
             return (out, declared_keys);
         }
         Some(Value::Object(m)) if !is_intrinsic(v.unwrap_or(&Value::Null)) => {
@@ -422,6 +441,7 @@ fn services(
             .collect(),
         Some(other) => {
             ctx.d.error(
+                "CX4073",
                 path,
                 format!("Services must be a mapping of \"family:container\" to target settings, not {}", kind(other)),
             );
@@ -433,7 +453,7 @@ fn services(
         let key = format!("{family}:{container}");
         declared_keys.insert(key.clone());
         if out.contains_key(&key) {
-            ctx.d.error(&p, format!("{key} is already a target of {lb_name}"));
+            ctx.d.error("CX4074", &p, format!("{key} is already a target of {lb_name}"));
             continue;
         }
         let head = "a target must be a mapping with port, protocol and healthcheck";
@@ -441,13 +461,17 @@ fn services(
         for k in sm.keys() {
             if !matches!(k.as_str(), "port" | "protocol" | "healthcheck" | "TargetGroupAttributes" | "ProtocolVersion")
             {
-                ctx.d.error(join(&p, k), format!("{k:?} is not a target key; use port, protocol, healthcheck, TargetGroupAttributes or ProtocolVersion"));
+                ctx.d.error("CX4075", join(&p, k), format!("{k:?} is not a target key; use port, protocol, healthcheck, TargetGroupAttributes or ProtocolVersion"));
             }
         }
         let s = ctx.project.services[&container].clone();
         let declared: Vec<(u16, Protocol)> = s.container_ports().map(|p| (p.target, p.protocol)).collect();
         let Some(pv) = sm.get("port") else {
-            ctx.d.error(join(&p, "port"), "a target needs port, the container port the load balancer sends to");
+            ctx.d.error(
+                "CX4076",
+                join(&p, "port"),
+                "a target needs port, the container port the load balancer sends to",
+            );
             continue;
         };
         let Some(port) = uint(pv, &join(&p, "port"), "port", &mut ctx.d).and_then(|n| u16::try_from(n).ok()) else {
@@ -458,6 +482,7 @@ fn services(
             let list: BTreeSet<String> = declared.iter().map(|(t, _)| t.to_string()).collect();
             let list: Vec<String> = list.into_iter().collect();
             ctx.d.error(
+                "CX4077",
                 join(&p, "port"),
                 format!(
                     "{container:?} does not listen on {port}; its ports are {}",
@@ -481,6 +506,7 @@ fn services(
         let allowed = if ty == LbType::Application { ALB_PROTOCOLS } else { NLB_PROTOCOLS };
         if !allowed.contains(&protocol.as_str()) {
             ctx.d.error(
+                "CX4078",
                 join(&p, "protocol"),
                 format!(
                     "{protocol:?} is not a target protocol of {} {} load balancer; use {}",
@@ -495,6 +521,7 @@ fn services(
         let needs_tcp = protocol != "UDP";
         if (needs_udp && !protos.contains(&Protocol::Udp)) || (needs_tcp && !protos.contains(&Protocol::Tcp)) {
             ctx.d.error(
+                "CX4079",
                 join(&p, "protocol"),
                 format!(
                     "{protocol} does not match port {port} of {container:?}, which is {}",
@@ -512,13 +539,13 @@ fn services(
                 health::parse_object(&mut ctx.d, o, &hp, port, &family_ports)
             }
             Some(other) => {
-                ctx.d.error(&hp, format!("healthcheck must be a string like \"{port}:HTTP:/health:200\" or a mapping of HealthCheck properties, not {}", kind(other)));
+                ctx.d.error("CX4080", &hp, format!("healthcheck must be a string like \"{port}:HTTP:/health:200\" or a mapping of HealthCheck properties, not {}", kind(other)));
                 None
             }
         };
         let Some(health) = health else { continue };
         if ty == LbType::Application && health.props.get("HealthCheckProtocol").and_then(Value::as_str) == Some("TCP") {
-            ctx.d.error(&hp, "application load balancers check health over HTTP or HTTPS, not TCP");
+            ctx.d.error("CX4081", &hp, "application load balancers check health over HTTP or HTTPS, not TCP");
             continue;
         }
         let attributes = match sm.get("TargetGroupAttributes") {
@@ -532,11 +559,13 @@ fn services(
                 Some(v @ ("HTTP1" | "HTTP2" | "GRPC")) if ty == LbType::Application => {
                     extra.insert("ProtocolVersion".into(), json!(v));
                 }
-                Some(v @ ("HTTP1" | "HTTP2" | "GRPC")) => {
-                    ctx.d.error(&kp, format!("{v} is a protocol version of application load balancers' targets only"))
-                }
+                Some(v @ ("HTTP1" | "HTTP2" | "GRPC")) => ctx.d.error(
+                    "CX4082",
+                    &kp,
+                    format!("{v} is a protocol version of application load balancers' targets only"),
+                ),
                 Some(other) => {
-                    ctx.d.error(&kp, format!("{other:?} is not a protocol version; use HTTP1, HTTP2 or GRPC"))
+                    ctx.d.error("CX4083", &kp, format!("{other:?} is not a protocol version; use HTTP1, HTTP2 or GRPC"))
                 }
                 None => {}
             }
@@ -576,7 +605,7 @@ fn target_group_attributes(ctx: &mut Ctx, v: &Value, path: &str, ty: LbType) -> 
                 match (it.get("Key").and_then(Value::as_str), it.get("Value")) {
                     (Some(k), Some(v)) => Some((k.to_string(), v.clone(), ip)),
                     _ => {
-                        ctx.d.error(&ip, "an attribute must be {Key, Value}");
+                        ctx.d.error("CX4084", &ip, "an attribute must be {Key, Value}");
                         None
                     }
                 }
@@ -585,6 +614,7 @@ fn target_group_attributes(ctx: &mut Ctx, v: &Value, path: &str, ty: LbType) -> 
         Value::Object(m) if !is_intrinsic(v) => m.iter().map(|(k, v)| (k.clone(), v.clone(), join(path, k))).collect(),
         other => {
             ctx.d.error(
+                "CX4085",
                 path,
                 format!("TargetGroupAttributes must be a list of {{Key, Value}} or a mapping, not {}", kind(other)),
             );
@@ -597,12 +627,13 @@ fn target_group_attributes(ctx: &mut Ctx, v: &Value, path: &str, ty: LbType) -> 
     let mut seen = BTreeSet::new();
     for (k, val, p) in pairs {
         if !seen.insert(k.clone()) {
-            ctx.d.error(&p, format!("{k} is set twice"));
+            ctx.d.error("CX4086", &p, format!("{k} is set twice"));
             continue;
         }
         if !mine.contains(&k.as_str()) {
             if other.contains(&k.as_str()) {
                 ctx.d.error(
+                    "CX4087",
                     &p,
                     format!(
                         "{k} is a target group attribute of {} load balancers, and this one is {}",
@@ -612,7 +643,11 @@ fn target_group_attributes(ctx: &mut Ctx, v: &Value, path: &str, ty: LbType) -> 
                 );
                 continue;
             }
-            ctx.d.warn(&p, format!("{k} is not a target group attribute ComposeX knows; it is passed as written"));
+            ctx.d.warn(
+                "CX4088",
+                &p,
+                format!("{k} is not a target group attribute ComposeX knows; it is passed as written"),
+            );
         }
         let text = match &val {
             Value::String(s) => json!(s),
@@ -620,7 +655,7 @@ fn target_group_attributes(ctx: &mut Ctx, v: &Value, path: &str, ty: LbType) -> 
             Value::Number(n) => json!(n.to_string()),
             v if is_intrinsic(v) => v.clone(),
             other => {
-                ctx.d.error(&p, format!("an attribute value must be a string, not {}", kind(other)));
+                ctx.d.error("CX4089", &p, format!("an attribute value must be a string, not {}", kind(other)));
                 continue;
             }
         };
@@ -654,6 +689,7 @@ fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
                     let ty = item.get("Type").and_then(Value::as_str).unwrap_or_default().to_string();
                     let Some(id) = item.get("Id").filter(|v| v.is_string() || is_intrinsic(v)).cloned() else {
                         ctx.d.error(
+                            "CX4090",
                             join(&sp, "Id"),
                             "an AWS source needs Id, the security group or prefix list ID (or an intrinsic function)",
                         );
@@ -665,20 +701,25 @@ fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
                         "SecurityGroup" if literal_ok("sg-") => out.push(Source::SecurityGroup(label, id)),
                         "PrefixList" if literal_ok("pl-") => out.push(Source::PrefixList(label, id)),
                         "SecurityGroup" | "PrefixList" => {
-                            ctx.d.error(join(&sp, "Id"), format!("{label:?} is not a {ty} ID"))
+                            ctx.d.error("CX4091", join(&sp, "Id"), format!("{label:?} is not a {ty} ID"))
                         }
                         _ => ctx.d.error(
+                            "CX4092",
                             join(&sp, "Type"),
                             format!("{ty:?} is not an AWS source type; use SecurityGroup or PrefixList"),
                         ),
                     }
                 }
             }
-            _ => ctx.d.error(&ip, format!("{k:?} is not a load balancer Ingress key; use ExtSources or AwsSources")),
+            _ => ctx.d.error(
+                "CX4093",
+                &ip,
+                format!("{k:?} is not a load balancer Ingress key; use ExtSources or AwsSources"),
+            ),
         }
     }
     if out.is_empty() {
-        ctx.d.warn(path, "no source may reach the listeners: the load balancer is closed to everyone");
+        ctx.d.warn("CX4094", path, "no source may reach the listeners: the load balancer is closed to everyone");
     }
     out
 }
@@ -697,17 +738,17 @@ fn listener(
     let m = map_or(v, path, head, &mut ctx.d)?;
     for k in m.keys() {
         if !matches!(k.as_str(), "Port" | "Protocol" | "Certificates" | "SslPolicy" | "DefaultActions" | "Targets") {
-            ctx.d.error(join(path, k), format!("{k:?} is not a listener key; use Port, Protocol, Certificates, SslPolicy, DefaultActions or Targets"));
+            ctx.d.error("CX4095", join(path, k), format!("{k:?} is not a listener key; use Port, Protocol, Certificates, SslPolicy, DefaultActions or Targets"));
         }
     }
     let Some(pv) = m.get("Port") else {
-        ctx.d.error(join(path, "Port"), "a listener needs Port");
+        ctx.d.error("CX4096", join(path, "Port"), "a listener needs Port");
         return None;
     };
     let port = uint(pv, &join(path, "Port"), "port", &mut ctx.d).and_then(|n| u16::try_from(n).ok().filter(|p| *p > 0));
     let Some(port) = port else {
         if pv.as_u64().is_some() {
-            ctx.d.error(join(path, "Port"), format!("{} is not a port number (1-65535)", show(pv)));
+            ctx.d.error("CX4097", join(path, "Port"), format!("{} is not a port number (1-65535)", show(pv)));
         }
         return None;
     };
@@ -718,6 +759,7 @@ fn listener(
     };
     if !allowed.contains(&protocol.as_str()) {
         ctx.d.error(
+            "CX4098",
             join(path, "Protocol"),
             format!(
                 "{protocol:?} is not a listener protocol of {} {} load balancer; use {}{}",
@@ -742,15 +784,24 @@ fn listener(
     if !certs.is_empty() {
         match protocol.as_str() {
             "HTTP" => {
-                ctx.d.warn(join(path, "Protocol"), "HTTP with certificates: the listener ends TLS, so it is HTTPS");
+                ctx.d.warn(
+                    "CX4099",
+                    join(path, "Protocol"),
+                    "HTTP with certificates: the listener ends TLS, so it is HTTPS",
+                );
                 protocol = "HTTPS".into();
             }
             "TCP" => {
-                ctx.d.warn(join(path, "Protocol"), "TCP with certificates: the listener ends TLS, so it is TLS");
+                ctx.d.warn(
+                    "CX4100",
+                    join(path, "Protocol"),
+                    "TCP with certificates: the listener ends TLS, so it is TLS",
+                );
                 protocol = "TLS".into();
             }
             "UDP" | "TCP_UDP" => {
                 ctx.d.error(
+                    "CX4101",
                     join(path, "Certificates"),
                     format!(
                         "{} {protocol} listener cannot end TLS; use TLS, or remove Certificates",
@@ -765,6 +816,7 @@ fn listener(
         // Certificates that were given but are wrong have their own errors.
         if !m.contains_key("Certificates") {
             ctx.d.error(
+                "CX4102",
                 join(path, "Certificates"),
                 format!(
                     "{} {protocol} listener needs Certificates: [{{x-acm: NAME}}] or [{{CertificateArn: ARN}}]",
@@ -777,6 +829,7 @@ fn listener(
     let ssl_policy = m.get("SslPolicy").cloned();
     if ssl_policy.is_some() && !matches!(protocol.as_str(), "HTTPS" | "TLS") {
         ctx.d.warn(
+            "CX4103",
             join(path, "SslPolicy"),
             format!("ignored: {} {protocol} listener does not end TLS", article(&protocol)),
         );
@@ -793,27 +846,38 @@ fn listener(
         let items =
             seq_or(tv, &tp, "Targets must be a list of {name, access}", &mut ctx.d).cloned().unwrap_or_default();
         if ty == LbType::Network && items.len() > 1 {
-            ctx.d.error(&tp, "a network load balancer listener sends to one target; give each target its own listener");
+            ctx.d.error(
+                "CX4104",
+                &tp,
+                "a network load balancer listener sends to one target; give each target its own listener",
+            );
             return None;
         }
         for (i, item) in items.iter().enumerate() {
             let ip = index(&tp, i);
             let Some(o) = item.as_object() else {
-                ctx.d.error(&ip, format!("a target must be a mapping with name and access, not {}", kind(item)));
+                ctx.d.error(
+                    "CX4105",
+                    &ip,
+                    format!("a target must be a mapping with name and access, not {}", kind(item)),
+                );
                 continue;
             };
             for k in o.keys() {
                 match k.as_str() {
                     "name" | "access" | "Conditions" => {}
-                    "AuthenticateCognitoConfig" | "AuthenticateOidcConfig" | "CreateCognitoClient" => ctx.d.error(join(&ip, k), "authentication actions are not supported yet; authenticate in the service, or add the listener rule under Resources"),
-                    _ => ctx.d.error(join(&ip, k), format!("{k:?} is not a listener target key; use name and access")),
+                    "AuthenticateCognitoConfig" | "AuthenticateOidcConfig" | "CreateCognitoClient" => ctx.d.error("CX4106", join(&ip, k), "authentication actions are not supported yet; authenticate in the service, or add the listener rule under Resources"),
+                    _ => ctx.d.error("CX4107", join(&ip, k), format!("{k:?} is not a listener target key; use name and access")),
                 }
             }
             let Some(raw) = o.get("name").and_then(|n| literal(n, &join(&ip, "name"), "a target name", &mut ctx.d))
             else {
                 if !o.contains_key("name") {
-                    ctx.d
-                        .error(join(&ip, "name"), "a listener target needs name, family:container of x-elbv2 Services");
+                    ctx.d.error(
+                        "CX4108",
+                        join(&ip, "name"),
+                        "a listener target needs name, family:container of x-elbv2 Services",
+                    );
                 }
                 continue;
             };
@@ -824,6 +888,7 @@ fn listener(
                     continue;
                 }
                 ctx.d.error(
+                    "CX4109",
                     join(&ip, "name"),
                     format!("{key} is not in this load balancer's Services; declare its port and protocol there"),
                 );
@@ -839,6 +904,7 @@ fn listener(
                 };
                 if !ok {
                     ctx.d.error(
+                        "CX4110",
                         join(&ip, "name"),
                         format!(
                             "{} {protocol} listener cannot send to the {} target {key}",
@@ -850,6 +916,7 @@ fn listener(
                 }
                 if let Some(a) = o.get("access").and_then(Value::as_str).filter(|a| *a != "/") {
                     ctx.d.warn(
+                        "CX4111",
                         join(&ip, "access"),
                         format!("ignored: network load balancers do not route by host or path ({a:?})"),
                     );
@@ -861,6 +928,7 @@ fn listener(
                 (Some(Value::Array(c)), _) => c.clone(),
                 (Some(other), _) => {
                     ctx.d.error(
+                        "CX4112",
                         join(&ip, "Conditions"),
                         format!("Conditions must be a list of listener rule conditions, not {}", kind(other)),
                     );
@@ -872,7 +940,7 @@ fn listener(
                     match access(&text) {
                         Ok(c) => c,
                         Err(why) => {
-                            ctx.d.error(join(&ip, "access"), why);
+                            ctx.d.error("CX4113", join(&ip, "access"), why);
                             continue;
                         }
                     }
@@ -884,7 +952,7 @@ fn listener(
                     continue;
                 }
                 if !explicit_default {
-                    ctx.d.error(join(&ip, "access"), "another target of this listener already takes every request (access /); give this one a host or a path");
+                    ctx.d.error("CX4114", join(&ip, "access"), "another target of this listener already takes every request (access /); give this one a host or a path");
                     continue;
                 }
                 // The default is a redirect or another action: "/" becomes a rule for every path.
@@ -901,12 +969,12 @@ fn listener(
         Some(d) => d,
         None if ty == LbType::Application => Action::NotFound,
         None => {
-            ctx.d.error(path, "a listener needs Targets or DefaultActions");
+            ctx.d.error("CX4115", path, "a listener needs Targets or DefaultActions");
             return None;
         }
     };
     if rules.len() > 100 {
-        ctx.d.error(join(path, "Targets"), "a listener takes at most 100 rules");
+        ctx.d.error("CX4116", join(path, "Targets"), "a listener takes at most 100 rules");
     }
     Some(Listener { port, protocol, certificates: certs, ssl_policy, default, rules, path: path.to_string() })
 }
@@ -915,7 +983,7 @@ fn listener(
 fn default_action(d: &mut Diagnostics, v: &Value, path: &str, ty: LbType, protocol: &str) -> Option<Action> {
     let items = seq_or(v, path, "DefaultActions must be a list", d)?;
     let [item] = items.as_slice() else {
-        d.error(path, "DefaultActions takes one action");
+        d.error("CX4117", path, "DefaultActions takes one action");
         return None;
     };
     let ip = index(path, 0);
@@ -925,16 +993,22 @@ fn default_action(d: &mut Diagnostics, v: &Value, path: &str, ty: LbType, protoc
                 "Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}",
                 "Query": "#{query}", "StatusCode": "HTTP_301"}})));
         }
-        Some(r) if r.as_str() == Some("HTTP_TO_HTTPS") => {
-            d.error(join(&ip, "Redirect"), "HTTP_TO_HTTPS redirects an HTTP listener of an application load balancer")
-        }
-        Some(r) => {
-            d.error(join(&ip, "Redirect"), format!("{} is not a predefined redirect; use HTTP_TO_HTTPS", show(r)))
-        }
+        Some(r) if r.as_str() == Some("HTTP_TO_HTTPS") => d.error(
+            "CX4118",
+            join(&ip, "Redirect"),
+            "HTTP_TO_HTTPS redirects an HTTP listener of an application load balancer",
+        ),
+        Some(r) => d.error(
+            "CX4119",
+            join(&ip, "Redirect"),
+            format!("{} is not a predefined redirect; use HTTP_TO_HTTPS", show(r)),
+        ),
         None if item.get("Type").is_some() => return Some(Action::Raw(item.clone())),
-        None => {
-            d.error(&ip, "a default action is {Redirect: HTTP_TO_HTTPS}, or a CloudFormation listener action with Type")
-        }
+        None => d.error(
+            "CX4120",
+            &ip,
+            "a default action is {Redirect: HTTP_TO_HTTPS}, or a CloudFormation listener action with Type",
+        ),
     }
     None
 }
@@ -949,7 +1023,7 @@ fn certificate(
 ) -> Option<(String, Value)> {
     let keys: Vec<&String> = item.as_object().map(|o| o.keys().collect()).unwrap_or_default();
     if keys.len() != 1 {
-        d.error(ip, "a certificate is {x-acm: NAME}, {CertificateArn: ARN} or {Arn: ARN}");
+        d.error("CX4121", ip, "a certificate is {x-acm: NAME}, {CertificateArn: ARN} or {Arn: ARN}");
         return None;
     }
     let (k, val) = (keys[0].as_str(), &item[keys[0].as_str()]);
@@ -962,7 +1036,7 @@ fn certificate(
             }
             let known = certificates.keys().cloned().collect::<Vec<_>>().join(", ");
             let known = if known.is_empty() { known } else { format!(" ({known})") };
-            d.error(kp, format!("{n:?} is not a certificate of x-acm{known}"));
+            d.error("CX4122", kp, format!("{n:?} is not a certificate of x-acm{known}"));
         }
         "CertificateArn" | "Arn" => match val {
             Value::String(s) if s.starts_with("arn:") && (s.contains(":acm:") || s.contains(":iam::")) => {
@@ -971,6 +1045,7 @@ fn certificate(
             }
             v if is_intrinsic(v) => return Some((format!("Arn{}", i + 1), v.clone())),
             other => d.error(
+                "CX4123",
                 kp,
                 format!(
                     "{} is not a certificate ARN (arn:aws:acm:… or arn:aws:iam::…:server-certificate/…)",
@@ -978,7 +1053,7 @@ fn certificate(
                 ),
             ),
         },
-        other => d.error(kp, format!("{other:?} is not a certificate key; use x-acm, CertificateArn or Arn")),
+        other => d.error("CX4124", kp, format!("{other:?} is not a certificate key; use x-acm, CertificateArn or Arn")),
     }
     None
 }

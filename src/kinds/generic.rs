@@ -76,21 +76,25 @@ fn check_keys(kind: &Kind, def: &Map<String, Value>, path: &str, d: &mut Diagnos
         match k.as_str() {
             "Properties" | "MacroParameters" | "Settings" | "Services" => {}
             "DeletionPolicy" | "UpdateReplacePolicy" => {}
-            "Lookup" | "Use" if def.contains_key("Properties") => d.warn(
+            "Lookup" | "Use" if def.contains_key("Properties") => d.warn("CX4125", 
                 &p,
                 format!("ignored: {k} needs AWS API calls while the template is transformed, which a macro cannot make; the resource is created from Properties instead"),
             ),
-            "Lookup" | "Use" => d.error(
+            "Lookup" | "Use" => d.error("CX4126", 
                 &p,
                 format!(
                     "{k} needs AWS API calls while the template is transformed, which a macro cannot make; for an existing resource, declare a template Parameter with its ARN and give the services access with x-iam (see the README, \"Existing resources\")"
                 ),
             ),
-            _ => d.error(&p, format!("{k:?} is not a key of an {} resource; use Properties, MacroParameters, Settings or Services", kind.key)),
+            _ => d.error("CX4127", &p, format!("{k:?} is not a key of an {} resource; use Properties, MacroParameters, Settings or Services", kind.key)),
         }
     }
     if def.contains_key("MacroParameters") && kind.hook.is_none() {
-        d.warn(join(path, "MacroParameters"), format!("ignored: {} has no macro parameters ComposeX uses", kind.key));
+        d.warn(
+            "CX4128",
+            join(path, "MacroParameters"),
+            format!("ignored: {} has no macro parameters ComposeX uses", kind.key),
+        );
     }
 }
 
@@ -120,7 +124,7 @@ fn policies(
                     } else {
                         "Delete, Retain or Snapshot"
                     };
-                    d.error(p, format!("{} is not a {attr}; use {valid}", crate::compose::read::show(v)));
+                    d.error("CX4129", p, format!("{} is not a {attr}; use {valid}", crate::compose::read::show(v)));
                     return Vec::new();
                 }
             },
@@ -184,7 +188,11 @@ fn resource(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl]) {
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(p @ Value::Object(_)) => refs::resolve(&ctx.plan.declared, p, &join(path, "Properties"), &mut ctx.d),
         Some(other) => {
-            ctx.d.error(join(path, "Properties"), format!("Properties must be a mapping, not {}", kind_of(other)));
+            ctx.d.error(
+                "CX4130",
+                join(path, "Properties"),
+                format!("Properties must be a mapping, not {}", kind_of(other)),
+            );
             Value::Object(Map::new())
         }
     };
@@ -253,7 +261,7 @@ fn grant(ctx: &mut Ctx, decl: &Decl, keys: &[String]) {
     for c in &decl.consumers {
         // `Scaling` (x-sqs) is read by the family's scaling: crate::emit::steps.
         let Some(fams) = ctx.plan.families.resolve(&c.name) else {
-            ctx.d.error(&c.path, format!("{:?} is not a service nor a task family of this file", c.name));
+            ctx.d.error("CX4131", &c.path, format!("{:?} is not a service nor a task family of this file", c.name));
             continue;
         };
         let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
@@ -307,7 +315,7 @@ pub fn set_env(ctx: &mut Ctx, service: &str, var: &str, value: Value, from: &str
         // The same value twice (a service that is a consumer itself and through its family) is fine.
         if other != from && existing != &value {
             let other = other.clone();
-            ctx.d.error(from, format!("gives {service:?} the variable {var}, which {other} gives it too; rename one with Settings.EnvNames or ReturnValues"));
+            ctx.d.error("CX4132", from, format!("gives {service:?} the variable {var}, which {other} gives it too; rename one with Settings.EnvNames or ReturnValues"));
         }
         return;
     }
@@ -336,10 +344,10 @@ fn settings_env_names(
                         .filter_map(|(i, n)| literal(n, &index(&p, i), "a variable name", d))
                         .collect();
                 }
-                _ => d.error(&p, "EnvNames must be a list of variable names"),
+                _ => d.error("CX4133", &p, "EnvNames must be a list of variable names"),
             },
             k if kind.settings_keys.contains(&k) => {}
-            _ => d.warn(&p, "ignored: ComposeX reads EnvNames from Settings"),
+            _ => d.warn("CX4134", &p, "ignored: ComposeX reads EnvNames from Settings"),
         }
     }
     names
@@ -370,7 +378,7 @@ pub(super) fn macro_parameters(ctx: &mut Ctx, decl: &Decl, known: &[&str]) -> Ma
     match decl.def.get("MacroParameters") {
         None | Some(Value::Null) => Map::new(),
         Some(_) if known.is_empty() => {
-            ctx.d.warn(&path, format!("ignored: {key} has no macro parameters ComposeX uses"));
+            ctx.d.warn("CX4135", &path, format!("ignored: {key} has no macro parameters ComposeX uses"));
             Map::new()
         }
         Some(mp) => {
@@ -378,6 +386,7 @@ pub(super) fn macro_parameters(ctx: &mut Ctx, decl: &Decl, known: &[&str]) -> Ma
             for k in m.keys() {
                 if !known.contains(&k.as_str()) {
                     ctx.d.warn(
+                        "CX4136",
                         join(&path, k),
                         format!("ignored: ComposeX reads {} from MacroParameters of {key}", known.join(", ")),
                     );

@@ -94,6 +94,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     if provisioned && !props.contains_key("ShardCount") {
         props.insert("ShardCount".into(), json!(1));
         ctx.d.warn(
+            "CX4137",
             join(&join(&decl.path, "Properties"), "ShardCount"),
             "1 applied: a PROVISIONED stream needs ShardCount (or set StreamModeDetails: {StreamMode: ON_DEMAND})",
         );

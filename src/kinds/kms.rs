@@ -73,7 +73,11 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         Some(v) if is_intrinsic(v) => Some(v.clone()),
         Some(Value::String(a)) => alias(ctx, a.as_str(), &path),
         Some(other) => {
-            ctx.d.error(&path, format!("Alias must be a string, like alias/orders or orders, not {}", kind_of(other)));
+            ctx.d.error(
+                "CX4138",
+                &path,
+                format!("Alias must be a string, like alias/orders or orders, not {}", kind_of(other)),
+            );
             None
         }
     };
@@ -89,11 +93,11 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
 fn alias(ctx: &mut Ctx, a: &str, path: &str) -> Option<Value> {
     let bare = a.strip_prefix("alias/").unwrap_or(a);
     if bare.is_empty() || !bare.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c)) {
-        ctx.d.error(path, format!("{a:?} is not a KMS alias name: letters, digits, /, _ and - only"));
+        ctx.d.error("CX4139", path, format!("{a:?} is not a KMS alias name: letters, digits, /, _ and - only"));
         return None;
     }
     if a.starts_with("alias/aws/") {
-        ctx.d.error(path, format!("{a:?}: alias/aws/ is reserved for the keys AWS manages"));
+        ctx.d.error("CX4140", path, format!("{a:?}: alias/aws/ is reserved for the keys AWS manages"));
         return None;
     }
     Some(if a.starts_with("alias/") { Value::String(a.to_string()) } else { under_stack(a) })

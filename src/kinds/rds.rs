@@ -129,6 +129,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         let max = if postgres { 63 } else { 16 };
         if !valid_identifier(u, max) {
             ctx.d.error(
+                "CX4141",
                 join(&props_path, "MasterUsername"),
                 format!(
                     "{} is not a master username {} accepts: a letter, then letters, digits or _, {max} at most",
@@ -140,7 +141,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     for key in ["MasterUserPassword", "ManageMasterUserPassword", "MasterUserSecret"] {
         if props.remove(key).is_some() {
-            ctx.d.warn(join(&props_path, key), format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));
+            ctx.d.warn("CX4142", join(&props_path, key), format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));
         }
     }
     let resolve =
@@ -189,7 +190,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     own(ctx, decl, &mut props, "DBSubnetGroupName", r#ref(&subnet_group), why);
     own(ctx, decl, &mut props, if aurora { "VpcSecurityGroupIds" } else { "VPCSecurityGroups" }, json!([sg]), why);
     if props.remove("DBSecurityGroups").is_some() {
-        ctx.d.warn(join(&props_path, "DBSecurityGroups"), format!("ignored: {why}"));
+        ctx.d.warn("CX4143", join(&props_path, "DBSecurityGroups"), format!("ignored: {why}"));
     }
     props.entry("StorageEncrypted").or_insert(json!(true));
 
@@ -209,6 +210,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         if let Some(c) = class {
             if props.get("DBInstanceClass").is_some_and(|p| *p != c) {
                 ctx.d.error(
+                    "CX4144",
                     join(&join(&decl.path, "MacroParameters"), "DBInstanceClass"),
                     format!("differs from {}; set DBInstanceClass once", join(&props_path, "DBInstanceClass")),
                 );
@@ -263,12 +265,13 @@ fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &s
                 Value::Bool(b) => (*b, None),
                 Value::Object(m) => {
                     for k in m.keys().filter(|k| *k != "SecretEnvName") {
-                        ctx.d.warn(join(&p, k), "ignored: ComposeX reads SecretEnvName from GrantTaskAccess");
+                        ctx.d.warn("CX4145", join(&p, k), "ignored: ComposeX reads SecretEnvName from GrantTaskAccess");
                     }
                     let env = match m.get("SecretEnvName") {
                         Some(Value::String(s)) => Some(s.clone()),
                         Some(other) => {
                             ctx.d.error(
+                                "CX4146",
                                 join(&p, "SecretEnvName"),
                                 format!("must be a variable name, not {}", kind_of(other)),
                             );
@@ -280,6 +283,7 @@ fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &s
                 }
                 other => {
                     ctx.d.error(
+                        "CX4147",
                         &p,
                         format!("GrantTaskAccess must be true or {{SecretEnvName: VAR}}, not {}", kind_of(other)),
                     );
@@ -300,13 +304,13 @@ fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &s
         }
         if c.extra.contains_key("GenerateConnectionStringSecret") {
             let base = datastore::env_names(decl).remove(0);
-            ctx.d.warn(
+            ctx.d.warn("CX4148", 
                 join(&c.path, "GenerateConnectionStringSecret"),
                 format!("ignored: ComposeX gives the connection's parts instead, as {base}_HOST, {base}_PORT, {base}_USERNAME, {base}_PASSWORD and {base}_DBNAME"),
             );
         }
         if c.extra.contains_key("SecretsMappings") {
-            ctx.d.warn(join(&c.path, "SecretsMappings"), "ignored: ComposeX names the variables after the database (Settings.EnvNames): NAME, NAME_HOST, NAME_PORT, NAME_USERNAME, NAME_PASSWORD, NAME_DBNAME");
+            ctx.d.warn("CX4149", join(&c.path, "SecretsMappings"), "ignored: ComposeX names the variables after the database (Settings.EnvNames): NAME, NAME_HOST, NAME_PORT, NAME_USERNAME, NAME_PASSWORD, NAME_DBNAME");
         }
     }
 }
@@ -316,6 +320,7 @@ fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &s
 fn add_secret(ctx: &mut Ctx, service: &str, var: &str, value: &Value, from: &str) {
     if ctx.project.services.get(service).is_some_and(|s| s.environment.contains_key(var)) {
         ctx.d.warn(
+            "CX4150",
             join(&join(&join("services", service), "environment"), var),
             format!("set here and by {from} (an ECS secret); the value set here wins"),
         );
@@ -323,7 +328,7 @@ fn add_secret(ctx: &mut Ctx, service: &str, var: &str, value: &Value, from: &str
     }
     let secrets = ctx.plan.secrets.entry(service.to_string()).or_default();
     match secrets.get(var) {
-        Some(other) if other != value => ctx.d.error(
+        Some(other) if other != value => ctx.d.error("CX4151", 
             from,
             format!("gives {service:?} the secret variable {var}, which something else gives it too; rename one with Settings.EnvNames"),
         ),
@@ -395,12 +400,12 @@ fn check_version(ctx: &mut Ctx, aurora: bool, engine: &str, v: &Value, path: &st
         Value::Number(n) => n.to_string(),
         _ if crate::cfn::is_intrinsic(v) => return,
         other => {
-            ctx.d.error(path, format!("EngineVersion must be a version like 16.6, not {}", kind_of(other)));
+            ctx.d.error("CX4152", path, format!("EngineVersion must be a version like 16.6, not {}", kind_of(other)));
             return;
         }
     };
     if let Some(e) = version_error(if aurora { "cluster" } else { "instance" }, engine, &text) {
-        ctx.d.error(path, e);
+        ctx.d.error("CX4153", path, e);
     }
 }
 

@@ -196,7 +196,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         let from_settings = settings.get(*key).map(|v| (v.clone(), join(&spath, key)));
         if let (Some((a, _)), Some((b, p))) = (&from_params, &from_settings) {
             if a != b {
-                ctx.d.warn(p, format!("ignored: MacroParameters.{key} gives it"));
+                ctx.d.warn("CX4154", p, format!("ignored: MacroParameters.{key} gives it"));
             }
         }
         if let Some(found) = from_params.or(from_settings) {
@@ -251,6 +251,7 @@ fn bucket_policy(ctx: &mut Ctx, decl: &Decl, v: &Value, path: &str) -> (bool, Ve
                         match literal(item, &ip, "a predefined bucket policy", &mut ctx.d).as_deref() {
                             Some("enforceSecureConnection") => secure = true,
                             Some(other) => ctx.d.error(
+                                "CX4155",
                                 ip,
                                 format!("{other:?} is not a predefined bucket policy; use enforceSecureConnection"),
                             ),
@@ -258,7 +259,9 @@ fn bucket_policy(ctx: &mut Ctx, decl: &Decl, v: &Value, path: &str) -> (bool, Ve
                         }
                     }
                 }
-                None => ctx.d.error(&p, "PredefinedBucketPolicies must be a list, like [enforceSecureConnection]"),
+                None => {
+                    ctx.d.error("CX4156", &p, "PredefinedBucketPolicies must be a list, like [enforceSecureConnection]")
+                }
             },
             "Policies" => match v.as_array() {
                 Some(list) => {
@@ -268,9 +271,13 @@ fn bucket_policy(ctx: &mut Ctx, decl: &Decl, v: &Value, path: &str) -> (bool, Ve
                         }
                     }
                 }
-                None => ctx.d.error(&p, "Policies must be a list of policy statements"),
+                None => ctx.d.error("CX4157", &p, "Policies must be a list of policy statements"),
             },
-            _ => ctx.d.warn(&p, "ignored: ComposeX reads PredefinedBucketPolicies and Policies from BucketPolicy"),
+            _ => ctx.d.warn(
+                "CX4158",
+                &p,
+                "ignored: ComposeX reads PredefinedBucketPolicies and Policies from BucketPolicy",
+            ),
         }
     }
     (secure, statements)
@@ -289,7 +296,7 @@ fn user_statement(ctx: &mut Ctx, decl: &Decl, st: &Value, path: &str) -> Option<
         Some("Allow") => true,
         Some("Deny") => false,
         _ => {
-            ctx.d.error(join(path, "Effect"), "a statement needs Effect: Allow or Deny");
+            ctx.d.error("CX4159", join(path, "Effect"), "a statement needs Effect: Allow or Deny");
             return None;
         }
     };
@@ -303,11 +310,12 @@ fn user_statement(ctx: &mut Ctx, decl: &Decl, st: &Value, path: &str) -> Option<
                 out.insert(k.clone(), v.clone());
             }
             "NotPrincipal" | "NotResource" => {
-                ctx.d.error(&p, format!("{k} in an Allow statement allows everyone or everything but those listed; list what to allow in {}", &k[3..]));
+                ctx.d.error("CX4160", &p, format!("{k} in an Allow statement allows everyone or everything but those listed; list what to allow in {}", &k[3..]));
                 ok = false;
             }
             "NotAction" => {
                 ctx.d.error(
+                    "CX4161",
                     &p,
                     "NotAction grants every action but those listed; list the actions to allow in Action instead",
                 );
@@ -331,17 +339,17 @@ fn user_statement(ctx: &mut Ctx, decl: &Decl, st: &Value, path: &str) -> Option<
                 None => ok = false,
             },
             _ => {
-                ctx.d.error(&p, format!("{k:?} is not an element of a policy statement; use Sid, Effect, Principal, Action, Resource or Condition"));
+                ctx.d.error("CX4162", &p, format!("{k:?} is not an element of a policy statement; use Sid, Effect, Principal, Action, Resource or Condition"));
                 ok = false;
             }
         }
     }
     if !m.contains_key("Action") && !m.contains_key("NotAction") {
-        ctx.d.error(path, "a statement needs Action, the S3 actions it allows or denies");
+        ctx.d.error("CX4163", path, "a statement needs Action, the S3 actions it allows or denies");
         ok = false;
     }
     if !m.contains_key("Resource") && !m.contains_key("NotResource") {
-        ctx.d.error(path, "a statement needs Resource: ${!ARN} for the bucket, ${!ARN}/* for its objects");
+        ctx.d.error("CX4164", path, "a statement needs Resource: ${!ARN} for the bucket, ${!ARN}/* for its objects");
         ok = false;
     }
     if !m.contains_key("Principal") && !m.contains_key("NotPrincipal") {
@@ -349,12 +357,12 @@ fn user_statement(ctx: &mut Ctx, decl: &Decl, st: &Value, path: &str) -> Option<
             "Principal".into(),
             json!({"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}),
         );
-        ctx.d.warn(
+        ctx.d.warn("CX4165", 
             path,
             "no Principal: the stack's own account applied (its root, arn:PARTITION:iam::ACCOUNT-ID:root): its roles and users may do this when their IAM policies allow it too; write Principal to name others",
         );
     } else if allow && m.get("Principal").is_some_and(|p| p == "*" || p.get("AWS").is_some_and(|a| a == "*")) {
-        ctx.d.warn(
+        ctx.d.warn("CX4166", 
             join(path, "Principal"),
             "\"*\" in an Allow statement gives everyone, without credentials, what it allows; S3 refuses such a policy while the bucket's public access block has BlockPublicPolicy (the default)",
         );
@@ -371,13 +379,14 @@ fn actions(ctx: &mut Ctx, v: &Value, path: &str, allow: bool) -> bool {
     let mut ok = true;
     for a in items {
         let Some(text) = a.as_str() else {
-            ctx.d.error(path, format!("an action must be a string, like s3:GetObject, not {}", kind_of(a)));
+            ctx.d.error("CX4167", path, format!("an action must be a string, like s3:GetObject, not {}", kind_of(a)));
             ok = false;
             continue;
         };
         let (service, action) = text.split_once(':').unwrap_or((text, ""));
         if allow && (text == "*" || service.contains('*')) {
             ctx.d.error(
+                "CX4168",
                 path,
                 format!(
                     "{text:?} allows every action{}; list the actions the service needs",
@@ -386,11 +395,15 @@ fn actions(ctx: &mut Ctx, v: &Value, path: &str, allow: bool) -> bool {
             );
             ok = false;
         } else if !service.eq_ignore_ascii_case("s3") && text != "*" {
-            ctx.d
-                .error(path, format!("{text:?} is not an S3 action; a bucket policy allows or denies S3 actions only"));
+            ctx.d.error(
+                "CX4169",
+                path,
+                format!("{text:?} is not an S3 action; a bucket policy allows or denies S3 actions only"),
+            );
             ok = false;
         } else if allow && action == "*" {
             ctx.d.error(
+                "CX4170",
                 path,
                 format!("{text:?} allows every action of the service; list the actions the service needs"),
             );
@@ -485,6 +498,7 @@ fn condition(ctx: &mut Ctx, v: &Value, path: &str, allow: bool) -> Option<Value>
         let p = join(path, op);
         let Some(name) = operator(op) else {
             ctx.d.error(
+                "CX4171",
                 &p,
                 format!("{op:?} is not an IAM condition operator (like StringEquals, ArnLike, IpAddress or Bool)"),
             );
@@ -492,7 +506,7 @@ fn condition(ctx: &mut Ctx, v: &Value, path: &str, allow: bool) -> Option<Value>
             continue;
         };
         if &name != op {
-            ctx.d.warn(&p, format!("read as {name}, as IAM spells the operator"));
+            ctx.d.warn("CX4172", &p, format!("read as {name}, as IAM spells the operator"));
         }
         if name.ends_with("Bool") || name.ends_with("BoolIfExists") {
             for (key, value) in keys.as_object().into_iter().flatten() {
@@ -506,6 +520,7 @@ fn condition(ctx: &mut Ctx, v: &Value, path: &str, allow: bool) -> Option<Value>
                 };
                 if values.iter().any(|x| !boolean(x) && !is_intrinsic(x)) {
                     ctx.d.warn(
+                        "CX4173",
                         join(&p, key),
                         format!(
                             "{} is not true nor false, so this condition never matches and the statement {} nothing",
@@ -517,7 +532,7 @@ fn condition(ctx: &mut Ctx, v: &Value, path: &str, allow: bool) -> Option<Value>
             }
         }
         if out.contains_key(&name) {
-            ctx.d.error(&p, format!("{name} is given twice in this Condition; merge its keys"));
+            ctx.d.error("CX4174", &p, format!("{name} is given twice in this Condition; merge its keys"));
             ok = false;
             continue;
         }
@@ -540,7 +555,7 @@ fn encryption(ctx: &mut Ctx, settings: &Map<String, Value>, path: &str, props: &
             };
             if default.get("KMSMasterKeyID").and_then(Value::as_str) == Some("aws/s3") {
                 default.remove("KMSMasterKeyID");
-                ctx.d.warn(
+                ctx.d.warn("CX4175", 
                     format!("{path}.Properties.BucketEncryption.ServerSideEncryptionConfiguration[{i}].ServerSideEncryptionByDefault.KMSMasterKeyID"),
                     "removed: \"aws/s3\" is not a key ID; aws:kms without KMSMasterKeyID is S3's AWS managed key (alias/aws/s3)",
                 );
@@ -550,19 +565,20 @@ fn encryption(ctx: &mut Ctx, settings: &Map<String, Value>, path: &str, props: &
     let Some(v) = settings.get("EnableEncryption") else { return };
     let p = join(&join(path, "Settings"), "EnableEncryption");
     if props.contains_key("BucketEncryption") {
-        ctx.d.warn(p, "ignored: Properties.BucketEncryption gives the bucket's encryption");
+        ctx.d.warn("CX4176", p, "ignored: Properties.BucketEncryption gives the bucket's encryption");
         return;
     }
     let algorithm = match v {
         Value::Bool(true) => "AES256",
         Value::Bool(false) => {
-            ctx.d.warn(p, "S3 encrypts every object with SSE-S3 (AES256) whatever this says");
+            ctx.d.warn("CX4177", p, "S3 encrypts every object with SSE-S3 (AES256) whatever this says");
             return;
         }
         Value::String(s) if s == "AES256" => "AES256",
         Value::String(s) if s == "aws:kms" => "aws:kms",
         other => {
             ctx.d.error(
+                "CX4178",
                 p,
                 format!(
                     "{} is not an encryption; use true or AES256 (SSE-S3), or aws:kms (S3's AWS managed key)",
@@ -585,7 +601,7 @@ fn acceleration(ctx: &mut Ctx, settings: &Map<String, Value>, spath: &str, props
     let p = join(spath, "EnableAcceleration");
     let Some(on) = boolean(v, &p, &mut ctx.d) else { return };
     if props.contains_key("AccelerateConfiguration") {
-        ctx.d.warn(p, "ignored: Properties.AccelerateConfiguration gives the bucket's acceleration");
+        ctx.d.warn("CX4179", p, "ignored: Properties.AccelerateConfiguration gives the bucket's acceleration");
         return;
     }
     if !on {
@@ -593,7 +609,7 @@ fn acceleration(ctx: &mut Ctx, settings: &Map<String, Value>, spath: &str, props
     }
     let name = props.get("BucketName").map(|n| n.get("Fn::Sub").unwrap_or(n));
     if name.and_then(Value::as_str).is_some_and(|n| n.contains('.')) {
-        ctx.d.warn(p, "ignored: a bucket whose name has a \".\" cannot have transfer acceleration");
+        ctx.d.warn("CX4180", p, "ignored: a bucket whose name has a \".\" cannot have transfer acceleration");
         return;
     }
     props.insert("AccelerateConfiguration".into(), json!({"AccelerationStatus": "Enabled"}));
@@ -607,7 +623,7 @@ fn owner_acl(ctx: &mut Ctx, path: &str, props: &mut Map<String, Value>) {
     let Some(acl) = props.get("AccessControl").and_then(Value::as_str).map(str::to_string) else { return };
     if matches!(acl.as_str(), "BucketOwnerFullControl" | "Private") {
         props.remove("AccessControl");
-        ctx.d.warn(
+        ctx.d.warn("CX4181", 
             join(&join(path, "Properties"), "AccessControl"),
             format!("removed: {acl} gives the bucket's owner full control and no one else, which a bucket without an ACL does too"),
         );
@@ -629,7 +645,7 @@ fn expand_name(ctx: &mut Ctx, options: &Map<String, Value>, path: &str, props: &
         Some((v, p)) => match literal(&v, &p, "NameSeparator", &mut ctx.d) {
             Some(s) if ["-", "."].contains(&s.as_str()) => s,
             Some(s) => {
-                ctx.d.error(p, format!("{s:?} cannot separate parts of a bucket name; use - or ."));
+                ctx.d.error("CX4182", p, format!("{s:?} cannot separate parts of a bucket name; use - or ."));
                 return;
             }
             None => return,
@@ -639,13 +655,14 @@ fn expand_name(ctx: &mut Ctx, options: &Map<String, Value>, path: &str, props: &
     let Some(flag_path) = account.clone().or(region.clone()) else { return };
     let Some(name) = props.get("BucketName") else {
         ctx.d.warn(
+            "CX4183",
             flag_path,
             format!("no effect without {path}.Properties.BucketName (CloudFormation names the bucket)"),
         );
         return;
     };
     let Some(name) = name.as_str() else {
-        ctx.d.error(flag_path, "needs Properties.BucketName to be a string, not an intrinsic function");
+        ctx.d.error("CX4184", flag_path, "needs Properties.BucketName to be a string, not an intrinsic function");
         return;
     };
     let mut text = name.to_string();

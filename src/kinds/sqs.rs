@@ -98,10 +98,10 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     match ctx.plan.declared.id("x-sqs", &text).map(str::to_string) {
         Some(id) => {
-            ctx.d.warn(&path, format!("{text:?} is read as the queue x-sqs.{text}; write x-sqs::{text}::Arn"));
+            ctx.d.warn("CX4185", &path, format!("{text:?} is read as the queue x-sqs.{text}; write x-sqs::{text}::Arn"));
             *target = json!({"Fn::GetAtt": [id, "Arn"]});
         }
-        None => ctx.d.error(
+        None => ctx.d.error("CX4186", 
             &path,
             format!("{text:?} is neither a queue of x-sqs nor an ARN; write x-sqs::NAME::Arn for a queue of this file, or the queue's ARN"),
         ),
@@ -127,12 +127,16 @@ fn aws_principals(v: &Value, path: &str, d: &mut Diagnostics) -> (BTreeSet<Strin
             "Consume" => (false, true),
             "PublishConsume" => (true, true),
             _ => {
-                d.warn(&p, "ignored: ComposeX reads Publish, Consume and PublishConsume from AwsPrincipalsAccess");
+                d.warn(
+                    "CX4187",
+                    &p,
+                    "ignored: ComposeX reads Publish, Consume and PublishConsume from AwsPrincipalsAccess",
+                );
                 continue;
             }
         };
         let Some(items) = list.as_array() else {
-            d.error(&p, format!("{k} must be a list of AWS services, like [sns, s3]"));
+            d.error("CX4188", &p, format!("{k} must be a list of AWS services, like [sns, s3]"));
             continue;
         };
         for (i, item) in items.iter().enumerate() {
@@ -142,7 +146,11 @@ fn aws_principals(v: &Value, path: &str, d: &mut Diagnostics) -> (BTreeSet<Strin
             let valid = !service.is_empty()
                 && service.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !valid {
-                d.error(ip, format!("{text:?} is not an AWS service; use its short name, like sns, s3 or events"));
+                d.error(
+                    "CX4189",
+                    ip,
+                    format!("{text:?} is not an AWS service; use its short name, like sns, s3 or events"),
+                );
                 continue;
             }
             if send {

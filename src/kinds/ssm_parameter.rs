@@ -73,6 +73,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl], resource: &mut Value) {
             for (k, what) in FILE_OPTIONS {
                 if params.contains_key(*k) {
                     ctx.d.warn(
+                        "CX4190",
                         join(&ppath, k),
                         format!("not applied: ComposeX never sees the file; {what} before you pass its content"),
                     );
@@ -82,7 +83,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl], resource: &mut Value) {
         }
         None => {
             for k in params.keys() {
-                ctx.d.warn(join(&ppath, k), "ignored: it applies to FromFile only");
+                ctx.d.warn("CX4191", join(&ppath, k), "ignored: it applies to FromFile only");
             }
             None
         }
@@ -92,9 +93,9 @@ fn hook(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl], resource: &mut Value) {
     match props.get("Type") {
         None => {
             props.insert("Type".into(), Value::String("String".into()));
-            ctx.d.warn(join(&path, "Type"), "String applied: CloudFormation requires the type of a parameter");
+            ctx.d.warn("CX4192", join(&path, "Type"), "String applied: CloudFormation requires the type of a parameter");
         }
-        Some(Value::String(t)) if t == "SecureString" => ctx.d.error(
+        Some(Value::String(t)) if t == "SecureString" => ctx.d.error("CX4193", 
             join(&path, "Type"),
             "CloudFormation cannot create a SecureString parameter; use String, or a secret (top-level secrets) for a value to keep out of the template",
         ),
@@ -102,15 +103,15 @@ fn hook(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl], resource: &mut Value) {
     }
     if let Some(value) = value {
         if props.contains_key("Value") {
-            ctx.d.warn(join(&path, "Value"), "replaced: MacroParameters.FromFile gives the value");
+            ctx.d.warn("CX4194", join(&path, "Value"), "replaced: MacroParameters.FromFile gives the value");
         }
         props.insert("Value".into(), value);
     } else if !props.contains_key("Value") && from_file.is_none() {
-        ctx.d.error(&path, "a parameter needs Value (CloudFormation requires it)");
+        ctx.d.error("CX4195", &path, "a parameter needs Value (CloudFormation requires it)");
     }
     if let Some(keeper) = same_name(decl, siblings) {
         if let Some(name) = props.remove("Name") {
-            ctx.d.warn(
+            ctx.d.warn("CX4196", 
                 join(&path, "Name"),
                 format!(
                     "left to CloudFormation: {} is also the Name of {}, which keeps it (one name, one parameter); consumers get the generated name in their environment",

@@ -21,11 +21,11 @@ pub fn expand(ctx: &mut Ctx) {
         Some(Value::Object(m)) => {
             for k in m.keys() {
                 if !matches!(k.as_str(), "Properties" | "Use" | "Lookup" | "MacroParameters") {
-                    ctx.d.error(join(OWNER, k), format!("{k:?} is not an x-vpc key; use Properties (to tune the created VPC) or Use (an existing VPC)"));
+                    ctx.d.error("CX4197", join(OWNER, k), format!("{k:?} is not an x-vpc key; use Properties (to tune the created VPC) or Use (an existing VPC)"));
                 }
             }
             if m.contains_key("Lookup") {
-                ctx.d.error(
+                ctx.d.error("CX4198", 
                     join(OWNER, "Lookup"),
                     "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; use `Use: {VpcId, AppSubnets, PublicSubnets, StorageSubnets}` with IDs or !Ref of template Parameters",
                 );
@@ -37,6 +37,7 @@ pub fn expand(ctx: &mut Ctx) {
                     Some(Value::Object(p)) => p.clone(),
                     Some(other) => {
                         ctx.d.error(
+                            "CX4199",
                             join(OWNER, "Properties"),
                             format!("Properties must be a mapping, not {}", kind(other)),
                         );
@@ -47,12 +48,14 @@ pub fn expand(ctx: &mut Ctx) {
                 create(ctx, &props);
             }
         }
-        Some(other) => {
-            ctx.d.error(OWNER, format!("x-vpc must be a mapping with Use or Properties, not {}", kind(&other)))
-        }
+        Some(other) => ctx.d.error(
+            "CX4200",
+            OWNER,
+            format!("x-vpc must be a mapping with Use or Properties, not {}", kind(&other)),
+        ),
     }
     if ctx.project.extensions.contains_key("x-aws-vpc") {
-        ctx.d.error(
+        ctx.d.error("CX4201", 
             "x-aws-vpc",
             "a VPC ID alone is not enough: the macro cannot look up its subnets; use `x-vpc: {Use: {VpcId, AppSubnets, PublicSubnets}}` with subnet IDs or !Ref of template Parameters",
         );
@@ -63,6 +66,7 @@ fn use_existing(ctx: &mut Ctx, u: &Value) {
     let path = join(OWNER, "Use");
     let Some(m) = u.as_object() else {
         ctx.d.error(
+            "CX4202",
             &path,
             format!("Use must be a mapping with VpcId, AppSubnets, PublicSubnets and StorageSubnets, not {}", kind(u)),
         );
@@ -71,6 +75,7 @@ fn use_existing(ctx: &mut Ctx, u: &Value) {
     for k in m.keys() {
         if !matches!(k.as_str(), "VpcId" | "AppSubnets" | "PublicSubnets" | "StorageSubnets") {
             ctx.d.error(
+                "CX4203",
                 join(&path, k),
                 format!("{k:?} is not a Use key; use VpcId, AppSubnets, PublicSubnets or StorageSubnets"),
             );
@@ -78,7 +83,7 @@ fn use_existing(ctx: &mut Ctx, u: &Value) {
     }
     match m.get("VpcId") {
         Some(v) => ctx.plan.infra.vpc_id = v.clone(),
-        None => ctx.d.error(join(&path, "VpcId"), "Use needs VpcId"),
+        None => ctx.d.error("CX4204", join(&path, "VpcId"), "Use needs VpcId"),
     }
     let subnets = |name: &str, ctx: &mut Ctx| -> Option<Value> {
         let v = m.get(name)?;
@@ -88,6 +93,7 @@ fn use_existing(ctx: &mut Ctx, u: &Value) {
             v if crate::cfn::is_intrinsic(v) => Some(v.clone()),
             other => {
                 ctx.d.error(
+                    "CX4205",
                     join(&path, name),
                     format!("{name} must be a list of subnet IDs or an intrinsic function, not {}", kind(other)),
                 );
@@ -97,7 +103,7 @@ fn use_existing(ctx: &mut Ctx, u: &Value) {
     };
     let app = subnets("AppSubnets", ctx);
     if app.is_none() && !m.contains_key("AppSubnets") {
-        ctx.d.error(join(&path, "AppSubnets"), "Use needs AppSubnets, the subnets the tasks run in");
+        ctx.d.error("CX4206", join(&path, "AppSubnets"), "Use needs AppSubnets, the subnets the tasks run in");
     }
     let public = subnets("PublicSubnets", ctx);
     let storage = subnets("StorageSubnets", ctx);
@@ -128,6 +134,7 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
             "DisableNat" => disable_nat = crate::compose::read::boolean(v, &p, &mut ctx.d).unwrap_or(false),
             "Endpoints" => endpoints = interface_endpoints(ctx, v, &p),
             _ => ctx.d.error(
+                "CX4207",
                 &p,
                 format!("{k:?} is not a created-VPC property; use VpcCidr, SingleNat, DisableNat or Endpoints"),
             ),
@@ -135,6 +142,7 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
     }
     let Some(prefix) = cidr_prefix(&cidr) else {
         ctx.d.error(
+            "CX4208",
             join(&path, "VpcCidr"),
             format!("{cidr:?} is not an IPv4 CIDR between /16 and /24, like \"10.0.0.0/16\""),
         );
@@ -271,7 +279,7 @@ fn create(ctx: &mut Ctx, props: &Map<String, Value>) {
 fn no_nat(ctx: &mut Ctx, endpoints: &[String], path: &str) {
     let missing: Vec<&str> = NO_NAT_ENDPOINTS.iter().copied().filter(|e| !endpoints.iter().any(|x| x == e)).collect();
     if !missing.is_empty() {
-        ctx.d.error(
+        ctx.d.error("CX4209", 
             path,
             format!(
                 "without NAT, tasks cannot pull their images nor write their logs: add the VPC endpoints {} to Endpoints.AwsServices, or remove DisableNat",
@@ -282,7 +290,7 @@ fn no_nat(ctx: &mut Ctx, endpoints: &[String], path: &str) {
     for (name, s) in &ctx.project.services {
         let from_ecr = s.image.as_str().is_none_or(|i| crate::emit::iam::ecr_repository(i).is_some());
         if !from_ecr {
-            ctx.d.error(
+            ctx.d.error("CX4210", 
                 join(&join("services", name), "image"),
                 format!("{} is not in Amazon ECR, and without NAT (x-vpc.Properties.DisableNat) tasks cannot pull it from the internet; push it to ECR, or remove DisableNat", crate::compose::read::show(&s.image)),
             );
@@ -300,6 +308,7 @@ fn interface_endpoints(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<String> {
     let list = v.get("AwsServices").and_then(Value::as_array).cloned().unwrap_or_default();
     if list.is_empty() {
         ctx.d.error(
+            "CX4211",
             path,
             "Endpoints must be {AwsServices: [{service: NAME}, …]}, like {AwsServices: [{service: ecr.api}]}",
         );
@@ -312,7 +321,11 @@ fn interface_endpoints(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<String> {
             continue;
         };
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') || name.is_empty() {
-            ctx.d.error(join(&ip, "service"), format!("{name:?} is not an AWS service endpoint name, like ecr.api"));
+            ctx.d.error(
+                "CX4212",
+                join(&ip, "service"),
+                format!("{name:?} is not an AWS service endpoint name, like ecr.api"),
+            );
         } else if name != "s3" && !out.contains(&name) {
             out.push(name);
         }

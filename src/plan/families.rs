@@ -132,18 +132,27 @@ impl Families {
                             || !fam.chars().any(|c| c.is_ascii_alphanumeric())
                         {
                             d.error(
+                                "CX3001",
                                 path(),
                                 format!("{fam:?} is not a valid task family name; use letters, digits, '-' and '_'"),
                             );
                         }
                     }
                     if v.is_empty() {
-                        d.error(path(), "the task family label is empty; name the family or remove the label");
+                        d.error(
+                            "CX3002",
+                            path(),
+                            "the task family label is empty; name the family or remove the label",
+                        );
                     }
                     v
                 }
                 Some(_) => {
-                    d.error(path(), "the task family must be known when the template is transformed; write its name");
+                    d.error(
+                        "CX3003",
+                        path(),
+                        "the task family must be known when the template is transformed; write its name",
+                    );
                     vec![]
                 }
                 None => vec![name.clone()],
@@ -168,6 +177,7 @@ impl Families {
         for fam in &gathered {
             if let Some(other) = seen.get(fam.id.as_str()) {
                 d.error(
+                    "CX3004",
                     join("services", &fam.services[0]),
                     format!(
                         "task families {other:?} and {:?} both become {:?} in logical IDs; rename one of them",
@@ -190,6 +200,7 @@ impl Families {
         for (svc, fams) in &f.of_service {
             if f.list.contains_key(svc) && !fams.contains(svc) {
                 d.error(
+                    "CX3005",
                     join("services", svc),
                     format!("{svc:?} is both a service and the task family of other services; rename one of them"),
                 );
@@ -234,7 +245,7 @@ impl Families {
             }
             if scc[from] == scc[to] && reaches(&graph, to, from) {
                 let (from, to) = (names[from], names[to]);
-                d.warn(
+                d.warn("CX3006", 
                     path,
                     format!("task family {to:?} already waits for {from:?}; CloudFormation cannot make each wait for the other, so {from:?} does not wait for {to:?}"),
                 );

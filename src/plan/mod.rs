@@ -207,12 +207,13 @@ impl Ctx<'_> {
                     user.entry(k.clone()).or_insert_with(|| v.clone());
                 }
                 self.d.warn(
+                    "CX3007",
                     fpath,
                     format!("{what} is the template parameter {pid} declared under Parameters: deploy with {pass}"),
                 );
             }
             Some(_) => {
-                self.d.error(
+                self.d.error("CX3008", 
                     fpath,
                     format!("{what} is the template parameter {pid}, which Parameters.{pid} declares too, and not as a String; rename that one, or make it Type: String"),
                 );
@@ -225,7 +226,7 @@ impl Ctx<'_> {
                 } else {
                     format!("declare {pid} (Type: String) under the file's Parameters too, as aws cloudformation deploy passes only the parameters of the template it is given, and deploy with {pass}")
                 };
-                self.d.warn(fpath, format!("{why}: {what} is the template parameter {pid}; {how}"));
+                self.d.warn("CX3009", fpath, format!("{why}: {what} is the template parameter {pid}; {how}"));
             }
         }
         Some(serde_json::json!({ "Ref": pid }))
@@ -239,6 +240,7 @@ pub fn two_zones(ctx: &mut Ctx, subnets: &Value, from: &str, what: &str) {
     if let Value::Array(list) = subnets {
         if list.len() < 2 && !from.is_empty() {
             ctx.d.error(
+                "CX3010",
                 from,
                 format!(
                     "{what} needs subnets in two Availability Zones, and this gives {}; list a subnet of a second zone",
@@ -269,6 +271,7 @@ fn add(t: &mut Template, d: &mut Diagnostics, families: &Families, owner: &str, 
         owner.to_string()
     };
     d.error(
+        "CX3011",
         path,
         format!("the logical ID {id:?} is generated for {owner} and also used by {other}; rename one of them"),
     );

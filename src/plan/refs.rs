@@ -83,7 +83,7 @@ pub fn resolve(declared: &Declared, v: &Value, path: &str, d: &mut Diagnostics) 
         Value::String(s) => match value_of(declared, s) {
             Some(Ok(x)) => x,
             Some(Err(e)) => {
-                d.error(path, e);
+                d.error("CX3012", path, e);
                 v.clone()
             }
             None => v.clone(),
@@ -127,8 +127,8 @@ mod tests {
         resolve(&declared, &json!("x-sqs::jobs::Nope"), "x-sns.t.Properties.X", &mut d);
         assert_eq!(
             d.error_message(10),
-            "services.web.environment.Q: x-sqs::jbos refers to x-sqs \"jbos\", which is not declared (x-sqs declares jobs)\n\
-             x-sns.t.Properties.X: x-sqs::jobs::Nope: \"Nope\" is not an attribute of x-sqs; use Url, Arn, QueueName"
+            "services.web.environment.Q: x-sqs::jbos refers to x-sqs \"jbos\", which is not declared (x-sqs declares jobs) [CX3012]\n\
+             x-sns.t.Properties.X: x-sqs::jobs::Nope: \"Nope\" is not an attribute of x-sqs; use Url, Arn, QueueName [CX3012]"
         );
     }
 }

@@ -87,7 +87,7 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Vec<Lb> {
         }
     }
     for (path, service, published, target, why) in private {
-        ctx.d.warn(
+        ctx.d.warn("CX5014", 
             path,
             format!("{service:?} is a data store ({why}), so its published port {published} is not put on the internet: the services that declare the relation (depends_on, links, x-network Ingress) reach it on {target}; to expose it on purpose, describe a listener for it in x-elbv2"),
         );
@@ -102,15 +102,23 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Vec<Lb> {
             }
             let p = join(&e.port.path, "x-aws-protocol");
             if !AWS_PROTOCOLS.contains(&a.as_str()) {
-                ctx.d.error(&p, format!("{a:?} is not a load balancer protocol; use http, https, tcp, tls or udp"));
+                ctx.d.error(
+                    "CX5015",
+                    &p,
+                    format!("{a:?} is not a load balancer protocol; use http, https, tcp, tls or udp"),
+                );
             } else if (a == "udp") != (e.port.protocol == Protocol::Udp) {
-                ctx.d.error(&p, format!("{a} does not match the port's protocol {}", e.port.protocol.as_str()));
+                ctx.d.error(
+                    "CX5016",
+                    &p,
+                    format!("{a} does not match the port's protocol {}", e.port.protocol.as_str()),
+                );
             }
         }
     }
     if by_port.is_empty() {
         if existing.is_some() {
-            ctx.d.warn(EXISTING_KEY, "no service publishes a port, so nothing is put on this load balancer");
+            ctx.d.warn("CX5017", EXISTING_KEY, "no service publishes a port, so nothing is put on this load balancer");
         }
         return Vec::new();
     }
@@ -123,7 +131,7 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Vec<Lb> {
             } else {
                 format!("port {published} is also published by {ws:?} (task family {wf:?}), and one listener takes one port: it sends to {ws:?}, not to {:?}; publish another port, or describe the listeners in x-elbv2", other.service)
             };
-            ctx.d.warn(&other.port.path, msg);
+            ctx.d.warn("CX5018", &other.port.path, msg);
         }
         let mine: Vec<&Published> = entries.iter().filter(|e| e.family == wf && e.service == ws).collect();
         let tcp = mine.iter().find(|e| e.port.protocol == Protocol::Tcp);
@@ -137,7 +145,7 @@ pub fn plan(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Vec<Lb> {
         for e in &mine {
             let same = e.port.target == pick.port.target && (both || e.port.protocol == pick.port.protocol);
             if !same {
-                ctx.d.warn(
+                ctx.d.warn("CX5019", 
                     &e.port.path,
                     format!("port {published} is already published for container port {}/{}: one listener takes one port, so this mapping gets none", pick.port.target, pick.port.protocol.as_str()),
                 );
@@ -231,7 +239,7 @@ fn build(
         let mut certs = Vec::new();
         if matches!(listener_protocol, "HTTPS" | "TLS") {
             if certificates.is_empty() {
-                ctx.d.error(
+                ctx.d.error("CX5020", 
                     &c.path,
                     format!("port {} is published for {}, so the load balancer ends TLS there and needs a certificate; declare one in x-acm (Properties, MacroParameters, or Use with an existing certificate's ARN), or set x-aws-protocol: tcp on the port to pass TLS through to the container", c.published, if listener_protocol == "HTTPS" { "HTTPS" } else { "TLS" }),
                 );
@@ -248,7 +256,7 @@ fn build(
             let family_ports = family_ports(ctx, &c.family);
             let h = health::from_container(&mut ctx.d, s, c.target, &family_ports, ty, tg_protocol);
             if tg_protocol == "UDP" && h.props.get("HealthCheckProtocol") == Some(&json!("TCP")) {
-                ctx.d.warn(
+                ctx.d.warn("CX5021", 
                     &c.path,
                     format!("a UDP target is health-checked over TCP on port {}: the container must also listen on TCP {}, or give it an HTTP healthcheck (curl http://localhost:PORT/…) on a TCP port it declares", c.target, c.target),
                 );
@@ -284,7 +292,7 @@ fn build(
     redirect_to_https(&mut lb);
     if lb.existing.is_some() {
         let families: BTreeSet<String> = lb.targets.values().map(|t| t.family.clone()).collect();
-        ctx.d.warn(
+        ctx.d.warn("CX5022", 
             EXISTING_KEY,
             format!(
                 "the security group of an existing load balancer cannot be known when the template is transformed, so no ingress is opened from it to {}; allow it on each with x-network.Ingress.AwsSources: [{{Type: SecurityGroup, Id: <the load balancer's group>}}]",
@@ -336,7 +344,7 @@ fn existing_arn(ctx: &mut Ctx) -> Option<Value> {
             Some(v)
         }
         Value::String(_) => {
-            ctx.d.error(
+            ctx.d.error("CX5023", 
                 EXISTING_KEY,
                 format!("{} is not a load balancer ARN; the macro cannot look a load balancer up by name: give its ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/…) or !Ref of a template Parameter", show(&v)),
             );
@@ -344,7 +352,11 @@ fn existing_arn(ctx: &mut Ctx) -> Option<Value> {
         }
         v if is_intrinsic(v) => Some(v.clone()),
         other => {
-            ctx.d.error(EXISTING_KEY, format!("x-aws-loadbalancer must be a load balancer ARN, not {}", kind(other)));
+            ctx.d.error(
+                "CX5024",
+                EXISTING_KEY,
+                format!("x-aws-loadbalancer must be a load balancer ARN, not {}", kind(other)),
+            );
             None
         }
     }
@@ -370,7 +382,7 @@ fn warn_linked(ctx: &mut Ctx, choices: &[Choice]) {
     }
     for c in choices {
         if called.contains(&c.service) {
-            ctx.d.warn(
+            ctx.d.warn("CX5025", 
                 &c.path,
                 format!("the load balancer makes {:?} reachable from the internet on port {}; other services reach it without publishing: if only they need it, declare the port without a published one (\"{}\") or in expose", c.service, c.published, c.target),
             );

@@ -266,7 +266,7 @@ pub fn check_services(ctx: &mut Ctx) {
         .collect();
     for (family, n) in over {
         let first = ctx.plan.families.list[&family].services[0].clone();
-        ctx.d.error(
+        ctx.d.error("CX5026", 
             crate::diagnostics::join("services", &first),
             format!("task family {family:?} would be the target of {n} target groups, but an ECS service takes at most {MAX_TARGET_GROUPS}; expose fewer of its ports"),
         );

@@ -95,7 +95,7 @@ pub fn from_container(
     if port != target_port {
         if !family_ports.contains(&port) {
             if let Some(hc) = &s.healthcheck {
-                d.warn(
+                d.warn("CX5027", 
                     join(&hc.path, "test"),
                     format!("checks port {port}, which the service does not declare in ports or expose, so the load balancer cannot reach it; its target group checks port {target_port} instead"),
                 );
@@ -140,7 +140,7 @@ pub fn parse_string(
 ) -> Option<Health> {
     let parts: Vec<&str> = text.split(':').collect();
     let bad = |d: &mut Diagnostics, why: &str| {
-        d.error(path, format!("{text:?} is not a health check: {why}; {SYNTAX}"));
+        d.error("CX5028", path, format!("{text:?} is not a health check: {why}; {SYNTAX}"));
         None
     };
     if parts.len() < 2 {
@@ -241,7 +241,11 @@ pub fn parse_object(
     for (k, v) in m {
         let p = join(path, k);
         if !KEYS.contains(&k.as_str()) {
-            d.error(&p, format!("{k:?} is not a target group health check property; use {}", KEYS.join(", ")));
+            d.error(
+                "CX5029",
+                &p,
+                format!("{k:?} is not a target group health check property; use {}", KEYS.join(", ")),
+            );
             ok = false;
             continue;
         }
@@ -251,7 +255,7 @@ pub fn parse_object(
                     Value::Number(n) => n.to_string(),
                     Value::String(s) => s.clone(),
                     _ => {
-                        d.error(&p, "HealthCheckPort must be a port number or traffic-port");
+                        d.error("CX5030", &p, "HealthCheckPort must be a port number or traffic-port");
                         ok = false;
                         continue;
                     }
@@ -262,6 +266,7 @@ pub fn parse_object(
                         Ok(port) if family_ports.contains(&port) => h.port = Some(port),
                         Ok(port) => {
                             d.error(
+                                "CX5031",
                                 &p,
                                 format!(
                                     "port {port} is not a port of the target's task family, so every check would fail"
@@ -270,7 +275,7 @@ pub fn parse_object(
                             ok = false;
                         }
                         Err(_) => {
-                            d.error(&p, format!("{text:?} is not a port number nor traffic-port"));
+                            d.error("CX5032", &p, format!("{text:?} is not a port number nor traffic-port"));
                             ok = false;
                         }
                     }
@@ -281,6 +286,7 @@ pub fn parse_object(
                 let proto = v.as_str().unwrap_or_default().to_ascii_uppercase();
                 if !PROTOCOLS.contains(&proto.as_str()) {
                     d.error(
+                        "CX5033",
                         &p,
                         format!(
                             "load balancers check health over HTTP, HTTPS or TCP, not {}",
