@@ -208,6 +208,9 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         encryption(ctx, &settings, &decl.path, props);
         acceleration(ctx, &settings, &spath, props);
         owner_acl(ctx, &decl.path, props);
+        // S3's default for new buckets, written out so that it holds whatever the account says.
+        let all = json!({"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true});
+        props.entry("PublicAccessBlockConfiguration").or_insert(all);
     }
     if secure {
         let arn = json!({"Fn::GetAtt": [decl.id, "Arn"]});
