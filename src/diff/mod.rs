@@ -326,6 +326,9 @@ impl Diff {
                 let _ = writeln!(s, "{title}:\n{}", list.join("\n"));
             }
         }
+        if *self == Diff::default() {
+            s += "No change.\n";
+        }
         let risk = self.at_risk();
         if risk.is_empty() {
             s += "No stateful resource replaced, or removed with its data.\n";
