@@ -7,8 +7,8 @@
 #   cli        scripts/build-cli.sh (the CLI as distributed, statically linked) through every golden case,
 #              JSON and YAML (read back under YAML 1.1, as CloudFormation reads it)
 #   lint       cfn-lint over the golden outputs macro-tests/**/expected.json, target/corpus-rendered/ and
-#              examples/pipeline/pipeline.yaml, and src/kinds/rds_versions.json checked against the
-#              pinned cfn-lint
+#              examples/pipeline/pipeline.yaml, and src/kinds/rds_versions.json and
+#              src/diff/create_only.json checked against the pinned cfn-lint
 #   validate   sam validate --lint --template template.yaml
 #   build      sam build (cargo lambda, arm64 via zig) into a temporary directory
 #   e2e        scripts/lambda-e2e.sh (the Lambda in cargo-lambda's emulator, events/ vs events/expected/)
@@ -92,6 +92,9 @@ begin lint "cfn-lint over generated templates"
 python3 scripts/rds-versions.py --check
 # Every error and warning has its own code, and the README lists them all.
 python3 scripts/diagnostic-codes.py --check
+# The create-only properties composex diff classes changes by come from the schemas cfn-lint
+# ships: that table must match the pin too.
+python3 scripts/cfn-schemas.py --check
 goldens=()
 while IFS= read -r -d '' f; do
   # Error cases keep the macro's failure response, not a template: nothing to lint there.

@@ -1,9 +1,10 @@
 //! The command line, as a library module so that tests can drive it without a process:
 //! argument parsing, compose-file discovery, loading (YAML, merge, interpolation, env files),
-//! and the three commands.
+//! and the four commands.
 
 use crate::compose::{env_file, interpolate, lines, merge, yaml};
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diff;
 use crate::macro_io::{render, Options};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -19,7 +20,8 @@ use std::path::{Path, PathBuf};
     after_help = "\
 Without -f, composex reads compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml
 (and its .override file) from the current directory or the nearest parent, like docker compose.
-Exit codes: 0 ok, 1 errors in the input, 2 usage."
+Exit codes: 0 ok, 1 errors in the input, 2 usage, 3 (diff) a stateful resource replaced or
+removed with its data."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -38,21 +40,20 @@ pub enum Sub {
     /// Print the errors and warnings only; exit 1 on an error
     #[command(after_help = "Example:\n  composex check -f compose.yaml")]
     Check(Args),
+    /// What deploying NEW over OLD changes: stateful replacements first, then the other
+    /// replacements, changes in place, additions, removals and who may reach whom
+    #[command(after_help = "\
+Each side is a compose file (rendered first, like render) or a rendered template (JSON or YAML
+with Resources). A change to a create-only property of the type's CloudFormation schema
+replaces the resource, to a conditionally create-only one may replace it; any other updates it
+in place. Exit codes: 0 no stateful resource replaced nor removed with its data, 3 one is (a
+pipeline stops for approval), 1 errors in the input, 2 usage.
+
+Example:\n  composex diff deployed.json compose.yaml")]
+    Diff(DiffArgs),
     /// Print the completion script of a shell
     #[command(after_help = "Example:\n  composex completions bash > /etc/bash_completion.d/composex")]
     Completions { shell: clap_complete::Shell },
-}
-
-impl Sub {
-    /// The command and its arguments, or the shell whose completions are asked for.
-    pub fn into_parts(self) -> Result<(Command, Args), clap_complete::Shell> {
-        match self {
-            Sub::Render(a) => Ok((Command::Render, a)),
-            Sub::Event(a) => Ok((Command::Event, a)),
-            Sub::Check(a) => Ok((Command::Check, a)),
-            Sub::Completions { shell } => Err(shell),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +106,26 @@ pub struct Args {
 fn diagnostic_code(code: &str) -> Result<String, String> {
     let ok = code.len() == 6 && code.starts_with("CX") && code[2..].bytes().all(|b| b.is_ascii_digit());
     ok.then(|| code.to_string()).ok_or_else(|| format!("{code:?} is not a diagnostic code (CX and four digits)"))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct DiffArgs {
+    /// What is deployed: a compose file or a rendered template
+    pub old: PathBuf,
+    /// What would be deployed: a compose file or a rendered template
+    pub new: PathBuf,
+    /// The report as text, or as JSON (composex::diff::Diff)
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    /// The compose project name for compose files (the file's `name` wins)
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
 }
 
 fn key_value(kv: &str) -> Result<(String, String), String> {
@@ -228,9 +249,12 @@ pub fn run_on(
             return 2;
         }
     };
-    let (command, mut a) = match cli.command.into_parts() {
-        Ok(parts) => parts,
-        Err(shell) => {
+    let (command, mut a) = match cli.command {
+        Sub::Render(a) => (Command::Render, a),
+        Sub::Event(a) => (Command::Event, a),
+        Sub::Check(a) => (Command::Check, a),
+        Sub::Diff(d) => return run_diff(&d, cwd, env, out, err),
+        Sub::Completions { shell } => {
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "composex", out);
             return 0;
         }
@@ -329,6 +353,70 @@ pub fn run_on(
             0
         }
         Err(code) => code,
+    }
+}
+
+/// `composex diff`: both sides as templates, then their differences; exit 3 when a stateful
+/// resource is replaced (or may be) or removed with its data.
+fn run_diff(
+    d: &DiffArgs,
+    cwd: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let (old, new) = match (template_of(&d.old, cwd, d, env), template_of(&d.new, cwd, d, env)) {
+        (Ok(old), Ok(new)) => (old, new),
+        (old, new) => {
+            for l in old.err().into_iter().chain(new.err()).flatten() {
+                let _ = writeln!(err, "{l}");
+            }
+            return 1;
+        }
+    };
+    let diff = diff::diff(&old, &new);
+    let text = match d.format {
+        DiffFormat::Text => diff.text(),
+        DiffFormat::Json => serde_json::to_string_pretty(&diff).map(|t| t + "\n").unwrap_or_default(),
+    };
+    if out.write_all(text.as_bytes()).is_err() {
+        return 2;
+    }
+    if diff.at_risk().is_empty() {
+        0
+    } else {
+        3
+    }
+}
+
+/// One side of a diff: a rendered template as it is (`Resources` and no `services`), a compose
+/// file rendered as `render` would; or its error lines, each naming the file.
+fn template_of(
+    given: &Path,
+    cwd: &Path,
+    d: &DiffArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Value, Vec<String>> {
+    let (path, shown) = (cwd.join(given), given.display());
+    let text = std::fs::read_to_string(&path).map_err(|e| vec![format!("{shown}: cannot be read: {e}")])?;
+    let doc = yaml::parse_yaml(&text).map_err(|e| vec![format!("{shown}: {e}")])?;
+    if doc.get("services").is_none() {
+        return match doc.get("Resources") {
+            Some(Value::Object(_)) => Ok(doc),
+            _ => Err(vec![format!("{shown}: neither a compose file (services) nor a template (Resources)")]),
+        };
+    }
+    let mut diags = Diagnostics::new();
+    let (doc, located) = load_located(&[path], env, &mut diags)?;
+    let rendered = render(&doc, &Options { project_name: d.project.clone(), cli: true });
+    diags.extend(rendered.diagnostics);
+    let at = |e: &Diagnostic| match place(&located, &e.path, cwd) {
+        at if at.is_empty() => format!("{shown}: {e}"),
+        at => format!("{at}{e}"),
+    };
+    match rendered.template.filter(|_| !diags.has_errors()) {
+        Some(t) => Ok(t.to_value()),
+        None => Err(diags.errors().iter().map(at).collect()),
     }
 }
 

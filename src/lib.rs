@@ -11,12 +11,14 @@
 //! - `plan`: what the stages share (families, grants, environment, targets) and references;
 //! - `ext`: the `x-` settings of services and the project, read once at load time;
 //! - `compose`: the compose model, which knows nothing of AWS;
-//! - `cfn` and `diagnostics`: template primitives and findings.
+//! - `cfn` and `diagnostics`: template primitives and findings; `diff`, which compares two
+//!   rendered templates and so reads templates only.
 
 pub mod cfn;
 pub mod cli;
 pub mod compose;
 pub mod diagnostics;
+pub mod diff;
 pub mod emit;
 pub mod ext;
 pub mod kinds;
