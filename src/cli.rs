@@ -1,6 +1,6 @@
 //! The command line, as a library module so that tests can drive it without a process:
 //! argument parsing, compose-file discovery, loading (YAML, merge, interpolation, env files),
-//! and the three commands.
+//! and the four commands.
 
 use crate::compose::{env_file, interpolate, merge, yaml};
 use crate::diagnostics::Diagnostics;
@@ -38,6 +38,12 @@ pub enum Sub {
     /// Print the errors and warnings only; exit 1 on an error
     #[command(after_help = "Example:\n  composex check -f compose.yaml")]
     Check(Args),
+    /// Draw who may reach what (network paths and IAM grants), read from the rendered template:
+    /// Mermaid, Graphviz DOT or an HTML page
+    #[command(
+        after_help = "Examples:\n  composex graph -f compose.yaml --format html -o graph.html\n  composex graph --template template.json --format dot | dot -Tsvg > graph.svg"
+    )]
+    Graph(GraphArgs),
 }
 
 impl Sub {
@@ -46,15 +52,41 @@ impl Sub {
             Sub::Render(a) => (Command::Render, a),
             Sub::Event(a) => (Command::Event, a),
             Sub::Check(a) => (Command::Check, a),
+            Sub::Graph(g) => {
+                let a = Args {
+                    files: g.files,
+                    project: g.project,
+                    format: None,
+                    output: g.output,
+                    params: vec![],
+                    region: String::new(),
+                    account_id: String::new(),
+                    strict: g.strict,
+                };
+                (Command::Graph(g.format, g.template), a)
+            }
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Render,
     Event,
     Check,
+    /// The format, and the rendered template to read instead of compose files.
+    Graph(Option<GraphFormat>, Option<PathBuf>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Mermaid, which GitHub draws in Markdown
+    Mermaid,
+    /// Graphviz DOT
+    #[value(alias = "gv")]
+    Dot,
+    /// A self-contained HTML page with the picture, a legend and every edge
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -90,6 +122,29 @@ pub struct Args {
     #[arg(long = "account-id", value_name = "ID", default_value = "123456789012")]
     pub account_id: String,
     /// Fail (exit 1, no output) on any warning, for CI
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct GraphArgs {
+    /// A compose file; several are merged in order
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The compose project name (the file's `name` wins)
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
+    pub project: Option<String>,
+    /// A template `composex render` wrote (JSON or YAML), to draw instead of compose files
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "project", "strict"])]
+    pub template: Option<PathBuf>,
+    /// The output format [default: html when -o names a .html file, dot for .dot or .gv, else
+    /// mermaid]
+    #[arg(long, value_enum)]
+    pub format: Option<GraphFormat>,
+    /// Write to FILE instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Fail (exit 1, no output) on any warning of the render, for CI
     #[arg(long)]
     pub strict: bool,
 }
@@ -179,6 +234,25 @@ pub fn run(
     if let Some(o) = a.output.take() {
         a.output = Some(if o.is_absolute() { o } else { cwd.join(o) });
     }
+    if let Command::Graph(format, Some(t)) = &command {
+        let path = cwd.join(t);
+        let template = match std::fs::read_to_string(&path).map(|text| yaml::parse_yaml(&text)) {
+            Ok(Ok(t)) if t.get("Resources").is_some_and(Value::is_object) => t,
+            Ok(Ok(_)) => {
+                let _ = writeln!(err, "{}: has no Resources: not a template", path.display());
+                return 1;
+            }
+            Ok(Err(e)) => {
+                let _ = writeln!(err, "{}: {e}", path.display());
+                return 1;
+            }
+            Err(e) => {
+                let _ = writeln!(err, "{}: cannot be read: {e}", path.display());
+                return 1;
+            }
+        };
+        return draw(&a, *format, &template, out, err);
+    }
     let files: Vec<PathBuf> = if a.files.is_empty() {
         match discover(cwd) {
             Some(f) => f,
@@ -250,6 +324,15 @@ pub fn run(
     if command == Command::Check {
         return 0;
     }
+    if let Command::Graph(format, _) = command {
+        return match serde_json::to_value(&template) {
+            Ok(t) => draw(&a, format, &t, out, err),
+            Err(e) => {
+                let _ = writeln!(err, "composex: cannot read the template back: {e}");
+                2
+            }
+        };
+    }
     let default = match a.output.as_ref().and_then(|o| o.extension()).and_then(|e| e.to_str()) {
         Some("json") => Format::Json,
         _ => Format::Yaml,
@@ -303,18 +386,34 @@ fn emit(
             text.len()
         );
     }
-    match &a.output {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, &text) {
-                let _ = writeln!(err, "composex: cannot write {}: {e}", path.display());
-                return Err(2);
-            }
-        }
-        None => {
-            if out.write_all(&text).is_err() {
-                return Err(2);
-            }
-        }
-    }
+    write_out(a, &text, out, err)?;
     Ok(text.len())
+}
+
+/// Writes `text` to the -o file or to `out`; the exit code when it cannot.
+fn write_out(a: &Args, text: &[u8], out: &mut dyn Write, err: &mut dyn Write) -> Result<(), i32> {
+    match &a.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| {
+            let _ = writeln!(err, "composex: cannot write {}: {e}", path.display());
+            2
+        }),
+        None => out.write_all(text).map_err(|_| 2),
+    }
+}
+
+/// Writes the graph of a rendered template in `format`, else as the -o file's extension says.
+fn draw(a: &Args, format: Option<GraphFormat>, template: &Value, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let extension = a.output.as_ref().and_then(|o| o.extension()).and_then(|e| e.to_str());
+    let format = format.unwrap_or(match extension {
+        Some("html" | "htm") => GraphFormat::Html,
+        Some("dot" | "gv") => GraphFormat::Dot,
+        _ => GraphFormat::Mermaid,
+    });
+    let g = crate::graph::derive(template);
+    let text = match format {
+        GraphFormat::Mermaid => crate::graph::to_mermaid(&g),
+        GraphFormat::Dot => crate::graph::to_dot(&g),
+        GraphFormat::Html => crate::graph::to_html(&g),
+    };
+    write_out(a, text.as_bytes(), out, err).err().unwrap_or(0)
 }

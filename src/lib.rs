@@ -11,7 +11,8 @@
 //! - `plan`: what the stages share (families, grants, environment, targets) and references;
 //! - `ext`: the `x-` settings of services and the project, read once at load time;
 //! - `compose`: the compose model, which knows nothing of AWS;
-//! - `cfn` and `diagnostics`: template primitives and findings.
+//! - `cfn`, `diagnostics` and `graph`: template primitives, findings, and the access graph read
+//!   back from a rendered template.
 
 pub mod cfn;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod compose;
 pub mod diagnostics;
 pub mod emit;
 pub mod ext;
+pub mod graph;
 pub mod kinds;
 pub mod macro_io;
 pub mod plan;
