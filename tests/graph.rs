@@ -2,7 +2,7 @@
 //! templates its own way: on every golden template the graph's network paths between task
 //! families, from load balancers to families, from the internet to load balancers, and into the
 //! `x-` resources, and its IAM grants, are exactly what the audit finds. Then golden pictures
-//! (`macro-tests/<case>/graph.mmd`, and `docs/graph.*` for the example),
+//! (`macro-tests/<case>/graph.mmd`, and `docs/graph.*` for the example, which the README shows),
 //! and the command line. `UPDATE=1 cargo test --test graph` rewrites the golden pictures.
 
 mod common;
@@ -238,6 +238,19 @@ fn golden_pictures() {
         check(&root.join("docs").join(format!("graph.{ext}")), &out, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_readme_shows_the_example_graph() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The block sits in a numbered list item, indented by three spaces.
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap().replace("\n   ", "\n");
+    let mermaid = std::fs::read_to_string(root.join("docs/graph.mmd")).unwrap();
+    assert!(
+        readme.contains(&format!("```mermaid\n{mermaid}```")),
+        "README.md does not show docs/graph.mmd as a mermaid block"
+    );
+    assert!(readme.contains("docs/graph.png"), "README.md does not show docs/graph.png");
 }
 
 #[test]
