@@ -236,22 +236,19 @@ pub fn run(
     }
     if let Command::Graph(format, Some(t)) = &command {
         let path = cwd.join(t);
-        let template = match std::fs::read_to_string(&path).map(|text| yaml::parse_yaml(&text)) {
-            Ok(Ok(t)) if t.get("Resources").is_some_and(Value::is_object) => t,
-            Ok(Ok(_)) => {
-                let _ = writeln!(err, "{}: has no Resources: not a template", path.display());
-                return 1;
-            }
-            Ok(Err(e)) => {
-                let _ = writeln!(err, "{}: {e}", path.display());
-                return 1;
-            }
+        let template = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot be read: {e}"))
+            .and_then(|text| yaml::parse_yaml(&text).map_err(|e| e.to_string()))
+            .and_then(
+                |t| if t["Resources"].is_object() { Ok(t) } else { Err("has no Resources: not a template".into()) },
+            );
+        return match template {
+            Ok(t) => draw(&a, *format, &t, out, err),
             Err(e) => {
-                let _ = writeln!(err, "{}: cannot be read: {e}", path.display());
-                return 1;
+                let _ = writeln!(err, "{}: {e}", path.display());
+                1
             }
         };
-        return draw(&a, *format, &template, out, err);
     }
     let files: Vec<PathBuf> = if a.files.is_empty() {
         match discover(cwd) {
