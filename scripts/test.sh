@@ -12,6 +12,9 @@
 #   validate   sam validate --lint --template template.yaml
 #   build      sam build (cargo lambda, arm64 via zig) into a temporary directory
 #   e2e        scripts/lambda-e2e.sh (the Lambda in cargo-lambda's emulator, events/ vs events/expected/)
+#   graph      scripts/graph-screenshot.sh (the access graph's HTML page in headless Chromium: its DOM
+#              and a screenshot that shows the nodes); Chromium is installed with apt-get as root,
+#              and without it the step is skipped
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -154,8 +157,24 @@ read -r e_passed < <(sed -n 's/^lambda-e2e: \([0-9]*\) passed, 0 failed$/\1/p' "
 passed=$((passed + ${e_passed:-0}))
 end
 
+begin graph "scripts/graph-screenshot.sh (headless Chromium)"
+if ! command -v chromium >/dev/null && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } || true
+fi
+if command -v chromium >/dev/null; then
+  # The committed docs/graph.png is left alone: fonts and Chromium versions change its pixels.
+  COMPOSEX_BIN=$cli_bin bash scripts/graph-screenshot.sh "$work/graph.png"
+  passed=$((passed + 1))
+else
+  reason="not root, or no apt-get"
+  [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null && reason="apt-get install -y chromium failed"
+  echo "SKIPPED graph: chromium is not installed ($reason)"
+  skipped=$((skipped + 1))
+fi
+end
+
 printf '\ntimings: %s\n' "$(IFS=,; echo "${timings[*]}" | sed 's/,/, /g')"
-echo "(counted: cargo tests, one per lint run, sam validate, sam build, one per e2e event)"
+echo "(counted: cargo tests, one per lint run, sam validate, sam build, one per e2e event, the graph page)"
 if [[ $skipped -gt 0 ]]; then
   echo "total: $passed passed, 0 failed, $skipped skipped"
 else

@@ -54,13 +54,32 @@ Example:\n  composex diff deployed.json compose.yaml")]
     /// Print the completion script of a shell
     #[command(after_help = "Example:\n  composex completions bash > /etc/bash_completion.d/composex")]
     Completions { shell: clap_complete::Shell },
+    /// Draw who may reach what (network paths and IAM grants), read from the rendered template:
+    /// Mermaid, Graphviz DOT or an HTML page
+    #[command(
+        after_help = "Examples:\n  composex graph -f compose.yaml --format html -o graph.html\n  composex graph --template template.json --format dot | dot -Tsvg > graph.svg"
+    )]
+    Graph(GraphArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Render,
     Event,
     Check,
+    /// The format, and the rendered template to read instead of compose files.
+    Graph(Option<GraphFormat>, Option<PathBuf>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Mermaid, which GitHub draws in Markdown
+    Mermaid,
+    /// Graphviz DOT
+    #[value(alias = "gv")]
+    Dot,
+    /// A self-contained HTML page with the picture, a legend and every edge
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -126,6 +145,29 @@ pub struct DiffArgs {
 pub enum DiffFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct GraphArgs {
+    /// A compose file; several are merged in order
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The compose project name (the file's `name` wins)
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
+    pub project: Option<String>,
+    /// A template `composex render` wrote (JSON or YAML), to draw instead of compose files
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "project", "strict"])]
+    pub template: Option<PathBuf>,
+    /// The output format [default: html when -o names a .html file, dot for .dot or .gv, else
+    /// mermaid]
+    #[arg(long, value_enum)]
+    pub format: Option<GraphFormat>,
+    /// Write to FILE instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Fail (exit 1, no output) on any warning of the render, for CI
+    #[arg(long)]
+    pub strict: bool,
 }
 
 fn key_value(kv: &str) -> Result<(String, String), String> {
@@ -254,6 +296,20 @@ pub fn run_on(
         Sub::Event(a) => (Command::Event, a),
         Sub::Check(a) => (Command::Check, a),
         Sub::Diff(d) => return run_diff(&d, cwd, env, out, err),
+        Sub::Graph(g) => {
+            let a = Args {
+                files: g.files,
+                project: g.project,
+                format: None,
+                output: g.output,
+                params: vec![],
+                region: String::new(),
+                account_id: String::new(),
+                strict: g.strict,
+                allow: vec![],
+            };
+            (Command::Graph(g.format, g.template), a)
+        }
         Sub::Completions { shell } => {
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "composex", out);
             return 0;
@@ -261,6 +317,22 @@ pub fn run_on(
     };
     if let Some(o) = a.output.take() {
         a.output = Some(if o.is_absolute() { o } else { cwd.join(o) });
+    }
+    if let Command::Graph(format, Some(t)) = &command {
+        let path = cwd.join(t);
+        let template = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot be read: {e}"))
+            .and_then(|text| yaml::parse_yaml(&text).map_err(|e| e.to_string()))
+            .and_then(
+                |t| if t["Resources"].is_object() { Ok(t) } else { Err("has no Resources: not a template".into()) },
+            );
+        return match template {
+            Ok(t) => draw(&a, *format, &t, out, err),
+            Err(e) => {
+                let _ = writeln!(err, "{}: {e}", path.display());
+                1
+            }
+        };
     }
     let files: Vec<PathBuf> = if a.files.is_empty() {
         match discover(cwd) {
@@ -340,6 +412,15 @@ pub fn run_on(
     }
     if command == Command::Check {
         return 0;
+    }
+    if let Command::Graph(format, _) = command {
+        return match serde_json::to_value(&template) {
+            Ok(t) => draw(&a, format, &t, out, err),
+            Err(e) => {
+                let _ = writeln!(err, "composex: cannot read the template back: {e}");
+                2
+            }
+        };
     }
     let default = match a.output.as_ref().and_then(|o| o.extension()).and_then(|e| e.to_str()) {
         Some("json") => Format::Json,
@@ -458,18 +539,34 @@ fn emit(
             text.len()
         );
     }
-    match &a.output {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, &text) {
-                let _ = writeln!(err, "composex: cannot write {}: {e}", path.display());
-                return Err(2);
-            }
-        }
-        None => {
-            if out.write_all(&text).is_err() {
-                return Err(2);
-            }
-        }
-    }
+    write_out(a, &text, out, err)?;
     Ok(text.len())
+}
+
+/// Writes `text` to the -o file or to `out`; the exit code when it cannot.
+fn write_out(a: &Args, text: &[u8], out: &mut dyn Write, err: &mut dyn Write) -> Result<(), i32> {
+    match &a.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| {
+            let _ = writeln!(err, "composex: cannot write {}: {e}", path.display());
+            2
+        }),
+        None => out.write_all(text).map_err(|_| 2),
+    }
+}
+
+/// Writes the graph of a rendered template in `format`, else as the -o file's extension says.
+fn draw(a: &Args, format: Option<GraphFormat>, template: &Value, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let extension = a.output.as_ref().and_then(|o| o.extension()).and_then(|e| e.to_str());
+    let format = format.unwrap_or(match extension {
+        Some("html" | "htm") => GraphFormat::Html,
+        Some("dot" | "gv") => GraphFormat::Dot,
+        _ => GraphFormat::Mermaid,
+    });
+    let g = crate::graph::derive(template);
+    let text = match format {
+        GraphFormat::Mermaid => crate::graph::to_mermaid(&g),
+        GraphFormat::Dot => crate::graph::to_dot(&g),
+        GraphFormat::Html => crate::graph::to_html(&g),
+    };
+    write_out(a, text.as_bytes(), out, err).err().unwrap_or(0)
 }

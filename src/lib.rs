@@ -11,8 +11,8 @@
 //! - `plan`: what the stages share (families, grants, environment, targets) and references;
 //! - `ext`: the `x-` settings of services and the project, read once at load time;
 //! - `compose`: the compose model, which knows nothing of AWS;
-//! - `cfn` and `diagnostics`: template primitives and findings; `diff`, which compares two
-//!   rendered templates and so reads templates only.
+//! - `cfn`, `diagnostics`, `diff` and `graph`: template primitives, findings, and what reads
+//!   rendered templates only: the comparison of two, and the access graph of one.
 
 pub mod cfn;
 pub mod cli;
@@ -21,6 +21,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod emit;
 pub mod ext;
+pub mod graph;
 pub mod kinds;
 pub mod macro_io;
 pub mod plan;

@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["plan"],
     &["ext"],
     &["compose"],
-    &["cfn", "diagnostics", "diff"],
+    &["cfn", "diagnostics", "diff", "graph"],
 ];
 
 /// Every source file as its module path (`emit::elb::auto`), with its text before its tests.

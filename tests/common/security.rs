@@ -161,13 +161,15 @@ pub fn load_balancers(t: &Value) -> LoadBalancers {
     out
 }
 
-/// A load balancer's group opens only its listener ports; it reaches into a task's group only
-/// on the target and health check ports of the target groups it sends to that are attached to
-/// an ECS service of that group; and every such target port is open to it.
-fn load_balancer_violations(t: &Value, lbs: &LoadBalancers) -> Vec<String> {
+/// (load balancer group, task group) → the ports the load balancer's target groups attached to
+/// the ECS services of that group need (target and health check ports); what does not add up
+/// goes to `bad`.
+pub fn load_balancer_needs(
+    t: &Value,
+    lbs: &LoadBalancers,
+    bad: &mut Vec<String>,
+) -> BTreeMap<(String, String), BTreeSet<(u64, String)>> {
     let res = t["Resources"].as_object().cloned().unwrap_or_default();
-    let mut bad = Vec::new();
-    // (load balancer group, task group) → the ports the target groups need.
     let mut needed: BTreeMap<(String, String), BTreeSet<(u64, String)>> = BTreeMap::new();
     for (sid, r) in &res {
         if r["Type"] != "AWS::ECS::Service" {
@@ -210,6 +212,16 @@ fn load_balancer_violations(t: &Value, lbs: &LoadBalancers) -> Vec<String> {
             }
         }
     }
+    needed
+}
+
+/// A load balancer's group opens only its listener ports; it reaches into a task's group only
+/// on the target and health check ports of the target groups it sends to that are attached to
+/// an ECS service of that group; and every such target port is open to it.
+fn load_balancer_violations(t: &Value, lbs: &LoadBalancers) -> Vec<String> {
+    let res = t["Resources"].as_object().cloned().unwrap_or_default();
+    let mut bad = Vec::new();
+    let needed = load_balancer_needs(t, lbs, &mut bad);
     let mut opened: BTreeMap<(String, String), BTreeSet<(u64, String)>> = BTreeMap::new();
     for (id, r) in &res {
         if r["Type"] != "AWS::EC2::SecurityGroupIngress" {
@@ -270,7 +282,7 @@ fn statement(id: &str, st: &Value, user: bool, bad: &mut Vec<String>) {
 
 /// The containers each task security group protects: security group logical ID → container
 /// names of the task definitions of the ECS services that use the group.
-fn groups(t: &Value) -> BTreeMap<String, BTreeSet<String>> {
+pub fn groups(t: &Value) -> BTreeMap<String, BTreeSet<String>> {
     let res = t["Resources"].as_object().cloned().unwrap_or_default();
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for r in res.values() {
