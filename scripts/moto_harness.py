@@ -3,9 +3,11 @@
 
     moto_harness.py serve PORT_FILE            moto's server on 127.0.0.1, on a free port that is
                                                written to PORT_FILE once it listens
-    moto_harness.py deploy ENDPOINT PATH...    each template (a file, or every *.json under a
+    moto_harness.py deploy ENDPOINT[,ENDPOINT...] PATH...
+                                               each template (a file, or every *.json under a
                                                folder): create_stack, wait for CREATE_COMPLETE,
-                                               delete_stack, check DELETE_COMPLETE; one line each
+                                               delete_stack, check DELETE_COMPLETE; one line each;
+                                               one worker per server
 
 CloudFormation itself cannot be reached from CI, but moto's CloudFormation really creates the
 VPCs, subnets, security groups, roles, ECS services, load balancers, file systems, queues, topics,
@@ -117,7 +119,10 @@ def install_extensions():
     original_parse = cfn_models.Stack._parse_template
 
     def _parse_template(self):
-        original_parse(self)
+        try:  # moto parses every template with PyYAML's pure-Python loader: 0.4 s for ours
+            self.template_dict = json.loads(self.template)
+        except (TypeError, ValueError):
+            original_parse(self)
         try:
             self.template_dict = _apply_transforms(self.template_dict, self.account_id)
         except Exception as e:  # noqa: BLE001 - CloudFormation refuses the template, as moto would
@@ -268,6 +273,17 @@ def _complete_moto_models(model_map):
 
     before_create("AWS::KMS::Key", default_key_policy)
 
+    # A DB instance without DBInstanceIdentifier: moto's generated name (stack-logical-suffix)
+    # exceeds the 63 characters RDS allows, where CloudFormation's fits. moto also ignores
+    # DBClusterIdentifier; AWS requires that cluster to exist.
+    def db_instance(name, p):
+        cluster = p.get("DBClusterIdentifier")
+        if cluster is not None and Minimal.minimal("AWS::RDS::DBCluster", cluster) is None:
+            raise Refused(f"DBClusterIdentifier {cluster!r} is not an existing DB cluster")
+        return p.get("DBInstanceIdentifier") or f"{name[:50].rstrip('-')}-{uuid.uuid4().hex[:8]}".lower()
+
+    before_create("AWS::RDS::DBInstance", db_instance)
+
     # GetAtt attributes of the type's schema that moto's model does not answer.
     def attributes(resource_type, extra):
         cls = model_map[resource_type]
@@ -286,6 +302,8 @@ def _complete_moto_models(model_map):
 
     attributes("AWS::RDS::DBInstance", {"DBInstanceArn": lambda r: r.db_instance_arn})
     attributes("AWS::EFS::AccessPoint", {"Arn": lambda r: r.access_point_arn, "AccessPointId": lambda r: r.access_point_id})
+    attributes("AWS::EFS::FileSystem", {"Arn": lambda r: r.file_system_arn, "FileSystemId": lambda r: r.file_system_id})
+    attributes("AWS::SSM::Parameter", {"Value": lambda r: r.value, "Type": lambda r: r.type})
 
     # SourcePrefixListId (a prefix list as the source) fails an assertion of moto's model.
     ingress = model_map["AWS::EC2::SecurityGroupIngress"]
@@ -899,8 +917,8 @@ class DBCluster(Minimal):
         engine = self.prop("Engine", required=True)
         if not engine.startswith("aurora-"):
             raise Refused(f"Engine {engine!r} is not an Aurora engine the harness models")
-        if "DBSubnetGroupName" in self.properties:
-            _backend("rds").describe_db_subnet_groups(self.prop("DBSubnetGroupName"))
+        if "DBSubnetGroupName" in self.properties:  # Ref of moto's DBSubnetGroup gives the object
+            _backend("rds").describe_db_subnet_groups(getattr(self.prop("DBSubnetGroupName"), "name", self.prop("DBSubnetGroupName")))
         _check_security_groups("VpcSecurityGroupIds", self.prop("VpcSecurityGroupIds", []))
         if "KmsKeyId" in self.properties:
             _backend("kms").describe_key(self.prop("KmsKeyId"))
@@ -992,14 +1010,81 @@ MODELS = [
 ]
 
 
+def prepare(template):
+    """A fresh account for each template (moto reset: what an earlier stack retained cannot
+    collide), holding the existing resources the template names by literal ID: the VPC,
+    subnets and security groups of x-vpc Use or AwsSources, certificates by ARN, clusters by
+    name. The inputs invent these IDs; here they exist, so that the template can use them."""
+    from unittest import mock
+
+    from moto.moto_api._internal.models import moto_api_backend
+    import moto.ec2.models.security_groups as ec2_groups
+    import moto.ec2.models.subnets as ec2_subnets
+    import moto.ec2.models.vpcs as ec2_vpcs
+
+    moto_api_backend.reset()
+    Minimal.created.clear()
+    literals, clusters = set(), set()
+
+    def walk(node, key=None):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif isinstance(node, str):
+            literals.add(node)
+            if key == "Cluster":
+                clusters.add(node.rsplit("/", 1)[-1])
+
+    walk(template.get("Resources", {}))
+    named = lambda pattern: sorted(x for x in literals if re.fullmatch(pattern, x))  # noqa: E731
+    ec2 = _backend("ec2")
+    vpcs = []
+    for i, vpc_id in enumerate(named(r"vpc-[0-9a-f]{8,17}")):
+        with mock.patch.object(ec2_vpcs, "random_vpc_id", lambda vpc_id=vpc_id: vpc_id):
+            vpcs.append(ec2.create_vpc(f"10.{100 + i}.0.0/16"))
+    subnets, groups = named(r"subnet-[0-9a-f]{8,17}"), named(r"sg-[0-9a-f]{8,17}")
+    if (subnets or groups) and not vpcs:
+        vpcs.append(ec2.create_vpc("10.99.0.0/16"))
+    for i, subnet_id in enumerate(subnets):
+        with mock.patch.object(ec2_subnets, "random_subnet_id", lambda subnet_id=subnet_id: subnet_id):
+            ec2.create_subnet(vpcs[0].id, vpcs[0].cidr_block.replace(".0.0/16", f".{i}.0/24"), f"{REGION}{'ab'[i % 2]}")
+    for group_id in groups:
+        with mock.patch.object(ec2_groups, "random_security_group_id", lambda group_id=group_id: group_id):
+            ec2.create_security_group(f"existing-{group_id}", "an existing group", vpcs[0].id)
+    acm = _backend("acm")
+    for arn in named(r"arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+"):
+        cert = acm._certificates.pop(acm.request_certificate("existing.example.com", None, [], []))
+        cert.arn = arn
+        acm._certificates[arn] = cert
+    for name in sorted(clusters):
+        _backend("ecs").create_cluster(name)
+
+
 def serve(port_file):
     from werkzeug.serving import make_server
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
     os.environ["AWS_DEFAULT_REGION"] = REGION  # SAM's translator asks for it
+    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"  # 0.6 s per account, and no template uses one
     install_extensions()
-    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True,
-                         request_handler=MotoRequestHandler)
+    moto_app = DomainDispatcherApplication(create_backend_app)
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") != "/harness/prepare":
+            return moto_app(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        try:
+            prepare(json.loads(body))
+            status, answer = "200 OK", b"{}"
+        except Exception as e:  # noqa: BLE001
+            status, answer = "500 Internal Server Error", _reason(e).encode()
+        start_response(status, [("Content-Type", "text/plain")])
+        return [answer]
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     with open(port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
     os.replace(port_file + ".tmp", port_file)
@@ -1107,12 +1192,16 @@ def is_failure_response(document):
     return isinstance(document, dict) and ("errorMessage" in document or document.get("status") == "failure")
 
 
-def deploy_one(client, fixtures, path, index):
+def deploy_one(client, endpoint, path, index):
     """Creates, checks and deletes one stack; returns the list of its failures."""
+    import urllib.request
+
     with open(path) as f:
         body = f.read()
     template = json.loads(body)
-    stack_name = "t%03d-%s" % (index, re.sub(r"[^A-Za-z0-9-]+", "-", os.path.basename(os.path.dirname(path)) if path.endswith("expected.json") else os.path.basename(path).removesuffix(".json")).strip("-")[:40])
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/harness/prepare", data=body.encode(), method="POST")).read()
+    fixtures = Fixtures(client)
+    stack_name = "t%03d-%s" % (index, re.sub(r"[^A-Za-z0-9-]+", "-", os.path.basename(os.path.dirname(path)) if path.endswith("expected.json") else os.path.basename(path).removesuffix(".json"))[:30].strip("-"))
     cfn = client("cloudformation")
     source = {"TemplateBody": body}
     if len(body.encode()) > 51200:  # the TemplateBody quota: larger templates go through S3, as on AWS
@@ -1162,17 +1251,13 @@ def deploy_one(client, fixtures, path, index):
     return failures
 
 
-def deploy(endpoint, paths):
+def deploy(endpoints, paths):
+    """Deploys the templates of paths, spread over the servers of endpoints (one worker each)."""
+    import queue
+    import threading
+
     import boto3
     from botocore.config import Config
-
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
-    config = Config(retries={"total_max_attempts": 1}, read_timeout=600)
-
-    def client(service):
-        return session.client(service, endpoint_url=endpoint, config=config)
-
-    fixtures = Fixtures(client)
 
     files = []
     for path in paths:
@@ -1180,26 +1265,51 @@ def deploy(endpoint, paths):
             files += sorted(os.path.join(d, f) for d, _, names in os.walk(path) for f in names if f.endswith(".json"))
         else:
             files.append(path)
-    failed, passed, start = {}, 0, time.monotonic()
+    todo = queue.Queue()
     for index, path in enumerate(files):
-        t0 = time.monotonic()
         with open(path) as f:
-            if is_failure_response(json.load(f)):
-                continue
-        failures = deploy_one(client, fixtures, path, index)
-        took = time.monotonic() - t0
-        if failures:
-            failed[path] = failures
-            print(f"FAIL {path} ({took:.1f}s)")
-            for line in failures:
-                print(f"     {line}")
-        else:
-            passed += 1
-            print(f"ok   {path} ({took:.1f}s)")
-        sys.stdout.flush()
-    print(f"deploy: {passed} deployed and deleted, {len(failed)} refused, in {time.monotonic() - start:.0f}s")
-    for path, failures in failed.items():
-        print(f"refused: {path}: {failures[-1] if len(failures) == 1 else ' / '.join(failures[1:])}")
+            if not is_failure_response(json.load(f)):  # the macro's failure response, not a template
+                todo.put((index, path))
+    failed, passed, lock, start = {}, [], threading.Lock(), time.monotonic()
+
+    def worker(endpoint):
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+        config = Config(retries={"total_max_attempts": 1}, read_timeout=600)
+        clients = {}
+
+        def client(service):
+            return clients.setdefault(service, session.client(service, endpoint_url=endpoint, config=config))
+
+        while True:
+            try:
+                index, path = todo.get_nowait()
+            except queue.Empty:
+                return
+            t0 = time.monotonic()
+            try:
+                failures = deploy_one(client, endpoint, path, index)
+            except Exception as e:  # noqa: BLE001 - the harness itself failed: say so, go on
+                failures = [f"harness error: {type(e).__name__}: {e}"]
+            took = time.monotonic() - t0
+            with lock:
+                if failures:
+                    failed[path] = failures
+                    print(f"FAIL {path} ({took:.1f}s)")
+                    for line in failures:
+                        print(f"     {line}")
+                else:
+                    passed.append(path)
+                    print(f"ok   {path} ({took:.1f}s)")
+                sys.stdout.flush()
+
+    threads = [threading.Thread(target=worker, args=(e,)) for e in endpoints]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(f"deploy: {len(passed)} deployed and deleted, {len(failed)} refused, in {time.monotonic() - start:.0f}s")
+    for path in sorted(failed):
+        print(f"refused: {path}: {' / '.join(failed[path])}")
     return 1 if failed else 0
 
 
@@ -1208,7 +1318,7 @@ def main(argv):
         serve(argv[1])
         return 0
     if len(argv) >= 3 and argv[0] == "deploy":
-        return deploy(argv[1], argv[2:])
+        return deploy(argv[1].split(","), argv[2:])
     print(__doc__.split("\n\n")[1], file=sys.stderr)
     return 2
 
