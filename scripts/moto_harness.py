@@ -136,6 +136,7 @@ def install_extensions():
     def create_resources(self):
         try:
             original_create_resources(self)
+            self.outputs  # moto resolves Outputs when they are first read; CloudFormation, at creation
         except Exception as e:  # noqa: BLE001
             _fail(self, cfn_models, "CREATE_FAILED", e)
 
@@ -273,13 +274,34 @@ def _complete_moto_models(model_map):
 
     before_create("AWS::KMS::Key", default_key_policy)
 
+    # IAM validates a role's inline policies (PutRolePolicy); moto's model stores them as given,
+    # so a Ref where an ARN is needed went through. Here they go through moto's own validator.
+    def role_policies(name, p):
+        from moto.iam.policy_validation import IAMPolicyDocumentValidator, IAMTrustPolicyDocumentValidator
+
+        IAMTrustPolicyDocumentValidator(json.dumps(p.get("AssumeRolePolicyDocument"))).validate()
+        for policy in p.get("Policies", []):
+            IAMPolicyDocumentValidator(json.dumps(policy["PolicyDocument"])).validate()
+        for arn in p.get("ManagedPolicyArns", []):
+            _arn(arn, "iam", "ManagedPolicyArns")
+        if "PermissionsBoundary" in p:
+            _arn(p["PermissionsBoundary"], "iam", "PermissionsBoundary")
+        return name
+
+    before_create("AWS::IAM::Role", role_policies)
+
     # A DB instance without DBInstanceIdentifier: moto's generated name (stack-logical-suffix)
     # exceeds the 63 characters RDS allows, where CloudFormation's fits. moto also ignores
-    # DBClusterIdentifier; AWS requires that cluster to exist.
+    # DBClusterIdentifier, then wants an EngineVersion of its own for Aurora engines; AWS
+    # requires that cluster to exist, with the same engine.
     def db_instance(name, p):
-        cluster = p.get("DBClusterIdentifier")
-        if cluster is not None and Minimal.minimal("AWS::RDS::DBCluster", cluster) is None:
-            raise Refused(f"DBClusterIdentifier {cluster!r} is not an existing DB cluster")
+        if "DBClusterIdentifier" in p:  # an Aurora instance: the cluster holds engine and version
+            cluster = Minimal.minimal("AWS::RDS::DBCluster", p["DBClusterIdentifier"])
+            if cluster is None:
+                raise Refused(f"DBClusterIdentifier {p['DBClusterIdentifier']!r} is not an existing DB cluster")
+            if p.get("Engine") != cluster.prop("Engine"):
+                raise Refused(f"Engine {p.get('Engine')!r} is not the engine of cluster {cluster.physical_id}")
+            p.setdefault("EngineVersion", cluster.prop("EngineVersion", "(the cluster's default)"))
         return p.get("DBInstanceIdentifier") or f"{name[:50].rstrip('-')}-{uuid.uuid4().hex[:8]}".lower()
 
     before_create("AWS::RDS::DBInstance", db_instance)
@@ -402,10 +424,10 @@ def _clean_json(node, resources_map, original):
             raise Refused(f"Fn::GetAtt {name}.{attribute}: that resource is not created (its Condition is false)")
         try:
             value = resource.get_cfn_attribute(attribute)
+        except Refused:
+            raise
         except Exception as e:  # noqa: BLE001 - NotImplementedError, UnformattedGetAttTemplateException...
-            raise Refused(
-                f"Fn::GetAtt {name}.{attribute}: {declared[name]['Type']} has no attribute {attribute} here ({_reason(e)})"
-            ) from e
+            raise Refused(f"Fn::GetAtt {name}.{attribute}: {declared[name]['Type']} has no attribute {attribute} (in moto)") from e
         if value is None:
             raise Refused(f"Fn::GetAtt {name}.{attribute}: no value")
         return value
@@ -550,7 +572,7 @@ def _backend(service):
 
 
 def _arn(value, service, what):
-    if not (isinstance(value, str) and re.fullmatch(rf"arn:aws:{service}:[a-z0-9-]*:\d*:.+", value)):
+    if not (isinstance(value, str) and re.fullmatch(rf"arn:aws:{service}:[a-z0-9-]*:(\d*|aws):.+", value)):
         raise Refused(f"{what}: {value!r} is not an ARN of {service}")
     return value
 
