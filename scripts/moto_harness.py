@@ -12,17 +12,24 @@
 CloudFormation itself cannot be reached from CI, but moto's CloudFormation really creates the
 VPCs, subnets, security groups, roles, ECS services, load balancers, file systems, queues, topics,
 buckets, tables, keys and parameters of a template in its own backends, resolves Ref, GetAtt and
-Sub, orders resources by DependsOn and refuses what those backends refuse (a Ref where an ARN is
-needed, an unknown subnet, a bad policy document...). Where moto falls short of CloudFormation,
-`serve` extends it before the server starts, in this module only (scripts/deploy-test.sh runs it):
+Sub, orders resources by DependsOn and refuses what those backends refuse (an unknown subnet, a
+listener protocol its load balancer does not take...). Where moto 5.2.5 falls short of
+CloudFormation, `serve` extends it before the server starts, in this module only:
 
 - Strictness. moto logs and skips a resource type it has no model for, leaves a GetAtt it
-  cannot answer or a ${Var} of Fn::Sub it cannot resolve in the template, and drops a property
-  that Refs a resource whose Condition is false; CloudFormation refuses all four. Here each one
-  fails the stack.
+  cannot answer or a ${Var} of Fn::Sub it cannot resolve in the template, drops a property that
+  Refs a resource whose Condition is false, and resolves Outputs only when they are read;
+  CloudFormation refuses all of these at creation, and so does the harness. The test also checks
+  that every resource of the template is listed in the stack.
 - Failures as CloudFormation reports them. moto raises a failed resource out of CreateStack (an
-  HTTP error with no event); here the stack ends CREATE_FAILED (DELETE_FAILED) with an event
+  HTTP 500 with no event); here the stack ends CREATE_FAILED (DELETE_FAILED) with an event
   naming the resource, its type and the reason, as describe_stack_events shows on AWS.
+- Deletion as CloudFormation deletes: in the reverse order of creation (references and
+  DependsOn), each resource really deleted. moto deletes in any order and silently skips the
+  types it cannot delete (route tables, routes, NAT gateways, EIPs, internet gateways and
+  attachments, VPC endpoints, ingress rules, ECS clusters, services and task definitions,
+  listeners, rules, target groups): those are deleted here through moto's backends, so that
+  DELETE_COMPLETE means the VPC and everything in it went.
 - Intrinsics moto lacks: Fn::Cidr (computed with ipaddress, as CloudFormation does), Fn::GetAZs
   (moto returns four made-up zones and does not resolve a Ref as its argument: here the region's
   zones from moto's EC2), Fn::Length (AWS::LanguageExtensions), and dynamic references
@@ -31,11 +38,22 @@ needed, an unknown subnet, a bad policy document...). Where moto falls short of 
 - Transforms, which CloudFormation applies before it creates anything: AWS::Serverless-2016-10-31
   through aws-sam-translator (the pinned SAM CLI's, with moto's AWS managed policies), and
   AWS::LanguageExtensions (Fn::Length; Fn::ForEach is refused). Any other transform fails.
-- Models for the resource types our templates use that moto 5.2.5 lacks: see MODELS below, one
-  class per type, each saying what it checks. They store their properties, answer Ref and the
-  GetAtt attributes of the type's CloudFormation schema (cfn-lint's, read at start), and check
-  the references AWS would check: what they name must exist in moto, and be of the right kind
-  (an ARN where an ARN is asked, a queue URL where a URL is asked...).
+- moto's own models, completed (_complete_moto_models): a load balancer's Type (moto made every
+  one an ALB, whose listeners refuse TCP/UDP/TLS), FIFO queue and SSM parameter names generated
+  as CloudFormation generates them, the default key policy of a KMS key without KeyPolicy, DB
+  instance identifiers within RDS's 63 characters and Aurora instances (checked against their
+  cluster), GetAtt attributes moto does not answer (DBInstanceArn, EFS Arn, SSM Value),
+  SourcePrefixListId in ingress rules, and IAM's validation of a role's inline policies and
+  trust policy (moto stored them as given, so a Ref where an ARN is needed went through).
+- Models for the resource types our templates use that moto lacks: MODELS below, one class per
+  type, each saying what it checks. They store their properties, answer Ref and the GetAtt
+  attributes of the type's CloudFormation schema (the pinned cfn-lint's, read at start), and
+  check the references AWS would check: what they name must exist in moto, and be of the right
+  kind (an ARN where an ARN is asked, a queue URL where a URL is asked, a namespace Id...).
+- Each template is deployed in a fresh account (moto reset through /harness/prepare, so that
+  what an earlier stack retained cannot collide), holding the existing resources the template
+  names by literal ID (see prepare). Two speed-ups, with no effect on results: templates are
+  read as JSON before moto's pure-Python YAML loader, and EC2 does not load its AMI catalogue.
 """
 
 import base64
@@ -1284,6 +1302,9 @@ def deploy(endpoints, paths):
             files += sorted(os.path.join(d, f) for d, _, names in os.walk(path) for f in names if f.endswith(".json"))
         else:
             files.append(path)
+    if not files:
+        print(f"deploy: no template in {' '.join(paths)}", file=sys.stderr)
+        return 2
     todo = queue.Queue()
     for index, path in enumerate(files):
         with open(path) as f:
