@@ -16,11 +16,12 @@ Sub, orders resources by DependsOn and refuses what those backends refuse (an un
 listener protocol its load balancer does not take...). Where moto 5.2.5 falls short of
 CloudFormation, `serve` extends it before the server starts, in this module only:
 
-- Strictness. moto logs and skips a resource type it has no model for, leaves a GetAtt it
-  cannot answer or a ${Var} of Fn::Sub it cannot resolve in the template, drops a property that
-  Refs a resource whose Condition is false, and resolves Outputs only when they are read;
-  CloudFormation refuses all of these at creation, and so does the harness. The test also checks
-  that every resource of the template is listed in the stack.
+- Strictness. moto takes any parameter value, logs and skips a resource type it has no model
+  for, leaves a GetAtt it cannot answer or a ${Var} of Fn::Sub it cannot resolve in the
+  template, drops a property that Refs a resource whose Condition is false, and resolves
+  Outputs only when they are read; CloudFormation refuses all of these (a value outside
+  AllowedValues or AllowedPattern at CreateStack, the others at creation), and so does the
+  harness. The test also checks that every resource of the template is listed in the stack.
 - Failures as CloudFormation reports them. moto raises a failed resource out of CreateStack (an
   HTTP 500 with no event); here the stack ends CREATE_FAILED (DELETE_FAILED) with an event
   naming the resource, its type and the reason, as describe_stack_events shows on AWS.
@@ -56,7 +57,6 @@ CloudFormation, `serve` extends it before the server starts, in this module only
   read as JSON before moto's pure-Python YAML loader, and EC2 does not load its AMI catalogue.
 """
 
-import base64
 import ipaddress
 import json
 import os
@@ -116,6 +116,22 @@ def install_extensions():
         return _clean_json(node, resources_map, original_clean)
 
     parsing.clean_json = clean_json
+
+    # Parameter values are checked as CloudFormation checks them (moto takes any value).
+    original_load_parameters = parsing.ResourceMap.load_parameters
+
+    def load_parameters(self):
+        original_load_parameters(self)
+        for name, spec in self._template.get("Parameters", {}).items():
+            values = self.resolved_parameters[name]
+            for value in values if isinstance(values, list) else [values]:
+                allowed, pattern = spec.get("AllowedValues"), spec.get("AllowedPattern")
+                if allowed is not None and str(value) not in [str(a) for a in allowed]:
+                    raise ValidationError(message=f"Parameter '{name}' must be one of AllowedValues")
+                if pattern is not None and not re.fullmatch(pattern, str(value)):
+                    raise ValidationError(message=f"Parameter '{name}' must match pattern {pattern}")
+
+    parsing.ResourceMap.load_parameters = load_parameters
 
     # Deletion in the reverse order of creation, as CloudFormation deletes (moto deletes in any
     # order and retries what failed, so a table goes before its routes and the routes then fail).
@@ -1221,10 +1237,7 @@ def parameter_values(template, fixtures):
         elif kind == "String":
             value = f"secret-value-of-{name}" if spec.get("NoEcho") else f"value of {name}"
         else:
-            raise SystemExit(f"deploy: parameter {name}: no value for type {kind}")
-        pattern = spec.get("AllowedPattern")
-        if pattern and not re.fullmatch(pattern, value):
-            raise SystemExit(f"deploy: parameter {name}: {value!r} does not match AllowedPattern {pattern}")
+            raise ValueError(f"parameter {name}: the harness has no value for type {kind}")
         values.append({"ParameterKey": name, "ParameterValue": value})
     return values
 
