@@ -7,6 +7,9 @@
 #   ziglang       the cross linker cargo-lambda uses for arm64 (found as `python3 -m ziglang`)
 #   aws-sam-cli   validates and builds template.yaml (its rust-cargolambda build calls
 #                 cargo-lambda, so all four live in the same venv and go on PATH together)
+#   moto          its CloudFormation server, on 127.0.0.1, is what the templates are deployed on
+#                 (scripts/deploy-test.sh, scripts/moto_harness.py). Its dependencies resolve
+#                 together with aws-sam-cli's (same boto3, Flask, cfn-lint), so it shares the venv
 #
 # Use the tools with: source .tools/venv/bin/activate (the other scripts do it for you).
 set -euo pipefail
@@ -22,6 +25,7 @@ pins=(
   "cargo-lambda==1.9.2"
   "ziglang==0.17.1"
   "aws-sam-cli==1.170.0"
+  "moto[server,cloudformation]==5.2.5"
 )
 rust_target=aarch64-unknown-linux-gnu   # template.yaml: Architectures [arm64]
 
@@ -38,6 +42,7 @@ import sys
 from importlib.metadata import version, PackageNotFoundError
 for pin in sys.argv[1:]:
     name, want = pin.split("==")
+    name = name.split("[")[0]   # moto[server,cloudformation] is installed as moto
     try:
         have = version(name)
     except PackageNotFoundError:
@@ -75,3 +80,4 @@ say "$(cfn-lint --version)"
 say "$(cargo lambda --version)"
 say "zig $("$venv/bin/python" -m ziglang version)"
 say "$(SAM_CLI_TELEMETRY=0 sam --version)"
+say "moto $("$venv/bin/python" -c 'import moto; print(moto.__version__)')"

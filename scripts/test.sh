@@ -2,13 +2,16 @@
 # The project's test command: bash scripts/test.sh
 #
 # Steps, in order, stopping at the first failure:
-#   tools      scripts/install-tools.sh (pinned cfn-lint, cargo-lambda, zig, SAM CLI in .tools/venv)
+#   tools      scripts/install-tools.sh (pinned cfn-lint, cargo-lambda, zig, SAM CLI, moto in .tools/venv)
 #   cargo      cargo test --all-targets (corpus tests run when COMPOSEX_CORPUS or ../shared/corpus is there)
 #   cli        scripts/build-cli.sh (the CLI as distributed, statically linked) through every golden case,
 #              JSON and YAML (read back under YAML 1.1, as CloudFormation reads it)
 #   lint       cfn-lint over the golden outputs macro-tests/**/expected.json, target/corpus-rendered/ and
-#              examples/pipeline/pipeline.yaml, and src/kinds/rds_versions.json and
-#              src/diff/create_only.json checked against the pinned cfn-lint
+#              examples/pipeline/pipeline.yaml; src/kinds/rds_versions.json and
+#              src/diff/create_only.json checked against the pinned cfn-lint; the diagnostic codes
+#              (one per call site, all in the README: scripts/diagnostic-codes.py --check)
+#   deploy     scripts/deploy-test.sh: the same templates created and deleted on moto's CloudFormation
+#              server (pinned, on 127.0.0.1, extended by scripts/moto_harness.py); any refusal fails
 #   validate   sam validate --lint --template template.yaml
 #   build      sam build (cargo lambda, arm64 via zig) into a temporary directory
 #   e2e        scripts/lambda-e2e.sh (the Lambda in cargo-lambda's emulator, events/ vs events/expected/)
@@ -128,6 +131,26 @@ bash scripts/lint-templates.sh examples/pipeline/pipeline.yaml
 passed=$((passed + 1))
 end
 
+begin deploy "scripts/deploy-test.sh: every template on moto's CloudFormation server"
+if [[ ${#goldens[@]} -gt 0 ]]; then
+  bash scripts/deploy-test.sh "${goldens[@]}"
+  passed=$((passed + 1))
+else
+  echo "deploy: no golden template (macro-tests/**/expected.json) yet: skipped"
+  skipped=$((skipped + 1))
+fi
+if [[ -d "$target_dir/corpus-rendered" ]]; then
+  bash scripts/deploy-test.sh "$target_dir/corpus-rendered"
+  passed=$((passed + 1))
+elif [[ -n "${COMPOSEX_CORPUS:-}" ]]; then
+  echo "deploy: COMPOSEX_CORPUS is set but the corpus test wrote no $target_dir/corpus-rendered" >&2
+  false
+else
+  echo "deploy: no corpus (COMPOSEX_CORPUS unset): corpus templates not deployed"
+  skipped=$((skipped + 1))
+fi
+end
+
 begin validate "sam validate --lint --template template.yaml"
 sam validate --lint --template template.yaml </dev/null
 passed=$((passed + 1))
@@ -174,7 +197,7 @@ fi
 end
 
 printf '\ntimings: %s\n' "$(IFS=,; echo "${timings[*]}" | sed 's/,/, /g')"
-echo "(counted: cargo tests, one per lint run, sam validate, sam build, one per e2e event, the graph page)"
+echo "(counted: cargo tests, one per lint run, one per deploy run, sam validate, sam build, one per e2e event, the graph page)"
 if [[ $skipped -gt 0 ]]; then
   echo "total: $passed passed, 0 failed, $skipped skipped"
 else
