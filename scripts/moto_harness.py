@@ -1071,7 +1071,8 @@ def prepare(template):
     """A fresh account for each template (moto reset: what an earlier stack retained cannot
     collide), holding the existing resources the template names by literal ID: the VPC,
     subnets and security groups of x-vpc Use or AwsSources, certificates by ARN, clusters by
-    name. The inputs invent these IDs; here they exist, so that the template can use them."""
+    name, secrets read by dynamic reference. The inputs invent these IDs; here they exist, so
+    that the template can use them."""
     from unittest import mock
 
     from moto.moto_api._internal.models import moto_api_backend
@@ -1118,6 +1119,22 @@ def prepare(template):
         acm._certificates[arn] = cert
     for name in sorted(clusters):
         _backend("ecs").create_cluster(name)
+    # Secrets the template reads by dynamic reference ({{resolve:secretsmanager:NAME:SecretString:KEY}}),
+    # with the JSON keys it reads.
+    secrets = {}
+    for text in literals:
+        for service, reference in DYNAMIC_REFERENCE.findall(text):
+            if service == "secretsmanager" and not reference.startswith("arn:"):
+                name, _, rest = reference.partition(":")
+                key = rest.split(":")[1] if rest.startswith("SecretString:") and rest.count(":") >= 1 else ""
+                secrets.setdefault(name, {})
+                if key:
+                    secrets[name][key] = f"value of {key}"
+    for name, keys in sorted(secrets.items()):
+        _backend("secretsmanager").create_secret(
+            name=name, secret_string=json.dumps(keys), secret_binary=None, description="an existing secret",
+            tags=None, kms_key_id=None, client_request_token=None, replica_regions=[], force_overwrite=False,
+        )
 
 
 def serve(port_file):
@@ -1234,6 +1251,13 @@ def parameter_values(template, fixtures):
             value = fixtures.get("load_balancer")
         elif "CertificateArn" in uses:
             value = fixtures.get("certificate")
+        elif kind == "String" and spec.get("AllowedPattern"):
+            # A value of the form the pattern asks (an image the pipeline pushed to ECR).
+            candidates = [f"value of {name}", f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{name.lower()}:1"]
+            matching = [c for c in candidates if re.fullmatch(spec["AllowedPattern"], c)]
+            if not matching:
+                raise ValueError(f"parameter {name}: the harness has no value matching {spec['AllowedPattern']}")
+            value = matching[0]
         elif kind == "String":
             value = f"secret-value-of-{name}" if spec.get("NoEcho") else f"value of {name}"
         else:
