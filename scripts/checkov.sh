@@ -106,9 +106,9 @@ import fnmatch, json, os, re, sys
 allowlist_path, complete, work, jobs, files = sys.argv[1], sys.argv[2] == "1", sys.argv[3], int(sys.argv[4]), sys.argv[5:]
 
 # --- the allowlist -------------------------------------------------------------------------------
-# CHECK_ID [type=AWS::X::Y] [file=GLOB] [resource=GLOB]  reason
+# CHECK_ID [type=AWS::X::Y] [file=GLOB] [resource=GLOB] [with=CHECK_ID]  reason
 entries, bad = [], []
-scope_re = re.compile(r"(type|file|resource)=(\S+)")
+scope_re = re.compile(r"(type|file|resource|with)=(\S+)")
 with open(allowlist_path) as f:
     for n, raw in enumerate(f, 1):
         line = raw.strip()
@@ -132,10 +132,12 @@ with open(allowlist_path) as f:
             continue
         entries.append({"line": n, "check": check, "scope": scope, "reason": reason, "hits": 0})
 
-def covers(entry, check, rtype, logical_id, path):
+def covers(entry, check, rtype, logical_id, path, failed_here):
     if entry["check"] != check:
         return False
     scope = entry["scope"]
+    if "with" in scope and scope["with"] not in failed_here:
+        return False
     if "type" in scope and scope["type"] != rtype:
         return False
     if "resource" in scope and not fnmatch.fnmatchcase(logical_id, scope["resource"]):
@@ -179,12 +181,24 @@ for p in parse_errors:
 if expected is not None and resources != expected:
     problems.append(f"checkov read {resources} resources, the templates have {expected}: a template was skipped")
 
+def shown(p):
+    """A path under the current folder relative to it, any other as it is."""
+    if os.path.isabs(p) and p.startswith(os.getcwd() + os.sep):
+        return os.path.relpath(p)
+    return p
+
+# The checks failed on each resource (for with=).
+failed_on = {}
+for item in failed:
+    failed_on.setdefault((item["file_abs_path"], item["resource"]), set()).add(item["check_id"])
+
 not_allowed, allowed = [], 0
 for item in failed:
     check = item["check_id"]
     rtype, _, logical_id = item["resource"].partition(".")
-    path = os.path.relpath(item["file_abs_path"]) if os.path.isabs(item["file_abs_path"]) else item["file_abs_path"]
-    hits = [e for e in entries if covers(e, check, rtype, logical_id, path)]
+    path = shown(item["file_abs_path"])
+    failed_here = failed_on[(item["file_abs_path"], item["resource"])]
+    hits = [e for e in entries if covers(e, check, rtype, logical_id, path, failed_here)]
     for e in hits:
         e["hits"] += 1
     if hits:
