@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the project's tools from PyPI into one virtualenv at .tools/venv, and the Rust target
-# that the Lambda is built for. Idempotent: a second run only checks the pinned versions.
+# Installs the project's tools from PyPI into two virtualenvs, .tools/venv and .tools/checkov,
+# and the Rust target that the Lambda is built for. Idempotent: a second run only checks the
+# pinned versions.
 #
+# .tools/venv:
 #   cfn-lint      lints the generated templates (scripts/lint-templates.sh)
 #   cargo-lambda  builds the Lambda and runs it in its runtime emulator (scripts/lambda-e2e.sh)
 #   ziglang       the cross linker cargo-lambda uses for arm64 (found as `python3 -m ziglang`)
@@ -10,12 +12,21 @@
 #   moto          its CloudFormation server, on 127.0.0.1, is what the templates are deployed on
 #                 (scripts/deploy-test.sh, scripts/moto_harness.py). Its dependencies resolve
 #                 together with aws-sam-cli's (same boto3, Flask, cfn-lint), so it shares the venv
+# .tools/checkov:
+#   checkov       security checks over the generated templates (scripts/checkov.sh). It has a
+#                 venv of its own because its dependencies cannot share one with aws-sam-cli:
+#                 checkov 3.3.30 requires boto3==1.35.49 and aws-sam-cli 1.170.0 boto3==1.43.108,
+#                 so pip's resolver refuses the two together (ResolutionImpossible).
 #
-# Use the tools with: source .tools/venv/bin/activate (the other scripts do it for you).
+# Use the tools with: source .tools/venv/bin/activate (the other scripts do it for you);
+# checkov is .tools/checkov/bin/checkov, called by path.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv="$root/.tools/venv"
+# TOOLS_DIR lets a fresh install be tried elsewhere without touching .tools.
+tools=${TOOLS_DIR:-$root/.tools}
+venv="$tools/venv"
+checkov_venv="$tools/checkov"
 python=${PYTHON:-python3}
 
 # Pinned: a new cfn-lint release adds rules, so an unpinned one can fail CI on an unchanged tree.
@@ -27,17 +38,26 @@ pins=(
   "aws-sam-cli==1.170.0"
   "moto[server,cloudformation]==5.2.5"
 )
+# Pinned for the same reason: each checkov release adds checks (checkov-allowlist.txt is written
+# against this one).
+checkov_pins=(
+  "checkov==3.3.30"
+)
 rust_target=aarch64-unknown-linux-gnu   # template.yaml: Architectures [arm64]
 
 say() { printf 'install-tools: %s\n' "$*"; }
 
-if [[ ! -x "$venv/bin/python" ]]; then
-  say "creating virtualenv $venv"
-  "$python" -m venv "$venv"
-fi
-
-# Which pins are missing or at another version? (a fast, offline check)
-missing=$("$venv/bin/python" - "${pins[@]}" <<'PY'
+# ensure_venv DIR PIN...: creates the virtualenv DIR if needed and installs the pins missing there.
+ensure_venv() {
+  local dir=$1
+  shift
+  if [[ ! -x "$dir/bin/python" ]]; then
+    say "creating virtualenv $dir"
+    "$python" -m venv "$dir"
+  fi
+  # Which pins are missing or at another version? (a fast, offline check)
+  local missing
+  missing=$("$dir/bin/python" - "$@" <<'PY'
 import sys
 from importlib.metadata import version, PackageNotFoundError
 for pin in sys.argv[1:]:
@@ -50,17 +70,20 @@ for pin in sys.argv[1:]:
     if have != want:
         print(pin)
 PY
-)
+  )
+  if [[ -n "$missing" ]]; then
+    say "pip install $(echo $missing) (into $dir)"
+    local start=$SECONDS
+    # Install all pins of a venv in one resolver run so their shared dependencies agree.
+    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+    say "installed in $((SECONDS - start)) s"
+  else
+    say "pinned tools already installed in $dir: $*"
+  fi
+}
 
-if [[ -n "$missing" ]]; then
-  say "pip install $(echo $missing)"
-  start=$SECONDS
-  # Install all pins in one resolver run so their shared dependencies agree.
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}"
-  say "installed in $((SECONDS - start)) s"
-else
-  say "pinned tools already installed: ${pins[*]}"
-fi
+ensure_venv "$venv" "${pins[@]}"
+ensure_venv "$checkov_venv" "${checkov_pins[@]}"
 
 # The Rust standard library for the Lambda's architecture (sam build, cargo lambda build --arm64).
 if rustup target list --installed | grep -qx "$rust_target"; then
@@ -81,3 +104,4 @@ say "$(cargo lambda --version)"
 say "zig $("$venv/bin/python" -m ziglang version)"
 say "$(SAM_CLI_TELEMETRY=0 sam --version)"
 say "moto $("$venv/bin/python" -c 'import moto; print(moto.__version__)')"
+say "checkov $(CKV_SKIP_PACKAGE_UPDATE_CHECK=true "$checkov_venv/bin/checkov" --version)"

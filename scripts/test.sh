@@ -2,7 +2,8 @@
 # The project's test command: bash scripts/test.sh
 #
 # Steps, in order, stopping at the first failure:
-#   tools      scripts/install-tools.sh (pinned cfn-lint, cargo-lambda, zig, SAM CLI, moto in .tools/venv)
+#   tools      scripts/install-tools.sh (pinned cfn-lint, cargo-lambda, zig, SAM CLI, moto in .tools/venv;
+#              checkov in .tools/checkov)
 #   cargo      cargo test --all-targets (corpus tests run when COMPOSEX_CORPUS or ../shared/corpus is there)
 #   cli        scripts/build-cli.sh (the CLI as distributed, statically linked) through every golden case,
 #              JSON and YAML (read back under YAML 1.1, as CloudFormation reads it)
@@ -12,6 +13,9 @@
 #              (one per call site, all in the README: scripts/diagnostic-codes.py --check)
 #   deploy     scripts/deploy-test.sh: the same templates created and deleted on moto's CloudFormation
 #              server (pinned, on 127.0.0.1, extended by scripts/moto_harness.py); any refusal fails
+#   checkov    scripts/checkov.sh: checkov's CloudFormation checks over the same templates; a failed
+#              check must be in checkov-allowlist.txt (with its reason), and every entry there must
+#              still fail somewhere when the corpus is there
 #   validate   sam validate --lint --template template.yaml
 #   build      sam build (cargo lambda, arm64 via zig) into a temporary directory
 #   e2e        scripts/lambda-e2e.sh (the Lambda in cargo-lambda's emulator, events/ vs events/expected/)
@@ -151,6 +155,27 @@ else
 fi
 end
 
+begin checkov "checkov over generated templates"
+checkov_inputs=("${goldens[@]}")
+if [[ -d "$target_dir/corpus-rendered" ]]; then
+  checkov_inputs+=("$target_dir/corpus-rendered")
+fi
+if [[ ${#checkov_inputs[@]} -eq 0 ]]; then
+  echo "checkov: no golden template nor corpus render: skipped"
+  skipped=$((skipped + 1))
+elif [[ -d "$target_dir/corpus-rendered" ]]; then
+  # Goldens and corpus are every template the allowlist speaks for: an entry that no longer
+  # fails anywhere is an error (--complete).
+  bash scripts/checkov.sh --complete "${checkov_inputs[@]}"
+  passed=$((passed + 1))
+else
+  bash scripts/checkov.sh "${checkov_inputs[@]}"
+  passed=$((passed + 1))
+  echo "checkov: no corpus (COMPOSEX_CORPUS unset): corpus templates not checked, allowlist entries not checked for staleness"
+  skipped=$((skipped + 1))
+fi
+end
+
 begin validate "sam validate --lint --template template.yaml"
 sam validate --lint --template template.yaml </dev/null
 passed=$((passed + 1))
@@ -197,7 +222,7 @@ fi
 end
 
 printf '\ntimings: %s\n' "$(IFS=,; echo "${timings[*]}" | sed 's/,/, /g')"
-echo "(counted: cargo tests, one per lint run, one per deploy run, sam validate, sam build, one per e2e event, the graph page)"
+echo "(counted: cargo tests, one per lint run, the checkov run, one per deploy run, sam validate, sam build, one per e2e event, the graph page)"
 if [[ $skipped -gt 0 ]]; then
   echo "total: $passed passed, 0 failed, $skipped skipped"
 else
