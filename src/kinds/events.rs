@@ -186,8 +186,8 @@ fn rule(ctx: &mut Emit, name: &str, def: &Value, path: &str, idle: &mut BTreeSet
 /// The cluster's ARN: the created cluster's, an ARN given, or one built from a name given.
 fn cluster_arn(cluster: &Value) -> Value {
     match cluster {
-        Value::Object(m) if m.get("Ref").and_then(Value::as_str).is_some() && m.len() == 1 => {
-            get_att(m["Ref"].as_str().unwrap_or_default(), "Arn")
+        Value::Object(m) if m.get("Ref").and_then(Value::as_str) == Some("Cluster") && m.len() == 1 => {
+            get_att("Cluster", "Arn")
         }
         Value::String(s) if s.starts_with("arn:") => cluster.clone(),
         Value::String(s) => {
@@ -375,7 +375,23 @@ fn services<'a>(ctx: &mut Emit<'a>, v: &Value, path: &str, targets: &mut Vec<Tar
 
 #[cfg(test)]
 mod tests {
-    use super::schedule;
+    use super::{cluster_arn, schedule};
+    use serde_json::json;
+
+    #[test]
+    fn the_cluster_arn_of_each_form() {
+        assert_eq!(cluster_arn(&json!({"Ref": "Cluster"})), json!({"Fn::GetAtt": ["Cluster", "Arn"]}));
+        let arn = json!("arn:aws:ecs:eu-west-1:111122223333:cluster/prod");
+        assert_eq!(cluster_arn(&arn), arn);
+        assert_eq!(
+            cluster_arn(&json!("prod")),
+            json!({"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/prod"})
+        );
+        let name = json!({"Ref": "ClusterName"});
+        // A `Ref` of a parameter is the name the file gives, not a created cluster: only the
+        // logical ID ComposeX creates (`Cluster`) has an `Arn` attribute.
+        assert_eq!(cluster_arn(&name)["Fn::Sub"][1]["Name"], name);
+    }
 
     #[test]
     fn schedules() {
