@@ -8,9 +8,10 @@
 //! cluster only) and `iam:PassRole` on exactly those families' execution and task roles (to ECS
 //! tasks only); nothing else.
 //!
-//! `DeleteDefaultService: true` (ECS ComposeX: do not keep the family's service running) sets
-//! the family's ECS service to `DesiredCount: 0`, as ECS ComposeX does: the events start its
-//! tasks, the service runs none.
+//! `DeleteDefaultService: true` (ECS ComposeX: no ECS service, only the task definition; its
+//! code deletes the service) sets the family's ECS service to `DesiredCount: 0` instead: other
+//! resources refer to the service (its output, other services' `DependsOn`, load-balancer
+//! targets), and a service at 0 runs no task between events, which is what the option is for.
 //!
 //! The rules need the families' roles, task definitions and services: the stage runs after the
 //! family concerns ([`expand`], called by the renderer), and the registry lists the key as read
