@@ -27,7 +27,7 @@ use crate::emit::task::task_definition_id;
 use crate::plan::families::{service_id, Family};
 use crate::plan::Emit;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 pub const KEY: &str = "x-events";
 
@@ -47,17 +47,18 @@ struct Target<'a> {
 pub fn expand(ctx: &mut Emit) {
     let Some(x) = ctx.project.extensions.get(KEY) else { return };
     let Some(rules) = map_or(x, KEY, "x-events must be a mapping of rule names to rules", ctx.d) else { return };
-    let mut idle: BTreeSet<String> = BTreeSet::new();
+    let mut idle: BTreeMap<String, String> = BTreeMap::new();
     for (name, def) in rules {
         let path = join(KEY, name);
         rule(ctx, name, def, &path, &mut idle);
     }
-    for fam in idle {
+    for (fam, path) in idle {
         let id = ctx.plan.families.list.get(&fam).map(service_id);
         let Some(id) = id else { continue };
         if ctx.plan.scaling.get(&fam).is_some_and(|s| s.min > 0) {
-            ctx.d.warn("CX4232", 
-                KEY,
+            ctx.d.warn(
+                "CX4232",
+                join(&path, "DeleteDefaultService"),
                 format!("task family {fam:?}: DeleteDefaultService sets its service to 0 tasks, and its scaling's minimum starts them again; lower the minimum to 0"),
             );
         }
@@ -68,7 +69,7 @@ pub fn expand(ctx: &mut Emit) {
     }
 }
 
-fn rule(ctx: &mut Emit, name: &str, def: &Value, path: &str, idle: &mut BTreeSet<String>) {
+fn rule(ctx: &mut Emit, name: &str, def: &Value, path: &str, idle: &mut BTreeMap<String, String>) {
     let Some(def) = map_or(def, path, "an x-events rule must be a mapping with Properties and Services", ctx.d) else {
         return;
     };
@@ -295,7 +296,13 @@ fn schedule(s: &str) -> Result<(), String> {
     Err("use rate(5 minutes) or cron(0 8 * * ? *)".into())
 }
 
-fn services<'a>(ctx: &mut Emit<'a>, v: &Value, path: &str, targets: &mut Vec<Target<'a>>, idle: &mut BTreeSet<String>) {
+fn services<'a>(
+    ctx: &mut Emit<'a>,
+    v: &Value,
+    path: &str,
+    targets: &mut Vec<Target<'a>>,
+    idle: &mut BTreeMap<String, String>,
+) {
     let mut entries: Vec<(String, Option<&Value>, String)> = Vec::new();
     match v {
         Value::Array(_) => {
@@ -359,7 +366,7 @@ fn services<'a>(ctx: &mut Emit<'a>, v: &Value, path: &str, targets: &mut Vec<Tar
         };
         for fam in fams {
             if delete {
-                idle.insert(fam.name.clone());
+                idle.entry(fam.name.clone()).or_insert_with(|| p.clone());
             }
             if targets.iter().any(|t| t.fam.name == fam.name) {
                 ctx.d.warn(
