@@ -69,6 +69,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         scaling::expand(&mut emit, fam);
         service::expand(&mut emit, fam);
     }
+    kinds::events::expand(&mut emit);
 
     let warnings: Vec<String> = d.warnings().iter().map(|w| w.to_string()).collect();
     if !warnings.is_empty() {

@@ -22,6 +22,7 @@ pub mod cluster;
 pub mod dynamodb;
 pub mod elasticache;
 pub mod elbv2;
+pub mod events;
 pub mod kinesis;
 pub mod kms;
 pub mod rds;
@@ -70,6 +71,7 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-rds", how: How::Resources(&rds::CLUSTER) },
     Entry { key: "x-elasticache", how: How::Resources(&elasticache::REPLICATION_GROUP) },
     Entry { key: "x-elbv2", how: How::Stage(elbv2::expand) },
+    Entry { key: "x-events", how: How::ReadBy("events::expand, after the task families: its rules start their tasks") },
     Entry { key: "x-acm", how: How::ReadBy("x-elbv2: certificates serve the listeners") },
     Entry {
         key: "x-aws-loadbalancer",
@@ -112,7 +114,6 @@ pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-neptune", Unbuilt::Refused("a Neptune cluster")),
     ("x-opensearch", Unbuilt::Refused("an OpenSearch domain")),
     ("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)")),
-    ("x-events", Unbuilt::Refused("scheduled and event-driven tasks")),
     ("x-kinesis_firehose", Unbuilt::Refused("a Kinesis Data Firehose stream")),
     ("x-route53", Unbuilt::Refused("Route 53 records")),
     ("x-alarms", Unbuilt::Ignored("CloudWatch alarms")),
