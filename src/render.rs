@@ -7,7 +7,8 @@ use crate::cfn::{quotas, Template};
 use crate::compose::{self};
 use crate::diagnostics::Diagnostics;
 use crate::emit::{
-    connect, discovery, docker, iam, logging, network, overlay, passthrough, scaling, secrets, service, task, volumes,
+    connect, discovery, docker, iam, logging, models, network, overlay, passthrough, scaling, secrets, service, task,
+    volumes,
 };
 use crate::kinds;
 use crate::plan::families::Families;
@@ -50,6 +51,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     task::images(&mut ctx);
     kinds::expand(&mut ctx, &decls);
     secrets::expand(&mut ctx);
+    models::expand(&mut ctx);
     volumes::expand(&mut ctx);
     connect::check(&mut ctx);
     docker::check(&mut ctx);

@@ -19,6 +19,8 @@ pub struct Project {
     pub volumes: BTreeMap<String, Value>,
     pub secrets: BTreeMap<String, Value>,
     pub configs: BTreeMap<String, Value>,
+    /// Top-level `models`: AI models the services use, by name.
+    pub models: BTreeMap<String, Model>,
     /// Top-level `x-…` keys, raw: each extension parses its own.
     pub extensions: BTreeMap<String, Value>,
 }
@@ -61,6 +63,8 @@ pub struct Service {
     /// `networks` the service joins; `None` when it declares none (compose's `default`).
     pub networks: Option<Vec<String>>,
     pub sysctls: BTreeMap<String, Value>,
+    /// `models` the service uses (short or long syntax), in file order.
+    pub models: Vec<ServiceModel>,
     /// Service-level `x-…` keys, raw.
     pub extensions: BTreeMap<String, Value>,
 }
@@ -210,4 +214,48 @@ pub struct Mount {
     pub target: String,
     pub read_only: bool,
     pub path: String,
+}
+
+/// A top-level model (compose `models.<name>`).
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    /// `model`: the identifier of the model, as written.
+    pub model: String,
+    /// `context_size` in tokens, with its path.
+    pub context_size: Option<(u64, String)>,
+    /// `runtime_flags`, with the path of the list.
+    pub runtime_flags: Option<(Vec<String>, String)>,
+    /// `x-…` keys of the model, by path.
+    pub extensions: Vec<String>,
+    /// Path of the definition (`models.<name>`).
+    pub path: String,
+}
+
+/// A model a service uses: its name and the variables that tell the service where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceModel {
+    pub name: String,
+    /// `endpoint_var`; compose's default is `<NAME>_URL`.
+    pub endpoint_var: Option<String>,
+    /// `model_var`; compose's default is `<NAME>_MODEL`.
+    pub model_var: Option<String>,
+    pub path: String,
+}
+
+impl ServiceModel {
+    /// The model's name as compose turns it into a variable prefix: upper case, `-` and other
+    /// characters a variable cannot hold as `_` (`embedding-model` → `EMBEDDING_MODEL`).
+    fn prefix(&self) -> String {
+        self.name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
+    }
+
+    /// The variable that holds the model's endpoint.
+    pub fn endpoint_var(&self) -> String {
+        self.endpoint_var.clone().unwrap_or_else(|| format!("{}_URL", self.prefix()))
+    }
+
+    /// The variable that holds the model's identifier.
+    pub fn model_var(&self) -> String {
+        self.model_var.clone().unwrap_or_else(|| format!("{}_MODEL", self.prefix()))
+    }
 }

@@ -1,8 +1,8 @@
 //! The top level of a compose file: which keys are compose, which are CloudFormation sections
 //! (handled by the caller), which are extensions, and which are mistakes.
 
-use super::model::Project;
-use super::read::{kind, literal, map_or, object};
+use super::model::{Model, Project};
+use super::read::{kind, list, literal, map_or, object, uint};
 use super::service;
 use crate::diagnostics::{join, Diagnostics};
 use serde_json::Value;
@@ -57,6 +57,8 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
                     target.insert(name.clone(), if v.is_null() { Value::Object(Default::default()) } else { v.clone() });
                 }
             }
+            "models" if value.is_null() => {}
+            "models" => models(&mut p, value, d),
             "include" => d.error("CX1015", "include", "`include` needs other files; pass them as several -f files to the composex CLI instead"),
             k if k.starts_with("x-") => {
                 p.extensions.insert(k.to_string(), value.clone());
@@ -96,10 +98,56 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
             }
         }
     }
+    for s in p.services.values() {
+        for m in s.models.iter().filter(|m| !p.models.contains_key(&m.name)) {
+            d.error(
+                "CX1094",
+                &m.path,
+                format!("model {:?} is not declared; add it under the top-level models, with model: set", m.name),
+            );
+        }
+    }
     for name in undeclared {
         p.secrets.entry(name).or_insert_with(|| Value::Object(Default::default()));
     }
     p
+}
+
+/// Reads the top-level `models`: `model` (required), `context_size`, `runtime_flags`, `x-` keys.
+fn models(p: &mut Project, value: &Value, d: &mut Diagnostics) {
+    let head = "models must be a mapping of model names to models";
+    for (name, mv) in map_or(value, "models", head, d).into_iter().flatten() {
+        let path = join("models", name);
+        check_name(name, &path, "a model name", d);
+        let Some(m) = object(mv, &path, "a model", d) else { continue };
+        let mut model = Model { path: path.clone(), ..Model::default() };
+        for (k, v) in m {
+            let kp = join(&path, k);
+            match k.as_str() {
+                "model" => model.model = literal(v, &kp, "a model identifier", d).unwrap_or_default(),
+                "context_size" => model.context_size = uint(v, &kp, "context_size", d).map(|n| (n, kp)),
+                "runtime_flags" => {
+                    let flags = list(v, &kp, "runtime_flags", false, d, |v, p, d| literal(v, p, "a flag", d));
+                    model.runtime_flags = Some((flags, kp));
+                }
+                // The model's own name for the runner; not a key of the specification's table,
+                // but compose-go reads it.
+                "name" => {
+                    literal(v, &kp, "a name", d);
+                }
+                k if k.starts_with("x-") => model.extensions.push(kp),
+                k => d.error(
+                    "CX1095",
+                    &kp,
+                    format!("{k:?} is not a key of a model; use model, context_size and runtime_flags"),
+                ),
+            }
+        }
+        if !m.contains_key("model") {
+            d.error("CX1096", &path, "a model needs `model:`, the identifier of the model");
+        }
+        p.models.insert(name.clone(), model);
+    }
 }
 
 /// Reads the `services` mapping `value` into `p`.

@@ -76,7 +76,6 @@ const REFUSED: &[(&str, &str)] = &[
         "Fargate tasks cannot share volumes between services; declare a named volume and mount it in both",
     ),
     ("extends", "`extends` needs other files; merge them with several -f files instead"),
-    ("models", "AI models are not supported on ECS; remove `models`"),
     ("provider", "provider services run on the docker host; remove `provider`"),
 ];
 
@@ -126,6 +125,7 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             }
             "networks" => s.networks = Some(networks(value, &p, d)),
             "sysctls" => s.sysctls = string_map(value, &p, "sysctls", d),
+            "models" => s.models = models(value, &p, d),
             "network_mode" => match literal(value, &p, "network_mode", d).as_deref() {
                 Some("awsvpc") | None => {}
                 Some(other) => d.error("CX1032", 
@@ -911,4 +911,59 @@ fn networks(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<String> {
             Vec::new()
         }
     }
+}
+
+/// `models` of a service: a list of model names (short syntax), or a mapping of names to
+/// `{endpoint_var, model_var}` (long syntax, each optional).
+fn models(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<ServiceModel> {
+    let one = |name: String, p: String| ServiceModel { name, endpoint_var: None, model_var: None, path: p };
+    match v {
+        Value::Null => vec![],
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| literal(item, &index(path, i), "a model name", d).map(|n| one(n, index(path, i))))
+            .collect(),
+        Value::Object(m) => {
+            let mut out = Vec::new();
+            for (name, spec) in m {
+                let p = join(path, name);
+                let mut sm = one(name.clone(), p.clone());
+                if !spec.is_null() {
+                    let Some(spec) = object(spec, &p, "a model binding", d) else { continue };
+                    for (k, val) in spec {
+                        let kp = join(&p, k);
+                        match k.as_str() {
+                            "endpoint_var" => sm.endpoint_var = variable(val, &kp, d),
+                            "model_var" => sm.model_var = variable(val, &kp, d),
+                            k if k.starts_with("x-") => {}
+                            k => d.error(
+                                "CX1097",
+                                &kp,
+                                format!("{k:?} is not a key of a service's model; use endpoint_var and model_var"),
+                            ),
+                        }
+                    }
+                }
+                out.push(sm);
+            }
+            out
+        }
+        other => {
+            d.error("CX1098", path, format!("models must be a list of model names or a mapping, not {}", kind(other)));
+            vec![]
+        }
+    }
+}
+
+/// An environment variable name.
+fn variable(v: &Value, path: &str, d: &mut Diagnostics) -> Option<String> {
+    let name = literal(v, path, "a variable name", d)?;
+    let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        d.error("CX1099", path, format!("{name:?} is not an environment variable name; use letters, digits and _"));
+        return None;
+    }
+    Some(name)
 }

@@ -11,6 +11,7 @@ pub mod docker;
 pub mod elb;
 pub mod iam;
 pub mod logging;
+pub mod models;
 pub mod network;
 pub mod overlay;
 pub mod passthrough;
