@@ -205,14 +205,7 @@ pub fn to_html(g: &Graph) -> String {
     let count = |k: NodeKind| g.nodes.iter().filter(|n| n.kind == k).count();
     let edges = |k: EdgeKind| g.edges.iter().filter(|e| e.kind == k).count();
     let mut legend = String::new();
-    for kind in [
-        NodeKind::Internet,
-        NodeKind::Source,
-        NodeKind::LoadBalancer,
-        NodeKind::Family,
-        NodeKind::Resource,
-        NodeKind::Outside,
-    ] {
+    for kind in NodeKind::ALL {
         let (_, fill, stroke, text) = style(kind);
         let _ = write!(legend, "<li><svg width=\"26\" height=\"14\"><rect x=\"1\" y=\"1\" width=\"24\" height=\"12\" rx=\"3\" fill=\"{fill}\" stroke=\"{stroke}\"/></svg> {}</li>", esc(text));
     }

@@ -30,14 +30,7 @@ pub fn to_mermaid(g: &Graph) -> String {
         let (start, end) = if e.kind == EdgeKind::Network { ("--", "-->") } else { ("-.", ".->") };
         let _ = writeln!(out, "  {} {start} \"{}\" {end} {}", e.from, text(&e.label()), e.to);
     }
-    for kind in [
-        NodeKind::Internet,
-        NodeKind::Source,
-        NodeKind::LoadBalancer,
-        NodeKind::Family,
-        NodeKind::Resource,
-        NodeKind::Outside,
-    ] {
+    for kind in NodeKind::ALL {
         let ids: Vec<&str> = g.nodes.iter().filter(|n| n.kind == kind).map(|n| n.id.as_str()).collect();
         if !ids.is_empty() {
             let (class, fill, stroke, _) = style(kind);

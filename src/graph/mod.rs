@@ -31,6 +31,18 @@ pub enum NodeKind {
     Outside,
 }
 
+impl NodeKind {
+    /// Every kind, in the order the outputs list them (legend, classes).
+    pub const ALL: [NodeKind; 6] = [
+        NodeKind::Internet,
+        NodeKind::Source,
+        NodeKind::LoadBalancer,
+        NodeKind::Family,
+        NodeKind::Resource,
+        NodeKind::Outside,
+    ];
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     /// The logical ID, or `ext_…` for what the template has no resource for.
