@@ -340,6 +340,39 @@ def _complete_moto_models(model_map):
 
     before_create("AWS::RDS::DBInstance", db_instance)
 
+    # A launch template's references are checked when an instance launches, which moto never
+    # does with MinSize 0: here when it is created. ImageId must be an AMI ID (an SSM-typed
+    # parameter resolved from moto's public ECS-optimised AMI parameters), the instance profile
+    # and security groups must exist.
+    def launch_template(name, p):
+        data = p.get("LaunchTemplateData", {})
+        image = data.get("ImageId")
+        if image is not None and not re.fullmatch(r"ami-[0-9a-f]{8,17}", str(image)):
+            raise Refused(f"LaunchTemplateData.ImageId {image!r} is not an AMI ID")
+        profile = data.get("IamInstanceProfile", {})
+        if "Arn" in profile:
+            _backend("iam").get_instance_profile_by_arn(_arn(profile["Arn"], "iam", "IamInstanceProfile.Arn"))
+        _check_security_groups("LaunchTemplateData.SecurityGroupIds", data.get("SecurityGroupIds", []))
+        return name
+
+    before_create("AWS::EC2::LaunchTemplate", launch_template)
+
+    # An ECS service's capacity provider strategy may name only providers associated with its
+    # cluster (ECS refuses the service otherwise); moto does not check it. FARGATE and
+    # FARGATE_SPOT are left to moto, which does not record a cluster's own providers.
+    def service_strategy(name, p):
+        ecs = _backend("ecs")
+        for item in p.get("CapacityProviderStrategy", []):
+            provider = item.get("CapacityProvider")
+            if provider in ("FARGATE", "FARGATE_SPOT"):
+                continue
+            cluster = ecs._get_cluster(str(p.get("Cluster", "default")))
+            if provider not in (cluster.capacity_providers or []):
+                raise Refused(f"CapacityProviderStrategy: {provider!r} is not associated with cluster {cluster.name}")
+        return name
+
+    before_create("AWS::ECS::Service", service_strategy)
+
     # GetAtt attributes of the type's schema that moto's model does not answer.
     def attributes(resource_type, extra):
         cls = model_map[resource_type]
@@ -1060,10 +1093,66 @@ class ReplicationGroup(Minimal):
             }
 
 
+class CapacityProvider(Minimal):
+    """ECS capacity provider, registered in moto's ECS backend: AutoScalingGroupProvider.
+    AutoScalingGroupArn must name an existing Auto Scaling group (by name or ARN), and managed
+    termination protection needs that group to protect new instances from scale-in, as ECS
+    requires. Ref: its name (generated, as CloudFormation generates one)."""
+
+    TYPE = "AWS::ECS::CapacityProvider"
+    NAME_PROPERTY = "Name"
+
+    def create(self):
+        provider = self.prop("AutoScalingGroupProvider", required=True)
+        ref = provider.get("AutoScalingGroupArn")
+        groups = _backend("autoscaling").autoscaling_groups
+        group = next((g for n, g in groups.items() if ref in (n, getattr(g, "arn", None))), None)
+        if group is None:
+            raise Refused(f"AutoScalingGroupArn {ref!r} is not an existing Auto Scaling group")
+        if provider.get("ManagedTerminationProtection") == "ENABLED" and not group.new_instances_protected_from_scale_in:
+            raise Refused("ManagedTerminationProtection ENABLED needs NewInstancesProtectedFromScaleIn on the Auto Scaling group")
+        if provider.get("ManagedTerminationProtection") == "ENABLED" and provider.get("ManagedScaling", {}).get("Status") != "ENABLED":
+            raise Refused("ManagedTerminationProtection ENABLED needs ManagedScaling ENABLED")
+        self.physical_id = self.prop("Name") or f"{self.name[:200]}"
+        if re.match(r"(?i)(aws|ecs|fargate)", self.physical_id):
+            raise Refused(f"capacity provider name {self.physical_id!r} may not start with aws, ecs or fargate")
+        details = {"autoScalingGroupArn": ref, "managedTerminationProtection": provider.get("ManagedTerminationProtection")}
+        _backend("ecs").create_capacity_provider(self.physical_id, details, None)
+
+    def remove(self):
+        _backend("ecs").delete_capacity_provider(self.physical_id)
+
+
+class CapacityProviderAssociations(Minimal):
+    """A cluster's capacity providers, set in moto's ECS backend: Cluster must exist, each of
+    CapacityProviders be FARGATE, FARGATE_SPOT or an existing capacity provider, and each
+    provider of DefaultCapacityProviderStrategy one of CapacityProviders. Ref: the cluster."""
+
+    TYPE = "AWS::ECS::ClusterCapacityProviderAssociations"
+
+    def create(self):
+        ecs = _backend("ecs")
+        cluster = ecs._get_cluster(self.prop("Cluster", required=True))
+        providers = self.prop("CapacityProviders", required=True)
+        for name in providers:
+            if name not in ("FARGATE", "FARGATE_SPOT") and ecs._get_provider(name) is None:
+                raise Refused(f"CapacityProviders: {name!r} is not an existing capacity provider")
+        for item in self.prop("DefaultCapacityProviderStrategy", required=True):
+            if item.get("CapacityProvider") not in providers:
+                raise Refused(f"DefaultCapacityProviderStrategy: {item.get('CapacityProvider')!r} is not one of CapacityProviders")
+        self.cluster = cluster.name
+        self.physical_id = cluster.name
+        ecs.put_cluster_capacity_providers(cluster.name, list(providers), self.prop("DefaultCapacityProviderStrategy"))
+
+    def remove(self):
+        _backend("ecs").put_cluster_capacity_providers(self.cluster, [], [])
+
+
 MODELS = [
     PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
-    DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup,
+    DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup, CapacityProvider,
+    CapacityProviderAssociations,
 ]
 
 

@@ -7,8 +7,8 @@ use crate::cfn::{quotas, Template};
 use crate::compose::{self};
 use crate::diagnostics::Diagnostics;
 use crate::emit::{
-    connect, discovery, docker, iam, logging, models, network, overlay, passthrough, scaling, secrets, service, task,
-    volumes,
+    capacity, connect, discovery, docker, iam, logging, models, network, overlay, passthrough, scaling, secrets,
+    service, task, volumes,
 };
 use crate::kinds;
 use crate::plan::families::Families;
@@ -58,6 +58,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     network::relations(&mut ctx);
     unknown_extensions(&mut ctx, doc.get("services").unwrap_or(&Value::Null));
     scaling::plan(&mut ctx);
+    capacity::plan(&mut ctx);
 
     // The family concerns read the plan and add resources.
     let Ctx { ext, plan, mut t, mut d, .. } = ctx;

@@ -514,3 +514,22 @@ fn the_load_balancer_checks_catch_open_and_missing_paths() {
     bad["Resources"].as_object_mut().unwrap().remove("WebFromLoadBalancerTcp8080Ingress").unwrap();
     assert_eq!(violations(&bad).len(), 1, "{:?}", violations(&bad));
 }
+
+#[test]
+fn the_capacity_checks_catch_imdsv1_plain_volumes_open_instances_and_broad_roles() {
+    let t = serde_json::json!({"Resources": {
+        "Lt": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": {
+            "MetadataOptions": {"HttpTokens": "optional"},
+            "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 30}}],
+            "SecurityGroupIds": [{"Fn::GetAtt": ["Sg", "GroupId"]}]
+        }}},
+        "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x"}},
+        "In": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {"GroupId": {"Fn::GetAtt": ["Sg", "GroupId"]}, "SourceSecurityGroupId": "sg-1", "FromPort": 22, "ToPort": 22, "IpProtocol": "tcp"}},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"}]}},
+        "Profile": {"Type": "AWS::IAM::InstanceProfile", "Properties": {"Roles": [{"Ref": "Role"}]}}
+    }});
+    let found = violations(&t).join("\n");
+    for want in ["IMDSv1", "is not encrypted", "opens ports", "an instance role with more than"] {
+        assert!(found.contains(want), "{want} not caught:\n{found}");
+    }
+}

@@ -65,6 +65,8 @@ pub struct Service {
     pub sysctls: BTreeMap<String, Value>,
     /// `models` the service uses (short or long syntax), in file order.
     pub models: Vec<ServiceModel>,
+    /// `gpus`: `all` is one request of every GPU; a list, one request per item.
+    pub gpus: Vec<DeviceRequest>,
     /// Service-level `x-…` keys, raw.
     pub extensions: BTreeMap<String, Value>,
 }
@@ -131,6 +133,9 @@ pub struct Deploy {
     pub reservations: Limits,
     pub update_config: Option<UpdateConfig>,
     pub labels: BTreeMap<String, Value>,
+    /// `deploy.resources.reservations.devices`, in file order.
+    pub devices: Vec<DeviceRequest>,
+    pub placement: Placement,
     /// `deploy.x-…` keys (Docker's `x-aws-autoscaling`).
     pub extensions: BTreeMap<String, Value>,
 }
@@ -258,4 +263,52 @@ impl ServiceModel {
     pub fn model_var(&self) -> String {
         self.model_var.clone().unwrap_or_else(|| format!("{}_MODEL", self.prefix()))
     }
+}
+
+/// A device a service reserves on its host (`gpus`, or `deploy.resources.reservations.devices`).
+#[derive(Debug, Clone, Default)]
+pub struct DeviceRequest {
+    /// `gpu`, `tpu`…; `gpus` implies `gpu`.
+    pub capabilities: Vec<String>,
+    pub count: DeviceCount,
+    pub device_ids: Vec<String>,
+    pub driver: Option<String>,
+    /// Whether driver-specific `options` are set.
+    pub options: bool,
+    pub path: String,
+}
+
+/// How many devices a request asks for. Compose's default, without `count` nor `device_ids`,
+/// is every device of the host.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeviceCount {
+    #[default]
+    All,
+    Count(u64),
+}
+
+/// `deploy.placement`: where the tasks may run and how they are spread.
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    pub constraints: Vec<Constraint>,
+    pub preferences: Vec<Preference>,
+    /// `max_replicas_per_node`, with its path.
+    pub max_replicas_per_node: Option<(u64, String)>,
+}
+
+/// One constraint, `node.labels.disk == ssd`: the attribute, whether it must equal (`==`) or
+/// differ (`!=`), the value.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    pub attribute: String,
+    pub equal: bool,
+    pub value: String,
+    pub path: String,
+}
+
+/// One preference, `spread: node.labels.zone`: the attribute tasks spread over.
+#[derive(Debug, Clone)]
+pub struct Preference {
+    pub spread: String,
+    pub path: String,
 }

@@ -70,7 +70,6 @@ const IGNORED: &[(&str, &str)] = &[
 const REFUSED: &[(&str, &str)] = &[
     ("privileged", "Fargate does not run privileged containers; remove `privileged`"),
     ("devices", "Fargate tasks cannot access host devices; remove `devices`"),
-    ("gpus", "Fargate has no GPUs; remove `gpus`"),
     (
         "volumes_from",
         "Fargate tasks cannot share volumes between services; declare a named volume and mount it in both",
@@ -126,6 +125,7 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             "networks" => s.networks = Some(networks(value, &p, d)),
             "sysctls" => s.sysctls = string_map(value, &p, "sysctls", d),
             "models" => s.models = models(value, &p, d),
+            "gpus" => s.gpus = super::host::gpus(value, &p, d),
             "network_mode" => match literal(value, &p, "network_mode", d).as_deref() {
                 Some("awsvpc") | None => {}
                 Some(other) => d.error("CX1032", 
@@ -627,15 +627,27 @@ fn memory(v: &Value, path: &str, d: &mut Diagnostics) -> Option<u64> {
     }
 }
 
-fn limits(v: &Value, path: &str, d: &mut Diagnostics) -> Limits {
+/// `limits` or `reservations`; the devices a reservation asks for go to `devices`.
+fn limits(v: &Value, path: &str, devices: Option<&mut Vec<DeviceRequest>>, d: &mut Diagnostics) -> Limits {
     let mut l = Limits::default();
     let Some(m) = object(v, path, "resources", d) else { return l };
+    let mut devices = devices;
     for (k, val) in m {
         let p = join(path, k);
         match k.as_str() {
             "cpus" => l.cpus = cpus(val, &p, d),
             "memory" => l.memory = memory(val, &p, d),
-            "pids" | "devices" | "generic_resources" => d.warn("CX1070", &p, "ignored: Fargate does not support it"),
+            "devices" if devices.is_some() => {
+                if let Some(out) = devices.as_deref_mut() {
+                    *out = super::host::devices(val, &p, d);
+                }
+            }
+            "devices" => d.error(
+                "CX1110",
+                &p,
+                "devices are reserved, not limited; move them to deploy.resources.reservations.devices",
+            ),
+            "pids" | "generic_resources" => d.warn("CX1070", &p, "ignored: ECS does not support it"),
             k if k.starts_with("x-") => {}
             k => d.error("CX1071", &p, format!("{k:?} is not a resources key; use cpus or memory")),
         }
@@ -661,8 +673,8 @@ fn deploy(v: &Value, path: &str, d: &mut Diagnostics) -> Deploy {
                 for (rk, rv) in r {
                     let rp = join(&p, rk);
                     match rk.as_str() {
-                        "limits" => dep.limits = limits(rv, &rp, d),
-                        "reservations" => dep.reservations = limits(rv, &rp, d),
+                        "limits" => dep.limits = limits(rv, &rp, None, d),
+                        "reservations" => dep.reservations = limits(rv, &rp, Some(&mut dep.devices), d),
                         rk if rk.starts_with("x-") => {}
                         rk => {
                             d.error("CX1072", &rp, format!("{rk:?} is not a resources key; use limits or reservations"))
@@ -680,8 +692,9 @@ fn deploy(v: &Value, path: &str, d: &mut Diagnostics) -> Deploy {
                     format!("deploy mode {other:?} is not possible on Fargate; use replicated (or remove mode)"),
                 ),
             },
-            "restart_policy" | "rollback_config" | "placement" | "endpoint_mode" => {
-                d.warn("CX1074", &p, "ignored: ECS services manage restarts, placement and endpoints themselves")
+            "placement" => dep.placement = super::host::placement(val, &p, d),
+            "restart_policy" | "rollback_config" | "endpoint_mode" => {
+                d.warn("CX1074", &p, "ignored: ECS services manage restarts, rollbacks and endpoints themselves")
             }
             k if k.starts_with("x-") => {
                 dep.extensions.insert(k.to_string(), val.clone());

@@ -31,9 +31,19 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
         "SecurityGroups": [get_att(&security_group_id(fam), "GroupId")],
         "Subnets": subnets
     }});
-    match capacity(ctx, fam) {
-        Some(strategy) => props["CapacityProviderStrategy"] = strategy,
-        None => props["LaunchType"] = json!("FARGATE"),
+    let ec2 = ctx.plan.compute.get(&fam.name);
+    match (ec2, capacity(ctx, fam)) {
+        (Some(e), _) => {
+            props["CapacityProviderStrategy"] = json!([{"CapacityProvider": r#ref(&e.provider), "Weight": 1}]);
+            if !e.constraints.is_empty() {
+                props["PlacementConstraints"] = json!(e.constraints);
+            }
+            if !e.strategies.is_empty() {
+                props["PlacementStrategies"] = json!(e.strategies);
+            }
+        }
+        (None, Some(strategy)) => props["CapacityProviderStrategy"] = strategy,
+        (None, None) => props["LaunchType"] = json!("FARGATE"),
     }
     if ctx.plan.infra.namespace_id.is_some() && has_ports(ctx.project, fam) {
         props["ServiceRegistries"] = json!([{"RegistryArn": get_att(&discovery_id(fam), "Arn")}]);
@@ -49,6 +59,10 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
     }
     // Services of other families this one depends on start first (compose's depends_on).
     let mut depends: BTreeSet<String> = ctx.plan.infra.service_depends_on.iter().cloned().collect();
+    // A capacity provider serves services once it is associated with the cluster.
+    if ctx.plan.compute.contains_key(&fam.name) {
+        depends.insert(super::capacity::ASSOCIATIONS.to_string());
+    }
     depends.extend(ctx.plan.family_depends_on.get(&fam.name).cloned().unwrap_or_default());
     for other in ctx.plan.families.depends_on.get(&fam.name).cloned().unwrap_or_default() {
         if let Some(f) = ctx.plan.families.list.get(&other) {

@@ -101,9 +101,11 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
         let c = container(ctx, fam, s, !non_essential.contains(name), &mut volumes, &mut totals);
         containers.push(c);
     }
-    let (cpu, memory) = match sizing::fargate_size(totals.cpu, totals.memory) {
-        Some(size) => size,
-        None => {
+    let ec2 = ctx.plan.compute.get(&fam.name);
+    let (cpu, memory) = match (ec2, sizing::fargate_size(totals.cpu, totals.memory)) {
+        (Some(e), _) => (e.cpu, e.memory),
+        (None, Some(size)) => size,
+        (None, None) => {
             ctx.d.error("CX5091", 
                 join("services", &fam.services[0]),
                 format!(
@@ -121,7 +123,7 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
         "Cpu": cpu.to_string(),
         "Memory": memory.to_string(),
         "NetworkMode": "awsvpc",
-        "RequiresCompatibilities": ["FARGATE"],
+        "RequiresCompatibilities": [if ec2.is_some() { "EC2" } else { "FARGATE" }],
         "ExecutionRoleArn": get_att(&execution_role_id(fam), "Arn"),
     });
     props["ContainerDefinitions"] = Value::Array(containers);
@@ -304,6 +306,9 @@ fn container(
         c.insert("HealthCheck".into(), h);
     }
     resources(ctx, s, &mut c, totals);
+    if let Some(n) = ctx.plan.compute.get(&fam.name).and_then(|e| e.gpus.get(&s.name)) {
+        c.insert("ResourceRequirements".into(), json!([{"Type": "GPU", "Value": n.to_string()}]));
+    }
     // Containers of the same family this one waits for.
     let mut deps: Vec<Value> = Vec::new();
     for dep in &s.depends_on {

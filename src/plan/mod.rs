@@ -77,6 +77,25 @@ pub struct Plan {
     pub scaling: BTreeMap<String, FamilyScaling>,
     /// The `x-sqs` consumers that scale their family on the queue, in file order.
     pub queue_scaling: Vec<QueueScaling>,
+    /// Per family that runs on EC2 capacity the stack builds: where and with what. Families
+    /// not here run on Fargate.
+    pub compute: BTreeMap<String, Ec2Family>,
+}
+
+/// A family on EC2 capacity: its capacity provider, task size, GPUs and placement.
+#[derive(Debug, Clone, Default)]
+pub struct Ec2Family {
+    /// Logical ID of the ECS capacity provider its ECS service uses.
+    pub provider: String,
+    pub instance_type: String,
+    /// Task CPU units and MiB.
+    pub cpu: u64,
+    pub memory: u64,
+    /// GPUs each container reserves, by service.
+    pub gpus: BTreeMap<String, u64>,
+    /// The ECS service's `PlacementConstraints` and `PlacementStrategies`.
+    pub constraints: Vec<Value>,
+    pub strategies: Vec<Value>,
 }
 
 /// The context of the stages that plan: the model, its extension settings, the plan they fill,

@@ -7,7 +7,10 @@
 //!    explicit `ExtSources` rule; a load balancer's group (the one its
 //!    `AWS::ElasticLoadBalancingV2::LoadBalancer` names) is open on its listener ports only, and
 //!    reaches its targets on their target (and health check) ports only, every one of them;
-//! 4. who can reach whom: the security-group paths between tasks, as pairs of container sets.
+//! 4. who can reach whom: the security-group paths between tasks, as pairs of container sets;
+//! 5. EC2 capacity: a launch template requires IMDSv2 and encrypts every volume, its instances'
+//!    group (and any group of a launch template) opens no port, and the role of an instance
+//!    profile holds only the managed policies an ECS container instance needs.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -70,6 +73,48 @@ pub fn violations(t: &Value) -> Vec<String> {
         }
         if ty == "AWS::EC2::SecurityGroup" && p.get("SecurityGroupIngress").is_some() {
             bad.push(format!("{id}: inline ingress rules"));
+        }
+        if ty == "AWS::EC2::LaunchTemplate" {
+            bad.extend(launch_template(id, &p["LaunchTemplateData"], &resources));
+        }
+        if ty == "AWS::IAM::InstanceProfile" {
+            for role in as_list(p.get("Roles")).iter().filter_map(id_of) {
+                let rp = &resources.get(&role).cloned().unwrap_or_default()["Properties"];
+                let managed: BTreeSet<String> = as_list(rp.get("ManagedPolicyArns"))
+                    .iter()
+                    .filter_map(|a| {
+                        a["Fn::Sub"].as_str().or(a.as_str()).map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+                    })
+                    .collect();
+                if !managed.iter().all(|m| INSTANCE_POLICIES.contains(&m.as_str())) || rp.get("Policies").is_some() {
+                    bad.push(format!("{role}: an instance role with more than {INSTANCE_POLICIES:?}: {managed:?}"));
+                }
+            }
+        }
+    }
+    bad
+}
+
+/// The AWS managed policies an ECS container instance's role may hold.
+const INSTANCE_POLICIES: &[&str] = &["AmazonEC2ContainerServiceforEC2Role", "AmazonSSMManagedInstanceCore"];
+
+/// Property 5 for one launch template: IMDSv2 only, encrypted volumes, groups without ingress.
+fn launch_template(id: &str, data: &Value, resources: &serde_json::Map<String, Value>) -> Vec<String> {
+    let mut bad = Vec::new();
+    if data["MetadataOptions"]["HttpTokens"] != "required" {
+        bad.push(format!("{id}: instances may use IMDSv1 (MetadataOptions.HttpTokens is not required)"));
+    }
+    for m in as_list(data.get("BlockDeviceMappings")) {
+        if m["Ebs"]["Encrypted"] != true {
+            bad.push(format!("{id}: volume {} is not encrypted", m["DeviceName"]));
+        }
+    }
+    for g in as_list(data.get("SecurityGroupIds")).iter().filter_map(id_of) {
+        let opened = resources.iter().any(|(_, r)| {
+            r["Type"] == "AWS::EC2::SecurityGroupIngress" && ingress_group(&r["Properties"]).as_deref() == Some(&g)
+        });
+        if opened {
+            bad.push(format!("{id}: its instances' group {g} opens ports (tasks have their own interfaces)"));
         }
     }
     bad
