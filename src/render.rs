@@ -7,7 +7,7 @@ use crate::cfn::{quotas, Template};
 use crate::compose::{self};
 use crate::diagnostics::Diagnostics;
 use crate::emit::{
-    capacity, connect, discovery, docker, iam, logging, models, network, overlay, passthrough, scaling, secrets,
+    capacity, connect, discovery, docker, exec, iam, logging, models, network, overlay, passthrough, scaling, secrets,
     service, task, volumes,
 };
 use crate::kinds;
@@ -52,6 +52,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     kinds::expand(&mut ctx, &decls);
     secrets::expand(&mut ctx);
     models::expand(&mut ctx);
+    exec::plan(&mut ctx);
     volumes::expand(&mut ctx);
     connect::check(&mut ctx);
     docker::check(&mut ctx);

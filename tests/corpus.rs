@@ -60,11 +60,9 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/volumes/efs_with_lookup_vpc.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/vpc/lookup_vpc_via_arn.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/vpc/lookup_vpc_via_tags.yaml (on blog.features.yml)", LOOKUP),
-    // ECS ComposeX features not built yet: services.x-ecs.EnableExecuteCommand (and
-    // CpuArchitecture, OperatingSystemFamily), x-logging.FireLens, and in x-elbv2: TargetGroups,
+    // ECS ComposeX features not built yet: x-logging.FireLens, and in x-elbv2: TargetGroups,
     // Cognito/OIDC authentication actions, Listeners written as a mapping by port and Services
     // keyed family:container:port (ECS ComposeX's newer form).
-    ("ecs-composex/ecs/cluster_create_with_logging.yml (on blog.features.yml)", "x-ecs.EnableExecuteCommand: "),
     (
         "ecs-composex/firelens/advanced_firehose/test_advanced_firehose.yaml (on blog.features.yml)",
         "x-logging.FireLens: ",

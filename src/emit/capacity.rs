@@ -288,6 +288,9 @@ fn need(ctx: &mut Ctx, project: &Project, fam: &Family) -> Option<Need> {
                 arch = Arch::Arm;
             }
         }
+        if ctx.ext.service(name).deployment.cpu_architecture.as_ref().is_some_and(|(a, _)| a == "ARM64") {
+            arch = Arch::Arm;
+        }
         let n = gpu_count(ctx, s);
         if n > 0 {
             gpus.insert(name.clone(), n);

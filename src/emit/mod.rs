@@ -10,6 +10,7 @@ pub mod connect;
 pub mod discovery;
 pub mod docker;
 pub mod elb;
+pub mod exec;
 pub mod iam;
 pub mod logging;
 pub mod models;

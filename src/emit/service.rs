@@ -45,6 +45,10 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
         (None, Some(strategy)) => props["CapacityProviderStrategy"] = strategy,
         (None, None) => props["LaunchType"] = json!("FARGATE"),
     }
+    // ECS Exec: the task role holds the ssmmessages actions (`exec::plan`).
+    if fam.services.iter().any(|n| ctx.ext.service(n).deployment.exec) {
+        props["EnableExecuteCommand"] = json!(true);
+    }
     if ctx.plan.infra.namespace_id.is_some() && has_ports(ctx.project, fam) {
         props["ServiceRegistries"] = json!([{"RegistryArn": get_att(&discovery_id(fam), "Arn")}]);
     }

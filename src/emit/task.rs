@@ -167,6 +167,25 @@ fn platform(ctx: &mut Emit, fam: &Family) -> Option<&'static str> {
         }
         arch = Some((a, name.clone()));
     }
+    // ECS ComposeX's x-ecs.CpuArchitecture says the same in ECS's words.
+    for name in &fam.services {
+        let Some((a, path)) = &ctx.ext.service(name).deployment.cpu_architecture else { continue };
+        let a: &'static str = if a == "ARM64" { "ARM64" } else { "X86_64" };
+        if let Some((prev, prev_name)) = &arch {
+            if *prev != a {
+                let who = if prev_name == name { "its platform".to_string() } else { format!("{prev_name:?}") };
+                ctx.d.error(
+                    "CX5147",
+                    path,
+                    format!(
+                        "{who} runs on {prev} in the same task family {:?}; one task runs on one CPU architecture",
+                        fam.name
+                    ),
+                );
+            }
+        }
+        arch = Some((a, name.clone()));
+    }
     arch.map(|(a, _)| a)
 }
 

@@ -1,9 +1,10 @@
 //! How a service's ECS service deploys, read once when the file is loaded: Docker's
 //! `x-aws-min_percent` / `x-aws-max_percent` (in `deploy.update_config` or on the service; the
-//! first wins) and ECS ComposeX's `x-ecs.CapacityProviderStrategy`.
+//! first wins) and ECS ComposeX's `x-ecs`: `CapacityProviderStrategy`, `EnableExecuteCommand`,
+//! `CpuArchitecture` and `OperatingSystemFamily`.
 
 use crate::cfn::is_intrinsic;
-use crate::compose::read::{map_or, uint};
+use crate::compose::read::{boolean, literal, map_or, uint};
 use crate::compose::Service;
 use crate::diagnostics::{join, Diagnostics};
 use serde_json::Value;
@@ -15,6 +16,10 @@ pub struct Deployment {
     pub max_percent: Option<u64>,
     /// `x-ecs.CapacityProviderStrategy`, as written (a list or an intrinsic).
     pub capacity: Option<Value>,
+    /// `x-ecs.EnableExecuteCommand`.
+    pub exec: bool,
+    /// `x-ecs.CpuArchitecture` (`X86_64` or `ARM64`), with its path.
+    pub cpu_architecture: Option<(String, String)>,
 }
 
 pub fn read(s: &Service, d: &mut Diagnostics) -> Deployment {
@@ -42,10 +47,32 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Deployment {
                     join(&path, k),
                     "CapacityProviderStrategy must be a list of {CapacityProvider, Weight, Base}",
                 ),
+                "EnableExecuteCommand" => out.exec = boolean(v, &join(&path, k), d).unwrap_or(false),
+                "CpuArchitecture" => {
+                    let p = join(&path, k);
+                    match literal(v, &p, "CpuArchitecture", d).as_deref() {
+                        Some(a @ ("X86_64" | "ARM64")) => out.cpu_architecture = Some((a.to_string(), p)),
+                        Some(other) => d.error("CX2069", 
+                                                        &p,
+                            format!("{other:?} is not a CPU architecture of ECS; use X86_64 or ARM64"),
+                        ),
+                        None => {}
+                    }
+                }
+                "OperatingSystemFamily" => {
+                    let p = join(&path, k);
+                    match literal(v, &p, "OperatingSystemFamily", d).as_deref() {
+                        Some("LINUX") | None => {}
+                        Some(other) => d.error("CX2070", 
+                                                        &p,
+                            format!("{other:?}: ComposeX builds Linux tasks only (its images, log drivers and capacity are Linux); use LINUX or remove it"),
+                        ),
+                    }
+                }
                 _ => d.error(
                     "CX2014",
                     join(&path, k),
-                    format!("{k:?} is not an x-ecs key; use CapacityProviderStrategy"),
+                    format!("{k:?} is not an x-ecs key; use CapacityProviderStrategy, EnableExecuteCommand, CpuArchitecture or OperatingSystemFamily"),
                 ),
             }
         }

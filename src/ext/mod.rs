@@ -54,7 +54,13 @@ impl Extensions {
             connect: None,
             iam: iam::Iam { policies: Vec::new(), managed: Vec::new(), boundary: None, pull_credentials: None },
             network: None,
-            deployment: deployment::Deployment { min_percent: None, max_percent: None, capacity: None },
+            deployment: deployment::Deployment {
+                min_percent: None,
+                max_percent: None,
+                capacity: None,
+                exec: false,
+                cpu_architecture: None,
+            },
         };
         self.services.get(name).unwrap_or(&NONE)
     }

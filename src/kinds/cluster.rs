@@ -43,7 +43,13 @@ pub fn expand(ctx: &mut Ctx) {
                     }
                     None => ctx.d.error("CX4015", &p, format!("Properties must be a mapping, not {}", kind(v))),
                 },
-                "MacroParameters" => {}
+                // ECS ComposeX's MacroParameters create the log group, bucket and key that log
+                // ECS Exec sessions.
+                "MacroParameters" => {
+                    if v.as_object().is_some_and(|m| !m.is_empty()) {
+                        ctx.d.warn("CX4233", &p, "ignored: ComposeX does not build ECS Exec session logging (its log group, bucket and KMS key); sessions of x-ecs.EnableExecuteCommand are not logged");
+                    }
+                }
                 _ => ctx.d.error("CX4016", &p, format!("{k:?} is not an x-cluster key; use Use or Properties")),
             }
         }

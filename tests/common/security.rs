@@ -1,7 +1,8 @@
 //! Security properties judged from the rendered template alone, knowing nothing of how the
 //! engine builds it (SPEC §7):
 //! 1. no IAM statement allows `*` or `service:*` actions or uses `NotAction`; `Resource: "*"`
-//!    only for `ecr:GetAuthorizationToken`, or in a policy the user wrote (`x-iam`);
+//!    only for `ecr:GetAuthorizationToken`, for the four `ssmmessages` channel actions of ECS
+//!    Exec (neither has resource-level permissions), or in a policy the user wrote (`x-iam`);
 //! 2. every task role grants something;
 //! 3. no ingress from `0.0.0.0/0` or `::/0` but on a load balancer's listener ports or an
 //!    explicit `ExtSources` rule; a load balancer's group (the one its
@@ -14,6 +15,14 @@
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The actions of ECS Exec, which IAM grants on `*` only.
+const EXEC_ACTIONS: &[&str] = &[
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+];
 
 /// Policy names the engine generates; any other inline policy was written by the user.
 const GENERATED_POLICIES: &[&str] = &["ExecutionPolicy"];
@@ -320,6 +329,7 @@ fn statement(id: &str, st: &Value, user: bool, bad: &mut Vec<String>) {
     if as_list(st.get("Resource")).iter().any(|r| r == "*")
         && !user
         && actions != [Value::from("ecr:GetAuthorizationToken")]
+        && actions != EXEC_ACTIONS.iter().map(|a| Value::from(*a)).collect::<Vec<_>>()
     {
         bad.push(format!("{id}: Resource \"*\" for {actions:?}"));
     }
