@@ -2,8 +2,8 @@
 //!
 //! Each rule (`AWS::Events::Rule`) has a `ScheduleExpression` (`rate(…)`, `cron(…)`) or an
 //! `EventPattern`, and one ECS target per task family its `Services` name: `TaskCount` tasks of
-//! the family's task definition, on FARGATE, in the application subnets with the family's
-//! security group and no public IP. Each rule has its own IAM role, trusted by EventBridge of
+//! the family's task definition, on FARGATE (or the family's EC2 capacity provider), in the
+//! application subnets with the family's security group and no public IP. Each rule has its own IAM role, trusted by EventBridge of
 //! this account, that may `ecs:RunTask` on exactly the task definitions of its targets (in the
 //! cluster only) and `iam:PassRole` on exactly those families' execution and task roles (to ECS
 //! tasks only); nothing else.
@@ -136,20 +136,25 @@ fn rule(ctx: &mut Emit, name: &str, def: &Value, path: &str, idle: &mut BTreeMap
         if ctx.t.has(&task_role_id(t.fam)) {
             pass.push(get_att(&task_role_id(t.fam), "Arn"));
         }
+        let mut ecs = json!({
+            "TaskDefinitionArn": r#ref(&task_definition_id(t.fam)),
+            "TaskCount": t.count,
+            "NetworkConfiguration": {"AwsVpcConfiguration": {
+                "AssignPublicIp": "DISABLED",
+                "SecurityGroups": [get_att(&security_group_id(t.fam), "GroupId")],
+                "Subnets": ctx.plan.infra.app_subnets
+            }}
+        });
+        // A family on EC2 capacity starts on its capacity provider, as its ECS service does.
+        match ctx.plan.compute.get(&t.fam.name) {
+            Some(e) => ecs["CapacityProviderStrategy"] = json!([{"CapacityProvider": r#ref(&e.provider), "Weight": 1}]),
+            None => ecs["LaunchType"] = json!("FARGATE"),
+        }
         list.push(json!({
             "Id": t.fam.id,
             "Arn": cluster,
             "RoleArn": get_att(&role, "Arn"),
-            "EcsParameters": {
-                "TaskDefinitionArn": r#ref(&task_definition_id(t.fam)),
-                "TaskCount": t.count,
-                "LaunchType": "FARGATE",
-                "NetworkConfiguration": {"AwsVpcConfiguration": {
-                    "AssignPublicIp": "DISABLED",
-                    "SecurityGroups": [get_att(&security_group_id(t.fam), "GroupId")],
-                    "Subnets": ctx.plan.infra.app_subnets
-                }}
-            }
+            "EcsParameters": ecs
         }));
     }
     let policy = json!({
