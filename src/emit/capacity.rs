@@ -636,11 +636,18 @@ fn associations(ctx: &mut Ctx, providers: &[String]) {
     let Some(mut cluster) = ctx.t.resource("Cluster").cloned() else { return };
     let Some(props) = cluster["Properties"].as_object_mut() else { return };
     let own = props.remove("CapacityProviders").unwrap_or_else(|| json!(["FARGATE", "FARGATE_SPOT"]));
+    let Some(own) = own.as_array().cloned() else {
+        ctx.d.error("CX5148", 
+            "x-cluster.Properties.CapacityProviders",
+            "must be a list when the stack builds EC2 capacity: its providers join this list in the cluster's capacity provider associations; write the list out",
+        );
+        return;
+    };
     let default = props
         .remove("DefaultCapacityProviderStrategy")
         .unwrap_or_else(|| json!([{"CapacityProvider": "FARGATE", "Weight": 1}]));
     ctx.t.replace("Cluster", cluster);
-    let mut list: Vec<Value> = own.as_array().cloned().unwrap_or_default();
+    let mut list: Vec<Value> = own;
     list.extend(providers.iter().map(|p| r#ref(p)));
     ctx.add(
         "capacity",
