@@ -412,9 +412,12 @@ fn container(
         linux.insert("InitProcessEnabled".into(), json!(init));
     }
     let mut add = Vec::new();
+    // On EC2 capacity a container may add any capability (the file asks for it by name);
+    // Fargate allows SYS_PTRACE only.
+    let ec2 = ctx.plan.compute.contains_key(&fam.name);
     for (i, cap) in s.cap_add.iter().enumerate() {
-        if cap == "SYS_PTRACE" || cap == "CAP_SYS_PTRACE" {
-            add.push(json!("SYS_PTRACE"));
+        if cap == "SYS_PTRACE" || cap == "CAP_SYS_PTRACE" || ec2 {
+            add.push(json!(cap.trim_start_matches("CAP_")));
         } else {
             ctx.d.warn(
                 "CX5104",
