@@ -44,8 +44,14 @@ CloudFormation, `serve` extends it before the server starts, in this module only
   as CloudFormation generates them, the default key policy of a KMS key without KeyPolicy, DB
   instance identifiers within RDS's 63 characters and Aurora instances (checked against their
   cluster), GetAtt attributes moto does not answer (DBInstanceArn, EFS Arn, SSM Value),
-  SourcePrefixListId in ingress rules, and IAM's validation of a role's inline policies and
-  trust policy (moto stored them as given, so a Ref where an ARN is needed went through).
+  SourcePrefixListId in ingress rules, IAM's validation of a role's inline policies and
+  trust policy (moto stored them as given, so a Ref where an ARN is needed went through), and
+  what EC2 capacity references, checked when it is created rather than when an instance
+  launches (moto never launches one from an Auto Scaling group of MinSize 0): a launch
+  template's AMI ID, instance profile and security groups, and an ECS service's capacity
+  providers, which must be associated with its cluster. SSM-typed AMI parameters
+  (AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>) resolve from the public
+  /aws/service/ecs/optimized-ami/... parameters moto ships for every region: nothing to seed.
 - Models for the resource types our templates use that moto lacks: MODELS below, one class per
   type, each saying what it checks. They store their properties, answer Ref and the GetAtt
   attributes of the type's CloudFormation schema (the pinned cfn-lint's, read at start), and
