@@ -2,7 +2,7 @@
 //! argument parsing, compose-file discovery, loading (YAML, merge, interpolation, env files),
 //! and the four commands.
 
-use crate::compose::{env_file, interpolate, lines, merge, yaml};
+use crate::compose::{env_file, extends, interpolate, lines, merge, yaml};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::diff;
 use crate::macro_io::{render, Options};
@@ -246,7 +246,15 @@ pub fn load_located(
         .unwrap_or_default();
     let lookup = |k: &str| env(k).or_else(|| dotenv.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.clone()));
     interpolate::interpolate(&mut doc, &lookup, d);
+    let read_other = |f: &Path| -> Result<Value, String> {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("cannot be read: {e}"))?;
+        let mut other = yaml::parse_yaml(&text)?;
+        interpolate::interpolate(&mut other, &lookup, &mut Diagnostics::new());
+        Ok(other)
+    };
+    extends::inline_files(&mut doc, &dir, &read_other, d);
     env_file::inline_env_files(&mut doc, &dir, d);
+    env_file::inline_label_files(&mut doc, &dir, d);
     Ok((doc, located))
 }
 

@@ -2,6 +2,7 @@
 //! validated model of services. Nothing in here knows about AWS.
 
 pub mod env_file;
+pub mod extends;
 pub mod interpolate;
 pub mod lines;
 pub mod merge;

@@ -153,8 +153,11 @@ fn models(p: &mut Project, value: &Value, d: &mut Diagnostics) {
 /// Reads the `services` mapping `value` into `p`.
 fn services(p: &mut Project, value: &Value, d: &mut Diagnostics) {
     let head = "services must be a mapping of service names to services";
-    for (name, sv) in map_or(value, "services", head, d).into_iter().flatten() {
-        service(p, name.clone(), sv, d);
+    let Some(services) = map_or(value, "services", head, d) else { return };
+    for name in services.keys() {
+        if let Some(sv) = super::extends::resolve(name, services, d) {
+            service(p, name.clone(), &sv, d);
+        }
     }
 }
 
