@@ -3,6 +3,7 @@
 
 pub mod env_file;
 pub mod extends;
+pub mod include;
 pub mod interpolate;
 pub mod lines;
 pub mod merge;

@@ -59,7 +59,7 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
             }
             "models" if value.is_null() => {}
             "models" => models(&mut p, value, d),
-            "include" => d.error("CX1015", "include", "`include` needs other files; pass them as several -f files to the composex CLI instead"),
+            "include" => d.error("CX1015", "include", "`include` needs other files, which the macro cannot read; render with the composex CLI, which reads them, or write their services into this file"),
             k if k.starts_with("x-") => {
                 p.extensions.insert(k.to_string(), value.clone());
             }
