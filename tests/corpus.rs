@@ -75,9 +75,6 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/elbv2/create_acm_parameters.yml (on blog.features.yml)", LISTENERS_MAP),
     ("ecs-composex/warpstream.yaml", LISTENERS_MAP),
     ("ecs-composex/warpstream.yaml (on blog.features.yml)", LISTENERS_MAP),
-    // docker compose refuses it too: "^startsEnds$", a `$` followed by neither a name nor `{`.
-    ("ecs-composex/prometheus/prometheus_custom_options.yml (on blog.features.yml)", DOLLAR),
-    ("ecs-composex/prometheus/prometheus_enabled.yml (on blog.features.yml)", DOLLAR),
     // ECS ComposeX kinds ComposeX does not build yet, whose absence changes what the stack does
     // or protects (DocumentDB, Neptune, OpenSearch, EventBridge rules, Route 53, WAF): refused.
     ("ecs-composex/docdb/create_lookup.yml (on blog.features.yml)", NOT_BUILT),
@@ -111,7 +108,6 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
 const LOOKUP: &str = ".Lookup: Lookup needs AWS API calls while the template is transformed";
 const AUTH: &str = "authentication actions are not supported yet";
 const LISTENERS_MAP: &str = ".Listeners: Listeners must be a list, not a mapping";
-const DOLLAR: &str = "write `$$` for a literal `$`";
 const NOT_BUILT: &str = "which ComposeX does not build yet; a stack without it is not the one this file describes";
 
 /// Negative tests that render: what makes them negative is a part ComposeX does not build yet
