@@ -43,6 +43,7 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/ecs/cluster_lookup_and_capacity_providers.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/ecs/cluster_lookup_and_cluster_no_capacity_providers.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/firehose/create_only.yml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/firelens/advanced_firehose/test_advanced_firehose.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/kinesis/create_lookup.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/kms/create_and_lookup.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/networking/cloudmap_multi_settings.yaml (on blog.features.yml)", LOOKUP),
@@ -61,14 +62,10 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/vpc/lookup_vpc_via_arn.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/vpc/lookup_vpc_via_tags.yaml (on blog.features.yml)", LOOKUP),
     // ECS ComposeX features not built yet: services.x-ecs.EnableExecuteCommand (and
-    // CpuArchitecture, OperatingSystemFamily), x-logging.FireLens, and in x-elbv2: TargetGroups,
+    // CpuArchitecture, OperatingSystemFamily), and in x-elbv2: TargetGroups,
     // Cognito/OIDC authentication actions, Listeners written as a mapping by port and Services
     // keyed family:container:port (ECS ComposeX's newer form).
     ("ecs-composex/ecs/cluster_create_with_logging.yml (on blog.features.yml)", "x-ecs.EnableExecuteCommand: "),
-    (
-        "ecs-composex/firelens/advanced_firehose/test_advanced_firehose.yaml (on blog.features.yml)",
-        "x-logging.FireLens: ",
-    ),
     ("ecs-composex/elbv2/create_only_target_groups.yml (on blog.features.yml)", "TargetGroups is not supported"),
     ("ecs-composex/elbv2/create_only_with_cognito.yml (on blog.features.yml)", AUTH),
     ("ecs-composex/elbv2/create_only_with_oidc.yml (on blog.features.yml)", AUTH),

@@ -101,6 +101,10 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
         let c = container(ctx, fam, s, !non_essential.contains(name), &mut volumes, &mut totals);
         containers.push(c);
     }
+    if let Some(router) = logging::router(ctx, fam) {
+        totals.memory += logging::ROUTER_MEMORY;
+        containers.push(router);
+    }
     let (cpu, memory) = match sizing::fargate_size(totals.cpu, totals.memory) {
         Some(size) => size,
         None => {
