@@ -3,6 +3,7 @@
 its call site, `d.error("CX1103", path, message)`, listed in README.md with its message.
 
     python3 scripts/diagnostic-codes.py --assign   # give a code to each call site without one
+                                                   # (or with the placeholder "CX0000")
     python3 scripts/diagnostic-codes.py --readme   # rewrite the README's table of codes
     python3 scripts/diagnostic-codes.py --check    # every call has a code, once; the table is current
 
@@ -107,7 +108,8 @@ def assign():
         edits = []
         for kind, pos, spans in calls(text):
             first = text[spans[0][0] : spans[0][1]].strip()
-            if CODE.fullmatch(first):
+            placeholder = first == '"CX0000"'
+            if CODE.fullmatch(first) and not placeholder:
                 continue
             n = layer(p)
             k = next_free.get(n, n * 1000 + 1)
@@ -115,9 +117,13 @@ def assign():
                 k += 1
             used.add(f"CX{k:04d}")
             next_free[n] = k + 1
-            edits.append((pos, f'"CX{k:04d}", '))
-        for pos, ins in reversed(edits):
-            text = text[:pos] + ins + text[pos:]
+            if placeholder:
+                start = text.index('"CX0000"', pos)
+                edits.append((start, f'"CX{k:04d}"', len('"CX0000"')))
+            else:
+                edits.append((pos, f'"CX{k:04d}", ', 0))
+        for pos, ins, cut in reversed(edits):
+            text = text[:pos] + ins + text[pos + cut :]
         if edits:
             p.write_text(text)
             print(f"{p.relative_to(ROOT)}: {len(edits)} code(s) given")

@@ -2,7 +2,7 @@
 //! argument parsing, compose-file discovery, loading (YAML, merge, interpolation, env files),
 //! and the four commands.
 
-use crate::compose::{env_file, interpolate, lines, merge, yaml};
+use crate::compose::{env_file, extends, include, interpolate, lines, merge, yaml};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::diff;
 use crate::macro_io::{render, Options};
@@ -246,7 +246,30 @@ pub fn load_located(
         .unwrap_or_default();
     let lookup = |k: &str| env(k).or_else(|| dotenv.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.clone()));
     interpolate::interpolate(&mut doc, &lookup, d);
-    env_file::inline_env_files(&mut doc, &dir, d);
+    let read_other = |f: &Path| -> Result<Value, String> {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("cannot be read: {e}"))?;
+        let mut other = yaml::parse_yaml(&text)?;
+        interpolate::interpolate(&mut other, &lookup, &mut Diagnostics::new());
+        Ok(other)
+    };
+    let inline_local = |doc: &mut Value, dir: &Path, d: &mut Diagnostics| {
+        extends::inline_files(doc, dir, &read_other, d);
+        env_file::inline_env_files(doc, dir, d);
+        env_file::inline_label_files(doc, dir, d);
+    };
+    let read_included = |f: &Path, folder: &Path, d: &mut Diagnostics| -> Result<Value, String> {
+        let mut other = read_other(f)?;
+        inline_local(&mut other, folder, d);
+        Ok(other)
+    };
+    include::inline(
+        &mut doc,
+        &dir,
+        &read_included,
+        &mut files.iter().map(|f| dir.join(f.file_name().unwrap_or_default())).collect(),
+        d,
+    );
+    inline_local(&mut doc, &dir, d);
     Ok((doc, located))
 }
 

@@ -59,6 +59,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     network::relations(&mut ctx);
     unknown_extensions(&mut ctx, doc.get("services").unwrap_or(&Value::Null));
     scaling::plan(&mut ctx);
+    logging::plan(&mut ctx);
     capacity::plan(&mut ctx);
 
     // The family concerns read the plan and add resources.

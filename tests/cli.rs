@@ -292,3 +292,26 @@ fn a_template_too_large_to_deploy_inline_says_so() {
     assert_eq!(code, 0);
     assert!(!err.contains("bytes inline"), "{err}");
 }
+
+/// What needs files of the machine that renders (`extends.file`, `label_file`) the CLI reads
+/// (see the golden cases compose-extends-file and compose-label-file); the macro has none and
+/// refuses each at its path with the way out, while `extends` within the file works in both.
+#[test]
+fn the_macro_refuses_what_needs_local_files() {
+    use composex::macro_io::{render, Options};
+    let doc = serde_json::json!({"services": {
+        "base": {"image": "nginx", "environment": {"A": "1"}},
+        "web": {"extends": "base", "label_file": "web.labels"},
+        "api": {"image": "httpd", "extends": {"file": "common.yml", "service": "app"}}
+    }});
+    let rendered = render(&doc, &Options::default());
+    let errors: Vec<String> =
+        rendered.diagnostics.errors().iter().map(|e| format!("{}: {}", e.path, e.message)).collect();
+    assert_eq!(
+        errors,
+        [
+            "services.api.extends.file: extends from another file needs that file, which the macro cannot read; copy the service into this file and extend it by name, or render with the composex CLI, which reads it",
+            "services.web.label_file: label_file needs local files, which the macro cannot read; render with the composex CLI, which inlines them, or move the labels to `labels`",
+        ]
+    );
+}

@@ -43,6 +43,7 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/ecs/cluster_lookup_and_capacity_providers.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/ecs/cluster_lookup_and_cluster_no_capacity_providers.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/firehose/create_only.yml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/firelens/advanced_firehose/test_advanced_firehose.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/kinesis/create_lookup.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/kms/create_and_lookup.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/networking/cloudmap_multi_settings.yaml (on blog.features.yml)", LOOKUP),
@@ -60,22 +61,15 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/volumes/efs_with_lookup_vpc.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/vpc/lookup_vpc_via_arn.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/vpc/lookup_vpc_via_tags.yaml (on blog.features.yml)", LOOKUP),
-    // ECS ComposeX features not built yet: x-logging.FireLens, and in x-elbv2: TargetGroups,
+    // ECS ComposeX features not built yet: in x-elbv2: TargetGroups,
     // Cognito/OIDC authentication actions, Listeners written as a mapping by port and Services
     // keyed family:container:port (ECS ComposeX's newer form).
-    (
-        "ecs-composex/firelens/advanced_firehose/test_advanced_firehose.yaml (on blog.features.yml)",
-        "x-logging.FireLens: ",
-    ),
     ("ecs-composex/elbv2/create_only_target_groups.yml (on blog.features.yml)", "TargetGroups is not supported"),
     ("ecs-composex/elbv2/create_only_with_cognito.yml (on blog.features.yml)", AUTH),
     ("ecs-composex/elbv2/create_only_with_oidc.yml (on blog.features.yml)", AUTH),
     ("ecs-composex/elbv2/create_acm_parameters.yml (on blog.features.yml)", LISTENERS_MAP),
     ("ecs-composex/warpstream.yaml", LISTENERS_MAP),
     ("ecs-composex/warpstream.yaml (on blog.features.yml)", LISTENERS_MAP),
-    // docker compose refuses it too: "^startsEnds$", a `$` followed by neither a name nor `{`.
-    ("ecs-composex/prometheus/prometheus_custom_options.yml (on blog.features.yml)", DOLLAR),
-    ("ecs-composex/prometheus/prometheus_enabled.yml (on blog.features.yml)", DOLLAR),
     // ECS ComposeX kinds ComposeX does not build yet, whose absence changes what the stack does
     // or protects (DocumentDB, Neptune, OpenSearch, EventBridge rules, Route 53, WAF): refused.
     ("ecs-composex/docdb/create_lookup.yml (on blog.features.yml)", NOT_BUILT),
@@ -109,7 +103,6 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
 const LOOKUP: &str = ".Lookup: Lookup needs AWS API calls while the template is transformed";
 const AUTH: &str = "authentication actions are not supported yet";
 const LISTENERS_MAP: &str = ".Listeners: Listeners must be a list, not a mapping";
-const DOLLAR: &str = "write `$$` for a literal `$`";
 const NOT_BUILT: &str = "which ComposeX does not build yet; a stack without it is not the one this file describes";
 
 /// Negative tests that render: what makes them negative is a part ComposeX does not build yet

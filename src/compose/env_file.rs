@@ -72,6 +72,57 @@ pub fn inline_env_files(doc: &mut Value, base_dir: &Path, diags: &mut Diagnostic
     }
 }
 
+/// For every service with `label_file` (a path or a list of paths, relative to `base_dir`, in
+/// the syntax of env files), reads the files in order and merges their labels into `labels`,
+/// where a label written in the file itself wins, as docker compose does; removes `label_file`.
+pub fn inline_label_files(doc: &mut Value, base_dir: &Path, diags: &mut Diagnostics) {
+    let Some(Value::Object(services)) = doc.get_mut("services") else { return };
+    for (name, service) in services.iter_mut() {
+        let Value::Object(service) = service else { continue };
+        let Some(label_file) = service.remove("label_file") else { continue };
+        let path = join(&join("services", name), "label_file");
+        let files: Vec<(String, String)> = match label_file {
+            Value::Null => vec![],
+            Value::String(f) => vec![(f, path.clone())],
+            Value::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, item)| match item {
+                    Value::String(f) => Some((f, index(&path, i))),
+                    _ => {
+                        diags.error("CX1100", index(&path, i), "expected the path of a label file");
+                        None
+                    }
+                })
+                .collect(),
+            _ => {
+                diags.error("CX1101", &path, "expected a label file path or a list of them");
+                continue;
+            }
+        };
+        let mut from_files = BTreeMap::new();
+        for (file, at) in files {
+            let resolved = base_dir.join(&file);
+            match std::fs::read_to_string(&resolved).map_err(|e| e.to_string()).and_then(|t| parse_env_file(&t)) {
+                Ok(vars) => from_files.extend(vars),
+                Err(e) => diags.error("CX1102", at, format!("label file {file} ({}): {e}", resolved.display())),
+            }
+        }
+        if from_files.is_empty() {
+            continue;
+        }
+        let labels_path = join(&join("services", name), "labels");
+        let Some(mut labels) = environment_map(service.get("labels"), &labels_path, diags) else { continue };
+        for (key, value) in from_files {
+            let slot = labels.entry(key).or_insert(Value::Null);
+            if slot.is_null() {
+                *slot = Value::String(value);
+            }
+        }
+        service.insert("labels".into(), Value::Object(labels));
+    }
+}
+
 /// `(file, required, diagnostic path)` for each entry of `env_file`.
 fn entries(env_file: Value, path: &str, diags: &mut Diagnostics) -> Vec<(String, bool, String)> {
     let expected = "expected a file path or {path, required}";

@@ -22,7 +22,7 @@ pub fn gpus(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<DeviceRequest> {
         }),
         other => {
             d.error(
-                "CX1100",
+                "CX1123",
                 path,
                 format!("gpus must be `all` or a list of device requests, not {}", show_kind(other)),
             );
@@ -69,19 +69,19 @@ fn request(v: &Value, path: &str, needs_capabilities: bool, d: &mut Diagnostics)
             "options" => r.options = true,
             k if k.starts_with("x-") => {}
             k => d.error(
-                "CX1101",
+                "CX1124",
                 &p,
                 format!("{k:?} is not a device request key; use capabilities, count, device_ids, driver or options"),
             ),
         }
     }
     if counted && !r.device_ids.is_empty() {
-        d.error("CX1102", join(path, "device_ids"), "count and device_ids exclude each other; keep one");
+        d.error("CX1125", join(path, "device_ids"), "count and device_ids exclude each other; keep one");
     }
     if needs_capabilities && r.capabilities.is_empty() && m.contains_key("capabilities") {
-        d.error("CX1103", join(path, "capabilities"), "a device request needs at least one capability, like gpu");
+        d.error("CX1126", join(path, "capabilities"), "a device request needs at least one capability, like gpu");
     } else if needs_capabilities && !m.contains_key("capabilities") {
-        d.error("CX1104", path, "a device request needs capabilities, like `capabilities: [gpu]`");
+        d.error("CX1127", path, "a device request needs capabilities, like `capabilities: [gpu]`");
     }
     Some(r)
 }
@@ -101,7 +101,7 @@ pub fn placement(v: &Value, path: &str, d: &mut Diagnostics) -> Placement {
             }
             k if k.starts_with("x-") => {}
             k => d.error(
-                "CX1105",
+                "CX1128",
                 &p,
                 format!("{k:?} is not a placement key; use constraints, preferences or max_replicas_per_node"),
             ),
@@ -118,7 +118,7 @@ fn constraint(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Constraint> 
         (a, true, b)
     } else {
         d.error(
-            "CX1106",
+            "CX1129",
             path,
             format!("{text:?} is not a placement constraint; write `attribute == value` or `attribute != value`"),
         );
@@ -126,7 +126,7 @@ fn constraint(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Constraint> 
     };
     let (attribute, value) = (attribute.trim(), value.trim());
     if attribute.is_empty() || value.is_empty() {
-        d.error("CX1107", path, format!("{text:?} needs an attribute and a value on each side of the operator"));
+        d.error("CX1130", path, format!("{text:?} needs an attribute and a value on each side of the operator"));
         return None;
     }
     Some(Constraint { attribute: attribute.to_string(), equal, value: value.to_string(), path: path.to_string() })
@@ -139,11 +139,11 @@ fn preference(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Preference> 
         let p = join(path, k);
         match k.as_str() {
             "spread" => spread = literal(val, &p, "spread", d),
-            k => d.error("CX1108", &p, format!("{k:?} is not a placement preference; use spread")),
+            k => d.error("CX1131", &p, format!("{k:?} is not a placement preference; use spread")),
         }
     }
     if spread.is_none() && !m.contains_key("spread") {
-        d.error("CX1109", path, "a placement preference needs `spread: attribute`");
+        d.error("CX1132", path, "a placement preference needs `spread: attribute`");
     }
     Some(Preference { spread: spread?, path: path.to_string() })
 }

@@ -44,6 +44,12 @@ pub fn merge_files(docs: Vec<Value>) -> Value {
     merged
 }
 
+/// Merges the service `overlay` onto the service `base` with the rules of services (what
+/// `extends` does: the same rules as merging files).
+pub fn merge_service(base: Value, overlay: Value) -> Value {
+    merge(strip(base), overlay, Rule::Service).unwrap_or(Value::Null)
+}
+
 /// How the values under a key are merged.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Rule {

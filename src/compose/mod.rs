@@ -2,7 +2,9 @@
 //! validated model of services. Nothing in here knows about AWS.
 
 pub mod env_file;
+pub mod extends;
 pub mod host;
+pub mod include;
 pub mod interpolate;
 pub mod lines;
 pub mod merge;

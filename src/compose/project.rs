@@ -59,7 +59,7 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
             }
             "models" if value.is_null() => {}
             "models" => models(&mut p, value, d),
-            "include" => d.error("CX1015", "include", "`include` needs other files; pass them as several -f files to the composex CLI instead"),
+            "include" => d.error("CX1015", "include", "`include` needs other files, which the macro cannot read; render with the composex CLI, which reads them, or write their services into this file"),
             k if k.starts_with("x-") => {
                 p.extensions.insert(k.to_string(), value.clone());
             }
@@ -153,8 +153,11 @@ fn models(p: &mut Project, value: &Value, d: &mut Diagnostics) {
 /// Reads the `services` mapping `value` into `p`.
 fn services(p: &mut Project, value: &Value, d: &mut Diagnostics) {
     let head = "services must be a mapping of service names to services";
-    for (name, sv) in map_or(value, "services", head, d).into_iter().flatten() {
-        service(p, name.clone(), sv, d);
+    let Some(services) = map_or(value, "services", head, d) else { return };
+    for name in services.keys() {
+        if let Some(sv) = super::extends::resolve(name, services, d) {
+            service(p, name.clone(), &sv, d);
+        }
     }
 }
 

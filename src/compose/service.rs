@@ -59,11 +59,7 @@ const IGNORED: &[(&str, &str)] = &[
     ("attach", "logs go to CloudWatch Logs"),
     ("develop", "only for local development"),
     ("credential_spec", "Fargate Linux tasks do not support it"),
-    ("post_start", "ECS has no lifecycle hooks"),
-    ("pre_stop", "ECS has no lifecycle hooks"),
-    ("label_file", "put the labels in `labels`"),
     ("use_api_socket", "Fargate has no Docker API socket"),
-    ("configs", "configs are not supported yet; bake the file into the image or use environment"),
 ];
 
 /// Keys that describe something Fargate cannot do at all: an error with the way out.
@@ -74,8 +70,19 @@ const REFUSED: &[(&str, &str)] = &[
         "volumes_from",
         "Fargate tasks cannot share volumes between services; declare a named volume and mount it in both",
     ),
-    ("extends", "`extends` needs other files; merge them with several -f files instead"),
     ("provider", "provider services run on the docker host; remove `provider`"),
+    (
+        "post_start",
+        "ECS has no post-start hook; run the command in the image's entrypoint before the main process, or in a service this one depends_on with condition: service_completed_successfully",
+    ),
+    (
+        "pre_stop",
+        "ECS has no pre-stop hook: it sends SIGTERM, waits stop_grace_period, then SIGKILL; do the work when the process receives SIGTERM (a trap in the entrypoint)",
+    ),
+    (
+        "configs",
+        "ECS cannot place a file in a container: volumes mount directories, not single files; bake the file into the image (COPY in its Dockerfile), or pass the value in environment",
+    ),
 ];
 
 pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<Service> {
@@ -90,6 +97,9 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             "command" => s.command = command(value, &p, d),
             "entrypoint" => s.entrypoint = command(value, &p, d),
             "environment" => s.environment = environment(value, &p, d),
+            // Resolved by the project before the service is read; only an empty one remains.
+            "extends" => {}
+            "label_file" => d.error("CX1115", &p, "label_file needs local files, which the macro cannot read; render with the composex CLI, which inlines them, or move the labels to `labels`"),
             "env_file" => d.error("CX1031", &p, "env_file needs local files, which the macro cannot read; render with the composex CLI, which inlines them, or move the variables to `environment`"),
             "ports" => s.ports = flat(list(value, &p, "ports", false, d, ports)),
             "expose" => s.expose = flat(list(value, &p, "expose", false, d, expose)),
@@ -643,7 +653,7 @@ fn limits(v: &Value, path: &str, devices: Option<&mut Vec<DeviceRequest>>, d: &m
                 }
             }
             "devices" => d.error(
-                "CX1110",
+                "CX1133",
                 &p,
                 "devices are reserved, not limited; move them to deploy.resources.reservations.devices",
             ),

@@ -152,8 +152,7 @@ pub fn plan(ctx: &mut Ctx) {
             let Some(strategy) = ctx.ext.service(name).deployment.capacity.clone() else { continue };
             let path = join(&join(&join("services", name), "x-ecs"), "CapacityProviderStrategy");
             if let Some(need) = needs.get(&fam.name) {
-                ctx.d.error("CX5126", 
-                    &path,
+                ctx.d.error("CX5149", &path,
                     format!("task family {:?} runs on the EC2 capacity ComposeX builds for it ({} asks for EC2), and its ECS service uses that capacity provider; remove CapacityProviderStrategy", fam.name, need.why),
                 );
                 continue;
@@ -168,8 +167,7 @@ pub fn plan(ctx: &mut Ctx) {
     }
     if !created {
         for need in needs.values() {
-            ctx.d.error("CX5127", 
-                &need.why,
+            ctx.d.error("CX5150", &need.why,
                 "asks for EC2 capacity, which ComposeX builds only on the cluster it creates: associating capacity providers with an existing cluster would replace that cluster's own; remove x-cluster.Use (or x-aws-cluster), or run this service on Fargate",
             );
         }
@@ -189,8 +187,7 @@ pub fn plan(ctx: &mut Ctx) {
                 X86
             };
             let (name, vcpus, gib, most) = table[table.len() - 1];
-            ctx.d.error("CX5128", 
-                &need.why,
+            ctx.d.error("CX5151", &need.why,
                 format!(
                     "task family {fname:?} needs {} CPU units, {} MiB and {gpus} GPUs, more than the largest instance ComposeX chooses ({name}: {vcpus} vCPUs, {gib} GiB, {most} GPUs); lower deploy.resources or the GPU count",
                     need.cpu, need.memory
@@ -199,7 +196,7 @@ pub fn plan(ctx: &mut Ctx) {
             continue;
         };
         if gpus > 0 && need.arch == Arch::Arm {
-            ctx.d.error("CX5129", &need.why, format!("task family {fname:?} asks for GPUs on arm64; the GPU instances ComposeX chooses are x86_64: use platform linux/amd64"));
+            ctx.d.error("CX5152", &need.why, format!("task family {fname:?} asks for GPUs on arm64; the GPU instances ComposeX chooses are x86_64: use platform linux/amd64"));
             continue;
         }
         let attributes: Vec<(String, String)> = need.attributes.clone().into_iter().collect();
@@ -395,6 +392,13 @@ fn need(ctx: &mut Ctx, project: &Project, fam: &Family) -> Option<Need> {
         cpu += units.unwrap_or(0);
         memory += s.deploy.limits.memory.or(s.deploy.reservations.memory).map(mib).unwrap_or(0);
     }
+    // The FireLens log router the family gets reserves memory too.
+    let firelens = fam.services.iter().any(|n| {
+        let s = &project.services[n];
+        s.logging.as_ref().and_then(|l| l.driver.as_deref()) == Some("awsfirelens")
+            || ctx.ext.service(n).firelens.as_ref().is_some_and(|f| f.replace_awslogs)
+    });
+    let router = if firelens { super::logging::ROUTER_MEMORY } else { 0 };
     let Some(why) = why else {
         for (_, path) in preferences {
             ctx.d.warn("CX5139", &path, "ignored: the family runs on Fargate, which spreads tasks over availability zones itself; ask for EC2 (deploy.labels.\"ecs.compute.platform\": EC2) to spread over instances");
@@ -421,7 +425,7 @@ fn need(ctx: &mut Ctx, project: &Project, fam: &Family) -> Option<Need> {
         gpus,
         arch,
         cpu: if cpu == 0 { DEFAULT_TASK.0 } else { cpu },
-        memory: if memory == 0 { DEFAULT_TASK.1 } else { memory },
+        memory: if memory == 0 { DEFAULT_TASK.1 } else { memory } + router,
         attributes: attributes.into_iter().map(|(k, (v, _))| (k, v)).collect(),
         constraints,
         strategies,

@@ -3,12 +3,19 @@
 //!
 //! The group is always the family's own: the execution role may write only there, so a
 //! user-chosen `awslogs-group` is replaced (with a warning) rather than widening the role.
+//!
+//! FireLens: a service whose `logging.driver` is `awsfirelens`, or whose
+//! `x-logging.FireLens.Shorthands.ReplaceAwsLogs` is true, logs through a Fluent Bit log router
+//! (`log_router`, one per family that has such a service). Its CloudWatch output (`Name:
+//! cloudwatch` or `cloudwatch_logs`, and the shorthand) writes to the family's group, which the
+//! task role may then write to — Fluent Bit runs with the task role — and nothing else. Other
+//! outputs keep their options and are the file's to grant (`x-iam`), with a warning.
 
 use crate::cfn::r#ref;
 use crate::compose::Service;
 use crate::diagnostics::join;
 use crate::plan::families::Family;
-use crate::plan::Emit;
+use crate::plan::{Ctx, Emit};
 use serde_json::{json, Map, Value};
 
 pub const DEFAULT_RETENTION: u64 = 30;
@@ -28,10 +35,151 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
     );
 }
 
+/// The name of the log router container FireLens needs in a family.
+pub const ROUTER: &str = "log_router";
+/// The log router's image when `DockerImageOverride` does not name one: AWS's Fluent Bit.
+const ROUTER_IMAGE: &str = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable";
+
+/// Whether the service logs through FireLens.
+pub fn uses_firelens(ctx: &Emit, s: &Service) -> bool {
+    s.logging.as_ref().and_then(|l| l.driver.as_deref()) == Some(FIRELENS)
+        || ctx.ext.service(&s.name).firelens.as_ref().is_some_and(|f| f.replace_awslogs)
+}
+const FIRELENS: &str = "awsfirelens";
+
+/// Whether the service's FireLens output is CloudWatch Logs (its group is the family's).
+fn to_cloudwatch(s: &Service, replace_awslogs: bool) -> bool {
+    let name = s.logging.as_ref().and_then(|l| l.options.get("Name")).and_then(Value::as_str);
+    match name {
+        Some(n) => matches!(n, "cloudwatch" | "cloudwatch_logs"),
+        None => replace_awslogs || s.logging.as_ref().and_then(|l| l.driver.as_deref()) != Some(FIRELENS),
+    }
+}
+
+/// Before the families are emitted: the task-role statement of each family whose FireLens
+/// output is CloudWatch Logs (write to its own group), and the execution-role statements for a
+/// router configuration file in S3.
+pub fn plan(ctx: &mut Ctx) {
+    for fam in ctx.plan.families.list.values() {
+        let mut cloudwatch = false;
+        let mut exec = Vec::new();
+        for name in &fam.services {
+            let s = &ctx.project.services[name];
+            let firelens = ctx.ext.service(name).firelens.as_ref();
+            let replace = firelens.is_some_and(|f| f.replace_awslogs);
+            let driver = s.logging.as_ref().and_then(|l| l.driver.as_deref()) == Some(FIRELENS);
+            if (driver || replace) && to_cloudwatch(s, replace) {
+                cloudwatch = true;
+            }
+            let Some(f) = firelens else { continue };
+            if let (Some("s3"), Some(Value::String(arn))) =
+                (f.options.get("config-file-type").and_then(Value::as_str), f.options.get("config-file-value"))
+            {
+                let bucket = arn.split('/').next().unwrap_or(arn).to_string();
+                exec.push(json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": arn}));
+                exec.push(json!({"Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket}));
+            }
+        }
+        if cloudwatch {
+            ctx.plan.grants.entry(fam.name.clone()).or_default().push(json!({
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                "Resource": crate::cfn::get_att(&log_group_id(fam), "Arn")
+            }));
+        }
+        ctx.plan.exec_grants.entry(fam.name.clone()).or_default().extend(exec);
+    }
+}
+
+/// The family's log router when one of its services logs through FireLens: Fluent Bit (or the
+/// image `DockerImageOverride` names), essential, its own logs to the family's group. The
+/// settings are those of the first service of the family that has `x-logging.FireLens`.
+pub fn router(ctx: &mut Emit, fam: &Family) -> Option<Value> {
+    let services: Vec<&Service> = fam.services.iter().map(|n| &ctx.project.services[n]).collect();
+    if !services.iter().any(|s| uses_firelens(ctx, s)) {
+        return None;
+    }
+    if let Some(clash) = services.iter().find(|s| s.name == ROUTER) {
+        ctx.d.error(
+            "CX5126",
+            join("services", &clash.name),
+            format!("the log router of task family {:?} is the container {ROUTER}; rename this service", fam.name),
+        );
+    }
+    let settings = fam.services.iter().find_map(|n| ctx.ext.service(n).firelens.clone()).unwrap_or_default();
+    let mut options = Map::new();
+    options.insert("enable-ecs-log-metadata".into(), Value::String("true".into()));
+    options.extend(settings.options.clone());
+    let mut c = json!({
+        "Name": ROUTER,
+        "Image": settings.image.clone().unwrap_or_else(|| Value::String(ROUTER_IMAGE.into())),
+        "Essential": true,
+        "FirelensConfiguration": {"Type": settings.router_type.as_deref().unwrap_or("fluentbit"), "Options": options},
+        "MemoryReservation": ROUTER_MEMORY,
+        "LogConfiguration": {"LogDriver": "awslogs", "Options": {
+            "awslogs-group": r#ref(&log_group_id(fam)),
+            "awslogs-region": r#ref("AWS::Region"),
+            "awslogs-stream-prefix": "firelens"
+        }}
+    });
+    if let Some(g) = settings.grace_period {
+        c["StopTimeout"] = json!(g);
+    }
+    if !settings.environment.is_empty() {
+        let env: Vec<Value> = settings
+            .environment
+            .iter()
+            .map(|(k, v)| json!({"Name": k, "Value": v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())}))
+            .collect();
+        c["Environment"] = Value::Array(env);
+    }
+    Some(c)
+}
+
+/// The memory the log router reserves, MiB: what AWS suggests for Fluent Bit.
+pub const ROUTER_MEMORY: u64 = 50;
+
+/// FireLens's `LogConfiguration` of a service that uses it.
+fn firelens_config(ctx: &mut Emit, fam: &Family, s: &Service, path: &str) -> Value {
+    let firelens = ctx.ext.service(&s.name).firelens.clone();
+    let replace = firelens.as_ref().is_some_and(|f| f.replace_awslogs);
+    let mut options = Map::new();
+    let driver = s.logging.as_ref().and_then(|l| l.driver.as_deref()) == Some(FIRELENS);
+    for (k, v) in s.logging.iter().flat_map(|l| &l.options) {
+        if driver {
+            options.insert(k.clone(), v.clone());
+        } else {
+            ctx.d.warn("CX5129", join(&join(path, "options"), k), "ignored: the logs go through FireLens to the family's log group (x-logging.FireLens.Shorthands.ReplaceAwsLogs)");
+        }
+    }
+    if to_cloudwatch(s, replace) {
+        for k in ["log_group_name", "region", "auto_create_group"] {
+            if options.contains_key(k) {
+                ctx.d.warn("CX5127", join(&join(path, "options"), k), "replaced: the output writes to the family's own log group, the only one its task role may write to");
+            }
+        }
+        options.insert("Name".into(), Value::String("cloudwatch_logs".into()));
+        options.insert("region".into(), r#ref("AWS::Region"));
+        options.insert("log_group_name".into(), r#ref(&log_group_id(fam)));
+        options.insert("auto_create_group".into(), Value::String("false".into()));
+        options.entry("log_stream_prefix").or_insert_with(|| Value::String(format!("{}/", s.name)));
+    } else {
+        let name = options.get("Name").map(crate::compose::read::show).unwrap_or_else(|| "none".into());
+        ctx.d.warn("CX5128", join(&join(path, "options"), "Name"), format!("the FireLens output {name} is sent as written; ComposeX grants the task role nothing for it: grant what it needs with x-iam"));
+    }
+    if let Some(limit) = firelens.and_then(|f| f.buffer_limit) {
+        options.insert("log-driver-buffer-limit".into(), Value::String(limit.to_string()));
+    }
+    crate::cfn::object([("LogDriver", Value::String(FIRELENS.into())), ("Options", Value::Object(options))])
+}
+
 /// The container's `LogConfiguration`: awslogs to the family's group, with the options of the
-/// compose `logging` section that awslogs understands.
+/// compose `logging` section that awslogs understands; or FireLens (above).
 pub fn container_config(ctx: &mut Emit, fam: &Family, s: &Service) -> Value {
     let path = join(&join("services", &s.name), "logging");
+    if uses_firelens(ctx, s) {
+        return firelens_config(ctx, fam, s, &path);
+    }
     let mut options = Map::new();
     if let Some(l) = &s.logging {
         if let Some(driver) = &l.driver {

@@ -7,6 +7,8 @@
 //! - ECS ComposeX `x-secrets: {Name, VarName, JsonKeys, KmsKeyId}`: a Secrets Manager secret by
 //!   name or ARN, one variable or one per JSON key;
 //! - Docker's `x-aws-keys: [key…]` beside `name:`: one variable per JSON key;
+//! - `environment:`: a Secrets Manager secret whose value is a `NoEcho` template parameter the
+//!   deployer fills from that variable, in the macro and the CLI alike;
 //! - `file:`: refused by the macro (it has no files); the CLI creates a Secrets Manager secret
 //!   whose value is a `NoEcho` template parameter the deployer passes (`--parameter-overrides`);
 //! - none of these: the Secrets Manager secret named after the key, with a warning.
@@ -192,9 +194,8 @@ fn source(ctx: &mut Ctx, name: &str, def: &Value) -> Option<Source> {
     if let Some(f) = m.get("file") {
         return file_secret(ctx, name, f, &join(&path, "file"));
     }
-    if m.contains_key("environment") {
-        ctx.d.error("CX5063", join(&path, "environment"), "a secret from the environment of the machine that deploys has no place in a template; store it in Secrets Manager and use external: true with its ARN as name");
-        return None;
+    if let Some(e) = m.get("environment") {
+        return environment_secret(ctx, name, e, &join(&path, "environment"));
     }
     let external = m.get("external").is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
     let explicit = m.get("name").and_then(|n| literal(n, &join(&path, "name"), "a secret name", &mut ctx.d));
@@ -293,6 +294,38 @@ fn x_secrets(ctx: &mut Ctx, name: &str, x: &Value, path: &str) -> Option<Source>
     };
     let value_from = if n.starts_with("arn:") { Value::String(n) } else { sm_arn_of_name(&n) };
     Some(Source { var, keys, kms_key, ..Source::secrets_manager(value_from) })
+}
+
+/// `environment:` secrets: the value is in a variable of the machine that deploys. The secret is
+/// created with its value from a `NoEcho` template parameter the deployer fills from that
+/// variable (`--parameter-overrides XSecretValue="$VAR"`), so the template never holds it and
+/// the first deploy starts the tasks that read it.
+fn environment_secret(ctx: &mut Ctx, name: &str, e: &Value, path: &str) -> Option<Source> {
+    let var = literal(e, path, "the name of an environment variable", &mut ctx.d)?;
+    if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        ctx.d.error("CX5063", path, format!("{var:?} is not the name of an environment variable"));
+        return None;
+    }
+    let id = format!("{}Secret", pascal(name));
+    let pid = format!("{id}Value");
+    let declaration = json!({
+        "Type": "String",
+        "NoEcho": true,
+        "Description": format!("Value of compose secret {name}: the variable {var} of the machine that deploys")
+    });
+    let pass = format!("{pid}=\"${var}\"");
+    let value =
+        ctx.parameter(&pid, declaration, ("the value is in the environment that deploys", "the value"), &pass, path)?;
+    ctx.add(
+        &join("secrets", name),
+        id.clone(),
+        json!({"Type": "AWS::SecretsManager::Secret", "Properties": {
+            "Description": format!("compose secret {name} (from the variable {var})"),
+            "SecretString": value
+        }}),
+    );
+    ctx.t.output(format!("{id}Arn"), json!({"Ref": id}), &format!("Secret for compose secret {name}"));
+    Some(Source::secrets_manager(json!({"Ref": id})))
 }
 
 /// `file:` secrets: the macro cannot read files. The CLI creates the secret with its value from

@@ -101,9 +101,13 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
         let c = container(ctx, fam, s, !non_essential.contains(name), &mut volumes, &mut totals);
         containers.push(c);
     }
+    if let Some(router) = logging::router(ctx, fam) {
+        totals.memory += logging::ROUTER_MEMORY;
+        containers.push(router);
+    }
     let ec2 = ctx.plan.compute.get(&fam.name);
     let (cpu, memory) = match (ec2, sizing::fargate_size(totals.cpu, totals.memory)) {
-        (Some(e), _) => (e.cpu, e.memory),
+        (Some(e), _) => (e.cpu.max(totals.cpu), e.memory.max(totals.memory)),
         (None, Some(size)) => size,
         (None, None) => {
             ctx.d.error("CX5091", 

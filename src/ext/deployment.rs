@@ -52,8 +52,7 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Deployment {
                     let p = join(&path, k);
                     match literal(v, &p, "CpuArchitecture", d).as_deref() {
                         Some(a @ ("X86_64" | "ARM64")) => out.cpu_architecture = Some((a.to_string(), p)),
-                        Some(other) => d.error("CX2069", 
-                                                        &p,
+                        Some(other) => d.error("CX2077", &p,
                             format!("{other:?} is not a CPU architecture of ECS; use X86_64 or ARM64"),
                         ),
                         None => {}
@@ -63,8 +62,7 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Deployment {
                     let p = join(&path, k);
                     match literal(v, &p, "OperatingSystemFamily", d).as_deref() {
                         Some("LINUX") | None => {}
-                        Some(other) => d.error("CX2070", 
-                                                        &p,
+                        Some(other) => d.error("CX2078", &p,
                             format!("{other:?}: ComposeX builds Linux tasks only (its images, log drivers and capacity are Linux); use LINUX or remove it"),
                         ),
                     }

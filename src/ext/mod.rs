@@ -33,6 +33,8 @@ pub struct Extensions {
 pub struct ServiceExtensions {
     /// `x-logging.RetentionInDays`, accepted by CloudWatch Logs.
     pub retention: Option<u64>,
+    /// `x-logging.FireLens`.
+    pub firelens: Option<logging::FireLens>,
     /// `x-scaling` or `deploy.x-aws-autoscaling`.
     pub scaling: Option<scaling::Scaling>,
     /// `x-network.x-ecs_connect`.
@@ -50,6 +52,7 @@ impl Extensions {
     pub fn service(&self, name: &str) -> &ServiceExtensions {
         static NONE: ServiceExtensions = ServiceExtensions {
             retention: None,
+            firelens: None,
             scaling: None,
             connect: None,
             iam: iam::Iam { policies: Vec::new(), managed: Vec::new(), boundary: None, pull_credentials: None },
@@ -73,8 +76,10 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
         .services
         .iter()
         .map(|(name, s)| {
+            let logging = logging::read(s, d);
             let ext = ServiceExtensions {
-                retention: logging::read(s, d),
+                retention: logging.retention,
+                firelens: logging.firelens,
                 scaling: scaling::read(s, d),
                 connect: connect::read(&cloudmap, s, d),
                 iam: iam::read(s, d),
