@@ -942,7 +942,8 @@ class Secret(Minimal):
 
 class SecretTargetAttachment(Minimal):
     """Links a secret to its database: SecretId must be an existing secret, TargetId an existing
-    DB instance (moto's rds backend) or DB cluster (the DBCluster model below) of TargetType.
+    DB instance (moto's rds backend), DB cluster (the DBCluster model below) or DocumentDB
+    cluster (DocDBCluster) of TargetType.
     Ref and Id: the secret's ARN."""
 
     TYPE = "AWS::SecretsManager::SecretTargetAttachment"
@@ -955,6 +956,9 @@ class SecretTargetAttachment(Minimal):
         elif kind == "AWS::RDS::DBCluster":
             if self.minimal(DBCluster.TYPE, target) is None:
                 raise Refused(f"TargetId {target!r} is not an existing DB cluster")
+        elif kind == "AWS::DocDB::DBCluster":
+            if self.minimal(DocDBCluster.TYPE, target) is None:
+                raise Refused(f"TargetId {target!r} is not an existing DocumentDB cluster")
         else:
             raise Refused(f"TargetType {kind!r} is not a target the harness models")
         self.physical_id = secret.arn
@@ -1060,10 +1064,93 @@ class ReplicationGroup(Minimal):
             }
 
 
+class DocDBSubnetGroup(Minimal):
+    """DocumentDB subnet group: SubnetIds must be existing subnets, in two zones at least, as
+    DocumentDB requires. Ref: its name (lower case, as DocumentDB stores it)."""
+
+    TYPE = "AWS::DocDB::DBSubnetGroup"
+    NAME_PROPERTY = "DBSubnetGroupName"
+
+    def create(self):
+        subnets = self.prop("SubnetIds", required=True)
+        _check_subnets("SubnetIds", subnets)
+        self.prop("DBSubnetGroupDescription", required=True)
+        zones = {_backend("ec2").get_subnet(s).availability_zone for s in subnets}
+        if len(zones) < 2:
+            raise Refused(f"SubnetIds: the subnets must cover two availability zones, not {sorted(zones)}")
+        self.physical_id = self.name.lower()
+
+
+class DocDBClusterParameterGroup(Minimal):
+    """DocumentDB cluster parameter group: Family, Description and Parameters (a mapping) are
+    required. Ref: its name."""
+
+    TYPE = "AWS::DocDB::DBClusterParameterGroup"
+    NAME_PROPERTY = "Name"
+
+    def create(self):
+        if not str(self.prop("Family", required=True)).startswith("docdb"):
+            raise Refused(f"Family {self.prop('Family')!r} is not a DocumentDB family (docdb5.0...)")
+        self.prop("Description", required=True)
+        if not isinstance(self.prop("Parameters", required=True), dict):
+            raise Refused("Parameters must be a mapping")
+        self.physical_id = self.name.lower()
+
+
+class DocDBCluster(Minimal):
+    """DocumentDB cluster: DBSubnetGroupName must be an existing DocumentDB subnet group,
+    DBClusterParameterGroupName an existing parameter group, VpcSecurityGroupIds existing
+    security groups, KmsKeyId an existing key, and both master credentials set (dynamic
+    references resolved). Ref: its identifier; ClusterResourceId, Endpoint, Port, ReadEndpoint."""
+
+    TYPE = "AWS::DocDB::DBCluster"
+    NAME_PROPERTY = "DBClusterIdentifier"
+
+    def create(self):
+        group = self.prop("DBSubnetGroupName")
+        if group is not None and self.minimal(DocDBSubnetGroup.TYPE, group) is None:
+            raise Refused(f"DBSubnetGroupName {group!r} is not an existing DocumentDB subnet group")
+        params = self.prop("DBClusterParameterGroupName")
+        if params is not None and self.minimal(DocDBClusterParameterGroup.TYPE, params) is None:
+            raise Refused(f"DBClusterParameterGroupName {params!r} is not an existing DocumentDB parameter group")
+        _check_security_groups("VpcSecurityGroupIds", self.prop("VpcSecurityGroupIds", []))
+        if "KmsKeyId" in self.properties:
+            _backend("kms").describe_key(self.prop("KmsKeyId"))
+        if "SnapshotIdentifier" not in self.properties:
+            self.prop("MasterUsername", required=True)
+            self.prop("MasterUserPassword", required=True)
+        self.physical_id = self.name.lower()
+        host = f"{self.physical_id}.cluster-{uuid.uuid4().hex[:12]}.{REGION}.docdb.amazonaws.com"
+        self.attributes = {
+            "ClusterResourceId": f"cluster-{uuid.uuid4().hex[:26].upper()}",
+            "Endpoint": host,
+            "Port": str(self.prop("Port", 27017)),
+            "ReadEndpoint": host.replace(".cluster-", ".cluster-ro-"),
+        }
+
+
+class DocDBInstance(Minimal):
+    """DocumentDB instance: DBClusterIdentifier must be an existing DocumentDB cluster,
+    DBInstanceClass is required. Ref: its identifier; Endpoint, Port."""
+
+    TYPE = "AWS::DocDB::DBInstance"
+    NAME_PROPERTY = "DBInstanceIdentifier"
+
+    def create(self):
+        cluster = self.prop("DBClusterIdentifier", required=True)
+        if self.minimal(DocDBCluster.TYPE, cluster) is None:
+            raise Refused(f"DBClusterIdentifier {cluster!r} is not an existing DocumentDB cluster")
+        if not str(self.prop("DBInstanceClass", required=True)).startswith("db."):
+            raise Refused(f"DBInstanceClass {self.prop('DBInstanceClass')!r} is not an instance class (db.*)")
+        self.physical_id = self.name.lower()[:63]
+        self.attributes = {"Endpoint": f"{self.physical_id}.docdb.amazonaws.com", "Port": "27017"}
+
+
 MODELS = [
     PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
-    DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup,
+    DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup, DocDBSubnetGroup,
+    DocDBClusterParameterGroup, DocDBCluster, DocDBInstance,
 ]
 
 

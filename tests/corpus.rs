@@ -38,6 +38,7 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     // which a macro cannot make; the message gives the existing-resource form (Use, a Parameter).
     ("ecs-composex/acm/request_pending.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/alarms/create_lookup.with_topics.yml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/docdb/create_lookup.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/dynamodb/create_lookup_legacy.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/dynamodb/create_lookup_services_mappings_cloudmap.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/ecs/cluster_lookup_and_capacity_providers.yml (on blog.features.yml)", LOOKUP),
@@ -79,10 +80,7 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/prometheus/prometheus_custom_options.yml (on blog.features.yml)", DOLLAR),
     ("ecs-composex/prometheus/prometheus_enabled.yml (on blog.features.yml)", DOLLAR),
     // ECS ComposeX kinds ComposeX does not build yet, whose absence changes what the stack does
-    // or protects (DocumentDB, Neptune, OpenSearch, EventBridge rules, Route 53, WAF): refused.
-    ("ecs-composex/docdb/create_lookup.yml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/docdb/create_only_cloudmap.yml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/docdb/create_only_legacy.yml (on blog.features.yml)", NOT_BUILT),
+    // or protects (Neptune, OpenSearch, EventBridge rules, Route 53, WAF): refused.
     ("ecs-composex/mixed_computes/ec2_and_fargate.yaml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/neptune/lookup.yml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/opensearch/create_only.yaml (on blog.features.yml)", NOT_BUILT),

@@ -157,6 +157,7 @@ const KINDS: &[(&str, &[&str], bool)] = &[
     ("x-ssm_parameter", &["AWS::SSM::Parameter"], false),
     ("x-rds", &["AWS::RDS::DBCluster", "AWS::RDS::DBInstance"], true),
     ("x-elasticache", &["AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::CacheCluster"], true),
+    ("x-docdb", &["AWS::DocDB::DBCluster"], true),
 ];
 
 /// SPEC §5: logical IDs start with the PascalCase of the compose name.

@@ -19,6 +19,7 @@ pub mod generic;
 pub mod acm;
 pub mod cloudmap;
 pub mod cluster;
+pub mod docdb;
 pub mod dynamodb;
 pub mod elasticache;
 pub mod elbv2;
@@ -70,6 +71,7 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-ssm_parameter", how: How::Resources(&ssm_parameter::KIND) },
     Entry { key: "x-rds", how: How::Resources(&rds::CLUSTER) },
     Entry { key: "x-elasticache", how: How::Resources(&elasticache::REPLICATION_GROUP) },
+    Entry { key: "x-docdb", how: How::Resources(&docdb::KIND) },
     Entry { key: "x-elbv2", how: How::Stage(elbv2::expand) },
     Entry { key: "x-events", how: How::ReadBy("events::expand, after the task families: its rules start their tasks") },
     Entry { key: "x-acm", how: How::ReadBy("x-elbv2: certificates serve the listeners") },
@@ -110,7 +112,6 @@ pub fn read(project: &crate::compose::Project, d: &mut crate::diagnostics::Diagn
 pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-wafv2_webacl", Unbuilt::Refused("a web application firewall")),
     ("x-cognito_userpool", Unbuilt::Refused("a Cognito user pool")),
-    ("x-docdb", Unbuilt::Refused("a DocumentDB cluster")),
     ("x-neptune", Unbuilt::Refused("a Neptune cluster")),
     ("x-opensearch", Unbuilt::Refused("an OpenSearch domain")),
     ("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)")),
