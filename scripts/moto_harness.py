@@ -1087,10 +1087,11 @@ class DocDBClusterParameterGroup(Minimal):
 
     TYPE = "AWS::DocDB::DBClusterParameterGroup"
     NAME_PROPERTY = "Name"
+    FAMILY = "docdb"
 
     def create(self):
-        if not str(self.prop("Family", required=True)).startswith("docdb"):
-            raise Refused(f"Family {self.prop('Family')!r} is not a DocumentDB family (docdb5.0...)")
+        if not str(self.prop("Family", required=True)).startswith(self.FAMILY):
+            raise Refused(f"Family {self.prop('Family')!r} is not a family of {self.FAMILY} ({self.FAMILY}...)")
         self.prop("Description", required=True)
         if not isinstance(self.prop("Parameters", required=True), dict):
             raise Refused("Parameters must be a mapping")
@@ -1105,28 +1106,35 @@ class DocDBCluster(Minimal):
 
     TYPE = "AWS::DocDB::DBCluster"
     NAME_PROPERTY = "DBClusterIdentifier"
+    SUBNET_GROUP = "AWS::DocDB::DBSubnetGroup"
+    PARAMETER_GROUP = "AWS::DocDB::DBClusterParameterGroup"
 
     def create(self):
         group = self.prop("DBSubnetGroupName")
-        if group is not None and self.minimal(DocDBSubnetGroup.TYPE, group) is None:
-            raise Refused(f"DBSubnetGroupName {group!r} is not an existing DocumentDB subnet group")
+        if group is not None and self.minimal(self.SUBNET_GROUP, group) is None:
+            raise Refused(f"DBSubnetGroupName {group!r} is not an existing {self.SUBNET_GROUP}")
         params = self.prop("DBClusterParameterGroupName")
-        if params is not None and self.minimal(DocDBClusterParameterGroup.TYPE, params) is None:
-            raise Refused(f"DBClusterParameterGroupName {params!r} is not an existing DocumentDB parameter group")
+        if params is not None and self.minimal(self.PARAMETER_GROUP, params) is None:
+            raise Refused(f"DBClusterParameterGroupName {params!r} is not an existing {self.PARAMETER_GROUP}")
         _check_security_groups("VpcSecurityGroupIds", self.prop("VpcSecurityGroupIds", []))
         if "KmsKeyId" in self.properties:
             _backend("kms").describe_key(self.prop("KmsKeyId"))
-        if "SnapshotIdentifier" not in self.properties:
-            self.prop("MasterUsername", required=True)
-            self.prop("MasterUserPassword", required=True)
+        self.credentials()
         self.physical_id = self.name.lower()
         host = f"{self.physical_id}.cluster-{uuid.uuid4().hex[:12]}.{REGION}.docdb.amazonaws.com"
         self.attributes = {
             "ClusterResourceId": f"cluster-{uuid.uuid4().hex[:26].upper()}",
             "Endpoint": host,
-            "Port": str(self.prop("Port", 27017)),
+            "Port": str(self.prop("Port", self.PORT)),
             "ReadEndpoint": host.replace(".cluster-", ".cluster-ro-"),
         }
+
+    PORT = 27017
+
+    def credentials(self):
+        if "SnapshotIdentifier" not in self.properties:
+            self.prop("MasterUsername", required=True)
+            self.prop("MasterUserPassword", required=True)
 
 
 class DocDBInstance(Minimal):
@@ -1135,22 +1143,64 @@ class DocDBInstance(Minimal):
 
     TYPE = "AWS::DocDB::DBInstance"
     NAME_PROPERTY = "DBInstanceIdentifier"
+    CLUSTER = "AWS::DocDB::DBCluster"
 
     def create(self):
         cluster = self.prop("DBClusterIdentifier", required=True)
-        if self.minimal(DocDBCluster.TYPE, cluster) is None:
-            raise Refused(f"DBClusterIdentifier {cluster!r} is not an existing DocumentDB cluster")
+        if self.minimal(self.CLUSTER, cluster) is None:
+            raise Refused(f"DBClusterIdentifier {cluster!r} is not an existing {self.CLUSTER}")
         if not str(self.prop("DBInstanceClass", required=True)).startswith("db."):
             raise Refused(f"DBInstanceClass {self.prop('DBInstanceClass')!r} is not an instance class (db.*)")
         self.physical_id = self.name.lower()[:63]
-        self.attributes = {"Endpoint": f"{self.physical_id}.docdb.amazonaws.com", "Port": "27017"}
+        self.attributes = {"Endpoint": f"{self.physical_id}.{self.DOMAIN}", "Port": str(self.PORT)}
+
+    DOMAIN, PORT = "docdb.amazonaws.com", 27017
+
+
+class NeptuneSubnetGroup(DocDBSubnetGroup):
+    """Neptune subnet group: as DocDBSubnetGroup (existing subnets, in two zones)."""
+
+    TYPE = "AWS::Neptune::DBSubnetGroup"
+
+
+class NeptuneClusterParameterGroup(DocDBClusterParameterGroup):
+    """Neptune cluster parameter group: as DocDBClusterParameterGroup, with a neptune family."""
+
+    TYPE = "AWS::Neptune::DBClusterParameterGroup"
+    FAMILY = "neptune"
+
+
+class NeptuneCluster(DocDBCluster):
+    """Neptune cluster: as DocDBCluster (existing subnet group, parameter group, security groups
+    and key), without master credentials, which Neptune does not have. Ref: its identifier;
+    ClusterResourceId, Endpoint, Port, ReadEndpoint."""
+
+    TYPE = "AWS::Neptune::DBCluster"
+    SUBNET_GROUP = "AWS::Neptune::DBSubnetGroup"
+    PARAMETER_GROUP = "AWS::Neptune::DBClusterParameterGroup"
+    PORT = 8182
+
+    def credentials(self):
+        for key in ("MasterUsername", "MasterUserPassword"):
+            if key in self.properties:
+                raise Refused(f"{key}: not a property of a Neptune cluster")
+
+
+class NeptuneInstance(DocDBInstance):
+    """Neptune instance: DBClusterIdentifier must be an existing Neptune cluster, DBInstanceClass
+    is required. Ref: its identifier; Endpoint, Port."""
+
+    TYPE = "AWS::Neptune::DBInstance"
+    CLUSTER = "AWS::Neptune::DBCluster"
+    DOMAIN, PORT = "neptune.amazonaws.com", 8182
 
 
 MODELS = [
     PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
     DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup, DocDBSubnetGroup,
-    DocDBClusterParameterGroup, DocDBCluster, DocDBInstance,
+    DocDBClusterParameterGroup, DocDBCluster, DocDBInstance, NeptuneSubnetGroup,
+    NeptuneClusterParameterGroup, NeptuneCluster, NeptuneInstance,
 ]
 
 

@@ -46,6 +46,7 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/firehose/create_only.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/kinesis/create_lookup.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/kms/create_and_lookup.yml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/neptune/lookup.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/networking/cloudmap_multi_settings.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/prometheus/blog.features.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/rds/lookup_rds_with_iam_access.yml (on blog.features.yml)", LOOKUP),
@@ -80,9 +81,8 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/prometheus/prometheus_custom_options.yml (on blog.features.yml)", DOLLAR),
     ("ecs-composex/prometheus/prometheus_enabled.yml (on blog.features.yml)", DOLLAR),
     // ECS ComposeX kinds ComposeX does not build yet, whose absence changes what the stack does
-    // or protects (Neptune, OpenSearch, EventBridge rules, Route 53, WAF): refused.
+    // or protects (OpenSearch, EventBridge rules, Route 53, WAF): refused.
     ("ecs-composex/mixed_computes/ec2_and_fargate.yaml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/neptune/lookup.yml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/opensearch/create_only.yaml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/opensearch/lookup_only.yaml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/wafv2_webacl/create_only.yaml (on blog.features.yml)", NOT_BUILT),

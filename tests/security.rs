@@ -158,7 +158,12 @@ const KINDS: &[(&str, &[&str], bool)] = &[
     ("x-rds", &["AWS::RDS::DBCluster", "AWS::RDS::DBInstance"], true),
     ("x-elasticache", &["AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::CacheCluster"], true),
     ("x-docdb", &["AWS::DocDB::DBCluster"], true),
+    ("x-neptune", &["AWS::Neptune::DBCluster"], true),
 ];
+
+/// Kinds reached by the network whose consumers are granted IAM actions on them too (Neptune's
+/// IAM database authentication): only their consumers may hold those grants.
+const NETWORK_AND_IAM: &[&str] = &["x-neptune"];
 
 /// SPEC §5: logical IDs start with the PascalCase of the compose name.
 fn pascal(name: &str) -> String {
@@ -265,6 +270,14 @@ fn check_resources(name: &str, doc: &Value, t: &Value, failures: &mut Vec<String
                 failures.push(format!(
                     "{name}: {key}.{rname} ({id}) is reached by {got:?} through {how}, but its consumers are {want:?}"
                 ));
+            }
+            if NETWORK_AND_IAM.contains(key) {
+                let by_iam = reach.iam.get(&id).unwrap_or(&empty);
+                if !by_iam.is_subset(&all) {
+                    failures.push(format!(
+                        "{name}: {key}.{rname} ({id}) is granted by IAM to {by_iam:?}, but its consumers are {all:?}"
+                    ));
+                }
             }
             if *network {
                 // A database's credentials: read by the execution roles of its consumers only.

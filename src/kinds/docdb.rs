@@ -163,22 +163,30 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
 
     if let Some(group) = params.get("DBClusterParameterGroup") {
         let path = join(&join(&decl.path, "MacroParameters"), "DBClusterParameterGroup");
-        if let Some(id) = parameter_group(ctx, decl, group, &path) {
+        let family = Some(PARAMETER_FAMILY);
+        if let Some(id) = parameter_group(ctx, decl, group, &path, "AWS::DocDB::DBClusterParameterGroup", family) {
             let why = "ComposeX creates the cluster's parameter group from MacroParameters.DBClusterParameterGroup";
             own(ctx, decl, &mut props, "DBClusterParameterGroupName", r#ref(&id), why);
         }
     }
     resource["Properties"] = Value::Object(props);
 
-    instances(ctx, decl, params.get("Instances"));
+    instances(ctx, decl, params.get("Instances"), "AWS::DocDB::DBInstance", INSTANCE_CLASS);
     give_consumers(ctx, decl, &decl.consumers, &secret, PARTS);
 }
 
-/// `MacroParameters.DBClusterParameterGroup`: the properties of an
-/// `AWS::DocDB::DBClusterParameterGroup` (its `Family` defaults to the newest engine's). Turning
-/// TLS off is the file's choice, with a warning: the consumers then talk to the cluster in
-/// plain text.
-fn parameter_group(ctx: &mut Ctx, decl: &Decl, group: &Value, path: &str) -> Option<String> {
+/// `MacroParameters.DBClusterParameterGroup`: the properties of a cluster parameter group of
+/// type `cfn_type` (DocumentDB's or Neptune's); its `Family` defaults to `family` where the
+/// kind has one to give, and is required otherwise. Turning TLS off is the file's choice, with
+/// a warning: the consumers then talk to the cluster in plain text.
+pub(super) fn parameter_group(
+    ctx: &mut Ctx,
+    decl: &Decl,
+    group: &Value,
+    path: &str,
+    cfn_type: &str,
+    family: Option<&str>,
+) -> Option<String> {
     let Some(m) = group.as_object() else {
         ctx.d.error(
             "CX4236",
@@ -188,7 +196,20 @@ fn parameter_group(ctx: &mut Ctx, decl: &Decl, group: &Value, path: &str) -> Opt
         return None;
     };
     let mut props: Map<String, Value> = m.clone();
-    props.entry("Family").or_insert(json!(PARAMETER_FAMILY));
+    match family {
+        Some(f) => {
+            props.entry("Family").or_insert(json!(f));
+        }
+        None if !props.contains_key("Family") => {
+            ctx.d.error(
+                "CX4243",
+                path,
+                "DBClusterParameterGroup needs Family, the engine's parameter group family (neptune1.3…)",
+            );
+            return None;
+        }
+        None => {}
+    }
     props.entry("Description").or_insert(json!(format!("Parameters of {} (ComposeX)", decl.path)));
     match props.get("Parameters") {
         Some(Value::Object(p)) => {
@@ -217,21 +238,25 @@ fn parameter_group(ctx: &mut Ctx, decl: &Decl, group: &Value, path: &str) -> Opt
         }
     }
     let id = format!("{}ParameterGroup", decl.id);
-    ctx.add(&decl.path, id.clone(), json!({"Type": "AWS::DocDB::DBClusterParameterGroup", "Properties": props}));
+    ctx.add(&decl.path, id.clone(), json!({"Type": cfn_type, "Properties": props}));
     Some(id)
 }
 
-/// The cluster's instances: one per item of `MacroParameters.Instances` (the properties of an
-/// `AWS::DocDB::DBInstance`), or one of the smallest Graviton class.
-fn instances(ctx: &mut Ctx, decl: &Decl, list: Option<&Value>) {
+/// The cluster's instances, of type `cfn_type`: one per item of `MacroParameters.Instances`
+/// (the properties of a DB instance), or one of class `class`.
+pub(super) fn instances(ctx: &mut Ctx, decl: &Decl, list: Option<&Value>, cfn_type: &str, class: &str) {
     let path = join(&join(&decl.path, "MacroParameters"), "Instances");
     let items: Vec<Value> = match list {
         None | Some(Value::Null) => vec![json!({})],
         Some(Value::Array(a)) if !a.is_empty() => a.clone(),
         Some(other) => {
-            ctx.d.error("CX4240", 
+            ctx.d.error(
+                "CX4240",
                 &path,
-                format!("Instances must be a list of DB instance properties, like [{{DBInstanceClass: {INSTANCE_CLASS}}}], not {}", kind_of(other)),
+                format!(
+                    "Instances must be a list of DB instance properties, like [{{DBInstanceClass: {class}}}], not {}",
+                    kind_of(other)
+                ),
             );
             return;
         }
@@ -255,11 +280,7 @@ fn instances(ctx: &mut Ctx, decl: &Decl, list: Option<&Value>) {
             );
         }
         props.insert("DBClusterIdentifier".into(), r#ref(&decl.id));
-        props.entry("DBInstanceClass").or_insert(json!(INSTANCE_CLASS));
-        ctx.add(
-            &decl.path,
-            format!("{}Instance{}", decl.id, i + 1),
-            json!({"Type": "AWS::DocDB::DBInstance", "Properties": props}),
-        );
+        props.entry("DBInstanceClass").or_insert(json!(class));
+        ctx.add(&decl.path, format!("{}Instance{}", decl.id, i + 1), json!({"Type": cfn_type, "Properties": props}));
     }
 }

@@ -26,6 +26,7 @@ pub mod elbv2;
 pub mod events;
 pub mod kinesis;
 pub mod kms;
+pub mod neptune;
 pub mod rds;
 pub mod s3;
 pub mod sns;
@@ -72,6 +73,7 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-rds", how: How::Resources(&rds::CLUSTER) },
     Entry { key: "x-elasticache", how: How::Resources(&elasticache::REPLICATION_GROUP) },
     Entry { key: "x-docdb", how: How::Resources(&docdb::KIND) },
+    Entry { key: "x-neptune", how: How::Resources(&neptune::KIND) },
     Entry { key: "x-elbv2", how: How::Stage(elbv2::expand) },
     Entry { key: "x-events", how: How::ReadBy("events::expand, after the task families: its rules start their tasks") },
     Entry { key: "x-acm", how: How::ReadBy("x-elbv2: certificates serve the listeners") },
@@ -112,7 +114,6 @@ pub fn read(project: &crate::compose::Project, d: &mut crate::diagnostics::Diagn
 pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-wafv2_webacl", Unbuilt::Refused("a web application firewall")),
     ("x-cognito_userpool", Unbuilt::Refused("a Cognito user pool")),
-    ("x-neptune", Unbuilt::Refused("a Neptune cluster")),
     ("x-opensearch", Unbuilt::Refused("an OpenSearch domain")),
     ("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)")),
     ("x-kinesis_firehose", Unbuilt::Refused("a Kinesis Data Firehose stream")),
@@ -211,6 +212,10 @@ pub enum Scope {
     WithChildren(&'static str),
     /// Only the sub-resources (`bucket/*`, the objects).
     Children(&'static str),
+    /// An ARN of its own, as `Fn::Sub` text where `${Id}` stands for the logical ID (`${Id.Attr}`
+    /// for an attribute): Neptune's data actions are on `neptune-db:…:${Id.ClusterResourceId}/*`,
+    /// not on the cluster's ARN.
+    Sub(&'static str),
 }
 
 /// An access level: a name users write (`RWMessages`) and exactly the IAM actions it means.
