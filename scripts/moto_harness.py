@@ -1195,12 +1195,48 @@ class NeptuneInstance(DocDBInstance):
     DOMAIN, PORT = "neptune.amazonaws.com", 8182
 
 
+class OpenSearchDomain(Minimal):
+    """OpenSearch Service domain: in a VPC, VPCOptions.SubnetIds must be existing subnets, one
+    without zone awareness and one per zone (in distinct zones) with it, as the service
+    requires, and SecurityGroupIds existing security groups; AccessPolicies a policy document;
+    EncryptionAtRestOptions.KmsKeyId an existing key. Ref: its name; Arn, DomainArn,
+    DomainEndpoint, Id."""
+
+    TYPE = "AWS::OpenSearchService::Domain"
+    NAME_PROPERTY = "DomainName"
+
+    def create(self):
+        vpc = self.prop("VPCOptions")
+        cluster = self.prop("ClusterConfig", {})
+        if vpc is not None:
+            subnets = vpc.get("SubnetIds", [])
+            _check_subnets("VPCOptions.SubnetIds", subnets)
+            _check_security_groups("VPCOptions.SecurityGroupIds", vpc.get("SecurityGroupIds", []))
+            aware = str(cluster.get("ZoneAwarenessEnabled", "false")).lower() == "true"
+            want = int(cluster.get("ZoneAwarenessConfig", {}).get("AvailabilityZoneCount", 2)) if aware else 1
+            zones = {_backend("ec2").get_subnet(s).availability_zone for s in subnets}
+            if len(subnets) != want or len(zones) != want:
+                raise Refused(f"VPCOptions.SubnetIds: {want} subnet(s) in {want} zone(s) expected, got {subnets}")
+        policy = self.prop("AccessPolicies")
+        if policy is not None and not (isinstance(policy, dict) and "Statement" in policy):
+            raise Refused("AccessPolicies must be a policy document")
+        kms = self.prop("EncryptionAtRestOptions", {}).get("KmsKeyId")
+        if kms is not None:
+            _backend("kms").describe_key(kms)
+        self.physical_id = self.prop("DomainName") or f"{self.name.lower()[:15]}-{uuid.uuid4().hex[:12]}"
+        arn = self.arn("es", f"domain/{self.physical_id}")
+        self.attributes = {
+            "Arn": arn, "DomainArn": arn, "Id": self.physical_id,
+            "DomainEndpoint": f"vpc-{self.physical_id}-{uuid.uuid4().hex[:26]}.{REGION}.es.amazonaws.com",
+        }
+
+
 MODELS = [
     PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
     DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup, DocDBSubnetGroup,
     DocDBClusterParameterGroup, DocDBCluster, DocDBInstance, NeptuneSubnetGroup,
-    NeptuneClusterParameterGroup, NeptuneCluster, NeptuneInstance,
+    NeptuneClusterParameterGroup, NeptuneCluster, NeptuneInstance, OpenSearchDomain,
 ]
 
 

@@ -159,11 +159,13 @@ const KINDS: &[(&str, &[&str], bool)] = &[
     ("x-elasticache", &["AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::CacheCluster"], true),
     ("x-docdb", &["AWS::DocDB::DBCluster"], true),
     ("x-neptune", &["AWS::Neptune::DBCluster"], true),
+    ("x-opensearch", &["AWS::OpenSearchService::Domain"], true),
 ];
 
 /// Kinds reached by the network whose consumers are granted IAM actions on them too (Neptune's
-/// IAM database authentication): only their consumers may hold those grants.
-const NETWORK_AND_IAM: &[&str] = &["x-neptune"];
+/// IAM database authentication, OpenSearch's signed requests): only their consumers may hold
+/// those grants.
+const NETWORK_AND_IAM: &[&str] = &["x-neptune", "x-opensearch"];
 
 /// SPEC §5: logical IDs start with the PascalCase of the compose name.
 fn pascal(name: &str) -> String {

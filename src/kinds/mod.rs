@@ -27,6 +27,7 @@ pub mod events;
 pub mod kinesis;
 pub mod kms;
 pub mod neptune;
+pub mod opensearch;
 pub mod rds;
 pub mod s3;
 pub mod sns;
@@ -74,6 +75,7 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-elasticache", how: How::Resources(&elasticache::REPLICATION_GROUP) },
     Entry { key: "x-docdb", how: How::Resources(&docdb::KIND) },
     Entry { key: "x-neptune", how: How::Resources(&neptune::KIND) },
+    Entry { key: "x-opensearch", how: How::Resources(&opensearch::KIND) },
     Entry { key: "x-elbv2", how: How::Stage(elbv2::expand) },
     Entry { key: "x-events", how: How::ReadBy("events::expand, after the task families: its rules start their tasks") },
     Entry { key: "x-acm", how: How::ReadBy("x-elbv2: certificates serve the listeners") },
@@ -114,7 +116,6 @@ pub fn read(project: &crate::compose::Project, d: &mut crate::diagnostics::Diagn
 pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-wafv2_webacl", Unbuilt::Refused("a web application firewall")),
     ("x-cognito_userpool", Unbuilt::Refused("a Cognito user pool")),
-    ("x-opensearch", Unbuilt::Refused("an OpenSearch domain")),
     ("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)")),
     ("x-kinesis_firehose", Unbuilt::Refused("a Kinesis Data Firehose stream")),
     ("x-route53", Unbuilt::Refused("Route 53 records")),
