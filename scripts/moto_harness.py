@@ -1231,12 +1231,53 @@ class OpenSearchDomain(Minimal):
         }
 
 
+class DeliveryStream(Minimal):
+    """Kinesis Data Firehose delivery stream: each RoleARN must be an existing IAM role, an S3
+    destination's BucketARN an existing bucket, KinesisStreamARN an existing stream (and a
+    KinesisStreamAsSource stream must have one, without server-side encryption), KeyARN an
+    existing key. Ref: its name; Arn."""
+
+    TYPE = "AWS::KinesisFirehose::DeliveryStream"
+    NAME_PROPERTY = "DeliveryStreamName"
+
+    def create(self):
+        def role(value, what):
+            _arn(value, "iam", what)
+            _backend("iam").get_role_by_arn(value)  # raises for a missing role
+
+        destinations = [k for k in self.properties if k.endswith("DestinationConfiguration")]
+        if not destinations:
+            raise Refused("a delivery stream needs a destination configuration")
+        for key in destinations:
+            dest = self.prop(key)
+            role(dest.get("RoleARN"), f"{key}.RoleARN")
+            if "S3" in key:
+                bucket = _arn(dest.get("BucketARN"), "s3", f"{key}.BucketARN")
+                _backend("s3").get_bucket(bucket.split(":::", 1)[1])  # raises for a missing bucket
+        source = self.prop("KinesisStreamSourceConfiguration")
+        if self.prop("DeliveryStreamType") == "KinesisStreamAsSource":
+            if source is None:
+                raise Refused("KinesisStreamAsSource needs KinesisStreamSourceConfiguration")
+            if "DeliveryStreamEncryptionConfigurationInput" in self.properties:
+                raise Refused("server-side encryption is not allowed on a KinesisStreamAsSource stream")
+        if source is not None:
+            role(source.get("RoleARN"), "KinesisStreamSourceConfiguration.RoleARN")
+            stream = _arn(source.get("KinesisStreamARN"), "kinesis", "KinesisStreamARN")
+            _backend("kinesis").describe_stream(stream_arn=stream, stream_name=None)
+        key = (self.prop("DeliveryStreamEncryptionConfigurationInput") or {}).get("KeyARN")
+        if key is not None:
+            _backend("kms").describe_key(key)
+        self.physical_id = self.prop("DeliveryStreamName") or f"{self.name[:40]}-{uuid.uuid4().hex[:12]}"
+        self.attributes = {"Arn": self.arn("firehose", f"deliverystream/{self.physical_id}")}
+
+
 MODELS = [
     PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
     DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup, DocDBSubnetGroup,
     DocDBClusterParameterGroup, DocDBCluster, DocDBInstance, NeptuneSubnetGroup,
     NeptuneClusterParameterGroup, NeptuneCluster, NeptuneInstance, OpenSearchDomain,
+    DeliveryStream,
 ]
 
 

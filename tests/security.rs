@@ -160,6 +160,7 @@ const KINDS: &[(&str, &[&str], bool)] = &[
     ("x-docdb", &["AWS::DocDB::DBCluster"], true),
     ("x-neptune", &["AWS::Neptune::DBCluster"], true),
     ("x-opensearch", &["AWS::OpenSearchService::Domain"], true),
+    ("x-kinesis_firehose", &["AWS::KinesisFirehose::DeliveryStream"], false),
 ];
 
 /// Kinds reached by the network whose consumers are granted IAM actions on them too (Neptune's

@@ -24,6 +24,7 @@ pub mod dynamodb;
 pub mod elasticache;
 pub mod elbv2;
 pub mod events;
+pub mod firehose;
 pub mod kinesis;
 pub mod kms;
 pub mod neptune;
@@ -76,6 +77,7 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-docdb", how: How::Resources(&docdb::KIND) },
     Entry { key: "x-neptune", how: How::Resources(&neptune::KIND) },
     Entry { key: "x-opensearch", how: How::Resources(&opensearch::KIND) },
+    Entry { key: "x-kinesis_firehose", how: How::Resources(&firehose::KIND) },
     Entry { key: "x-elbv2", how: How::Stage(elbv2::expand) },
     Entry { key: "x-events", how: How::ReadBy("events::expand, after the task families: its rules start their tasks") },
     Entry { key: "x-acm", how: How::ReadBy("x-elbv2: certificates serve the listeners") },
@@ -117,7 +119,6 @@ pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-wafv2_webacl", Unbuilt::Refused("a web application firewall")),
     ("x-cognito_userpool", Unbuilt::Refused("a Cognito user pool")),
     ("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)")),
-    ("x-kinesis_firehose", Unbuilt::Refused("a Kinesis Data Firehose stream")),
     ("x-route53", Unbuilt::Refused("Route 53 records")),
     ("x-alarms", Unbuilt::Ignored("CloudWatch alarms")),
     ("x-dashboards", Unbuilt::Ignored("CloudWatch dashboards")),
