@@ -531,3 +531,44 @@ fn the_load_balancer_checks_catch_open_and_missing_paths() {
     bad["Resources"].as_object_mut().unwrap().remove("WebFromLoadBalancerTcp8080Ingress").unwrap();
     assert_eq!(violations(&bad).len(), 1, "{:?}", violations(&bad));
 }
+
+/// Kinds reached by the network and by IAM (Neptune, OpenSearch): a grant to a task that is no
+/// consumer is caught, and so is an ingress rule from one.
+#[test]
+fn the_resource_checks_catch_grants_and_ingress_to_non_consumers() {
+    let dir = common::TempDir::new("sec-graph");
+    let file = dir.join("compose.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  web: {image: nginx}\n  worker: {image: busybox}\n\
+         x-neptune:\n  graph:\n    Properties: {}\n    Services:\n      worker: {Access: {NeptuneDB: RW}}\n\
+         x-opensearch:\n  search:\n    Properties: {}\n    Services:\n      worker: {Access: {Http: RO}}\n",
+    )
+    .unwrap();
+    let (code, out, err) = common::render_files(std::slice::from_ref(&file));
+    assert_eq!(code, 0, "{err}");
+    let mut d = composex::diagnostics::Diagnostics::new();
+    let doc = composex::cli::load(std::slice::from_ref(&file), &|_| None, &mut d).unwrap();
+    let good: Value = serde_json::from_str(&out).unwrap();
+    let mut failures = Vec::new();
+    check_resources("sound", &doc, &good, &mut failures);
+    assert!(failures.is_empty(), "{failures:?}");
+    // web's role also allowed to connect to the graph: caught.
+    let mut bad = good.clone();
+    let data = "arn:${AWS::Partition}:neptune-db:${AWS::Region}:${AWS::AccountId}:${GraphNeptune.ClusterResourceId}/*";
+    let stmt = serde_json::json!({"PolicyName": "x", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "neptune-db:connect", "Resource": {"Fn::Sub": data}}]}});
+    bad["Resources"]["WebTaskRole"] = serde_json::json!({"Type": "AWS::IAM::Role", "Properties": {"Policies": [stmt]}});
+    bad["Resources"]["WebTaskDefinition"]["Properties"]["TaskRoleArn"] =
+        serde_json::json!({"Fn::GetAtt": ["WebTaskRole", "Arn"]});
+    let mut failures = Vec::new();
+    check_resources("bad", &doc, &bad, &mut failures);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    // web's security group let into the search domain's: caught.
+    let mut bad = good.clone();
+    bad["Resources"]["SearchSearchFromWebTcp443Ingress"] = serde_json::json!({"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+        "GroupId": {"Fn::GetAtt": ["SearchSearchSecurityGroup", "GroupId"]}, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+        "SourceSecurityGroupId": {"Fn::GetAtt": ["WebSecurityGroup", "GroupId"]}}});
+    let mut failures = Vec::new();
+    check_resources("bad", &doc, &bad, &mut failures);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+}
