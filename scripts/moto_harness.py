@@ -981,7 +981,8 @@ class Secret(Minimal):
 
 class SecretTargetAttachment(Minimal):
     """Links a secret to its database: SecretId must be an existing secret, TargetId an existing
-    DB instance (moto's rds backend) or DB cluster (the DBCluster model below) of TargetType.
+    DB instance (moto's rds backend), DB cluster (the DBCluster model below) or DocumentDB
+    cluster (DocDBCluster) of TargetType.
     Ref and Id: the secret's ARN."""
 
     TYPE = "AWS::SecretsManager::SecretTargetAttachment"
@@ -994,6 +995,9 @@ class SecretTargetAttachment(Minimal):
         elif kind == "AWS::RDS::DBCluster":
             if self.minimal(DBCluster.TYPE, target) is None:
                 raise Refused(f"TargetId {target!r} is not an existing DB cluster")
+        elif kind == "AWS::DocDB::DBCluster":
+            if self.minimal(DocDBCluster.TYPE, target) is None:
+                raise Refused(f"TargetId {target!r} is not an existing DocumentDB cluster")
         else:
             raise Refused(f"TargetType {kind!r} is not a target the harness models")
         self.physical_id = secret.arn
@@ -1154,11 +1158,220 @@ class CapacityProviderAssociations(Minimal):
         _backend("ecs").put_cluster_capacity_providers(self.cluster, [], [])
 
 
+class DocDBSubnetGroup(Minimal):
+    """DocumentDB subnet group: SubnetIds must be existing subnets, in two zones at least, as
+    DocumentDB requires. Ref: its name (lower case, as DocumentDB stores it)."""
+
+    TYPE = "AWS::DocDB::DBSubnetGroup"
+    NAME_PROPERTY = "DBSubnetGroupName"
+
+    def create(self):
+        subnets = self.prop("SubnetIds", required=True)
+        _check_subnets("SubnetIds", subnets)
+        self.prop("DBSubnetGroupDescription", required=True)
+        zones = {_backend("ec2").get_subnet(s).availability_zone for s in subnets}
+        if len(zones) < 2:
+            raise Refused(f"SubnetIds: the subnets must cover two availability zones, not {sorted(zones)}")
+        self.physical_id = self.name.lower()
+
+
+class DocDBClusterParameterGroup(Minimal):
+    """DocumentDB cluster parameter group: Family, Description and Parameters (a mapping) are
+    required. Ref: its name."""
+
+    TYPE = "AWS::DocDB::DBClusterParameterGroup"
+    NAME_PROPERTY = "Name"
+    FAMILY = "docdb"
+
+    def create(self):
+        if not str(self.prop("Family", required=True)).startswith(self.FAMILY):
+            raise Refused(f"Family {self.prop('Family')!r} is not a family of {self.FAMILY} ({self.FAMILY}...)")
+        self.prop("Description", required=True)
+        if not isinstance(self.prop("Parameters", required=True), dict):
+            raise Refused("Parameters must be a mapping")
+        self.physical_id = self.name.lower()
+
+
+class DocDBCluster(Minimal):
+    """DocumentDB cluster: DBSubnetGroupName must be an existing DocumentDB subnet group,
+    DBClusterParameterGroupName an existing parameter group, VpcSecurityGroupIds existing
+    security groups, KmsKeyId an existing key, and both master credentials set (dynamic
+    references resolved). Ref: its identifier; ClusterResourceId, Endpoint, Port, ReadEndpoint."""
+
+    TYPE = "AWS::DocDB::DBCluster"
+    NAME_PROPERTY = "DBClusterIdentifier"
+    SUBNET_GROUP = "AWS::DocDB::DBSubnetGroup"
+    PARAMETER_GROUP = "AWS::DocDB::DBClusterParameterGroup"
+
+    def create(self):
+        group = self.prop("DBSubnetGroupName")
+        if group is not None and self.minimal(self.SUBNET_GROUP, group) is None:
+            raise Refused(f"DBSubnetGroupName {group!r} is not an existing {self.SUBNET_GROUP}")
+        params = self.prop("DBClusterParameterGroupName")
+        if params is not None and self.minimal(self.PARAMETER_GROUP, params) is None:
+            raise Refused(f"DBClusterParameterGroupName {params!r} is not an existing {self.PARAMETER_GROUP}")
+        _check_security_groups("VpcSecurityGroupIds", self.prop("VpcSecurityGroupIds", []))
+        if "KmsKeyId" in self.properties:
+            _backend("kms").describe_key(self.prop("KmsKeyId"))
+        self.credentials()
+        self.physical_id = self.name.lower()
+        host = f"{self.physical_id}.cluster-{uuid.uuid4().hex[:12]}.{REGION}.docdb.amazonaws.com"
+        self.attributes = {
+            "ClusterResourceId": f"cluster-{uuid.uuid4().hex[:26].upper()}",
+            "Endpoint": host,
+            "Port": str(self.prop("Port", self.PORT)),
+            "ReadEndpoint": host.replace(".cluster-", ".cluster-ro-"),
+        }
+
+    PORT = 27017
+
+    def credentials(self):
+        if "SnapshotIdentifier" not in self.properties:
+            self.prop("MasterUsername", required=True)
+            self.prop("MasterUserPassword", required=True)
+
+
+class DocDBInstance(Minimal):
+    """DocumentDB instance: DBClusterIdentifier must be an existing DocumentDB cluster,
+    DBInstanceClass is required. Ref: its identifier; Endpoint, Port."""
+
+    TYPE = "AWS::DocDB::DBInstance"
+    NAME_PROPERTY = "DBInstanceIdentifier"
+    CLUSTER = "AWS::DocDB::DBCluster"
+
+    def create(self):
+        cluster = self.prop("DBClusterIdentifier", required=True)
+        if self.minimal(self.CLUSTER, cluster) is None:
+            raise Refused(f"DBClusterIdentifier {cluster!r} is not an existing {self.CLUSTER}")
+        if not str(self.prop("DBInstanceClass", required=True)).startswith("db."):
+            raise Refused(f"DBInstanceClass {self.prop('DBInstanceClass')!r} is not an instance class (db.*)")
+        self.physical_id = self.name.lower()[:63]
+        self.attributes = {"Endpoint": f"{self.physical_id}.{self.DOMAIN}", "Port": str(self.PORT)}
+
+    DOMAIN, PORT = "docdb.amazonaws.com", 27017
+
+
+class NeptuneSubnetGroup(DocDBSubnetGroup):
+    """Neptune subnet group: as DocDBSubnetGroup (existing subnets, in two zones)."""
+
+    TYPE = "AWS::Neptune::DBSubnetGroup"
+
+
+class NeptuneClusterParameterGroup(DocDBClusterParameterGroup):
+    """Neptune cluster parameter group: as DocDBClusterParameterGroup, with a neptune family."""
+
+    TYPE = "AWS::Neptune::DBClusterParameterGroup"
+    FAMILY = "neptune"
+
+
+class NeptuneCluster(DocDBCluster):
+    """Neptune cluster: as DocDBCluster (existing subnet group, parameter group, security groups
+    and key), without master credentials, which Neptune does not have. Ref: its identifier;
+    ClusterResourceId, Endpoint, Port, ReadEndpoint."""
+
+    TYPE = "AWS::Neptune::DBCluster"
+    SUBNET_GROUP = "AWS::Neptune::DBSubnetGroup"
+    PARAMETER_GROUP = "AWS::Neptune::DBClusterParameterGroup"
+    PORT = 8182
+
+    def credentials(self):
+        for key in ("MasterUsername", "MasterUserPassword"):
+            if key in self.properties:
+                raise Refused(f"{key}: not a property of a Neptune cluster")
+
+
+class NeptuneInstance(DocDBInstance):
+    """Neptune instance: DBClusterIdentifier must be an existing Neptune cluster, DBInstanceClass
+    is required. Ref: its identifier; Endpoint, Port."""
+
+    TYPE = "AWS::Neptune::DBInstance"
+    CLUSTER = "AWS::Neptune::DBCluster"
+    DOMAIN, PORT = "neptune.amazonaws.com", 8182
+
+
+class OpenSearchDomain(Minimal):
+    """OpenSearch Service domain: in a VPC, VPCOptions.SubnetIds must be existing subnets, one
+    without zone awareness and one per zone (in distinct zones) with it, as the service
+    requires, and SecurityGroupIds existing security groups; AccessPolicies a policy document;
+    EncryptionAtRestOptions.KmsKeyId an existing key. Ref: its name; Arn, DomainArn,
+    DomainEndpoint, Id."""
+
+    TYPE = "AWS::OpenSearchService::Domain"
+    NAME_PROPERTY = "DomainName"
+
+    def create(self):
+        vpc = self.prop("VPCOptions")
+        cluster = self.prop("ClusterConfig", {})
+        if vpc is not None:
+            subnets = vpc.get("SubnetIds", [])
+            _check_subnets("VPCOptions.SubnetIds", subnets)
+            _check_security_groups("VPCOptions.SecurityGroupIds", vpc.get("SecurityGroupIds", []))
+            aware = str(cluster.get("ZoneAwarenessEnabled", "false")).lower() == "true"
+            want = int(cluster.get("ZoneAwarenessConfig", {}).get("AvailabilityZoneCount", 2)) if aware else 1
+            zones = {_backend("ec2").get_subnet(s).availability_zone for s in subnets}
+            if len(subnets) != want or len(zones) != want:
+                raise Refused(f"VPCOptions.SubnetIds: {want} subnet(s) in {want} zone(s) expected, got {subnets}")
+        policy = self.prop("AccessPolicies")
+        if policy is not None and not (isinstance(policy, dict) and "Statement" in policy):
+            raise Refused("AccessPolicies must be a policy document")
+        kms = self.prop("EncryptionAtRestOptions", {}).get("KmsKeyId")
+        if kms is not None:
+            _backend("kms").describe_key(kms)
+        self.physical_id = self.prop("DomainName") or f"{self.name.lower()[:15]}-{uuid.uuid4().hex[:12]}"
+        arn = self.arn("es", f"domain/{self.physical_id}")
+        self.attributes = {
+            "Arn": arn, "DomainArn": arn, "Id": self.physical_id,
+            "DomainEndpoint": f"vpc-{self.physical_id}-{uuid.uuid4().hex[:26]}.{REGION}.es.amazonaws.com",
+        }
+
+
+class DeliveryStream(Minimal):
+    """Kinesis Data Firehose delivery stream: each RoleARN must be an existing IAM role, an S3
+    destination's BucketARN an existing bucket, KinesisStreamARN an existing stream (and a
+    KinesisStreamAsSource stream must have one, without server-side encryption), KeyARN an
+    existing key. Ref: its name; Arn."""
+
+    TYPE = "AWS::KinesisFirehose::DeliveryStream"
+    NAME_PROPERTY = "DeliveryStreamName"
+
+    def create(self):
+        def role(value, what):
+            _arn(value, "iam", what)
+            _backend("iam").get_role_by_arn(value)  # raises for a missing role
+
+        destinations = [k for k in self.properties if k.endswith("DestinationConfiguration")]
+        if not destinations:
+            raise Refused("a delivery stream needs a destination configuration")
+        for key in destinations:
+            dest = self.prop(key)
+            role(dest.get("RoleARN"), f"{key}.RoleARN")
+            if "S3" in key:
+                bucket = _arn(dest.get("BucketARN"), "s3", f"{key}.BucketARN")
+                _backend("s3").get_bucket(bucket.split(":::", 1)[1])  # raises for a missing bucket
+        source = self.prop("KinesisStreamSourceConfiguration")
+        if self.prop("DeliveryStreamType") == "KinesisStreamAsSource":
+            if source is None:
+                raise Refused("KinesisStreamAsSource needs KinesisStreamSourceConfiguration")
+            if "DeliveryStreamEncryptionConfigurationInput" in self.properties:
+                raise Refused("server-side encryption is not allowed on a KinesisStreamAsSource stream")
+        if source is not None:
+            role(source.get("RoleARN"), "KinesisStreamSourceConfiguration.RoleARN")
+            stream = _arn(source.get("KinesisStreamARN"), "kinesis", "KinesisStreamARN")
+            _backend("kinesis").describe_stream(stream_arn=stream, stream_name=None)
+        key = (self.prop("DeliveryStreamEncryptionConfigurationInput") or {}).get("KeyARN")
+        if key is not None:
+            _backend("kms").describe_key(key)
+        self.physical_id = self.prop("DeliveryStreamName") or f"{self.name[:40]}-{uuid.uuid4().hex[:12]}"
+        self.attributes = {"Arn": self.arn("firehose", f"deliverystream/{self.physical_id}")}
+
+
 MODELS = [
     PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
     DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup, CapacityProvider,
-    CapacityProviderAssociations,
+    CapacityProviderAssociations, DocDBSubnetGroup, DocDBClusterParameterGroup, DocDBCluster,
+    DocDBInstance, NeptuneSubnetGroup, NeptuneClusterParameterGroup, NeptuneCluster,
+    NeptuneInstance, OpenSearchDomain, DeliveryStream,
 ]
 
 

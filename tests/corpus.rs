@@ -38,15 +38,20 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     // which a macro cannot make; the message gives the existing-resource form (Use, a Parameter).
     ("ecs-composex/acm/request_pending.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/alarms/create_lookup.with_topics.yml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/docdb/create_lookup.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/dynamodb/create_lookup_legacy.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/dynamodb/create_lookup_services_mappings_cloudmap.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/ecs/cluster_lookup_and_capacity_providers.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/ecs/cluster_lookup_and_cluster_no_capacity_providers.yml (on blog.features.yml)", LOOKUP),
+    // Its x-kms key exists only as a Lookup (no Properties to create it from); its stream-to-s3
+    // also asks server-side encryption of a Kinesis-fed stream, which Firehose refuses.
     ("ecs-composex/firehose/create_only.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/firelens/advanced_firehose/test_advanced_firehose.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/kinesis/create_lookup.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/kms/create_and_lookup.yml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/neptune/lookup.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/networking/cloudmap_multi_settings.yaml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/opensearch/lookup_only.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/prometheus/blog.features.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/rds/lookup_rds_with_iam_access.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/rds/rds_import.yml (on blog.features.yml)", LOOKUP),
@@ -71,14 +76,8 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/warpstream.yaml", LISTENERS_MAP),
     ("ecs-composex/warpstream.yaml (on blog.features.yml)", LISTENERS_MAP),
     // ECS ComposeX kinds ComposeX does not build yet, whose absence changes what the stack does
-    // or protects (DocumentDB, Neptune, OpenSearch, EventBridge rules, Route 53, WAF): refused.
-    ("ecs-composex/docdb/create_lookup.yml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/docdb/create_only_cloudmap.yml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/docdb/create_only_legacy.yml (on blog.features.yml)", NOT_BUILT),
+    // or protects (EventBridge rules, Route 53, WAF): refused.
     ("ecs-composex/mixed_computes/ec2_and_fargate.yaml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/neptune/lookup.yml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/opensearch/create_only.yaml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/opensearch/lookup_only.yaml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/wafv2_webacl/create_only.yaml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/wafv2_webacl/lookup_only.yaml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/wafv2_webacl/lookup_only_with_elbv2.yaml (on blog.features.yml)", NOT_BUILT),
@@ -86,6 +85,11 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     (
         "ecs-composex/sns/sns_with_sqs_subscription.yaml (on blog.features.yml)",
         "is a FIFO queue, which a standard SNS topic cannot deliver to",
+    ),
+    // Would fail to deploy as written: two domains named test2.
+    (
+        "ecs-composex/opensearch/create_only.yaml (on blog.features.yml)",
+        "\"test2\" is also the DomainName of x-opensearch.domain-02",
     ),
     // A compose file for a docker host, not yet ported to ECS: bind mounts (refused like the
     // awesome-compose samples; its `build` alone would render).

@@ -31,7 +31,7 @@ fn readme_documents_every_kind_level_and_return_value() {
             println!("| access | IAM actions |\n|---|---|");
             for l in k.levels {
                 let acts = if l.actions.is_empty() {
-                    (if k.key == "x-rds" || k.key == "x-elasticache" {
+                    (if k.default_access.is_some() {
                         "no IAM statement: the network path and the credentials"
                     } else {
                         "no IAM statement (see below)"

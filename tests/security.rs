@@ -157,7 +157,16 @@ const KINDS: &[(&str, &[&str], bool)] = &[
     ("x-ssm_parameter", &["AWS::SSM::Parameter"], false),
     ("x-rds", &["AWS::RDS::DBCluster", "AWS::RDS::DBInstance"], true),
     ("x-elasticache", &["AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::CacheCluster"], true),
+    ("x-docdb", &["AWS::DocDB::DBCluster"], true),
+    ("x-neptune", &["AWS::Neptune::DBCluster"], true),
+    ("x-opensearch", &["AWS::OpenSearchService::Domain"], true),
+    ("x-kinesis_firehose", &["AWS::KinesisFirehose::DeliveryStream"], false),
 ];
+
+/// Kinds reached by the network whose consumers are granted IAM actions on them too (Neptune's
+/// IAM database authentication, OpenSearch's signed requests): only their consumers may hold
+/// those grants.
+const NETWORK_AND_IAM: &[&str] = &["x-neptune", "x-opensearch"];
 
 /// SPEC §5: logical IDs start with the PascalCase of the compose name.
 fn pascal(name: &str) -> String {
@@ -264,6 +273,14 @@ fn check_resources(name: &str, doc: &Value, t: &Value, failures: &mut Vec<String
                 failures.push(format!(
                     "{name}: {key}.{rname} ({id}) is reached by {got:?} through {how}, but its consumers are {want:?}"
                 ));
+            }
+            if NETWORK_AND_IAM.contains(key) {
+                let by_iam = reach.iam.get(&id).unwrap_or(&empty);
+                if !by_iam.is_subset(&all) {
+                    failures.push(format!(
+                        "{name}: {key}.{rname} ({id}) is granted by IAM to {by_iam:?}, but its consumers are {all:?}"
+                    ));
+                }
             }
             if *network {
                 // A database's credentials: read by the execution roles of its consumers only.
@@ -532,4 +549,45 @@ fn the_capacity_checks_catch_imdsv1_plain_volumes_open_instances_and_broad_roles
     for want in ["IMDSv1", "is not encrypted", "opens ports", "an instance role with more than"] {
         assert!(found.contains(want), "{want} not caught:\n{found}");
     }
+}
+
+/// Kinds reached by the network and by IAM (Neptune, OpenSearch): a grant to a task that is no
+/// consumer is caught, and so is an ingress rule from one.
+#[test]
+fn the_resource_checks_catch_grants_and_ingress_to_non_consumers() {
+    let dir = common::TempDir::new("sec-graph");
+    let file = dir.join("compose.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  web: {image: nginx}\n  worker: {image: busybox}\n\
+         x-neptune:\n  graph:\n    Properties: {}\n    Services:\n      worker: {Access: {NeptuneDB: RW}}\n\
+         x-opensearch:\n  search:\n    Properties: {}\n    Services:\n      worker: {Access: {Http: RO}}\n",
+    )
+    .unwrap();
+    let (code, out, err) = common::render_files(std::slice::from_ref(&file));
+    assert_eq!(code, 0, "{err}");
+    let mut d = composex::diagnostics::Diagnostics::new();
+    let doc = composex::cli::load(std::slice::from_ref(&file), &|_| None, &mut d).unwrap();
+    let good: Value = serde_json::from_str(&out).unwrap();
+    let mut failures = Vec::new();
+    check_resources("sound", &doc, &good, &mut failures);
+    assert!(failures.is_empty(), "{failures:?}");
+    // web's role also allowed to connect to the graph: caught.
+    let mut bad = good.clone();
+    let data = "arn:${AWS::Partition}:neptune-db:${AWS::Region}:${AWS::AccountId}:${GraphNeptune.ClusterResourceId}/*";
+    let stmt = serde_json::json!({"PolicyName": "x", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "neptune-db:connect", "Resource": {"Fn::Sub": data}}]}});
+    bad["Resources"]["WebTaskRole"] = serde_json::json!({"Type": "AWS::IAM::Role", "Properties": {"Policies": [stmt]}});
+    bad["Resources"]["WebTaskDefinition"]["Properties"]["TaskRoleArn"] =
+        serde_json::json!({"Fn::GetAtt": ["WebTaskRole", "Arn"]});
+    let mut failures = Vec::new();
+    check_resources("bad", &doc, &bad, &mut failures);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    // web's security group let into the search domain's: caught.
+    let mut bad = good.clone();
+    bad["Resources"]["SearchSearchFromWebTcp443Ingress"] = serde_json::json!({"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+        "GroupId": {"Fn::GetAtt": ["SearchSearchSecurityGroup", "GroupId"]}, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+        "SourceSecurityGroupId": {"Fn::GetAtt": ["WebSecurityGroup", "GroupId"]}}});
+    let mut failures = Vec::new();
+    check_resources("bad", &doc, &bad, &mut failures);
+    assert_eq!(failures.len(), 1, "{failures:?}");
 }

@@ -26,9 +26,9 @@ pub enum Update {
     Replace,
 }
 
-/// Types whose replacement or deletion loses data: tables, buckets, databases, caches, file
-/// systems, keys, streams, secrets, queues (their messages). Log groups are not among them:
-/// removing a service removes its logs, which is what its removal means.
+/// Types whose replacement or deletion loses data: tables, buckets, databases, caches, search
+/// domains, file systems, keys, streams, secrets, queues (their messages). Log groups are not
+/// among them: removing a service removes its logs, which is what its removal means.
 pub const STATEFUL: &[&str] = &[
     "AWS::DynamoDB::Table",
     "AWS::DynamoDB::GlobalTable",
@@ -37,6 +37,7 @@ pub const STATEFUL: &[&str] = &[
     "AWS::RDS::DBInstance",
     "AWS::DocDB::DBCluster",
     "AWS::Neptune::DBCluster",
+    "AWS::OpenSearchService::Domain",
     "AWS::EFS::FileSystem",
     "AWS::KMS::Key",
     "AWS::Kinesis::Stream",

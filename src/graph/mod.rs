@@ -97,10 +97,12 @@ impl Edge {
 
 /// `sqs: read, write (6)`: per service prefix, the kinds of access and how many actions.
 fn actions_summary(actions: &[String]) -> String {
-    const READ: [&str; 8] = ["Get", "Describe", "List", "Query", "Scan", "BatchGet", "Receive", "Head"];
+    const READ: [&str; 9] = ["Get", "Describe", "List", "Query", "Scan", "BatchGet", "Receive", "Head", "Read"];
     let mut by_service: BTreeMap<&str, (BTreeSet<&str>, usize)> = BTreeMap::new();
     for a in actions {
         let (service, verb) = a.split_once(':').unwrap_or(("", a));
+        // OpenSearch names its HTTP methods `es:ESHttpGet`, `es:ESHttpPut`…
+        let verb = verb.strip_prefix("ESHttp").unwrap_or(verb);
         let e = by_service.entry(service).or_default();
         e.0.insert(if READ.iter().any(|r| verb.starts_with(r)) { "read" } else { "write" });
         e.1 += 1;

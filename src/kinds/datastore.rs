@@ -1,7 +1,8 @@
-//! What databases and caches (`x-rds`, `x-elasticache`) share: the engine they run, read from
-//! `MacroParameters` or `Properties`; their own security group, open only to the task families
-//! that consume them and only on the engine port; and the properties ComposeX owns on them (the
-//! subnet group, the security groups), which replace what the user wrote with a warning.
+//! What databases, caches and search domains (`x-rds`, `x-elasticache`, `x-docdb`, `x-neptune`,
+//! `x-opensearch`) share: the engine they run, read from `MacroParameters` or `Properties`;
+//! their own security group, open only to the task families that consume them and only on the
+//! engine port; and the properties ComposeX owns on them (the subnet group, the security
+//! groups), which replace what the user wrote with a warning.
 
 use super::consumers::Consumer;
 use super::generic::Decl;

@@ -252,6 +252,11 @@ fn arns(kind: &Kind, id: &str, scope: Scope) -> Vec<Value> {
         Scope::Resource => vec![arn.clone()],
         Scope::WithChildren(suffix) => vec![arn.clone(), child(suffix)],
         Scope::Children(suffix) => vec![child(suffix)],
+        Scope::Sub(text) => {
+            vec![
+                json!({"Fn::Sub": text.replace("${Id}", &format!("${{{id}}}")).replace("${Id.", &format!("${{{id}."))}),
+            ]
+        }
     }
 }
 

@@ -19,12 +19,16 @@ pub mod generic;
 pub mod acm;
 pub mod cloudmap;
 pub mod cluster;
+pub mod docdb;
 pub mod dynamodb;
 pub mod elasticache;
 pub mod elbv2;
 pub mod events;
+pub mod firehose;
 pub mod kinesis;
 pub mod kms;
+pub mod neptune;
+pub mod opensearch;
 pub mod rds;
 pub mod s3;
 pub mod sns;
@@ -70,6 +74,10 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-ssm_parameter", how: How::Resources(&ssm_parameter::KIND) },
     Entry { key: "x-rds", how: How::Resources(&rds::CLUSTER) },
     Entry { key: "x-elasticache", how: How::Resources(&elasticache::REPLICATION_GROUP) },
+    Entry { key: "x-docdb", how: How::Resources(&docdb::KIND) },
+    Entry { key: "x-neptune", how: How::Resources(&neptune::KIND) },
+    Entry { key: "x-opensearch", how: How::Resources(&opensearch::KIND) },
+    Entry { key: "x-kinesis_firehose", how: How::Resources(&firehose::KIND) },
     Entry { key: "x-elbv2", how: How::Stage(elbv2::expand) },
     Entry { key: "x-events", how: How::ReadBy("events::expand, after the task families: its rules start their tasks") },
     Entry { key: "x-acm", how: How::ReadBy("x-elbv2: certificates serve the listeners") },
@@ -110,11 +118,7 @@ pub fn read(project: &crate::compose::Project, d: &mut crate::diagnostics::Diagn
 pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-wafv2_webacl", Unbuilt::Refused("a web application firewall")),
     ("x-cognito_userpool", Unbuilt::Refused("a Cognito user pool")),
-    ("x-docdb", Unbuilt::Refused("a DocumentDB cluster")),
-    ("x-neptune", Unbuilt::Refused("a Neptune cluster")),
-    ("x-opensearch", Unbuilt::Refused("an OpenSearch domain")),
     ("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)")),
-    ("x-kinesis_firehose", Unbuilt::Refused("a Kinesis Data Firehose stream")),
     ("x-route53", Unbuilt::Refused("Route 53 records")),
     ("x-alarms", Unbuilt::Ignored("CloudWatch alarms")),
     ("x-dashboards", Unbuilt::Ignored("CloudWatch dashboards")),
@@ -210,6 +214,10 @@ pub enum Scope {
     WithChildren(&'static str),
     /// Only the sub-resources (`bucket/*`, the objects).
     Children(&'static str),
+    /// An ARN of its own, as `Fn::Sub` text where `${Id}` stands for the logical ID (`${Id.Attr}`
+    /// for an attribute): Neptune's data actions are on `neptune-db:…:${Id.ClusterResourceId}/*`,
+    /// not on the cluster's ARN.
+    Sub(&'static str),
 }
 
 /// An access level: a name users write (`RWMessages`) and exactly the IAM actions it means.

@@ -36,7 +36,7 @@ const ENGINES: &[&str] = &["aurora-mysql", "aurora-postgresql", "mariadb", "mysq
 /// added the database's host and port to the secret.
 const SECRET: Attr = Attr::Of("SecretAttachment", &Attr::Ref);
 
-const CONSUMER_KEYS: &[&str] = &["GrantTaskAccess", "GenerateConnectionStringSecret", "SecretsMappings"];
+pub(super) const CONSUMER_KEYS: &[&str] = &["GrantTaskAccess", "GenerateConnectionStringSecret", "SecretsMappings"];
 
 /// An Aurora cluster (also the kind an unknown engine is read as, to report it).
 pub const CLUSTER: Kind = Kind {
@@ -99,7 +99,7 @@ const AURORA_CLASS: &str = "db.t4g.medium";
 const INSTANCE_CLASS: &str = "db.t4g.micro";
 const DEFAULT_USERNAME: &str = "dbadmin";
 /// Characters RDS refuses in a master password (`/`, `"`, `@`, space), and the backslash.
-const EXCLUDED: &str = "\"@/\\ ";
+pub(super) const EXCLUDED: &str = "\"@/\\ ";
 
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     let consumers = &decl.consumers;
@@ -228,24 +228,24 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     resource["Properties"] = Value::Object(props);
 
-    give_consumers(ctx, decl, consumers, &secret);
+    give_consumers(ctx, decl, consumers, &secret, PARTS);
 }
 
+/// The keys of the secret consumers get as `{NAME}_{SUFFIX}` variables.
+const PARTS: &[(&str, &str)] =
+    &[("HOST", "host"), ("PORT", "port"), ("USERNAME", "username"), ("PASSWORD", "password"), ("DBNAME", "dbname")];
+
 /// The credentials as ECS `Secrets` of every consumer, the execution role's read of the secret,
-/// and what the consumer keys ask for.
-fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &str) {
+/// and what the consumer keys ask for. `parts` are the keys of the secret each consumer gets as
+/// `{NAME}_{SUFFIX}`, beside the whole document as `{NAME}`.
+pub(super) fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &str, parts: &[(&str, &str)]) {
     let read = json!({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": r#ref(secret)});
     let arn = SECRET.value(&decl.id);
+    let suffixed = |base: &str| -> Vec<String> { parts.iter().map(|(suffix, _)| format!("{base}_{suffix}")).collect() };
     let mut vars: Vec<(String, Value)> = Vec::new();
     for base in datastore::env_names(decl) {
         vars.push((base.clone(), arn.clone()));
-        for (suffix, key) in [
-            ("HOST", "host"),
-            ("PORT", "port"),
-            ("USERNAME", "username"),
-            ("PASSWORD", "password"),
-            ("DBNAME", "dbname"),
-        ] {
+        for (suffix, key) in parts {
             vars.push((
                 format!("{base}_{suffix}"),
                 json!({"Fn::Sub": format!("${{{}SecretAttachment}}:{key}::", decl.id)}),
@@ -308,13 +308,21 @@ fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &s
         }
         if c.extra.contains_key("GenerateConnectionStringSecret") {
             let base = datastore::env_names(decl).remove(0);
-            ctx.d.warn("CX4148", 
-                join(&c.path, "GenerateConnectionStringSecret"),
-                format!("ignored: ComposeX gives the connection's parts instead, as {base}_HOST, {base}_PORT, {base}_USERNAME, {base}_PASSWORD and {base}_DBNAME"),
-            );
+            ctx.d.warn("CX4148", join(&c.path, "GenerateConnectionStringSecret"), {
+                let mut all = suffixed(&base);
+                let last = all.pop().unwrap_or_default();
+                format!("ignored: ComposeX gives the connection's parts instead, as {} and {last}", all.join(", "))
+            });
         }
         if c.extra.contains_key("SecretsMappings") {
-            ctx.d.warn("CX4149", join(&c.path, "SecretsMappings"), "ignored: ComposeX names the variables after the database (Settings.EnvNames): NAME, NAME_HOST, NAME_PORT, NAME_USERNAME, NAME_PASSWORD, NAME_DBNAME");
+            ctx.d.warn(
+                "CX4149",
+                join(&c.path, "SecretsMappings"),
+                format!(
+                    "ignored: ComposeX names the variables after the database (Settings.EnvNames): NAME, {}",
+                    suffixed("NAME").join(", ")
+                ),
+            );
         }
     }
 }
@@ -375,7 +383,7 @@ fn database_name(name: &str) -> String {
     n
 }
 
-fn valid_identifier(s: &str, max: usize) -> bool {
+pub(super) fn valid_identifier(s: &str, max: usize) -> bool {
     s.len() <= max
         && s.starts_with(|c: char| c.is_ascii_alphabetic())
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
