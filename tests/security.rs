@@ -191,7 +191,16 @@ fn task_mates(doc: &Value, consumer: &str) -> BTreeSet<String> {
     };
     let fams: Vec<String> =
         if services.contains_key(consumer) { fams_of(consumer) } else { vec![consumer.to_string()] };
-    services.keys().filter(|s| fams_of(s).iter().any(|f| fams.contains(f))).cloned().collect()
+    let mut mates: BTreeSet<String> =
+        services.keys().filter(|s| fams_of(s).iter().any(|f| fams.contains(f))).cloned().collect();
+    // A task that logs through FireLens has a log router beside its services, under its task role.
+    let firelens = |s: &Value| {
+        s["logging"]["driver"] == "awsfirelens" || s["x-logging"]["FireLens"]["Shorthands"]["ReplaceAwsLogs"] == true
+    };
+    if mates.iter().any(|m| firelens(&services[m])) {
+        mates.insert("log_router".to_string());
+    }
+    mates
 }
 
 /// (consumer name, whether it was given an IAM access level)
@@ -260,6 +269,17 @@ fn check_resources(name: &str, doc: &Value, t: &Value, failures: &mut Vec<String
             let all: BTreeSet<String> = consumers.iter().flat_map(|(c, _)| task_mates(doc, c)).collect();
             let mut with_iam: BTreeSet<String> =
                 consumers.iter().filter(|(_, g)| *g).flat_map(|(c, _)| task_mates(doc, c)).collect();
+            // A FireLens output that names the resource (`delivery_stream: x-kinesis_firehose::logs`)
+            // makes the service's task (its log router) a writer of it.
+            let logs_to = |s: &Value| {
+                s["logging"]["driver"] == "awsfirelens"
+                    && s["logging"]["options"]
+                        .as_object()
+                        .is_some_and(|o| o.values().any(|v| v.as_str() == Some(format!("{key}::{rname}").as_str())))
+            };
+            for (svc, _) in doc["services"].as_object().into_iter().flatten().filter(|(_, s)| logs_to(s)) {
+                with_iam.extend(task_mates(doc, svc));
+            }
             // A key of x-kms is reached too by whoever reads or writes a resource it encrypts.
             if *key == "x-kms" {
                 with_iam.extend(encrypted_by(doc, rname).iter().flat_map(|c| task_mates(doc, c)));

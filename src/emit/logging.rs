@@ -8,8 +8,10 @@
 //! `x-logging.FireLens.Shorthands.ReplaceAwsLogs` is true, logs through a Fluent Bit log router
 //! (`log_router`, one per family that has such a service). Its CloudWatch output (`Name:
 //! cloudwatch` or `cloudwatch_logs`, and the shorthand) writes to the family's group, which the
-//! task role may then write to — Fluent Bit runs with the task role — and nothing else. Other
-//! outputs keep their options and are the file's to grant (`x-iam`), with a warning.
+//! task role may then write to — Fluent Bit runs with the task role — and nothing else. An
+//! output to a stream or bucket of this file (`delivery_stream: x-kinesis_firehose::logs`,
+//! `stream: x-kinesis::…`, `bucket: x-s3::…`) gets its name and the one action that delivers
+//! there. Other outputs keep their options and are the file's to grant (`x-iam`), with a warning.
 
 use crate::cfn::r#ref;
 use crate::compose::Service;
@@ -80,6 +82,18 @@ pub fn plan(ctx: &mut Ctx) {
                 exec.push(json!({"Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket}));
             }
         }
+        for name in &fam.services {
+            let s = &ctx.project.services[name];
+            if s.logging.as_ref().and_then(|l| l.driver.as_deref()) != Some(FIRELENS) {
+                continue;
+            }
+            if let Some((statement, _)) = destination(&ctx.plan.declared, s) {
+                let grants = ctx.plan.grants.entry(fam.name.clone()).or_default();
+                if !grants.contains(&statement) {
+                    grants.push(statement);
+                }
+            }
+        }
         if cloudwatch {
             ctx.plan.grants.entry(fam.name.clone()).or_default().push(json!({
                 "Effect": "Allow",
@@ -89,6 +103,30 @@ pub fn plan(ctx: &mut Ctx) {
         }
         ctx.plan.exec_grants.entry(fam.name.clone()).or_default().extend(exec);
     }
+}
+
+/// The Fluent Bit outputs whose destination may be a resource of the file, by its option:
+/// (output `Name`, option, kind, actions, whether the grant is on the objects under the ARN).
+const DESTINATIONS: &[(&str, &str, &str, &[&str], bool)] = &[
+    ("kinesis_firehose", "delivery_stream", "x-kinesis_firehose", &["firehose:PutRecordBatch"], false),
+    ("kinesis_streams", "stream", "x-kinesis", &["kinesis:PutRecords"], false),
+    ("s3", "bucket", "x-s3", &["s3:PutObject"], true),
+];
+
+/// The task-role statement that lets the router deliver to the resource of this file its
+/// output names (`delivery_stream: x-kinesis_firehose::logs`), and the option it is named by.
+fn destination(declared: &crate::plan::refs::Declared, s: &Service) -> Option<(Value, &'static str)> {
+    let options = &s.logging.as_ref()?.options;
+    let output = options.get("Name")?.as_str()?;
+    let (_, option, kind, actions, objects) = DESTINATIONS.iter().find(|(n, ..)| *n == output)?;
+    let (k, name, None) = crate::plan::refs::parse(options.get(*option)?.as_str()?)? else { return None };
+    if k != *kind {
+        return None;
+    }
+    let id = declared.id(kind, name)?;
+    let arn = crate::cfn::get_att(id, "Arn");
+    let resource = if *objects { json!({"Fn::Join": ["", [arn, "/*"]]}) } else { arn };
+    Some((json!({"Effect": "Allow", "Action": actions, "Resource": resource}), option))
 }
 
 /// The family's log router when one of its services logs through FireLens: Fluent Bit (or the
@@ -163,6 +201,11 @@ fn firelens_config(ctx: &mut Emit, fam: &Family, s: &Service, path: &str) -> Val
         options.insert("log_group_name".into(), r#ref(&log_group_id(fam)));
         options.insert("auto_create_group".into(), Value::String("false".into()));
         options.entry("log_stream_prefix").or_insert_with(|| Value::String(format!("{}/", s.name)));
+    } else if let Some((_, option)) = destination(&ctx.plan.declared, s) {
+        let at = join(&join(path, "options"), option);
+        let v = crate::plan::refs::resolve(&ctx.plan.declared, &options[option], &at, ctx.d);
+        options.insert(option.to_string(), v);
+        options.entry("region").or_insert_with(|| r#ref("AWS::Region"));
     } else {
         let name = options.get("Name").map(crate::compose::read::show).unwrap_or_else(|| "none".into());
         ctx.d.warn("CX5128", join(&join(path, "options"), "Name"), format!("the FireLens output {name} is sent as written; ComposeX grants the task role nothing for it: grant what it needs with x-iam"));
