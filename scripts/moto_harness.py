@@ -359,7 +359,14 @@ def _complete_moto_models(model_map):
     attributes("AWS::RDS::DBInstance", {"DBInstanceArn": lambda r: r.db_instance_arn})
     attributes("AWS::EFS::AccessPoint", {"Arn": lambda r: r.access_point_arn, "AccessPointId": lambda r: r.access_point_id})
     attributes("AWS::EFS::FileSystem", {"Arn": lambda r: r.file_system_arn, "FileSystemId": lambda r: r.file_system_id})
+    # The Route 53 zone of Elastic Load Balancing in eu-west-1 (the harness's region), by type.
+    lb_zones = {"application": "Z32O12XQLNTSW2", "network": "Z2IFOLAFXWLO4F"}
+    attributes(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {"CanonicalHostedZoneID": lambda r: lb_zones.get(r.type, lb_zones["application"])},
+    )
     attributes("AWS::SSM::Parameter", {"Value": lambda r: r.value, "Type": lambda r: r.type})
+    attributes("AWS::Route53::HostedZone", {"Id": lambda r: r.resource_id, "NameServers": lambda r: r.delegation_set.name_servers})
 
     # SourcePrefixListId (a prefix list as the source) fails an assertion of moto's model.
     ingress = model_map["AWS::EC2::SecurityGroupIngress"]
@@ -601,7 +608,7 @@ def _backend(service):
     backends = getattr(module, f"{service}_backends")
     if service in ("iam",):
         return backends[ACCOUNT]["global"]
-    if service in ("s3",):
+    if service in ("s3", "route53"):
         return backends[ACCOUNT]["aws"]
     return backends[ACCOUNT][REGION]
 
@@ -1071,8 +1078,8 @@ def prepare(template):
     """A fresh account for each template (moto reset: what an earlier stack retained cannot
     collide), holding the existing resources the template names by literal ID: the VPC,
     subnets and security groups of x-vpc Use or AwsSources, certificates by ARN, clusters by
-    name, secrets read by dynamic reference. The inputs invent these IDs; here they exist, so
-    that the template can use them."""
+    name, hosted zones by ID, secrets read by dynamic reference. The inputs invent these IDs;
+    here they exist, so that the template can use them."""
     from unittest import mock
 
     from moto.moto_api._internal.models import moto_api_backend
@@ -1082,7 +1089,7 @@ def prepare(template):
 
     moto_api_backend.reset()
     Minimal.created.clear()
-    literals, clusters = set(), set()
+    literals, clusters, zones = set(), set(), set()
 
     def walk(node, key=None):
         if isinstance(node, dict):
@@ -1095,6 +1102,8 @@ def prepare(template):
             literals.add(node)
             if key == "Cluster":
                 clusters.add(node.rsplit("/", 1)[-1])
+            if key == "HostedZoneId" and re.fullmatch(r"Z[A-Z0-9]+", node):
+                zones.add(node)
 
     walk(template.get("Resources", {}))
     named = lambda pattern: sorted(x for x in literals if re.fullmatch(pattern, x))  # noqa: E731
@@ -1119,6 +1128,12 @@ def prepare(template):
         acm._certificates[arn] = cert
     for name in sorted(clusters):
         _backend("ecs").create_cluster(name)
+    # Hosted zones the template names by literal ID (x-route53 Use, certificate validation).
+    route53 = _backend("route53")
+    for zone_id in sorted(zones):
+        zone = route53.create_hosted_zone(f"existing-{zone_id.lower()}.example.com", private_zone=False)
+        route53.zones[zone_id] = route53.zones.pop(zone.resource_id)
+        zone.resource_id = zone_id
     # Secrets the template reads by dynamic reference ({{resolve:secretsmanager:NAME:SecretString:KEY}}),
     # with the JSON keys it reads.
     secrets = {}
@@ -1198,6 +1213,10 @@ class Fixtures:
     def make_certificate(self):
         return self.client("acm").request_certificate(DomainName="existing.example.com")["CertificateArn"]
 
+    def make_hosted_zone(self):
+        zone = self.client("route53").create_hosted_zone(Name="existing.example.org", CallerReference="existing")
+        return zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+
     def make_template_bucket(self):
         bucket = "deploy-test-templates"
         self.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
@@ -1251,6 +1270,8 @@ def parameter_values(template, fixtures):
             value = fixtures.get("load_balancer")
         elif "CertificateArn" in uses:
             value = fixtures.get("certificate")
+        elif kind == "AWS::Route53::HostedZone::Id" or "HostedZoneId" in uses:
+            value = fixtures.get("hosted_zone")
         elif kind == "String" and spec.get("AllowedPattern"):
             # A value of the form the pattern asks (an image the pipeline pushed to ECR).
             candidates = [f"value of {name}", f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{name.lower()}:1"]

@@ -79,11 +79,10 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/prometheus/prometheus_custom_options.yml (on blog.features.yml)", DOLLAR),
     ("ecs-composex/prometheus/prometheus_enabled.yml (on blog.features.yml)", DOLLAR),
     // ECS ComposeX kinds ComposeX does not build yet, whose absence changes what the stack does
-    // or protects (DocumentDB, Neptune, OpenSearch, EventBridge rules, Route 53, WAF): refused.
+    // or protects (DocumentDB, Neptune, OpenSearch, WAF): refused.
     ("ecs-composex/docdb/create_lookup.yml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/docdb/create_only_cloudmap.yml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/docdb/create_only_legacy.yml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/mixed_computes/ec2_and_fargate.yaml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/neptune/lookup.yml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/opensearch/create_only.yaml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/opensearch/lookup_only.yaml (on blog.features.yml)", NOT_BUILT),

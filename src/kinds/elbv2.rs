@@ -25,6 +25,7 @@
 //! `Targets` become its default action (`access: /`) and rules, whose priorities are their
 //! position in the list. Every target group a listener uses is attached to its ECS service.
 
+use super::route53::Zone;
 use crate::cfn::{is_intrinsic, naming::pascal};
 use crate::compose::read::{boolean, kind, literal, map_or, seq_or, show, uint};
 use crate::compose::Protocol;
@@ -40,7 +41,8 @@ pub const KEY: &str = "x-elbv2";
 /// The load balancers of the file with their certificates (`x-acm`): those of `x-elbv2`, or
 /// else the one its published ports make.
 pub fn expand(ctx: &mut Ctx) {
-    let certificates = super::acm::expand(ctx);
+    let zones = super::route53::expand(ctx);
+    let certificates = super::acm::expand(ctx, &zones);
     let lbs = if ctx.project.extensions.contains_key(KEY) {
         if ctx.project.extensions.contains_key(auto::EXISTING_KEY) {
             ctx.d.error("CX4046", 
@@ -48,7 +50,7 @@ pub fn expand(ctx: &mut Ctx) {
                 "x-aws-loadbalancer puts the published ports on an existing load balancer, but with x-elbv2 published ports are not exposed by themselves; describe the listeners in x-elbv2, or remove x-elbv2",
             );
         }
-        parse(ctx, &certificates)
+        parse(ctx, &certificates, &zones)
     } else {
         auto::plan(ctx, &certificates)
     };
@@ -108,23 +110,28 @@ const NLB_ATTRIBUTES: &[&str] = &[
     "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage",
 ];
 
-pub fn parse(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Vec<Lb> {
+pub fn parse(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>, zones: &BTreeMap<String, Zone>) -> Vec<Lb> {
     let x = ctx.project.extensions[KEY].clone();
     let head = "x-elbv2 must be a mapping of load balancer names to load balancers";
     let Some(m) = map_or(&x, KEY, head, &mut ctx.d) else { return Vec::new() };
-    m.iter().filter_map(|(name, def)| load_balancer(ctx, name, def, certificates)).collect()
+    m.iter().filter_map(|(name, def)| load_balancer(ctx, name, def, certificates, zones)).collect()
 }
 
-fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap<String, Value>) -> Option<Lb> {
+fn load_balancer(
+    ctx: &mut Ctx,
+    name: &str,
+    def: &Value,
+    certificates: &BTreeMap<String, Value>,
+    zones: &BTreeMap<String, Zone>,
+) -> Option<Lb> {
     let path = join(KEY, name);
     let head = "a load balancer must be a mapping with Properties, Listeners and Services";
     let m = map_or(def, &path, head, &mut ctx.d)?;
     for k in m.keys() {
         let p = join(&path, k);
         match k.as_str() {
-            "Properties" | "MacroParameters" | "Settings" | "Listeners" | "Services" => {}
+            "Properties" | "MacroParameters" | "Settings" | "Listeners" | "Services" | "DnsAliases" => {}
             "Lookup" => ctx.d.error("CX4048", &p, "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; to use an existing load balancer, give its ARN in x-aws-loadbalancer and publish the ports (see the README)"),
-            "DnsAliases" => ctx.d.warn("CX4049", &p, "ignored: ComposeX does not manage DNS records; point a Route 53 alias at the output DnsName"),
             "TargetGroups" => ctx.d.error("CX4050", &p, "TargetGroups is not supported; declare one target group per container in Services (\"family:container\": {port, protocol, healthcheck})"),
             _ => ctx.d.error("CX4051", &p, format!("{k:?} is not an x-elbv2 key; use Properties, MacroParameters, Settings, Listeners or Services")),
         }
@@ -297,6 +304,9 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
             ),
             _ => ctx.d.error("CX4063", &kp, format!("{k:?} is not an x-elbv2 setting; use Subnets")),
         }
+    }
+    if let Some(v) = m.get("DnsAliases") {
+        super::route53::aliases(ctx, zones, &id, dualstack, v, &join(&path, "DnsAliases"));
     }
     Some(Lb {
         name: name.to_string(),

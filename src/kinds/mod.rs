@@ -26,6 +26,7 @@ pub mod events;
 pub mod kinesis;
 pub mod kms;
 pub mod rds;
+pub mod route53;
 pub mod s3;
 pub mod sns;
 pub mod sqs;
@@ -74,6 +75,10 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-events", how: How::ReadBy("events::expand, after the task families: its rules start their tasks") },
     Entry { key: "x-acm", how: How::ReadBy("x-elbv2: certificates serve the listeners") },
     Entry {
+        key: "x-route53",
+        how: How::ReadBy("x-elbv2: hosted zones validate the certificates and hold the load balancers' aliases"),
+    },
+    Entry {
         key: "x-aws-loadbalancer",
         how: How::ReadBy("x-elbv2: Docker's existing load balancer for published ports"),
     },
@@ -115,7 +120,6 @@ pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-opensearch", Unbuilt::Refused("an OpenSearch domain")),
     ("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)")),
     ("x-kinesis_firehose", Unbuilt::Refused("a Kinesis Data Firehose stream")),
-    ("x-route53", Unbuilt::Refused("Route 53 records")),
     ("x-alarms", Unbuilt::Ignored("CloudWatch alarms")),
     ("x-dashboards", Unbuilt::Ignored("CloudWatch dashboards")),
     ("x-aps", Unbuilt::Ignored("an Amazon Managed Prometheus workspace")),
