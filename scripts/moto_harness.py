@@ -1067,10 +1067,74 @@ class ReplicationGroup(Minimal):
             }
 
 
+# Web ACLs the template names by literal ARN (x-wafv2_webacl Use), as prepare() found them.
+EXISTING_WEB_ACLS: set = set()
+
+
+class WebACL(Minimal):
+    """AWS WAF web ACL: Scope (REGIONAL or CLOUDFRONT), DefaultAction (Allow or Block) and
+    VisibilityConfig are required; each rule needs Name (unique), Priority (unique), Statement,
+    VisibilityConfig, and Action or OverrideAction (the latter for rule group statements). Ref:
+    NAME|ID|SCOPE; Arn, Id, LabelNamespace, Capacity."""
+
+    TYPE = "AWS::WAFv2::WebACL"
+
+    def create(self):
+        scope = self.prop("Scope", required=True)
+        if scope not in ("REGIONAL", "CLOUDFRONT"):
+            raise Refused(f"Scope {scope!r} is not REGIONAL nor CLOUDFRONT")
+        default = self.prop("DefaultAction", required=True)
+        if not isinstance(default, dict) or len(default) != 1 or next(iter(default)) not in ("Allow", "Block"):
+            raise Refused(f"DefaultAction {default!r} must be {{Allow: {{}}}} or {{Block: {{}}}}")
+        for key in ("CloudWatchMetricsEnabled", "SampledRequestsEnabled", "MetricName"):
+            if key not in self.prop("VisibilityConfig", required=True):
+                raise Refused(f"VisibilityConfig: {key} is required")
+        names, priorities = set(), set()
+        for rule in self.prop("Rules", []):
+            for key in ("Name", "Priority", "Statement", "VisibilityConfig"):
+                if key not in rule:
+                    raise Refused(f"Rules: a rule needs {key}")
+            if rule["Name"] in names or rule["Priority"] in priorities:
+                raise Refused(f"Rules: {rule['Name']!r} repeats the name or priority of another rule")
+            names.add(rule["Name"])
+            priorities.add(rule["Priority"])
+            group = "ManagedRuleGroupStatement" in rule["Statement"] or "RuleGroupReferenceStatement" in rule["Statement"]
+            if group != ("OverrideAction" in rule) or group == ("Action" in rule):
+                raise Refused(f"Rules: {rule['Name']!r} needs OverrideAction for a rule group, Action otherwise")
+        name = self.prop("Name", f"{self.logical_id}-{uuid.uuid4().hex[:8]}")
+        acl_id = str(uuid.uuid4())
+        self.physical_id = f"{name}|{acl_id}|{scope}"
+        self.attributes = {
+            "Arn": self.arn("wafv2", f"{scope.lower()}/webacl/{name}/{acl_id}"),
+            "Id": acl_id,
+            "LabelNamespace": f"awswaf:{ACCOUNT}:webacl:{name}:",
+            "Capacity": 0,
+        }
+
+
+class WebACLAssociation(Minimal):
+    """Associates a web ACL with a resource: ResourceArn must be an existing application load
+    balancer of moto's elbv2 backend, WebACLArn the Arn of a web ACL the stack made or a wafv2
+    ARN. Ref: generated."""
+
+    TYPE = "AWS::WAFv2::WebACLAssociation"
+
+    def create(self):
+        resource = _arn(self.prop("ResourceArn", required=True), "elasticloadbalancing", "ResourceArn")
+        balancers = _backend("elbv2").describe_load_balancers([resource], None)
+        if not balancers or balancers[0].type != "application":
+            raise Refused(f"ResourceArn {resource!r} is not an application load balancer")
+        acl = _arn(self.prop("WebACLArn", required=True), "wafv2", "WebACLArn")
+        made = {r.attributes["Arn"] for r in Minimal.created.values() if r.TYPE == WebACL.TYPE}
+        if acl not in made | EXISTING_WEB_ACLS:
+            raise Refused(f"WebACLArn {acl!r} is not the Arn of a web ACL (made by the stack or named by the template)")
+        self.physical_id = f"{resource}|{acl}"
+
+
 MODELS = [
     PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
-    DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup,
+    DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup, WebACL, WebACLAssociation,
 ]
 
 
@@ -1078,7 +1142,7 @@ def prepare(template):
     """A fresh account for each template (moto reset: what an earlier stack retained cannot
     collide), holding the existing resources the template names by literal ID: the VPC,
     subnets and security groups of x-vpc Use or AwsSources, certificates by ARN, clusters by
-    name, hosted zones by ID, secrets read by dynamic reference. The inputs invent these IDs;
+    name, hosted zones by ID, web ACLs by ARN, secrets read by dynamic reference. The inputs invent these IDs;
     here they exist, so that the template can use them."""
     from unittest import mock
 
@@ -1128,6 +1192,8 @@ def prepare(template):
         acm._certificates[arn] = cert
     for name in sorted(clusters):
         _backend("ecs").create_cluster(name)
+    EXISTING_WEB_ACLS.clear()
+    EXISTING_WEB_ACLS.update(named(r"arn:aws:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[^/]+/[0-9a-f-]+"))
     # Hosted zones the template names by literal ID (x-route53 Use, certificate validation).
     route53 = _backend("route53")
     for zone_id in sorted(zones):

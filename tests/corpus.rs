@@ -60,6 +60,8 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/volumes/efs_with_lookup_vpc.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/vpc/lookup_vpc_via_arn.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/vpc/lookup_vpc_via_tags.yaml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/wafv2_webacl/lookup_only.yaml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/wafv2_webacl/lookup_only_with_elbv2.yaml (on blog.features.yml)", LOOKUP),
     // ECS ComposeX features not built yet: services.x-ecs.EnableExecuteCommand (and
     // CpuArchitecture, OperatingSystemFamily), x-logging.FireLens, and in x-elbv2: TargetGroups,
     // Cognito/OIDC authentication actions, Listeners written as a mapping by port and Services
@@ -79,16 +81,13 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/prometheus/prometheus_custom_options.yml (on blog.features.yml)", DOLLAR),
     ("ecs-composex/prometheus/prometheus_enabled.yml (on blog.features.yml)", DOLLAR),
     // ECS ComposeX kinds ComposeX does not build yet, whose absence changes what the stack does
-    // or protects (DocumentDB, Neptune, OpenSearch, WAF): refused.
+    // or protects (DocumentDB, Neptune, OpenSearch): refused.
     ("ecs-composex/docdb/create_lookup.yml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/docdb/create_only_cloudmap.yml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/docdb/create_only_legacy.yml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/neptune/lookup.yml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/opensearch/create_only.yaml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/opensearch/lookup_only.yaml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/wafv2_webacl/create_only.yaml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/wafv2_webacl/lookup_only.yaml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/wafv2_webacl/lookup_only_with_elbv2.yaml (on blog.features.yml)", NOT_BUILT),
     // Would fail to deploy as written: a standard SNS topic cannot deliver to a FIFO queue.
     (
         "ecs-composex/sns/sns_with_sqs_subscription.yaml (on blog.features.yml)",

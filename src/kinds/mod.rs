@@ -1,7 +1,7 @@
 //! Every top-level `x-` key ComposeX knows, in one registry: [`REGISTRY`].
 //!
 //! Two sorts of kind live here. Infrastructure and exposure (`x-vpc`, `x-cluster`,
-//! `x-cloudmap`, `x-elbv2`) are a stage each: a function that reads its key, absent or not (the
+//! `x-cloudmap`, `x-elbv2`, `x-wafv2_webacl`) are a stage each: a function that reads its key, absent or not (the
 //! VPC, cluster and namespace ComposeX creates by default are theirs too). Resources that
 //! services consume (`x-sqs`, `x-rds`…) are a [`Kind`] each: a table of the CloudFormation type,
 //! the value consumers get by default, return values, access levels with their IAM actions and,
@@ -32,6 +32,7 @@ pub mod sns;
 pub mod sqs;
 pub mod ssm_parameter;
 pub mod vpc;
+pub mod wafv2_webacl;
 
 use crate::plan::Ctx;
 use serde_json::{json, Value};
@@ -72,6 +73,7 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-rds", how: How::Resources(&rds::CLUSTER) },
     Entry { key: "x-elasticache", how: How::Resources(&elasticache::REPLICATION_GROUP) },
     Entry { key: "x-elbv2", how: How::Stage(elbv2::expand) },
+    Entry { key: "x-wafv2_webacl", how: How::Stage(wafv2_webacl::expand) },
     Entry { key: "x-events", how: How::ReadBy("events::expand, after the task families: its rules start their tasks") },
     Entry { key: "x-acm", how: How::ReadBy("x-elbv2: certificates serve the listeners") },
     Entry {
@@ -113,7 +115,6 @@ pub fn read(project: &crate::compose::Project, d: &mut crate::diagnostics::Diagn
 /// scheduled tasks, DNS records) is refused: a stack without it is not the one the file
 /// describes. Observability and metadata are ignored with a warning.
 pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
-    ("x-wafv2_webacl", Unbuilt::Refused("a web application firewall")),
     ("x-cognito_userpool", Unbuilt::Refused("a Cognito user pool")),
     ("x-docdb", Unbuilt::Refused("a DocumentDB cluster")),
     ("x-neptune", Unbuilt::Refused("a Neptune cluster")),
