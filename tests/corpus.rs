@@ -64,7 +64,7 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/wafv2_webacl/lookup_only_with_elbv2.yaml (on blog.features.yml)", LOOKUP),
     // ECS ComposeX features not built yet: services.x-ecs.EnableExecuteCommand (and
     // CpuArchitecture, OperatingSystemFamily), x-logging.FireLens, and in x-elbv2: TargetGroups,
-    // Cognito/OIDC authentication actions, Listeners written as a mapping by port and Services
+    // Cognito app clients (CreateCognitoClient), Listeners written as a mapping by port and Services
     // keyed family:container:port (ECS ComposeX's newer form).
     ("ecs-composex/ecs/cluster_create_with_logging.yml (on blog.features.yml)", "x-ecs.EnableExecuteCommand: "),
     (
@@ -72,8 +72,7 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
         "x-logging.FireLens: ",
     ),
     ("ecs-composex/elbv2/create_only_target_groups.yml (on blog.features.yml)", "TargetGroups is not supported"),
-    ("ecs-composex/elbv2/create_only_with_cognito.yml (on blog.features.yml)", AUTH),
-    ("ecs-composex/elbv2/create_only_with_oidc.yml (on blog.features.yml)", AUTH),
+    ("ecs-composex/elbv2/create_only_with_cognito.yml (on blog.features.yml)", COGNITO_CLIENT),
     ("ecs-composex/elbv2/create_acm_parameters.yml (on blog.features.yml)", LISTENERS_MAP),
     ("ecs-composex/warpstream.yaml", LISTENERS_MAP),
     ("ecs-composex/warpstream.yaml (on blog.features.yml)", LISTENERS_MAP),
@@ -88,6 +87,8 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/neptune/lookup.yml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/opensearch/create_only.yaml (on blog.features.yml)", NOT_BUILT),
     ("ecs-composex/opensearch/lookup_only.yaml (on blog.features.yml)", NOT_BUILT),
+    // Its OIDC client secret is written in the file: it would be readable in the template.
+    ("ecs-composex/elbv2/create_only_with_oidc.yml (on blog.features.yml)", CLIENT_SECRET),
     // Would fail to deploy as written: a standard SNS topic cannot deliver to a FIFO queue.
     (
         "ecs-composex/sns/sns_with_sqs_subscription.yaml (on blog.features.yml)",
@@ -107,7 +108,8 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/ssm/test_yaml_jinja2.yaml (on blog.features.yml)", "key: \"key\" is not a compose key"),
 ];
 const LOOKUP: &str = ".Lookup: Lookup needs AWS API calls while the template is transformed";
-const AUTH: &str = "authentication actions are not supported yet";
+const COGNITO_CLIENT: &str = "creating a Cognito app client is not supported yet";
+const CLIENT_SECRET: &str = "a client secret written in the file, or in a Parameter without NoEcho, is readable";
 const LISTENERS_MAP: &str = ".Listeners: Listeners must be a list, not a mapping";
 const DOLLAR: &str = "write `$$` for a literal `$`";
 const NOT_BUILT: &str = "which ComposeX does not build yet; a stack without it is not the one this file describes";

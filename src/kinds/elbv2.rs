@@ -851,6 +851,7 @@ fn listener(
 
     // Targets: the default (access /) and rules.
     let mut rules = Vec::new();
+    let mut default_auth = None;
     if let Some(tv) = m.get("Targets") {
         let tp = join(path, "Targets");
         let items =
@@ -875,9 +876,9 @@ fn listener(
             };
             for k in o.keys() {
                 match k.as_str() {
-                    "name" | "access" | "Conditions" => {}
-                    "AuthenticateCognitoConfig" | "AuthenticateOidcConfig" | "CreateCognitoClient" => ctx.d.error("CX4106", join(&ip, k), "authentication actions are not supported yet; authenticate in the service, or add the listener rule under Resources"),
-                    _ => ctx.d.error("CX4107", join(&ip, k), format!("{k:?} is not a listener target key; use name and access")),
+                    "name" | "access" | "Conditions" | "AuthenticateCognitoConfig" | "AuthenticateOidcConfig" => {}
+                    "CreateCognitoClient" => ctx.d.error("CX4106", join(&ip, k), "creating a Cognito app client is not supported yet; create the AWS::Cognito::UserPoolClient under Resources and give AuthenticateCognitoConfig (UserPoolArn, UserPoolClientId, UserPoolDomain)"),
+                    _ => ctx.d.error("CX4107", join(&ip, k), format!("{k:?} is not a listener target key; use name, access, Conditions, AuthenticateOidcConfig or AuthenticateCognitoConfig")),
                 }
             }
             let Some(raw) = o.get("name").and_then(|n| literal(n, &join(&ip, "name"), "a target name", &mut ctx.d))
@@ -891,6 +892,11 @@ fn listener(
                 }
                 continue;
             };
+            let auth = authentication(ctx, o, &ip, &protocol, ty);
+            if auth == Some(None) {
+                continue;
+            }
+            let auth = auth.flatten();
             let Some((f, c)) = resolve(ctx, &raw, &join(&ip, "name")) else { continue };
             let key = format!("{f}:{c}");
             let Some(t) = targets.get(&key) else {
@@ -959,6 +965,7 @@ fn listener(
             if conditions.is_empty() {
                 if default.is_none() {
                     default = Some(Action::Forward(key));
+                    default_auth = auth;
                     continue;
                 }
                 if !explicit_default {
@@ -969,10 +976,11 @@ fn listener(
                 rules.push(Rule {
                     target: key,
                     conditions: vec![json!({"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}})],
+                    auth,
                 });
                 continue;
             }
-            rules.push(Rule { target: key, conditions });
+            rules.push(Rule { target: key, conditions, auth });
         }
     }
     let default = match default {
@@ -986,7 +994,16 @@ fn listener(
     if rules.len() > 100 {
         ctx.d.error("CX4116", join(path, "Targets"), "a listener takes at most 100 rules");
     }
-    Some(Listener { port, protocol, certificates: certs, ssl_policy, default, rules, path: path.to_string() })
+    Some(Listener {
+        port,
+        protocol,
+        certificates: certs,
+        ssl_policy,
+        default,
+        default_auth,
+        rules,
+        path: path.to_string(),
+    })
 }
 
 /// `DefaultActions`: one predefined redirect, or a CloudFormation listener action.
@@ -1069,6 +1086,119 @@ fn certificate(
 }
 
 /// "an HTTP", "a TCP".
+/// The keys of `AuthenticateOidcConfig`, the required ones first (ELB's `AuthenticateOidcConfig`).
+const OIDC_REQUIRED: &[&str] = &["Issuer", "AuthorizationEndpoint", "TokenEndpoint", "UserInfoEndpoint", "ClientId"];
+const OIDC_OPTIONAL: &[&str] = &[
+    "ClientSecret",
+    "UseExistingClientSecret",
+    "AuthenticationRequestExtraParams",
+    "OnUnauthenticatedRequest",
+    "Scope",
+    "SessionCookieName",
+    "SessionTimeout",
+];
+const COGNITO_REQUIRED: &[&str] = &["UserPoolArn", "UserPoolClientId", "UserPoolDomain"];
+const COGNITO_OPTIONAL: &[&str] =
+    &["AuthenticationRequestExtraParams", "OnUnauthenticatedRequest", "Scope", "SessionCookieName", "SessionTimeout"];
+
+/// The authenticate action a listener target asks for: `None` when it asks for none,
+/// `Some(None)` when what it asks for is wrong (the errors are reported), else the action.
+fn authentication(
+    ctx: &mut Ctx,
+    o: &Map<String, Value>,
+    path: &str,
+    protocol: &str,
+    ty: LbType,
+) -> Option<Option<Value>> {
+    let (key, oidc) = match (o.get("AuthenticateOidcConfig"), o.get("AuthenticateCognitoConfig")) {
+        (None, None) => return None,
+        (Some(_), Some(_)) => {
+            ctx.d.error("CX4267", 
+                join(path, "AuthenticateCognitoConfig"),
+                "a target signs users in with one identity provider; keep AuthenticateOidcConfig or AuthenticateCognitoConfig",
+            );
+            return Some(None);
+        }
+        (Some(_), None) => ("AuthenticateOidcConfig", true),
+        (None, Some(_)) => ("AuthenticateCognitoConfig", false),
+    };
+    let p = join(path, key);
+    if ty != LbType::Application || protocol != "HTTPS" {
+        ctx.d.error("CX4262", 
+            &p,
+            "only an HTTPS listener of an application load balancer can sign users in; give this listener Protocol HTTPS and a certificate",
+        );
+        return Some(None);
+    }
+    let head = format!("{key} must be a mapping");
+    let Some(m) = map_or(&o[key], &p, &head, &mut ctx.d) else { return Some(None) };
+    let (required, optional) = if oidc { (OIDC_REQUIRED, OIDC_OPTIONAL) } else { (COGNITO_REQUIRED, COGNITO_OPTIONAL) };
+    let mut ok = true;
+    for k in m.keys() {
+        if !required.contains(&k.as_str()) && !optional.contains(&k.as_str()) {
+            ctx.d.error(
+                "CX4263",
+                join(&p, k),
+                format!("{k:?} is not a key of {key}; use {}", [required, optional].concat().join(", ")),
+            );
+            ok = false;
+        }
+    }
+    for k in required {
+        if !m.contains_key(*k) {
+            ctx.d.error("CX4264", join(&p, k), format!("{key} needs {k}"));
+            ok = false;
+        }
+    }
+    if oidc {
+        let existing = m.get("UseExistingClientSecret").and_then(Value::as_bool) == Some(true);
+        match m.get("ClientSecret") {
+            Some(v) if !secret_reference(ctx, v) => {
+                ctx.d.error("CX4265", 
+                    join(&p, "ClientSecret"),
+                    "a client secret written in the file, or in a Parameter without NoEcho, is readable in the template or the stack; give a dynamic reference ('{{resolve:secretsmanager:NAME:SecretString:KEY}}') or !Ref of a template Parameter with NoEcho: true",
+                );
+                ok = false;
+            }
+            None if !existing => {
+                ctx.d.error("CX4266", 
+                    join(&p, "ClientSecret"),
+                    "AuthenticateOidcConfig needs ClientSecret (a dynamic reference or !Ref of a NoEcho Parameter), or UseExistingClientSecret: true on a listener that has one",
+                );
+                ok = false;
+            }
+            _ => {}
+        }
+    }
+    if !ok {
+        return Some(None);
+    }
+    let mut config = m.clone();
+    if let Some(Value::Object(extra)) = config.get_mut("AuthenticationRequestExtraParams") {
+        for v in extra.values_mut() {
+            if let Some(t) = v.as_bool().map(|b| b.to_string()).or_else(|| v.as_i64().map(|n| n.to_string())) {
+                *v = json!(t);
+            }
+        }
+    }
+    let ty = if oidc { "authenticate-oidc" } else { "authenticate-cognito" };
+    Some(Some(json!({"Type": ty, key: config})))
+}
+
+/// Whether `v` keeps a secret out of the template: a Secrets Manager dynamic reference, or the
+/// `Ref` of a template Parameter with `NoEcho`.
+fn secret_reference(ctx: &Ctx, v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.starts_with("{{resolve:secretsmanager:") && s.ends_with("}}"),
+        Value::Object(o) => o.get("Ref").and_then(Value::as_str).is_some_and(|name| {
+            ctx.t.sections.get("Parameters").and_then(|p| p.get(name)).and_then(|p| p.get("NoEcho")).is_some_and(|n| {
+                n.as_bool() == Some(true) || n.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))
+            })
+        }),
+        _ => false,
+    }
+}
+
 fn article(protocol: &str) -> &'static str {
     if protocol.starts_with('H') {
         "an"
