@@ -1131,10 +1131,71 @@ class WebACLAssociation(Minimal):
         self.physical_id = f"{resource}|{acl}"
 
 
+class UserPool(Minimal):
+    """Cognito user pool. Ref and UserPoolId: REGION_ID; Arn, ProviderName, ProviderURL."""
+
+    TYPE = "AWS::Cognito::UserPool"
+
+    def create(self):
+        policy = self.prop("Policies", {}).get("PasswordPolicy", {})
+        if not 6 <= int(policy.get("MinimumLength", 8)) <= 99:
+            raise Refused("Policies.PasswordPolicy.MinimumLength must be 6 to 99")
+        self.physical_id = f"{REGION}_{uuid.uuid4().hex[:9]}"
+        self.attributes = {
+            "UserPoolId": self.physical_id,
+            "Arn": self.arn("cognito-idp", f"userpool/{self.physical_id}"),
+            "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{self.physical_id}",
+            "ProviderURL": f"https://cognito-idp.{REGION}.amazonaws.com/{self.physical_id}",
+        }
+
+
+def _user_pool(value):
+    if Minimal.minimal(UserPool.TYPE, value) is None:
+        raise Refused(f"UserPoolId {value!r} is not the Id of a user pool of the stack")
+    return value
+
+
+class UserPoolClient(Minimal):
+    """App client of a user pool: UserPoolId must be a user pool's Id (not its ARN); OAuth flows
+    need AllowedOAuthFlowsUserPoolClient, scopes and https callback URLs (as Cognito asks).
+    Ref and ClientId: generated; ClientSecret when GenerateSecret."""
+
+    TYPE = "AWS::Cognito::UserPoolClient"
+
+    def create(self):
+        _user_pool(self.prop("UserPoolId", required=True))
+        if self.prop("AllowedOAuthFlows"):
+            if not self.prop("AllowedOAuthFlowsUserPoolClient") or not self.prop("AllowedOAuthScopes"):
+                raise Refused("AllowedOAuthFlows needs AllowedOAuthFlowsUserPoolClient: true and AllowedOAuthScopes")
+            for url in self.prop("CallbackURLs", required=True):
+                if not (isinstance(url, str) and url.startswith("https://")):
+                    raise Refused(f"CallbackURLs: {url!r} is not an https URL")
+        self.physical_id = uuid.uuid4().hex[:26]
+        self.attributes = {"ClientId": self.physical_id, "Name": self.prop("ClientName", self.physical_id)}
+        if self.prop("GenerateSecret"):
+            self.attributes["ClientSecret"] = uuid.uuid4().hex
+
+
+class UserPoolDomain(Minimal):
+    """Hosted sign-in pages of a user pool: UserPoolId must be a user pool's Id, Domain a prefix
+    (lower-case letters, digits, hyphens). Ref: the domain; CloudFrontDistribution."""
+
+    TYPE = "AWS::Cognito::UserPoolDomain"
+
+    def create(self):
+        _user_pool(self.prop("UserPoolId", required=True))
+        domain = self.prop("Domain", required=True)
+        if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", domain):
+            raise Refused(f"Domain {domain!r} is not a domain prefix")
+        self.physical_id = domain
+        self.attributes = {"CloudFrontDistribution": f"{uuid.uuid4().hex[:14]}.cloudfront.net"}
+
+
 MODELS = [
     PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
     DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup, WebACL, WebACLAssociation,
+    UserPool, UserPoolClient, UserPoolDomain,
 ]
 
 

@@ -39,6 +39,7 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/acm/request_pending.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/alarms/create_lookup.with_topics.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/dynamodb/create_lookup_legacy.yml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/elbv2/create_only_with_cognito.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/dynamodb/create_lookup_services_mappings_cloudmap.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/ecs/cluster_lookup_and_capacity_providers.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/ecs/cluster_lookup_and_cluster_no_capacity_providers.yml (on blog.features.yml)", LOOKUP),
@@ -64,7 +65,7 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/wafv2_webacl/lookup_only_with_elbv2.yaml (on blog.features.yml)", LOOKUP),
     // ECS ComposeX features not built yet: services.x-ecs.EnableExecuteCommand (and
     // CpuArchitecture, OperatingSystemFamily), x-logging.FireLens, and in x-elbv2: TargetGroups,
-    // Cognito app clients (CreateCognitoClient), Listeners written as a mapping by port and Services
+    // Listeners written as a mapping by port and Services
     // keyed family:container:port (ECS ComposeX's newer form).
     ("ecs-composex/ecs/cluster_create_with_logging.yml (on blog.features.yml)", "x-ecs.EnableExecuteCommand: "),
     (
@@ -72,7 +73,6 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
         "x-logging.FireLens: ",
     ),
     ("ecs-composex/elbv2/create_only_target_groups.yml (on blog.features.yml)", "TargetGroups is not supported"),
-    ("ecs-composex/elbv2/create_only_with_cognito.yml (on blog.features.yml)", COGNITO_CLIENT),
     ("ecs-composex/elbv2/create_acm_parameters.yml (on blog.features.yml)", LISTENERS_MAP),
     ("ecs-composex/warpstream.yaml", LISTENERS_MAP),
     ("ecs-composex/warpstream.yaml (on blog.features.yml)", LISTENERS_MAP),
@@ -108,7 +108,6 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/ssm/test_yaml_jinja2.yaml (on blog.features.yml)", "key: \"key\" is not a compose key"),
 ];
 const LOOKUP: &str = ".Lookup: Lookup needs AWS API calls while the template is transformed";
-const COGNITO_CLIENT: &str = "creating a Cognito app client is not supported yet";
 const CLIENT_SECRET: &str = "a client secret written in the file, or in a Parameter without NoEcho, is readable";
 const LISTENERS_MAP: &str = ".Listeners: Listeners must be a list, not a mapping";
 const DOLLAR: &str = "write `$$` for a literal `$`";

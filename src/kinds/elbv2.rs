@@ -25,8 +25,9 @@
 //! `Targets` become its default action (`access: /`) and rules, whose priorities are their
 //! position in the list. Every target group a listener uses is attached to its ECS service.
 
+use super::cognito_userpool::Pool;
 use super::route53::Zone;
-use crate::cfn::{is_intrinsic, naming::pascal};
+use crate::cfn::{is_intrinsic, naming::pascal, r#ref};
 use crate::compose::read::{boolean, kind, literal, map_or, seq_or, show, uint};
 use crate::compose::Protocol;
 use crate::diagnostics::{index, join, Diagnostics};
@@ -43,6 +44,7 @@ pub const KEY: &str = "x-elbv2";
 pub fn expand(ctx: &mut Ctx) {
     let zones = super::route53::expand(ctx);
     let certificates = super::acm::expand(ctx, &zones);
+    let pools = super::cognito_userpool::expand(ctx);
     let lbs = if ctx.project.extensions.contains_key(KEY) {
         if ctx.project.extensions.contains_key(auto::EXISTING_KEY) {
             ctx.d.error("CX4046", 
@@ -50,7 +52,7 @@ pub fn expand(ctx: &mut Ctx) {
                 "x-aws-loadbalancer puts the published ports on an existing load balancer, but with x-elbv2 published ports are not exposed by themselves; describe the listeners in x-elbv2, or remove x-elbv2",
             );
         }
-        parse(ctx, &certificates, &zones)
+        parse(ctx, &Known { certificates: &certificates, zones: &zones, pools: &pools })
     } else {
         auto::plan(ctx, &certificates)
     };
@@ -110,20 +112,22 @@ const NLB_ATTRIBUTES: &[&str] = &[
     "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage",
 ];
 
-pub fn parse(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>, zones: &BTreeMap<String, Zone>) -> Vec<Lb> {
+/// What the load balancers refer to by name: certificates (`x-acm`), hosted zones
+/// (`x-route53`), user pools (`x-cognito_userpool`).
+pub struct Known<'a> {
+    pub certificates: &'a BTreeMap<String, Value>,
+    pub zones: &'a BTreeMap<String, Zone>,
+    pub pools: &'a BTreeMap<String, Pool>,
+}
+
+pub fn parse(ctx: &mut Ctx, known: &Known) -> Vec<Lb> {
     let x = ctx.project.extensions[KEY].clone();
     let head = "x-elbv2 must be a mapping of load balancer names to load balancers";
     let Some(m) = map_or(&x, KEY, head, &mut ctx.d) else { return Vec::new() };
-    m.iter().filter_map(|(name, def)| load_balancer(ctx, name, def, certificates, zones)).collect()
+    m.iter().filter_map(|(name, def)| load_balancer(ctx, name, def, known)).collect()
 }
 
-fn load_balancer(
-    ctx: &mut Ctx,
-    name: &str,
-    def: &Value,
-    certificates: &BTreeMap<String, Value>,
-    zones: &BTreeMap<String, Zone>,
-) -> Option<Lb> {
+fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, known: &Known) -> Option<Lb> {
     let path = join(KEY, name);
     let head = "a load balancer must be a mapping with Properties, Listeners and Services";
     let m = map_or(def, &path, head, &mut ctx.d)?;
@@ -217,7 +221,7 @@ fn load_balancer(
     let mut listeners = Vec::new();
     let mut ports = BTreeSet::new();
     for (i, l) in raw_listeners.iter().enumerate() {
-        if let Some(l) = listener(ctx, l, &index(&lpath, i), ty, &targets, &declared, certificates) {
+        if let Some(l) = listener(ctx, l, &index(&lpath, i), ty, (&id, &targets), &declared, known) {
             if !ports.insert(l.port) {
                 ctx.d.error(
                     "CX4058",
@@ -306,7 +310,7 @@ fn load_balancer(
         }
     }
     if let Some(v) = m.get("DnsAliases") {
-        super::route53::aliases(ctx, zones, &id, dualstack, v, &join(&path, "DnsAliases"));
+        super::route53::aliases(ctx, known.zones, &id, dualstack, v, &join(&path, "DnsAliases"));
     }
     Some(Lb {
         name: name.to_string(),
@@ -740,9 +744,9 @@ fn listener(
     v: &Value,
     path: &str,
     ty: LbType,
-    targets: &BTreeMap<String, Target>,
+    (lb_id, targets): (&str, &BTreeMap<String, Target>),
     declared: &BTreeSet<String>,
-    certificates: &BTreeMap<String, Value>,
+    known: &Known,
 ) -> Option<Listener> {
     let head = "a listener must be a mapping with Port, Protocol and Targets or DefaultActions";
     let m = map_or(v, path, head, &mut ctx.d)?;
@@ -789,7 +793,7 @@ fn listener(
     let cp = join(path, "Certificates");
     let items = m.get("Certificates").and_then(|v| seq_or(v, &cp, "Certificates must be a list", &mut ctx.d));
     let certs: Vec<(String, Value)> = (items.into_iter().flatten().enumerate())
-        .filter_map(|(i, item)| certificate(&mut ctx.d, item, &index(&cp, i), i, certificates))
+        .filter_map(|(i, item)| certificate(&mut ctx.d, item, &index(&cp, i), i, known.certificates))
         .collect();
     if !certs.is_empty() {
         match protocol.as_str() {
@@ -876,9 +880,8 @@ fn listener(
             };
             for k in o.keys() {
                 match k.as_str() {
-                    "name" | "access" | "Conditions" | "AuthenticateCognitoConfig" | "AuthenticateOidcConfig" => {}
-                    "CreateCognitoClient" => ctx.d.error("CX4106", join(&ip, k), "creating a Cognito app client is not supported yet; create the AWS::Cognito::UserPoolClient under Resources and give AuthenticateCognitoConfig (UserPoolArn, UserPoolClientId, UserPoolDomain)"),
-                    _ => ctx.d.error("CX4107", join(&ip, k), format!("{k:?} is not a listener target key; use name, access, Conditions, AuthenticateOidcConfig or AuthenticateCognitoConfig")),
+                    "name" | "access" | "Conditions" | "AuthenticateCognitoConfig" | "AuthenticateOidcConfig" | "CreateCognitoClient" => {}
+                    _ => ctx.d.error("CX4107", join(&ip, k), format!("{k:?} is not a listener target key; use name, access, Conditions, AuthenticateOidcConfig, AuthenticateCognitoConfig or CreateCognitoClient")),
                 }
             }
             let Some(raw) = o.get("name").and_then(|n| literal(n, &join(&ip, "name"), "a target name", &mut ctx.d))
@@ -892,7 +895,12 @@ fn listener(
                 }
                 continue;
             };
-            let auth = authentication(ctx, o, &ip, &protocol, ty);
+            let client_id = format!("{lb_id}Listener{port}{}CognitoClient", pascal(&raw));
+            let auth = if o.contains_key("CreateCognitoClient") {
+                cognito_client(ctx, o, &ip, &protocol, ty, known, &client_id, lb_id)
+            } else {
+                authentication(ctx, o, &ip, &protocol, ty)
+            };
             if auth == Some(None) {
                 continue;
             }
@@ -1183,6 +1191,90 @@ fn authentication(
     }
     let ty = if oidc { "authenticate-oidc" } else { "authenticate-cognito" };
     Some(Some(json!({"Type": ty, key: config})))
+}
+
+/// `CreateCognitoClient` (ECS ComposeX): an app client of a user pool of `x-cognito_userpool` for
+/// this target, and the `authenticate-cognito` action that uses it. The client has a secret
+/// (the load balancer needs one, and keeps it itself) and allows the authorization code flow
+/// back to `https://HOST/oauth2/idpresponse`, HOST being the host of `access`, else the load
+/// balancer's DNS name.
+#[allow(clippy::too_many_arguments)]
+fn cognito_client(
+    ctx: &mut Ctx,
+    o: &Map<String, Value>,
+    path: &str,
+    protocol: &str,
+    ty: LbType,
+    known: &Known,
+    client_id: &str,
+    lb_id: &str,
+) -> Option<Option<Value>> {
+    let p = join(path, "CreateCognitoClient");
+    if o.contains_key("AuthenticateOidcConfig") || o.contains_key("AuthenticateCognitoConfig") {
+        ctx.d.error("CX4271", &p, "a target signs users in one way; keep CreateCognitoClient, AuthenticateOidcConfig or AuthenticateCognitoConfig");
+        return Some(None);
+    }
+    if ty != LbType::Application || protocol != "HTTPS" {
+        ctx.d.error("CX4272", &p, "only an HTTPS listener of an application load balancer can sign users in; give this listener Protocol HTTPS and a certificate");
+        return Some(None);
+    }
+    let Some(m) =
+        map_or(&o["CreateCognitoClient"], &p, "CreateCognitoClient must be a mapping with UserPoolId", &mut ctx.d)
+    else {
+        return Some(None);
+    };
+    let up = join(&p, "UserPoolId");
+    let Some(name) = m.get("UserPoolId").and_then(|v| literal(v, &up, "a user pool name", &mut ctx.d)) else {
+        if !m.contains_key("UserPoolId") {
+            ctx.d.error(
+                "CX4273",
+                &up,
+                "CreateCognitoClient needs UserPoolId, the name of a user pool of x-cognito_userpool",
+            );
+        }
+        return Some(None);
+    };
+    let name = name.strip_prefix("x-cognito_userpool::").unwrap_or(&name).to_string();
+    let Some(pool) = known.pools.get(&name) else {
+        let declared = ctx.project.extensions.get(super::cognito_userpool::KEY).and_then(|x| x.get(&name)).is_some();
+        if !declared {
+            ctx.d.error("CX4274", &up, format!("{name:?} is not a user pool of x-cognito_userpool; declare it there"));
+        }
+        return Some(None);
+    };
+    let Some(domain) = pool.domain.clone() else {
+        ctx.d.error("CX4275", &up, format!("the load balancer signs users in on the user pool's hosted pages, and {name:?} has none; give it MacroParameters.Domain"));
+        return Some(None);
+    };
+    if m.get("GenerateSecret").is_some_and(|g| g.as_bool() != Some(true)) {
+        ctx.d.error(
+            "CX4276",
+            join(&p, "GenerateSecret"),
+            "a load balancer's app client needs a secret; leave GenerateSecret out, or true",
+        );
+        return Some(None);
+    }
+    let mut props: Map<String, Value> =
+        m.iter().filter(|(k, _)| *k != "UserPoolId").map(|(k, v)| (k.clone(), v.clone())).collect();
+    props.insert("UserPoolId".into(), pool.id.clone());
+    props.insert("GenerateSecret".into(), json!(true));
+    props.insert("AllowedOAuthFlowsUserPoolClient".into(), json!(true));
+    props.entry("AllowedOAuthFlows").or_insert_with(|| json!(["code"]));
+    props.entry("AllowedOAuthScopes").or_insert_with(|| json!(["openid"]));
+    props.entry("SupportedIdentityProviders").or_insert_with(|| json!(["COGNITO"]));
+    let host = o
+        .get("access")
+        .and_then(Value::as_str)
+        .filter(|a| !a.starts_with('/'))
+        .map(|a| a.split(['/', ':']).next().unwrap_or_default().to_string());
+    let callback = match host {
+        Some(h) if !h.is_empty() => json!(format!("https://{h}/oauth2/idpresponse")),
+        _ => json!({"Fn::Sub": format!("https://${{{lb_id}.DNSName}}/oauth2/idpresponse")}),
+    };
+    props.entry("CallbackURLs").or_insert_with(|| json!([callback]));
+    ctx.add(path, client_id.to_string(), json!({"Type": "AWS::Cognito::UserPoolClient", "Properties": props}));
+    Some(Some(json!({"Type": "authenticate-cognito", "AuthenticateCognitoConfig": {
+        "UserPoolArn": pool.arn, "UserPoolClientId": r#ref(client_id), "UserPoolDomain": domain}})))
 }
 
 /// Whether `v` keeps a secret out of the template: a Secrets Manager dynamic reference, or the

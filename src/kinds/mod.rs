@@ -19,6 +19,7 @@ pub mod generic;
 pub mod acm;
 pub mod cloudmap;
 pub mod cluster;
+pub mod cognito_userpool;
 pub mod dynamodb;
 pub mod elasticache;
 pub mod elbv2;
@@ -76,6 +77,7 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-wafv2_webacl", how: How::Stage(wafv2_webacl::expand) },
     Entry { key: "x-events", how: How::ReadBy("events::expand, after the task families: its rules start their tasks") },
     Entry { key: "x-acm", how: How::ReadBy("x-elbv2: certificates serve the listeners") },
+    Entry { key: "x-cognito_userpool", how: How::ReadBy("x-elbv2: user pools sign users in at the listeners") },
     Entry {
         key: "x-route53",
         how: How::ReadBy("x-elbv2: hosted zones validate the certificates and hold the load balancers' aliases"),
@@ -115,7 +117,6 @@ pub fn read(project: &crate::compose::Project, d: &mut crate::diagnostics::Diagn
 /// scheduled tasks, DNS records) is refused: a stack without it is not the one the file
 /// describes. Observability and metadata are ignored with a warning.
 pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
-    ("x-cognito_userpool", Unbuilt::Refused("a Cognito user pool")),
     ("x-docdb", Unbuilt::Refused("a DocumentDB cluster")),
     ("x-neptune", Unbuilt::Refused("a Neptune cluster")),
     ("x-opensearch", Unbuilt::Refused("an OpenSearch domain")),
