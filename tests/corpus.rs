@@ -39,6 +39,7 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/acm/request_pending.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/alarms/create_lookup.with_topics.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/dynamodb/create_lookup_legacy.yml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/elbv2/create_acm_parameters.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/elbv2/create_only_with_cognito.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/dynamodb/create_lookup_services_mappings_cloudmap.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/ecs/cluster_lookup_and_capacity_providers.yml (on blog.features.yml)", LOOKUP),
@@ -61,21 +62,18 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/volumes/efs_with_lookup_vpc.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/vpc/lookup_vpc_via_arn.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/vpc/lookup_vpc_via_tags.yaml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/warpstream.yaml", LOOKUP),
+    ("ecs-composex/warpstream.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/wafv2_webacl/lookup_only.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/wafv2_webacl/lookup_only_with_elbv2.yaml (on blog.features.yml)", LOOKUP),
     // ECS ComposeX features not built yet: services.x-ecs.EnableExecuteCommand (and
-    // CpuArchitecture, OperatingSystemFamily), x-logging.FireLens, and in x-elbv2: TargetGroups,
-    // Listeners written as a mapping by port and Services
-    // keyed family:container:port (ECS ComposeX's newer form).
+    // CpuArchitecture, OperatingSystemFamily), x-logging.FireLens, and in x-elbv2: TargetGroups.
     ("ecs-composex/ecs/cluster_create_with_logging.yml (on blog.features.yml)", "x-ecs.EnableExecuteCommand: "),
     (
         "ecs-composex/firelens/advanced_firehose/test_advanced_firehose.yaml (on blog.features.yml)",
         "x-logging.FireLens: ",
     ),
     ("ecs-composex/elbv2/create_only_target_groups.yml (on blog.features.yml)", "TargetGroups is not supported"),
-    ("ecs-composex/elbv2/create_acm_parameters.yml (on blog.features.yml)", LISTENERS_MAP),
-    ("ecs-composex/warpstream.yaml", LISTENERS_MAP),
-    ("ecs-composex/warpstream.yaml (on blog.features.yml)", LISTENERS_MAP),
     // docker compose refuses it too: "^startsEnds$", a `$` followed by neither a name nor `{`.
     ("ecs-composex/prometheus/prometheus_custom_options.yml (on blog.features.yml)", DOLLAR),
     ("ecs-composex/prometheus/prometheus_enabled.yml (on blog.features.yml)", DOLLAR),
@@ -109,7 +107,6 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
 ];
 const LOOKUP: &str = ".Lookup: Lookup needs AWS API calls while the template is transformed";
 const CLIENT_SECRET: &str = "a client secret written in the file, or in a Parameter without NoEcho, is readable";
-const LISTENERS_MAP: &str = ".Listeners: Listeners must be a list, not a mapping";
 const DOLLAR: &str = "write `$$` for a literal `$`";
 const NOT_BUILT: &str = "which ComposeX does not build yet; a stack without it is not the one this file describes";
 

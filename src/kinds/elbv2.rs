@@ -194,8 +194,32 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, known: &Known) -> Optio
 
     // The listeners' raw ports and protocols decide the type when Properties do not.
     let lpath = join(&path, "Listeners");
-    let raw_listeners: Vec<Value> = match m.get("Listeners") {
-        Some(v) => seq_or(v, &lpath, "Listeners must be a list", &mut ctx.d).cloned().unwrap_or_default(),
+    // A list of listeners with Port, or (ECS ComposeX's newer form) a mapping by port.
+    let raw_listeners: Vec<(Value, String)> = match m.get("Listeners") {
+        Some(Value::Object(by_port)) if !is_intrinsic(&m["Listeners"]) => by_port
+            .iter()
+            .filter_map(|(port, l)| {
+                let mut l = l.clone();
+                if let (Some(o), Ok(n)) = (l.as_object_mut(), port.parse::<u16>()) {
+                    o.entry("Port").or_insert_with(|| json!(n));
+                }
+                if l.get("Port").is_none() && l.is_object() {
+                    ctx.d.error(
+                        "CX4280",
+                        join(&lpath, port),
+                        format!("{port:?} is not a port; key the listeners by their port numbers"),
+                    );
+                    return None;
+                }
+                Some((l, join(&lpath, port)))
+            })
+            .collect(),
+        Some(v) => seq_or(v, &lpath, "Listeners must be a list, or a mapping by port", &mut ctx.d)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, l)| (l.clone(), index(&lpath, i)))
+            .collect(),
         None => {
             ctx.d.error(
                 "CX4057",
@@ -206,7 +230,7 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, known: &Known) -> Optio
         }
     };
     let ty = ty.unwrap_or_else(|| {
-        let all_http = raw_listeners.iter().all(|l| {
+        let all_http = raw_listeners.iter().all(|(l, _)| {
             let p = l.get("Protocol").and_then(Value::as_str).unwrap_or("HTTP").to_ascii_uppercase();
             ALB_PROTOCOLS.contains(&p.as_str())
         });
@@ -220,12 +244,12 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, known: &Known) -> Optio
     let (targets, declared) = services(ctx, name, &id, m.get("Services"), &join(&path, "Services"), ty);
     let mut listeners = Vec::new();
     let mut ports = BTreeSet::new();
-    for (i, l) in raw_listeners.iter().enumerate() {
-        if let Some(l) = listener(ctx, l, &index(&lpath, i), ty, (&id, &targets), &declared, known) {
+    for (l, lp) in &raw_listeners {
+        if let Some(l) = listener(ctx, l, lp, ty, (&id, &targets), &declared, known) {
             if !ports.insert(l.port) {
                 ctx.d.error(
                     "CX4058",
-                    join(&index(&lpath, i), "Port"),
+                    join(lp, "Port"),
                     format!("another listener of {name} already takes port {}", l.port),
                 );
                 continue;
@@ -381,6 +405,13 @@ fn shortcut(d: &mut Diagnostics, k: &str, v: &Value, kp: &str, ty: LbType) -> Op
 
 /// `family:container`, or a name that stands for exactly one container (a family of one
 /// service, or a service in one family), as (family, container).
+/// `family:container:port` → (`family:container`, port); `None` for other names.
+fn split_port(raw: &str) -> Option<(&str, u16)> {
+    let (rest, port) = raw.rsplit_once(':')?;
+    rest.contains(':').then_some(())?;
+    port.parse().ok().map(|p| (rest, p))
+}
+
 fn resolve(ctx: &mut Ctx, raw: &str, path: &str) -> Option<(String, String)> {
     match raw.split_once(':') {
         Some((f, c)) => {
@@ -462,9 +493,35 @@ fn services(
             return (out, declared_keys);
         }
     };
-    for (raw, spec, p) in entries {
-        let Some((family, container)) = resolve(ctx, &raw, &p) else { continue };
-        let key = format!("{family}:{container}");
+    for (raw, mut spec, p) in entries {
+        // `family:container:port` (ECS ComposeX's newer form) names one port of the container.
+        let (raw, named_port) = match split_port(&raw) {
+            Some((rest, port)) => (rest, Some(port)),
+            None => (raw.as_str(), None),
+        };
+        let Some((family, container)) = resolve(ctx, raw, &p) else { continue };
+        let key = match named_port {
+            Some(port) => {
+                match spec.get("port").and_then(Value::as_u64) {
+                    Some(n) if n != u64::from(port) => {
+                        ctx.d.error(
+                            "CX4277",
+                            join(&p, "port"),
+                            format!("{n} is not the port {port} the target's name gives; make them the same"),
+                        );
+                        continue;
+                    }
+                    Some(_) => {}
+                    None => {
+                        if let Some(o) = spec.as_object_mut() {
+                            o.entry("port").or_insert_with(|| json!(port));
+                        }
+                    }
+                }
+                format!("{family}:{container}:{port}")
+            }
+            None => format!("{family}:{container}"),
+        };
         declared_keys.insert(key.clone());
         if out.contains_key(&key) {
             ctx.d.error("CX4074", &p, format!("{key} is already a target of {lb_name}"));
@@ -594,7 +651,10 @@ fn services(
                 port,
                 container_protocol,
                 protocol,
-                id: format!("{lb_id}{fam_id}{container_part}TargetGroup"),
+                id: format!(
+                    "{lb_id}{fam_id}{container_part}{}TargetGroup",
+                    named_port.map(|n| n.to_string()).unwrap_or_default()
+                ),
                 health: health.props,
                 health_port: health.port,
                 attributes,
@@ -905,8 +965,15 @@ fn listener(
                 continue;
             }
             let auth = auth.flatten();
-            let Some((f, c)) = resolve(ctx, &raw, &join(&ip, "name")) else { continue };
-            let key = format!("{f}:{c}");
+            let (name, named_port) = match split_port(&raw) {
+                Some((rest, port)) => (rest, Some(port)),
+                None => (raw.as_str(), None),
+            };
+            let Some((f, c)) = resolve(ctx, name, &join(&ip, "name")) else { continue };
+            let key = match named_port {
+                Some(port) => format!("{f}:{c}:{port}"),
+                None => format!("{f}:{c}"),
+            };
             let Some(t) = targets.get(&key) else {
                 if declared.contains(&key) {
                     continue;
