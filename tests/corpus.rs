@@ -67,13 +67,15 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/wafv2_webacl/lookup_only.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/wafv2_webacl/lookup_only_with_elbv2.yaml (on blog.features.yml)", LOOKUP),
     // ECS ComposeX features not built yet: services.x-ecs.EnableExecuteCommand (and
-    // CpuArchitecture, OperatingSystemFamily), x-logging.FireLens, and in x-elbv2: TargetGroups.
+    // CpuArchitecture, OperatingSystemFamily), x-logging.FireLens, and in x-elbv2: target groups
+    // of several containers.
     ("ecs-composex/ecs/cluster_create_with_logging.yml (on blog.features.yml)", "x-ecs.EnableExecuteCommand: "),
     (
         "ecs-composex/firelens/advanced_firehose/test_advanced_firehose.yaml (on blog.features.yml)",
         "x-logging.FireLens: ",
     ),
-    ("ecs-composex/elbv2/create_only_target_groups.yml (on blog.features.yml)", "TargetGroups is not supported"),
+    // Its target groups "grouped" and "all-services" hold containers of several task families.
+    ("ecs-composex/elbv2/create_only_target_groups.yml (on blog.features.yml)", "a target group sends to one container port here"),
     // docker compose refuses it too: "^startsEnds$", a `$` followed by neither a name nor `{`.
     ("ecs-composex/prometheus/prometheus_custom_options.yml (on blog.features.yml)", DOLLAR),
     ("ecs-composex/prometheus/prometheus_enabled.yml (on blog.features.yml)", DOLLAR),

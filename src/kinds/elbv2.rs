@@ -134,9 +134,8 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, known: &Known) -> Optio
     for k in m.keys() {
         let p = join(&path, k);
         match k.as_str() {
-            "Properties" | "MacroParameters" | "Settings" | "Listeners" | "Services" | "DnsAliases" => {}
+            "Properties" | "MacroParameters" | "Settings" | "Listeners" | "Services" | "DnsAliases" | "TargetGroups" => {}
             "Lookup" => ctx.d.error("CX4048", &p, "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; to use an existing load balancer, give its ARN in x-aws-loadbalancer and publish the ports (see the README)"),
-            "TargetGroups" => ctx.d.error("CX4050", &p, "TargetGroups is not supported; declare one target group per container in Services (\"family:container\": {port, protocol, healthcheck})"),
             _ => ctx.d.error("CX4051", &p, format!("{k:?} is not an x-elbv2 key; use Properties, MacroParameters, Settings, Listeners or Services")),
         }
     }
@@ -241,11 +240,12 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, known: &Known) -> Optio
         }
     });
 
-    let (targets, declared) = services(ctx, name, &id, m.get("Services"), &join(&path, "Services"), ty);
+    let (services_value, groups) = target_groups(ctx, m, &path);
+    let (targets, declared) = services(ctx, name, &id, services_value.as_ref(), &join(&path, "Services"), ty);
     let mut listeners = Vec::new();
     let mut ports = BTreeSet::new();
     for (l, lp) in &raw_listeners {
-        if let Some(l) = listener(ctx, l, lp, ty, (&id, &targets), &declared, known) {
+        if let Some(l) = listener(ctx, l, lp, ty, (&id, &targets, &groups), &declared, known) {
             if !ports.insert(l.port) {
                 ctx.d.error(
                     "CX4058",
@@ -405,6 +405,97 @@ fn shortcut(d: &mut Diagnostics, k: &str, v: &Value, kp: &str, ty: LbType) -> Op
 
 /// `family:container`, or a name that stands for exactly one container (a family of one
 /// service, or a service in one family), as (family, container).
+/// `TargetGroups` (ECS ComposeX): named target groups, each of one container port
+/// (`Services: [{Name: family:container, Port}]`). They join `Services` as
+/// `family:container:port`; the map gives the name listeners use for each (empty for a group
+/// that is refused).
+fn target_groups(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> (Option<Value>, BTreeMap<String, String>) {
+    let mut groups = BTreeMap::new();
+    let Some(v) = m.get("TargetGroups") else { return (m.get("Services").cloned(), groups) };
+    let tp = join(path, "TargetGroups");
+    let mut services = match m.get("Services") {
+        Some(Value::Object(s)) => s.clone(),
+        None => Map::new(),
+        Some(other) => return (Some(other.clone()), groups),
+    };
+    let head = "TargetGroups must be a mapping of names to {Port, Protocol, HealthCheck, Services: [{Name: family:container, Port}]}";
+    for (name, tg) in map_or(v, &tp, head, &mut ctx.d).into_iter().flatten() {
+        let gp = join(&tp, name);
+        // Refused until it is read whole: listeners naming it then report nothing more.
+        groups.insert(name.clone(), String::new());
+        let Some(g) = map_or(tg, &gp, head, &mut ctx.d) else { continue };
+        let mut spec = Map::new();
+        for (k, v) in g {
+            match k.as_str() {
+                "Protocol" => {
+                    spec.insert("protocol".into(), v.clone());
+                }
+                "HealthCheck" => {
+                    spec.insert("healthcheck".into(), v.clone());
+                }
+                "TargetGroupAttributes" | "ProtocolVersion" => {
+                    spec.insert(k.clone(), v.clone());
+                }
+                "Port" | "Services" => {}
+                _ => ctx.d.error("CX4284", 
+                    join(&gp, k),
+                    format!("{k:?} is not a target group key; use Port, Protocol, HealthCheck, Services, TargetGroupAttributes or ProtocolVersion"),
+                ),
+            }
+        }
+        let sp = join(&gp, "Services");
+        let members = g
+            .get("Services")
+            .and_then(|v| seq_or(v, &sp, "Services must be a list of {Name: family:container, Port}", &mut ctx.d));
+        let members = members.cloned().unwrap_or_default();
+        if members.len() != 1 {
+            ctx.d.error("CX4285", 
+                &sp,
+                "a target group sends to one container port here (its ECS service registers its tasks in it); give each container its own target group, or its own entry in Services",
+            );
+            continue;
+        }
+        let member = &members[0];
+        let mp = index(&sp, 0);
+        let Some(member_name) =
+            member.get("Name").and_then(|n| literal(n, &join(&mp, "Name"), "a family:container name", &mut ctx.d))
+        else {
+            if member.get("Name").is_none() {
+                ctx.d.error("CX4278", join(&mp, "Name"), "a target group member needs Name, family:container");
+            }
+            continue;
+        };
+        // The group's Port is the container port ECS registers; a member's Port only stands in
+        // for it when the group has none.
+        let Some(port) =
+            g.get("Port").or_else(|| member.get("Port")).and_then(Value::as_u64).and_then(|n| u16::try_from(n).ok())
+        else {
+            ctx.d.error(
+                "CX4281",
+                join(&gp, "Port"),
+                "a target group needs Port, the container port the load balancer sends to",
+            );
+            continue;
+        };
+        if let Some(member_port) = member.get("Port").and_then(Value::as_u64).filter(|p| *p != u64::from(port)) {
+            ctx.d.warn(
+                "CX4282",
+                join(&mp, "Port"),
+                format!("ignored: the load balancer sends to the target group's Port {port}, not {member_port}"),
+            );
+        }
+        spec.insert("port".into(), json!(port));
+        let key = format!("{member_name}:{port}");
+        if services.contains_key(&key) {
+            ctx.d.error("CX4283", &gp, format!("{key} is also in Services; declare it once"));
+            continue;
+        }
+        services.insert(key.clone(), Value::Object(spec));
+        groups.insert(name.clone(), key);
+    }
+    (Some(Value::Object(services)), groups)
+}
+
 /// `family:container:port` → (`family:container`, port); `None` for other names.
 fn split_port(raw: &str) -> Option<(&str, u16)> {
     let (rest, port) = raw.rsplit_once(':')?;
@@ -804,7 +895,7 @@ fn listener(
     v: &Value,
     path: &str,
     ty: LbType,
-    (lb_id, targets): (&str, &BTreeMap<String, Target>),
+    (lb_id, targets, groups): (&str, &BTreeMap<String, Target>, &BTreeMap<String, String>),
     declared: &BTreeSet<String>,
     known: &Known,
 ) -> Option<Listener> {
@@ -965,6 +1056,11 @@ fn listener(
                 continue;
             }
             let auth = auth.flatten();
+            let raw = groups.get(&raw).cloned().unwrap_or(raw);
+            if raw.is_empty() {
+                // A target group of TargetGroups that is refused (its error is reported).
+                continue;
+            }
             let (name, named_port) = match split_port(&raw) {
                 Some((rest, port)) => (rest, Some(port)),
                 None => (raw.as_str(), None),
