@@ -75,7 +75,10 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
         "x-logging.FireLens: ",
     ),
     // Its target groups "grouped" and "all-services" hold containers of several task families.
-    ("ecs-composex/elbv2/create_only_target_groups.yml (on blog.features.yml)", "a target group sends to one container port here"),
+    (
+        "ecs-composex/elbv2/create_only_target_groups.yml (on blog.features.yml)",
+        "a target group sends to one container port here",
+    ),
     // docker compose refuses it too: "^startsEnds$", a `$` followed by neither a name nor `{`.
     ("ecs-composex/prometheus/prometheus_custom_options.yml (on blog.features.yml)", DOLLAR),
     ("ecs-composex/prometheus/prometheus_enabled.yml (on blog.features.yml)", DOLLAR),

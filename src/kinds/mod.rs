@@ -1,13 +1,15 @@
 //! Every top-level `x-` key ComposeX knows, in one registry: [`REGISTRY`].
 //!
 //! Two sorts of kind live here. Infrastructure and exposure (`x-vpc`, `x-cluster`,
-//! `x-cloudmap`, `x-elbv2`, `x-wafv2_webacl`) are a stage each: a function that reads its key, absent or not (the
-//! VPC, cluster and namespace ComposeX creates by default are theirs too). Resources that
-//! services consume (`x-sqs`, `x-rds`…) are a [`Kind`] each: a table of the CloudFormation type,
-//! the value consumers get by default, return values, access levels with their IAM actions and,
-//! for databases and caches, a hook for the resources beyond the main one. The generic expansion
-//! in [`generic`] does the rest (the resource, grants, environment, references). Keys that
-//! another kind's stage reads (`x-acm` by the load balancers) are listed with that reader.
+//! `x-cloudmap`, `x-elbv2`, `x-wafv2_webacl`) are a stage each: a function that reads its key,
+//! absent or not (the VPC, cluster and namespace ComposeX creates by default are theirs too).
+//! Resources that services consume (`x-sqs`, `x-rds`…) are a [`Kind`] each: a table of the
+//! CloudFormation type, the value consumers get by default, return values, access levels with
+//! their IAM actions and, for databases and caches, a hook for the resources beyond the main one.
+//! The generic expansion in [`generic`] does the rest (the resource, grants, environment,
+//! references). Keys that
+//! another kind's stage reads (`x-acm`, `x-route53` and `x-cognito_userpool` by the load
+//! balancers) are listed with that reader.
 //!
 //! Adding a kind is one new file here and one line in [`REGISTRY`].
 
