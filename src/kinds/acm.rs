@@ -129,6 +129,7 @@ fn macro_parameters(
     let m = map_or(mp, path, "MacroParameters must be a mapping with DomainNames and HostedZoneId", &mut ctx.d)?;
     let mut names = Vec::new();
     let mut zone = None;
+    let mut unknown_zone = false;
     for (k, v) in m {
         let p = join(path, k);
         match k.as_str() {
@@ -138,13 +139,20 @@ fn macro_parameters(
                     names.extend(literal(n, &index(&p, i), "a domain name", &mut ctx.d));
                 }
             }
-            "HostedZoneId" => zone = hosted_zone(ctx, v, &p, zones),
+            "HostedZoneId" => {
+                zone = hosted_zone(ctx, v, &p, zones);
+                unknown_zone = zone.is_none();
+            }
             _ => ctx.d.error(
                 "CX4009",
                 &p,
                 format!("{k:?} is not an x-acm macro parameter; use DomainNames and HostedZoneId"),
             ),
         }
+    }
+    if unknown_zone {
+        // Reported where it is named; the certificate is left out.
+        return None;
     }
     let Some(first) = names.first().cloned() else {
         ctx.d.error("CX4010", join(path, "DomainNames"), "MacroParameters need DomainNames, at least one domain name");
