@@ -398,7 +398,14 @@ def _complete_moto_models(model_map):
     attributes("AWS::RDS::DBInstance", {"DBInstanceArn": lambda r: r.db_instance_arn})
     attributes("AWS::EFS::AccessPoint", {"Arn": lambda r: r.access_point_arn, "AccessPointId": lambda r: r.access_point_id})
     attributes("AWS::EFS::FileSystem", {"Arn": lambda r: r.file_system_arn, "FileSystemId": lambda r: r.file_system_id})
+    # The Route 53 zone of Elastic Load Balancing in eu-west-1 (the harness's region), by type.
+    lb_zones = {"application": "Z32O12XQLNTSW2", "network": "Z2IFOLAFXWLO4F"}
+    attributes(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {"CanonicalHostedZoneID": lambda r: lb_zones.get(r.type, lb_zones["application"])},
+    )
     attributes("AWS::SSM::Parameter", {"Value": lambda r: r.value, "Type": lambda r: r.type})
+    attributes("AWS::Route53::HostedZone", {"Id": lambda r: r.resource_id, "NameServers": lambda r: r.delegation_set.name_servers})
 
     # SourcePrefixListId (a prefix list as the source) fails an assertion of moto's model.
     ingress = model_map["AWS::EC2::SecurityGroupIngress"]
@@ -640,7 +647,7 @@ def _backend(service):
     backends = getattr(module, f"{service}_backends")
     if service in ("iam",):
         return backends[ACCOUNT]["global"]
-    if service in ("s3",):
+    if service in ("s3", "route53"):
         return backends[ACCOUNT]["aws"]
     return backends[ACCOUNT][REGION]
 
@@ -1365,6 +1372,130 @@ class DeliveryStream(Minimal):
         self.attributes = {"Arn": self.arn("firehose", f"deliverystream/{self.physical_id}")}
 
 
+# Web ACLs the template names by literal ARN (x-wafv2_webacl Use), as prepare() found them.
+EXISTING_WEB_ACLS: set = set()
+
+
+class WebACL(Minimal):
+    """AWS WAF web ACL: Scope (REGIONAL or CLOUDFRONT), DefaultAction (Allow or Block) and
+    VisibilityConfig are required; each rule needs Name (unique), Priority (unique), Statement,
+    VisibilityConfig, and Action or OverrideAction (the latter for rule group statements). Ref:
+    NAME|ID|SCOPE; Arn, Id, LabelNamespace, Capacity."""
+
+    TYPE = "AWS::WAFv2::WebACL"
+
+    def create(self):
+        scope = self.prop("Scope", required=True)
+        if scope not in ("REGIONAL", "CLOUDFRONT"):
+            raise Refused(f"Scope {scope!r} is not REGIONAL nor CLOUDFRONT")
+        default = self.prop("DefaultAction", required=True)
+        if not isinstance(default, dict) or len(default) != 1 or next(iter(default)) not in ("Allow", "Block"):
+            raise Refused(f"DefaultAction {default!r} must be {{Allow: {{}}}} or {{Block: {{}}}}")
+        for key in ("CloudWatchMetricsEnabled", "SampledRequestsEnabled", "MetricName"):
+            if key not in self.prop("VisibilityConfig", required=True):
+                raise Refused(f"VisibilityConfig: {key} is required")
+        names, priorities = set(), set()
+        for rule in self.prop("Rules", []):
+            for key in ("Name", "Priority", "Statement", "VisibilityConfig"):
+                if key not in rule:
+                    raise Refused(f"Rules: a rule needs {key}")
+            if rule["Name"] in names or rule["Priority"] in priorities:
+                raise Refused(f"Rules: {rule['Name']!r} repeats the name or priority of another rule")
+            names.add(rule["Name"])
+            priorities.add(rule["Priority"])
+            group = "ManagedRuleGroupStatement" in rule["Statement"] or "RuleGroupReferenceStatement" in rule["Statement"]
+            if group != ("OverrideAction" in rule) or group == ("Action" in rule):
+                raise Refused(f"Rules: {rule['Name']!r} needs OverrideAction for a rule group, Action otherwise")
+        name = self.prop("Name", f"{self.logical_id}-{uuid.uuid4().hex[:8]}")
+        acl_id = str(uuid.uuid4())
+        self.physical_id = f"{name}|{acl_id}|{scope}"
+        self.attributes = {
+            "Arn": self.arn("wafv2", f"{scope.lower()}/webacl/{name}/{acl_id}"),
+            "Id": acl_id,
+            "LabelNamespace": f"awswaf:{ACCOUNT}:webacl:{name}:",
+            "Capacity": 0,
+        }
+
+
+class WebACLAssociation(Minimal):
+    """Associates a web ACL with a resource: ResourceArn must be an existing application load
+    balancer of moto's elbv2 backend, WebACLArn the Arn of a web ACL the stack made or a wafv2
+    ARN. Ref: generated."""
+
+    TYPE = "AWS::WAFv2::WebACLAssociation"
+
+    def create(self):
+        resource = _arn(self.prop("ResourceArn", required=True), "elasticloadbalancing", "ResourceArn")
+        balancers = _backend("elbv2").describe_load_balancers([resource], None)
+        if not balancers or balancers[0].type != "application":
+            raise Refused(f"ResourceArn {resource!r} is not an application load balancer")
+        acl = _arn(self.prop("WebACLArn", required=True), "wafv2", "WebACLArn")
+        made = {r.attributes["Arn"] for r in Minimal.created.values() if r.TYPE == WebACL.TYPE}
+        if acl not in made | EXISTING_WEB_ACLS:
+            raise Refused(f"WebACLArn {acl!r} is not the Arn of a web ACL (made by the stack or named by the template)")
+        self.physical_id = f"{resource}|{acl}"
+
+
+class UserPool(Minimal):
+    """Cognito user pool. Ref and UserPoolId: REGION_ID; Arn, ProviderName, ProviderURL."""
+
+    TYPE = "AWS::Cognito::UserPool"
+
+    def create(self):
+        policy = self.prop("Policies", {}).get("PasswordPolicy", {})
+        if not 6 <= int(policy.get("MinimumLength", 8)) <= 99:
+            raise Refused("Policies.PasswordPolicy.MinimumLength must be 6 to 99")
+        self.physical_id = f"{REGION}_{uuid.uuid4().hex[:9]}"
+        self.attributes = {
+            "UserPoolId": self.physical_id,
+            "Arn": self.arn("cognito-idp", f"userpool/{self.physical_id}"),
+            "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{self.physical_id}",
+            "ProviderURL": f"https://cognito-idp.{REGION}.amazonaws.com/{self.physical_id}",
+        }
+
+
+def _user_pool(value):
+    if Minimal.minimal(UserPool.TYPE, value) is None:
+        raise Refused(f"UserPoolId {value!r} is not the Id of a user pool of the stack")
+    return value
+
+
+class UserPoolClient(Minimal):
+    """App client of a user pool: UserPoolId must be a user pool's Id (not its ARN); OAuth flows
+    need AllowedOAuthFlowsUserPoolClient, scopes and https callback URLs (as Cognito asks).
+    Ref and ClientId: generated; ClientSecret when GenerateSecret."""
+
+    TYPE = "AWS::Cognito::UserPoolClient"
+
+    def create(self):
+        _user_pool(self.prop("UserPoolId", required=True))
+        if self.prop("AllowedOAuthFlows"):
+            if not self.prop("AllowedOAuthFlowsUserPoolClient") or not self.prop("AllowedOAuthScopes"):
+                raise Refused("AllowedOAuthFlows needs AllowedOAuthFlowsUserPoolClient: true and AllowedOAuthScopes")
+            for url in self.prop("CallbackURLs", required=True):
+                if not (isinstance(url, str) and url.startswith("https://")):
+                    raise Refused(f"CallbackURLs: {url!r} is not an https URL")
+        self.physical_id = uuid.uuid4().hex[:26]
+        self.attributes = {"ClientId": self.physical_id, "Name": self.prop("ClientName", self.physical_id)}
+        if self.prop("GenerateSecret"):
+            self.attributes["ClientSecret"] = uuid.uuid4().hex
+
+
+class UserPoolDomain(Minimal):
+    """Hosted sign-in pages of a user pool: UserPoolId must be a user pool's Id, Domain a prefix
+    (lower-case letters, digits, hyphens). Ref: the domain; CloudFrontDistribution."""
+
+    TYPE = "AWS::Cognito::UserPoolDomain"
+
+    def create(self):
+        _user_pool(self.prop("UserPoolId", required=True))
+        domain = self.prop("Domain", required=True)
+        if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", domain):
+            raise Refused(f"Domain {domain!r} is not a domain prefix")
+        self.physical_id = domain
+        self.attributes = {"CloudFrontDistribution": f"{uuid.uuid4().hex[:14]}.cloudfront.net"}
+
+
 MODELS = [
     PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
@@ -1372,6 +1503,7 @@ MODELS = [
     CapacityProviderAssociations, DocDBSubnetGroup, DocDBClusterParameterGroup, DocDBCluster,
     DocDBInstance, NeptuneSubnetGroup, NeptuneClusterParameterGroup, NeptuneCluster,
     NeptuneInstance, OpenSearchDomain, DeliveryStream,
+    WebACL, WebACLAssociation, UserPool, UserPoolClient, UserPoolDomain,
 ]
 
 
@@ -1379,8 +1511,8 @@ def prepare(template):
     """A fresh account for each template (moto reset: what an earlier stack retained cannot
     collide), holding the existing resources the template names by literal ID: the VPC,
     subnets and security groups of x-vpc Use or AwsSources, certificates by ARN, clusters by
-    name, secrets read by dynamic reference. The inputs invent these IDs; here they exist, so
-    that the template can use them."""
+    name, hosted zones by ID, web ACLs by ARN, secrets read by dynamic reference. The inputs invent these IDs;
+    here they exist, so that the template can use them."""
     from unittest import mock
 
     from moto.moto_api._internal.models import moto_api_backend
@@ -1390,7 +1522,7 @@ def prepare(template):
 
     moto_api_backend.reset()
     Minimal.created.clear()
-    literals, clusters = set(), set()
+    literals, clusters, zones = set(), set(), set()
 
     def walk(node, key=None):
         if isinstance(node, dict):
@@ -1403,6 +1535,8 @@ def prepare(template):
             literals.add(node)
             if key == "Cluster":
                 clusters.add(node.rsplit("/", 1)[-1])
+            if key == "HostedZoneId" and re.fullmatch(r"Z[A-Z0-9]+", node):
+                zones.add(node)
 
     walk(template.get("Resources", {}))
     named = lambda pattern: sorted(x for x in literals if re.fullmatch(pattern, x))  # noqa: E731
@@ -1427,6 +1561,14 @@ def prepare(template):
         acm._certificates[arn] = cert
     for name in sorted(clusters):
         _backend("ecs").create_cluster(name)
+    EXISTING_WEB_ACLS.clear()
+    EXISTING_WEB_ACLS.update(named(r"arn:aws:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[^/]+/[0-9a-f-]+"))
+    # Hosted zones the template names by literal ID (x-route53 Use, certificate validation).
+    route53 = _backend("route53")
+    for zone_id in sorted(zones):
+        zone = route53.create_hosted_zone(f"existing-{zone_id.lower()}.example.com", private_zone=False)
+        route53.zones[zone_id] = route53.zones.pop(zone.resource_id)
+        zone.resource_id = zone_id
     # Secrets the template reads by dynamic reference ({{resolve:secretsmanager:NAME:SecretString:KEY}}),
     # with the JSON keys it reads.
     secrets = {}
@@ -1506,6 +1648,10 @@ class Fixtures:
     def make_certificate(self):
         return self.client("acm").request_certificate(DomainName="existing.example.com")["CertificateArn"]
 
+    def make_hosted_zone(self):
+        zone = self.client("route53").create_hosted_zone(Name="existing.example.org", CallerReference="existing")
+        return zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+
     def make_template_bucket(self):
         bucket = "deploy-test-templates"
         self.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
@@ -1559,6 +1705,8 @@ def parameter_values(template, fixtures):
             value = fixtures.get("load_balancer")
         elif "CertificateArn" in uses:
             value = fixtures.get("certificate")
+        elif kind == "AWS::Route53::HostedZone::Id" or "HostedZoneId" in uses:
+            value = fixtures.get("hosted_zone")
         elif kind == "String" and spec.get("AllowedPattern"):
             # A value of the form the pattern asks (an image the pipeline pushed to ECR).
             candidates = [f"value of {name}", f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{name.lower()}:1"]

@@ -40,6 +40,8 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/alarms/create_lookup.with_topics.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/docdb/create_lookup.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/dynamodb/create_lookup_legacy.yml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/elbv2/create_acm_parameters.yml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/elbv2/create_only_with_cognito.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/dynamodb/create_lookup_services_mappings_cloudmap.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/ecs/cluster_lookup_and_capacity_providers.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/ecs/cluster_lookup_and_cluster_no_capacity_providers.yml (on blog.features.yml)", LOOKUP),
@@ -66,21 +68,18 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/volumes/efs_with_lookup_vpc.yml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/vpc/lookup_vpc_via_arn.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/vpc/lookup_vpc_via_tags.yaml (on blog.features.yml)", LOOKUP),
-    // ECS ComposeX features not built yet: in x-elbv2: TargetGroups,
-    // Cognito/OIDC authentication actions, Listeners written as a mapping by port and Services
-    // keyed family:container:port (ECS ComposeX's newer form).
-    ("ecs-composex/elbv2/create_only_target_groups.yml (on blog.features.yml)", "TargetGroups is not supported"),
-    ("ecs-composex/elbv2/create_only_with_cognito.yml (on blog.features.yml)", AUTH),
-    ("ecs-composex/elbv2/create_only_with_oidc.yml (on blog.features.yml)", AUTH),
-    ("ecs-composex/elbv2/create_acm_parameters.yml (on blog.features.yml)", LISTENERS_MAP),
-    ("ecs-composex/warpstream.yaml", LISTENERS_MAP),
-    ("ecs-composex/warpstream.yaml (on blog.features.yml)", LISTENERS_MAP),
-    // ECS ComposeX kinds ComposeX does not build yet, whose absence changes what the stack does
-    // or protects (EventBridge rules, Route 53, WAF): refused.
-    ("ecs-composex/mixed_computes/ec2_and_fargate.yaml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/wafv2_webacl/create_only.yaml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/wafv2_webacl/lookup_only.yaml (on blog.features.yml)", NOT_BUILT),
-    ("ecs-composex/wafv2_webacl/lookup_only_with_elbv2.yaml (on blog.features.yml)", NOT_BUILT),
+    ("ecs-composex/warpstream.yaml", LOOKUP),
+    ("ecs-composex/warpstream.yaml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/wafv2_webacl/lookup_only.yaml (on blog.features.yml)", LOOKUP),
+    ("ecs-composex/wafv2_webacl/lookup_only_with_elbv2.yaml (on blog.features.yml)", LOOKUP),
+    // ECS ComposeX features not built yet: in x-elbv2, target groups of several task families.
+    // Its target groups "grouped" and "all-services" hold containers of several task families.
+    (
+        "ecs-composex/elbv2/create_only_target_groups.yml (on blog.features.yml)",
+        "a target group sends to one container port here",
+    ),
+    // Its OIDC client secret is written in the file: it would be readable in the template.
+    ("ecs-composex/elbv2/create_only_with_oidc.yml (on blog.features.yml)", CLIENT_SECRET),
     // Would fail to deploy as written: a standard SNS topic cannot deliver to a FIFO queue.
     (
         "ecs-composex/sns/sns_with_sqs_subscription.yaml (on blog.features.yml)",
@@ -105,9 +104,7 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/ssm/test_yaml_jinja2.yaml (on blog.features.yml)", "key: \"key\" is not a compose key"),
 ];
 const LOOKUP: &str = ".Lookup: Lookup needs AWS API calls while the template is transformed";
-const AUTH: &str = "authentication actions are not supported yet";
-const LISTENERS_MAP: &str = ".Listeners: Listeners must be a list, not a mapping";
-const NOT_BUILT: &str = "which ComposeX does not build yet; a stack without it is not the one this file describes";
+const CLIENT_SECRET: &str = "a client secret written in the file, or in a Parameter without NoEcho, is readable";
 
 /// Negative tests that render: what makes them negative is a part ComposeX does not build yet
 /// and ignores with a warning, which must be printed. Once that part is built they are refused,

@@ -16,6 +16,7 @@
 //! load balancer made from published ports uses every certificate of `x-acm` for its HTTPS
 //! listeners.
 
+use super::route53::{self, Zone};
 use crate::cfn::{is_intrinsic, naming::pascal, r#ref};
 use crate::compose::read::{kind, literal, map_or, seq_or, show};
 use crate::diagnostics::{index, join};
@@ -31,7 +32,7 @@ pub fn certificate_id(name: &str) -> String {
 
 /// The certificates of `x-acm`: name → the value of its ARN (a `Ref` of the created
 /// certificate, or the ARN given in `Use`), sorted by name.
-pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Value> {
+pub fn expand(ctx: &mut Ctx, zones: &BTreeMap<String, Zone>) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     let Some(x) = ctx.project.extensions.get(KEY).cloned() else { return out };
     let head = "x-acm must be a mapping of certificate names to certificates";
@@ -94,7 +95,7 @@ pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Value> {
                 );
                 None
             }
-            (None, Some(mp)) => macro_parameters(ctx, mp, &join(&path, "MacroParameters")),
+            (None, Some(mp)) => macro_parameters(ctx, mp, &join(&path, "MacroParameters"), zones),
             (None, None) if def.contains_key("Lookup") => None,
             (None, None) => {
                 ctx.d.error("CX4008", &path, "a certificate needs Properties (DomainName…), MacroParameters (DomainNames, HostedZoneId) or Use (an existing certificate's ARN)");
@@ -102,7 +103,7 @@ pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Value> {
             }
         };
         let Some(mut props) = props else { continue };
-        check_properties(ctx, &mut props, &join(&path, "Properties"));
+        check_properties(ctx, &mut props, &join(&path, "Properties"), zones);
         let id = certificate_id(name);
         let mut resource = json!({"Type": "AWS::CertificateManager::Certificate", "Properties": props});
         for attr in ["DeletionPolicy", "UpdateReplacePolicy"] {
@@ -119,10 +120,16 @@ pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Value> {
 
 /// ECS ComposeX's short form: `DomainNames` (the first is the certificate's name, the others its
 /// alternative names), all validated by DNS in `HostedZoneId`.
-fn macro_parameters(ctx: &mut Ctx, mp: &Value, path: &str) -> Option<Map<String, Value>> {
+fn macro_parameters(
+    ctx: &mut Ctx,
+    mp: &Value,
+    path: &str,
+    zones: &BTreeMap<String, Zone>,
+) -> Option<Map<String, Value>> {
     let m = map_or(mp, path, "MacroParameters must be a mapping with DomainNames and HostedZoneId", &mut ctx.d)?;
     let mut names = Vec::new();
     let mut zone = None;
+    let mut unknown_zone = false;
     for (k, v) in m {
         let p = join(path, k);
         match k.as_str() {
@@ -132,13 +139,20 @@ fn macro_parameters(ctx: &mut Ctx, mp: &Value, path: &str) -> Option<Map<String,
                     names.extend(literal(n, &index(&p, i), "a domain name", &mut ctx.d));
                 }
             }
-            "HostedZoneId" => zone = Some(v.clone()),
+            "HostedZoneId" => {
+                zone = hosted_zone(ctx, v, &p, zones);
+                unknown_zone = zone.is_none();
+            }
             _ => ctx.d.error(
                 "CX4009",
                 &p,
                 format!("{k:?} is not an x-acm macro parameter; use DomainNames and HostedZoneId"),
             ),
         }
+    }
+    if unknown_zone {
+        // Reported where it is named; the certificate is left out.
+        return None;
     }
     let Some(first) = names.first().cloned() else {
         ctx.d.error("CX4010", join(path, "DomainNames"), "MacroParameters need DomainNames, at least one domain name");
@@ -156,13 +170,29 @@ fn macro_parameters(ctx: &mut Ctx, mp: &Value, path: &str) -> Option<Map<String,
     Some(props)
 }
 
+/// A `HostedZoneId`: `x-route53::NAME` becomes that zone's ID; anything else is kept as written.
+fn hosted_zone(ctx: &mut Ctx, v: &Value, path: &str, zones: &BTreeMap<String, Zone>) -> Option<Value> {
+    match v.as_str() {
+        Some(s) if s.starts_with(route53::PREFIX) => route53::resolve(ctx, zones, s, path).map(|z| z.id.clone()),
+        _ => Some(v.clone()),
+    }
+}
+
 /// Validation by DNS unless said otherwise; alternative names validated in the same hosted zone
 /// as the others when there is only one (as ECS ComposeX does); a warning when nothing will
 /// create the validation records.
-fn check_properties(ctx: &mut Ctx, props: &mut Map<String, Value>, path: &str) {
+fn check_properties(ctx: &mut Ctx, props: &mut Map<String, Value>, path: &str, zones: &BTreeMap<String, Zone>) {
     if !props.contains_key("DomainName") {
         ctx.d.error("CX4011", join(path, "DomainName"), "a certificate needs DomainName");
         return;
+    }
+    if let Some(Value::Array(opts)) = props.get_mut("DomainValidationOptions") {
+        for (i, o) in opts.iter_mut().enumerate() {
+            let p = join(&index(&join(path, "DomainValidationOptions"), i), "HostedZoneId");
+            if let Some(z) = o.get_mut("HostedZoneId") {
+                *z = hosted_zone(ctx, z, &p, zones).unwrap_or(Value::Null);
+            }
+        }
     }
     props.entry("ValidationMethod").or_insert_with(|| json!("DNS"));
     if props.get("ValidationMethod").and_then(Value::as_str) != Some("DNS") {

@@ -25,7 +25,9 @@
 //! `Targets` become its default action (`access: /`) and rules, whose priorities are their
 //! position in the list. Every target group a listener uses is attached to its ECS service.
 
-use crate::cfn::{is_intrinsic, naming::pascal};
+use super::cognito_userpool::Pool;
+use super::route53::Zone;
+use crate::cfn::{is_intrinsic, naming::pascal, r#ref};
 use crate::compose::read::{boolean, kind, literal, map_or, seq_or, show, uint};
 use crate::compose::Protocol;
 use crate::diagnostics::{index, join, Diagnostics};
@@ -40,7 +42,9 @@ pub const KEY: &str = "x-elbv2";
 /// The load balancers of the file with their certificates (`x-acm`): those of `x-elbv2`, or
 /// else the one its published ports make.
 pub fn expand(ctx: &mut Ctx) {
-    let certificates = super::acm::expand(ctx);
+    let zones = super::route53::expand(ctx);
+    let certificates = super::acm::expand(ctx, &zones);
+    let pools = super::cognito_userpool::expand(ctx);
     let lbs = if ctx.project.extensions.contains_key(KEY) {
         if ctx.project.extensions.contains_key(auto::EXISTING_KEY) {
             ctx.d.error("CX4046", 
@@ -48,7 +52,7 @@ pub fn expand(ctx: &mut Ctx) {
                 "x-aws-loadbalancer puts the published ports on an existing load balancer, but with x-elbv2 published ports are not exposed by themselves; describe the listeners in x-elbv2, or remove x-elbv2",
             );
         }
-        parse(ctx, &certificates)
+        parse(ctx, &Known { certificates: &certificates, zones: &zones, pools: &pools })
     } else {
         auto::plan(ctx, &certificates)
     };
@@ -108,24 +112,30 @@ const NLB_ATTRIBUTES: &[&str] = &[
     "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage",
 ];
 
-pub fn parse(ctx: &mut Ctx, certificates: &BTreeMap<String, Value>) -> Vec<Lb> {
+/// What the load balancers refer to by name: certificates (`x-acm`), hosted zones
+/// (`x-route53`), user pools (`x-cognito_userpool`).
+pub struct Known<'a> {
+    pub certificates: &'a BTreeMap<String, Value>,
+    pub zones: &'a BTreeMap<String, Zone>,
+    pub pools: &'a BTreeMap<String, Pool>,
+}
+
+pub fn parse(ctx: &mut Ctx, known: &Known) -> Vec<Lb> {
     let x = ctx.project.extensions[KEY].clone();
     let head = "x-elbv2 must be a mapping of load balancer names to load balancers";
     let Some(m) = map_or(&x, KEY, head, &mut ctx.d) else { return Vec::new() };
-    m.iter().filter_map(|(name, def)| load_balancer(ctx, name, def, certificates)).collect()
+    m.iter().filter_map(|(name, def)| load_balancer(ctx, name, def, known)).collect()
 }
 
-fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap<String, Value>) -> Option<Lb> {
+fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, known: &Known) -> Option<Lb> {
     let path = join(KEY, name);
     let head = "a load balancer must be a mapping with Properties, Listeners and Services";
     let m = map_or(def, &path, head, &mut ctx.d)?;
     for k in m.keys() {
         let p = join(&path, k);
         match k.as_str() {
-            "Properties" | "MacroParameters" | "Settings" | "Listeners" | "Services" => {}
+            "Properties" | "MacroParameters" | "Settings" | "Listeners" | "Services" | "DnsAliases" | "TargetGroups" => {}
             "Lookup" => ctx.d.error("CX4048", &p, "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; to use an existing load balancer, give its ARN in x-aws-loadbalancer and publish the ports (see the README)"),
-            "DnsAliases" => ctx.d.warn("CX4049", &p, "ignored: ComposeX does not manage DNS records; point a Route 53 alias at the output DnsName"),
-            "TargetGroups" => ctx.d.error("CX4050", &p, "TargetGroups is not supported; declare one target group per container in Services (\"family:container\": {port, protocol, healthcheck})"),
             _ => ctx.d.error("CX4051", &p, format!("{k:?} is not an x-elbv2 key; use Properties, MacroParameters, Settings, Listeners or Services")),
         }
     }
@@ -183,8 +193,32 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
 
     // The listeners' raw ports and protocols decide the type when Properties do not.
     let lpath = join(&path, "Listeners");
-    let raw_listeners: Vec<Value> = match m.get("Listeners") {
-        Some(v) => seq_or(v, &lpath, "Listeners must be a list", &mut ctx.d).cloned().unwrap_or_default(),
+    // A list of listeners with Port, or (ECS ComposeX's newer form) a mapping by port.
+    let raw_listeners: Vec<(Value, String)> = match m.get("Listeners") {
+        Some(Value::Object(by_port)) if !is_intrinsic(&m["Listeners"]) => by_port
+            .iter()
+            .filter_map(|(port, l)| {
+                let mut l = l.clone();
+                if let (Some(o), Ok(n)) = (l.as_object_mut(), port.parse::<u16>()) {
+                    o.entry("Port").or_insert_with(|| json!(n));
+                }
+                if l.get("Port").is_none() && l.is_object() {
+                    ctx.d.error(
+                        "CX4280",
+                        join(&lpath, port),
+                        format!("{port:?} is not a port; key the listeners by their port numbers"),
+                    );
+                    return None;
+                }
+                Some((l, join(&lpath, port)))
+            })
+            .collect(),
+        Some(v) => seq_or(v, &lpath, "Listeners must be a list, or a mapping by port", &mut ctx.d)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, l)| (l.clone(), index(&lpath, i)))
+            .collect(),
         None => {
             ctx.d.error(
                 "CX4057",
@@ -195,7 +229,7 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
         }
     };
     let ty = ty.unwrap_or_else(|| {
-        let all_http = raw_listeners.iter().all(|l| {
+        let all_http = raw_listeners.iter().all(|(l, _)| {
             let p = l.get("Protocol").and_then(Value::as_str).unwrap_or("HTTP").to_ascii_uppercase();
             ALB_PROTOCOLS.contains(&p.as_str())
         });
@@ -206,15 +240,16 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
         }
     });
 
-    let (targets, declared) = services(ctx, name, &id, m.get("Services"), &join(&path, "Services"), ty);
+    let (services_value, groups) = target_groups(ctx, m, &path);
+    let (targets, declared) = services(ctx, name, &id, services_value.as_ref(), &join(&path, "Services"), ty);
     let mut listeners = Vec::new();
     let mut ports = BTreeSet::new();
-    for (i, l) in raw_listeners.iter().enumerate() {
-        if let Some(l) = listener(ctx, l, &index(&lpath, i), ty, &targets, &declared, certificates) {
+    for (l, lp) in &raw_listeners {
+        if let Some(l) = listener(ctx, l, lp, ty, (&id, &targets, &groups), &declared, known) {
             if !ports.insert(l.port) {
                 ctx.d.error(
                     "CX4058",
-                    join(&index(&lpath, i), "Port"),
+                    join(lp, "Port"),
                     format!("another listener of {name} already takes port {}", l.port),
                 );
                 continue;
@@ -298,6 +333,9 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, certificates: &BTreeMap
             _ => ctx.d.error("CX4063", &kp, format!("{k:?} is not an x-elbv2 setting; use Subnets")),
         }
     }
+    if let Some(v) = m.get("DnsAliases") {
+        super::route53::aliases(ctx, known.zones, &id, dualstack, v, &join(&path, "DnsAliases"));
+    }
     Some(Lb {
         name: name.to_string(),
         label,
@@ -367,6 +405,104 @@ fn shortcut(d: &mut Diagnostics, k: &str, v: &Value, kp: &str, ty: LbType) -> Op
 
 /// `family:container`, or a name that stands for exactly one container (a family of one
 /// service, or a service in one family), as (family, container).
+/// `TargetGroups` (ECS ComposeX): named target groups, each of one container port
+/// (`Services: [{Name: family:container, Port}]`). They join `Services` as
+/// `family:container:port`; the map gives the name listeners use for each (empty for a group
+/// that is refused).
+fn target_groups(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> (Option<Value>, BTreeMap<String, String>) {
+    let mut groups = BTreeMap::new();
+    let Some(v) = m.get("TargetGroups") else { return (m.get("Services").cloned(), groups) };
+    let tp = join(path, "TargetGroups");
+    let mut services = match m.get("Services") {
+        Some(Value::Object(s)) => s.clone(),
+        None => Map::new(),
+        Some(other) => return (Some(other.clone()), groups),
+    };
+    let head = "TargetGroups must be a mapping of names to {Port, Protocol, HealthCheck, Services: [{Name: family:container, Port}]}";
+    for (name, tg) in map_or(v, &tp, head, &mut ctx.d).into_iter().flatten() {
+        let gp = join(&tp, name);
+        // Refused until it is read whole: listeners naming it then report nothing more.
+        groups.insert(name.clone(), String::new());
+        let Some(g) = map_or(tg, &gp, head, &mut ctx.d) else { continue };
+        let mut spec = Map::new();
+        for (k, v) in g {
+            match k.as_str() {
+                "Protocol" => {
+                    spec.insert("protocol".into(), v.clone());
+                }
+                "HealthCheck" => {
+                    spec.insert("healthcheck".into(), v.clone());
+                }
+                "TargetGroupAttributes" | "ProtocolVersion" => {
+                    spec.insert(k.clone(), v.clone());
+                }
+                "Port" | "Services" => {}
+                _ => ctx.d.error("CX4284", 
+                    join(&gp, k),
+                    format!("{k:?} is not a target group key; use Port, Protocol, HealthCheck, Services, TargetGroupAttributes or ProtocolVersion"),
+                ),
+            }
+        }
+        let sp = join(&gp, "Services");
+        let members = g
+            .get("Services")
+            .and_then(|v| seq_or(v, &sp, "Services must be a list of {Name: family:container, Port}", &mut ctx.d));
+        let members = members.cloned().unwrap_or_default();
+        if members.len() != 1 {
+            ctx.d.error("CX4285", 
+                &sp,
+                "a target group sends to one container port here (its ECS service registers its tasks in it); give each container its own target group, or its own entry in Services",
+            );
+            continue;
+        }
+        let member = &members[0];
+        let mp = index(&sp, 0);
+        let Some(member_name) =
+            member.get("Name").and_then(|n| literal(n, &join(&mp, "Name"), "a family:container name", &mut ctx.d))
+        else {
+            if member.get("Name").is_none() {
+                ctx.d.error("CX4278", join(&mp, "Name"), "a target group member needs Name, family:container");
+            }
+            continue;
+        };
+        // The group's Port is the container port ECS registers; a member's Port only stands in
+        // for it when the group has none.
+        let Some(port) =
+            g.get("Port").or_else(|| member.get("Port")).and_then(Value::as_u64).and_then(|n| u16::try_from(n).ok())
+        else {
+            ctx.d.error(
+                "CX4281",
+                join(&gp, "Port"),
+                "a target group needs Port, the container port the load balancer sends to",
+            );
+            continue;
+        };
+        if let Some(member_port) = member.get("Port").and_then(Value::as_u64).filter(|p| *p != u64::from(port)) {
+            ctx.d.warn(
+                "CX4282",
+                join(&mp, "Port"),
+                format!("ignored: the load balancer sends to the target group's Port {port}, not {member_port}"),
+            );
+        }
+        spec.insert("port".into(), json!(port));
+        let key = format!("{member_name}:{port}");
+        if services.contains_key(&key) {
+            ctx.d.error("CX4283", &gp, format!("{key} is also in Services; declare it once"));
+            continue;
+        }
+        services.insert(key.clone(), Value::Object(spec));
+        groups.insert(name.clone(), key);
+    }
+    (Some(Value::Object(services)), groups)
+}
+
+/// `family:container:port` → (`family:container`, port); `None` for other names.
+fn split_port(raw: &str) -> Option<(&str, u16)> {
+    let (rest, port) = raw.rsplit_once(':')?;
+    rest.contains(':').then_some(())?;
+    port.parse().ok().map(|p| (rest, p))
+}
+
 fn resolve(ctx: &mut Ctx, raw: &str, path: &str) -> Option<(String, String)> {
     match raw.split_once(':') {
         Some((f, c)) => {
@@ -448,9 +584,35 @@ fn services(
             return (out, declared_keys);
         }
     };
-    for (raw, spec, p) in entries {
-        let Some((family, container)) = resolve(ctx, &raw, &p) else { continue };
-        let key = format!("{family}:{container}");
+    for (raw, mut spec, p) in entries {
+        // `family:container:port` (ECS ComposeX's newer form) names one port of the container.
+        let (raw, named_port) = match split_port(&raw) {
+            Some((rest, port)) => (rest, Some(port)),
+            None => (raw.as_str(), None),
+        };
+        let Some((family, container)) = resolve(ctx, raw, &p) else { continue };
+        let key = match named_port {
+            Some(port) => {
+                match spec.get("port").and_then(Value::as_u64) {
+                    Some(n) if n != u64::from(port) => {
+                        ctx.d.error(
+                            "CX4277",
+                            join(&p, "port"),
+                            format!("{n} is not the port {port} the target's name gives; make them the same"),
+                        );
+                        continue;
+                    }
+                    Some(_) => {}
+                    None => {
+                        if let Some(o) = spec.as_object_mut() {
+                            o.entry("port").or_insert_with(|| json!(port));
+                        }
+                    }
+                }
+                format!("{family}:{container}:{port}")
+            }
+            None => format!("{family}:{container}"),
+        };
         declared_keys.insert(key.clone());
         if out.contains_key(&key) {
             ctx.d.error("CX4074", &p, format!("{key} is already a target of {lb_name}"));
@@ -580,7 +742,10 @@ fn services(
                 port,
                 container_protocol,
                 protocol,
-                id: format!("{lb_id}{fam_id}{container_part}TargetGroup"),
+                id: format!(
+                    "{lb_id}{fam_id}{container_part}{}TargetGroup",
+                    named_port.map(|n| n.to_string()).unwrap_or_default()
+                ),
                 health: health.props,
                 health_port: health.port,
                 attributes,
@@ -730,9 +895,9 @@ fn listener(
     v: &Value,
     path: &str,
     ty: LbType,
-    targets: &BTreeMap<String, Target>,
+    (lb_id, targets, groups): (&str, &BTreeMap<String, Target>, &BTreeMap<String, String>),
     declared: &BTreeSet<String>,
-    certificates: &BTreeMap<String, Value>,
+    known: &Known,
 ) -> Option<Listener> {
     let head = "a listener must be a mapping with Port, Protocol and Targets or DefaultActions";
     let m = map_or(v, path, head, &mut ctx.d)?;
@@ -779,7 +944,7 @@ fn listener(
     let cp = join(path, "Certificates");
     let items = m.get("Certificates").and_then(|v| seq_or(v, &cp, "Certificates must be a list", &mut ctx.d));
     let certs: Vec<(String, Value)> = (items.into_iter().flatten().enumerate())
-        .filter_map(|(i, item)| certificate(&mut ctx.d, item, &index(&cp, i), i, certificates))
+        .filter_map(|(i, item)| certificate(&mut ctx.d, item, &index(&cp, i), i, known.certificates))
         .collect();
     if !certs.is_empty() {
         match protocol.as_str() {
@@ -841,6 +1006,7 @@ fn listener(
 
     // Targets: the default (access /) and rules.
     let mut rules = Vec::new();
+    let mut default_auth = None;
     if let Some(tv) = m.get("Targets") {
         let tp = join(path, "Targets");
         let items =
@@ -865,9 +1031,8 @@ fn listener(
             };
             for k in o.keys() {
                 match k.as_str() {
-                    "name" | "access" | "Conditions" => {}
-                    "AuthenticateCognitoConfig" | "AuthenticateOidcConfig" | "CreateCognitoClient" => ctx.d.error("CX4106", join(&ip, k), "authentication actions are not supported yet; authenticate in the service, or add the listener rule under Resources"),
-                    _ => ctx.d.error("CX4107", join(&ip, k), format!("{k:?} is not a listener target key; use name and access")),
+                    "name" | "access" | "Conditions" | "AuthenticateCognitoConfig" | "AuthenticateOidcConfig" | "CreateCognitoClient" => {}
+                    _ => ctx.d.error("CX4107", join(&ip, k), format!("{k:?} is not a listener target key; use name, access, Conditions, AuthenticateOidcConfig, AuthenticateCognitoConfig or CreateCognitoClient")),
                 }
             }
             let Some(raw) = o.get("name").and_then(|n| literal(n, &join(&ip, "name"), "a target name", &mut ctx.d))
@@ -881,8 +1046,30 @@ fn listener(
                 }
                 continue;
             };
-            let Some((f, c)) = resolve(ctx, &raw, &join(&ip, "name")) else { continue };
-            let key = format!("{f}:{c}");
+            let client_id = format!("{lb_id}Listener{port}{}CognitoClient", pascal(&raw));
+            let auth = if o.contains_key("CreateCognitoClient") {
+                cognito_client(ctx, o, &ip, &protocol, ty, known, &client_id, lb_id)
+            } else {
+                authentication(ctx, o, &ip, &protocol, ty)
+            };
+            if auth == Some(None) {
+                continue;
+            }
+            let auth = auth.flatten();
+            let raw = groups.get(&raw).cloned().unwrap_or(raw);
+            if raw.is_empty() {
+                // A target group of TargetGroups that is refused (its error is reported).
+                continue;
+            }
+            let (name, named_port) = match split_port(&raw) {
+                Some((rest, port)) => (rest, Some(port)),
+                None => (raw.as_str(), None),
+            };
+            let Some((f, c)) = resolve(ctx, name, &join(&ip, "name")) else { continue };
+            let key = match named_port {
+                Some(port) => format!("{f}:{c}:{port}"),
+                None => format!("{f}:{c}"),
+            };
             let Some(t) = targets.get(&key) else {
                 if declared.contains(&key) {
                     continue;
@@ -949,6 +1136,7 @@ fn listener(
             if conditions.is_empty() {
                 if default.is_none() {
                     default = Some(Action::Forward(key));
+                    default_auth = auth;
                     continue;
                 }
                 if !explicit_default {
@@ -959,10 +1147,11 @@ fn listener(
                 rules.push(Rule {
                     target: key,
                     conditions: vec![json!({"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}})],
+                    auth,
                 });
                 continue;
             }
-            rules.push(Rule { target: key, conditions });
+            rules.push(Rule { target: key, conditions, auth });
         }
     }
     let default = match default {
@@ -976,7 +1165,16 @@ fn listener(
     if rules.len() > 100 {
         ctx.d.error("CX4116", join(path, "Targets"), "a listener takes at most 100 rules");
     }
-    Some(Listener { port, protocol, certificates: certs, ssl_policy, default, rules, path: path.to_string() })
+    Some(Listener {
+        port,
+        protocol,
+        certificates: certs,
+        ssl_policy,
+        default,
+        default_auth,
+        rules,
+        path: path.to_string(),
+    })
 }
 
 /// `DefaultActions`: one predefined redirect, or a CloudFormation listener action.
@@ -1059,6 +1257,203 @@ fn certificate(
 }
 
 /// "an HTTP", "a TCP".
+/// The keys of `AuthenticateOidcConfig`, the required ones first (ELB's `AuthenticateOidcConfig`).
+const OIDC_REQUIRED: &[&str] = &["Issuer", "AuthorizationEndpoint", "TokenEndpoint", "UserInfoEndpoint", "ClientId"];
+const OIDC_OPTIONAL: &[&str] = &[
+    "ClientSecret",
+    "UseExistingClientSecret",
+    "AuthenticationRequestExtraParams",
+    "OnUnauthenticatedRequest",
+    "Scope",
+    "SessionCookieName",
+    "SessionTimeout",
+];
+const COGNITO_REQUIRED: &[&str] = &["UserPoolArn", "UserPoolClientId", "UserPoolDomain"];
+const COGNITO_OPTIONAL: &[&str] =
+    &["AuthenticationRequestExtraParams", "OnUnauthenticatedRequest", "Scope", "SessionCookieName", "SessionTimeout"];
+
+/// The authenticate action a listener target asks for: `None` when it asks for none,
+/// `Some(None)` when what it asks for is wrong (the errors are reported), else the action.
+fn authentication(
+    ctx: &mut Ctx,
+    o: &Map<String, Value>,
+    path: &str,
+    protocol: &str,
+    ty: LbType,
+) -> Option<Option<Value>> {
+    let (key, oidc) = match (o.get("AuthenticateOidcConfig"), o.get("AuthenticateCognitoConfig")) {
+        (None, None) => return None,
+        (Some(_), Some(_)) => {
+            ctx.d.error("CX4267", 
+                join(path, "AuthenticateCognitoConfig"),
+                "a target signs users in with one identity provider; keep AuthenticateOidcConfig or AuthenticateCognitoConfig",
+            );
+            return Some(None);
+        }
+        (Some(_), None) => ("AuthenticateOidcConfig", true),
+        (None, Some(_)) => ("AuthenticateCognitoConfig", false),
+    };
+    let p = join(path, key);
+    if ty != LbType::Application || protocol != "HTTPS" {
+        ctx.d.error("CX4262", 
+            &p,
+            "only an HTTPS listener of an application load balancer can sign users in; give this listener Protocol HTTPS and a certificate",
+        );
+        return Some(None);
+    }
+    let head = format!("{key} must be a mapping");
+    let Some(m) = map_or(&o[key], &p, &head, &mut ctx.d) else { return Some(None) };
+    let (required, optional) = if oidc { (OIDC_REQUIRED, OIDC_OPTIONAL) } else { (COGNITO_REQUIRED, COGNITO_OPTIONAL) };
+    let mut ok = true;
+    for k in m.keys() {
+        if !required.contains(&k.as_str()) && !optional.contains(&k.as_str()) {
+            ctx.d.error(
+                "CX4263",
+                join(&p, k),
+                format!("{k:?} is not a key of {key}; use {}", [required, optional].concat().join(", ")),
+            );
+            ok = false;
+        }
+    }
+    for k in required {
+        if !m.contains_key(*k) {
+            ctx.d.error("CX4264", join(&p, k), format!("{key} needs {k}"));
+            ok = false;
+        }
+    }
+    if oidc {
+        let existing = m.get("UseExistingClientSecret").and_then(Value::as_bool) == Some(true);
+        match m.get("ClientSecret") {
+            Some(v) if !secret_reference(ctx, v) => {
+                ctx.d.error("CX4265", 
+                    join(&p, "ClientSecret"),
+                    "a client secret written in the file, or in a Parameter without NoEcho, is readable in the template or the stack; give a dynamic reference ('{{resolve:secretsmanager:NAME:SecretString:KEY}}') or !Ref of a template Parameter with NoEcho: true",
+                );
+                ok = false;
+            }
+            None if !existing => {
+                ctx.d.error("CX4266", 
+                    join(&p, "ClientSecret"),
+                    "AuthenticateOidcConfig needs ClientSecret (a dynamic reference or !Ref of a NoEcho Parameter), or UseExistingClientSecret: true on a listener that has one",
+                );
+                ok = false;
+            }
+            _ => {}
+        }
+    }
+    if !ok {
+        return Some(None);
+    }
+    let mut config = m.clone();
+    if let Some(Value::Object(extra)) = config.get_mut("AuthenticationRequestExtraParams") {
+        for v in extra.values_mut() {
+            if let Some(t) = v.as_bool().map(|b| b.to_string()).or_else(|| v.as_i64().map(|n| n.to_string())) {
+                *v = json!(t);
+            }
+        }
+    }
+    let ty = if oidc { "authenticate-oidc" } else { "authenticate-cognito" };
+    Some(Some(json!({"Type": ty, key: config})))
+}
+
+/// `CreateCognitoClient` (ECS ComposeX): an app client of a user pool of `x-cognito_userpool` for
+/// this target, and the `authenticate-cognito` action that uses it. The client has a secret
+/// (the load balancer needs one, and keeps it itself) and allows the authorization code flow
+/// back to `https://HOST/oauth2/idpresponse`, HOST being the host of `access`, else the load
+/// balancer's DNS name.
+#[allow(clippy::too_many_arguments)]
+fn cognito_client(
+    ctx: &mut Ctx,
+    o: &Map<String, Value>,
+    path: &str,
+    protocol: &str,
+    ty: LbType,
+    known: &Known,
+    client_id: &str,
+    lb_id: &str,
+) -> Option<Option<Value>> {
+    let p = join(path, "CreateCognitoClient");
+    if o.contains_key("AuthenticateOidcConfig") || o.contains_key("AuthenticateCognitoConfig") {
+        ctx.d.error("CX4271", &p, "a target signs users in one way; keep CreateCognitoClient, AuthenticateOidcConfig or AuthenticateCognitoConfig");
+        return Some(None);
+    }
+    if ty != LbType::Application || protocol != "HTTPS" {
+        ctx.d.error("CX4272", &p, "only an HTTPS listener of an application load balancer can sign users in; give this listener Protocol HTTPS and a certificate");
+        return Some(None);
+    }
+    let Some(m) =
+        map_or(&o["CreateCognitoClient"], &p, "CreateCognitoClient must be a mapping with UserPoolId", &mut ctx.d)
+    else {
+        return Some(None);
+    };
+    let up = join(&p, "UserPoolId");
+    let Some(name) = m.get("UserPoolId").and_then(|v| literal(v, &up, "a user pool name", &mut ctx.d)) else {
+        if !m.contains_key("UserPoolId") {
+            ctx.d.error(
+                "CX4273",
+                &up,
+                "CreateCognitoClient needs UserPoolId, the name of a user pool of x-cognito_userpool",
+            );
+        }
+        return Some(None);
+    };
+    let name = name.strip_prefix("x-cognito_userpool::").unwrap_or(&name).to_string();
+    let Some(pool) = known.pools.get(&name) else {
+        let declared = ctx.project.extensions.get(super::cognito_userpool::KEY).and_then(|x| x.get(&name)).is_some();
+        if !declared {
+            ctx.d.error("CX4274", &up, format!("{name:?} is not a user pool of x-cognito_userpool; declare it there"));
+        }
+        return Some(None);
+    };
+    let Some(domain) = pool.domain.clone() else {
+        ctx.d.error("CX4275", &up, format!("the load balancer signs users in on the user pool's hosted pages, and {name:?} has none; give it MacroParameters.Domain"));
+        return Some(None);
+    };
+    if m.get("GenerateSecret").is_some_and(|g| g.as_bool() != Some(true)) {
+        ctx.d.error(
+            "CX4276",
+            join(&p, "GenerateSecret"),
+            "a load balancer's app client needs a secret; leave GenerateSecret out, or true",
+        );
+        return Some(None);
+    }
+    let mut props: Map<String, Value> =
+        m.iter().filter(|(k, _)| *k != "UserPoolId").map(|(k, v)| (k.clone(), v.clone())).collect();
+    props.insert("UserPoolId".into(), pool.id.clone());
+    props.insert("GenerateSecret".into(), json!(true));
+    props.insert("AllowedOAuthFlowsUserPoolClient".into(), json!(true));
+    props.entry("AllowedOAuthFlows").or_insert_with(|| json!(["code"]));
+    props.entry("AllowedOAuthScopes").or_insert_with(|| json!(["openid"]));
+    props.entry("SupportedIdentityProviders").or_insert_with(|| json!(["COGNITO"]));
+    let host = o
+        .get("access")
+        .and_then(Value::as_str)
+        .filter(|a| !a.starts_with('/'))
+        .map(|a| a.split(['/', ':']).next().unwrap_or_default().to_string());
+    let callback = match host {
+        Some(h) if !h.is_empty() => json!(format!("https://{h}/oauth2/idpresponse")),
+        _ => json!({"Fn::Sub": format!("https://${{{lb_id}.DNSName}}/oauth2/idpresponse")}),
+    };
+    props.entry("CallbackURLs").or_insert_with(|| json!([callback]));
+    ctx.add(path, client_id.to_string(), json!({"Type": "AWS::Cognito::UserPoolClient", "Properties": props}));
+    Some(Some(json!({"Type": "authenticate-cognito", "AuthenticateCognitoConfig": {
+        "UserPoolArn": pool.arn, "UserPoolClientId": r#ref(client_id), "UserPoolDomain": domain}})))
+}
+
+/// Whether `v` keeps a secret out of the template: a Secrets Manager dynamic reference, or the
+/// `Ref` of a template Parameter with `NoEcho`.
+fn secret_reference(ctx: &Ctx, v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.starts_with("{{resolve:secretsmanager:") && s.ends_with("}}"),
+        Value::Object(o) => o.get("Ref").and_then(Value::as_str).is_some_and(|name| {
+            ctx.t.sections.get("Parameters").and_then(|p| p.get(name)).and_then(|p| p.get("NoEcho")).is_some_and(|n| {
+                n.as_bool() == Some(true) || n.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))
+            })
+        }),
+        _ => false,
+    }
+}
+
 fn article(protocol: &str) -> &'static str {
     if protocol.starts_with('H') {
         "an"

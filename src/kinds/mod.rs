@@ -1,13 +1,15 @@
 //! Every top-level `x-` key ComposeX knows, in one registry: [`REGISTRY`].
 //!
 //! Two sorts of kind live here. Infrastructure and exposure (`x-vpc`, `x-cluster`,
-//! `x-cloudmap`, `x-elbv2`) are a stage each: a function that reads its key, absent or not (the
-//! VPC, cluster and namespace ComposeX creates by default are theirs too). Resources that
-//! services consume (`x-sqs`, `x-rds`…) are a [`Kind`] each: a table of the CloudFormation type,
-//! the value consumers get by default, return values, access levels with their IAM actions and,
-//! for databases and caches, a hook for the resources beyond the main one. The generic expansion
-//! in [`generic`] does the rest (the resource, grants, environment, references). Keys that
-//! another kind's stage reads (`x-acm` by the load balancers) are listed with that reader.
+//! `x-cloudmap`, `x-elbv2`, `x-wafv2_webacl`) are a stage each: a function that reads its key,
+//! absent or not (the VPC, cluster and namespace ComposeX creates by default are theirs too).
+//! Resources that services consume (`x-sqs`, `x-rds`…) are a [`Kind`] each: a table of the
+//! CloudFormation type, the value consumers get by default, return values, access levels with
+//! their IAM actions and, for databases and caches, a hook for the resources beyond the main one.
+//! The generic expansion in [`generic`] does the rest (the resource, grants, environment,
+//! references). Keys that
+//! another kind's stage reads (`x-acm`, `x-route53` and `x-cognito_userpool` by the load
+//! balancers) are listed with that reader.
 //!
 //! Adding a kind is one new file here and one line in [`REGISTRY`].
 
@@ -19,6 +21,7 @@ pub mod generic;
 pub mod acm;
 pub mod cloudmap;
 pub mod cluster;
+pub mod cognito_userpool;
 pub mod docdb;
 pub mod dynamodb;
 pub mod elasticache;
@@ -30,11 +33,13 @@ pub mod kms;
 pub mod neptune;
 pub mod opensearch;
 pub mod rds;
+pub mod route53;
 pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub mod ssm_parameter;
 pub mod vpc;
+pub mod wafv2_webacl;
 
 use crate::plan::Ctx;
 use serde_json::{json, Value};
@@ -79,8 +84,14 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-opensearch", how: How::Resources(&opensearch::KIND) },
     Entry { key: "x-kinesis_firehose", how: How::Resources(&firehose::KIND) },
     Entry { key: "x-elbv2", how: How::Stage(elbv2::expand) },
+    Entry { key: "x-wafv2_webacl", how: How::Stage(wafv2_webacl::expand) },
     Entry { key: "x-events", how: How::ReadBy("events::expand, after the task families: its rules start their tasks") },
     Entry { key: "x-acm", how: How::ReadBy("x-elbv2: certificates serve the listeners") },
+    Entry { key: "x-cognito_userpool", how: How::ReadBy("x-elbv2: user pools sign users in at the listeners") },
+    Entry {
+        key: "x-route53",
+        how: How::ReadBy("x-elbv2: hosted zones validate the certificates and hold the load balancers' aliases"),
+    },
     Entry {
         key: "x-aws-loadbalancer",
         how: How::ReadBy("x-elbv2: Docker's existing load balancer for published ports"),
@@ -116,10 +127,7 @@ pub fn read(project: &crate::compose::Project, d: &mut crate::diagnostics::Diagn
 /// scheduled tasks, DNS records) is refused: a stack without it is not the one the file
 /// describes. Observability and metadata are ignored with a warning.
 pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
-    ("x-wafv2_webacl", Unbuilt::Refused("a web application firewall")),
-    ("x-cognito_userpool", Unbuilt::Refused("a Cognito user pool")),
     ("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)")),
-    ("x-route53", Unbuilt::Refused("Route 53 records")),
     ("x-alarms", Unbuilt::Ignored("CloudWatch alarms")),
     ("x-dashboards", Unbuilt::Ignored("CloudWatch dashboards")),
     ("x-aps", Unbuilt::Ignored("an Amazon Managed Prometheus workspace")),

@@ -285,6 +285,7 @@ fn build(
             certificates: certs,
             ssl_policy: None,
             default: Action::Forward(key),
+            default_auth: None,
             rules: Vec::new(),
             path: c.path.clone(),
         });

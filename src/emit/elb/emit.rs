@@ -15,6 +15,16 @@ use std::collections::{BTreeMap, BTreeSet};
 /// the load balancers' own default still accepts TLS 1.0.
 pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
+/// The actions of a listener or rule that signs the user in before it forwards: the authenticate
+/// action first, then the forward (ALB runs them by `Order`).
+fn authenticated(auth: &Value, forward: Value) -> Value {
+    let mut auth = auth.clone();
+    auth["Order"] = json!(1);
+    let mut forward = forward;
+    forward["Order"] = json!(2);
+    json!([auth, forward])
+}
+
 pub fn listener_id(lb: &Lb, port: u16) -> String {
     format!("{}Listener{port}", lb.id)
 }
@@ -120,7 +130,11 @@ pub fn emit(ctx: &mut Ctx, lb: &Lb) {
         props.insert("LoadBalancerArn".into(), lb_arn.clone());
         props.insert("Port".into(), json!(l.port));
         props.insert("Protocol".into(), json!(l.protocol));
-        props.insert("DefaultActions".into(), json!([default]));
+        let default = match (&l.default_auth, &l.default) {
+            (Some(auth), Action::Forward(_)) => authenticated(auth, default),
+            _ => json!([default]),
+        };
+        props.insert("DefaultActions".into(), default);
         if let Some((_, first)) = l.certificates.first() {
             props.insert("Certificates".into(), json!([{"CertificateArn": first}]));
         }
@@ -152,7 +166,10 @@ pub fn emit(ctx: &mut Ctx, lb: &Lb) {
                     "ListenerArn": r#ref(&lid),
                     "Priority": i + 1,
                     "Conditions": r.conditions,
-                    "Actions": [{"Type": "forward", "TargetGroupArn": tg_ref(&r.target)}]
+                    "Actions": match &r.auth {
+                        Some(auth) => authenticated(auth, json!({"Type": "forward", "TargetGroupArn": tg_ref(&r.target)})),
+                        None => json!([{"Type": "forward", "TargetGroupArn": tg_ref(&r.target)}]),
+                    }
                 }}),
             );
         }

@@ -59,11 +59,13 @@ pub enum Action {
     NotFound,
 }
 
-/// A listener rule: forward to a target when the conditions hold. Priority is the position.
+/// A listener rule: forward to a target when the conditions hold, after the user is signed in
+/// when `auth` is an authenticate action. Priority is the position.
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub target: String,
     pub conditions: Vec<Value>,
+    pub auth: Option<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +77,9 @@ pub struct Listener {
     pub certificates: Vec<(String, Value)>,
     pub ssl_policy: Option<Value>,
     pub default: Action,
+    /// An authenticate action (`authenticate-oidc`, `authenticate-cognito`) the default forward
+    /// runs after.
+    pub default_auth: Option<Value>,
     pub rules: Vec<Rule>,
     /// The compose path that declared it (for messages).
     pub path: String,
