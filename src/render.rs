@@ -8,7 +8,7 @@ use crate::compose::{self};
 use crate::diagnostics::Diagnostics;
 use crate::emit::{
     connect, discovery, docker, iam, logging, models, network, overlay, passthrough, scaling, secrets, service, task,
-    volumes,
+    volumes, xray,
 };
 use crate::kinds;
 use crate::plan::families::Families;
@@ -57,6 +57,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     docker::check(&mut ctx);
     network::relations(&mut ctx);
     unknown_extensions(&mut ctx, doc.get("services").unwrap_or(&Value::Null));
+    xray::plan(&mut ctx);
     scaling::plan(&mut ctx);
 
     // The family concerns read the plan and add resources.

@@ -23,3 +23,4 @@ pub mod sizing;
 pub mod steps;
 pub mod task;
 pub mod volumes;
+pub mod xray;

@@ -101,6 +101,11 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
         let c = container(ctx, fam, s, !non_essential.contains(name), &mut volumes, &mut totals);
         containers.push(c);
     }
+    if let Some(daemon) = super::xray::sidecar(ctx, fam) {
+        totals.cpu += super::xray::CPU;
+        totals.memory += super::xray::MEMORY;
+        containers.push(daemon);
+    }
     let (cpu, memory) = match sizing::fargate_size(totals.cpu, totals.memory) {
         Some(size) => size,
         None => {

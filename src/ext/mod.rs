@@ -9,6 +9,7 @@ pub mod iam;
 pub mod logging;
 pub mod network;
 pub mod scaling;
+pub mod xray;
 
 use crate::compose::Project;
 use crate::diagnostics::Diagnostics;
@@ -43,6 +44,8 @@ pub struct ServiceExtensions {
     pub network: Option<network::Network>,
     /// `x-aws-min_percent`, `x-aws-max_percent`, `x-ecs`.
     pub deployment: deployment::Deployment,
+    /// `x-xray`: the X-Ray daemon the service asks for beside it.
+    pub xray: Option<xray::XRay>,
 }
 
 impl Extensions {
@@ -55,6 +58,7 @@ impl Extensions {
             iam: iam::Iam { policies: Vec::new(), managed: Vec::new(), boundary: None, pull_credentials: None },
             network: None,
             deployment: deployment::Deployment { min_percent: None, max_percent: None, capacity: None },
+            xray: None,
         };
         self.services.get(name).unwrap_or(&NONE)
     }
@@ -74,6 +78,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
                 iam: iam::read(s, d),
                 network: network::read(s, d),
                 deployment: deployment::read(s, d),
+                xray: xray::read(s, d),
             };
             (name.clone(), ext)
         })

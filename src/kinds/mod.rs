@@ -96,6 +96,7 @@ pub const SERVICE_EXTENSIONS: &[&str] = &[
     "x-aws-pull_credentials",
     "x-aws-min_percent",
     "x-aws-max_percent",
+    "x-xray",
 ];
 
 /// The resources every resource kind declares, read once when the file is loaded.
@@ -124,7 +125,6 @@ pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
 
 /// The same, for a service's extensions.
 pub const SERVICE_NOT_BUILT: &[(&str, Unbuilt)] = &[
-    ("x-xray", Unbuilt::Ignored("the X-Ray daemon")),
     ("x-monitoring", Unbuilt::Ignored("CloudWatch agent monitoring")),
     ("x-prometheus", Unbuilt::Ignored("Prometheus metrics collection")),
     ("x-alarms", Unbuilt::Ignored("the service's CloudWatch alarms")),
