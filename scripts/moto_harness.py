@@ -294,7 +294,15 @@ def _complete_moto_models(model_map):
     before_create("AWS::SQS::Queue", fifo_name)
 
     # A parameter without Name: CloudFormation generates one (moto passes None to put_parameter).
-    before_create("AWS::SSM::Parameter", lambda name, p: p.setdefault("Name", name) and name)
+    # Its Tags are a map of key to value in CloudFormation; moto passes them on to put_parameter,
+    # which takes a list of {Key, Value}.
+    def ssm_parameter(name, p):
+        p.setdefault("Name", name)
+        if isinstance(p.get("Tags"), dict):
+            p["Tags"] = [{"Key": k, "Value": v} for k, v in p["Tags"].items()]
+        return name
+
+    before_create("AWS::SSM::Parameter", ssm_parameter)
 
     # KeyPolicy is optional: without it AWS applies the default key policy (the account may use
     # and manage the key through IAM). moto requires it.

@@ -73,6 +73,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         service::expand(&mut emit, fam);
     }
     kinds::events::expand(&mut emit);
+    kinds::tags::expand(&project, &mut t, &mut d);
 
     let warnings: Vec<String> = d.warnings().iter().map(|w| w.to_string()).collect();
     if !warnings.is_empty() {

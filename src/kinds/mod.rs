@@ -30,6 +30,7 @@ pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub mod ssm_parameter;
+pub mod tags;
 pub mod vpc;
 
 use crate::plan::Ctx;
@@ -81,6 +82,7 @@ pub const REGISTRY: &[Entry] = &[
         key: "x-aws-logs_retention",
         how: How::ReadBy("the logging concern: the default retention of every log group"),
     },
+    Entry { key: "x-tags", how: How::ReadBy("tags::expand, after every resource is generated: it tags each") },
     Entry { key: "x-aws-cloudformation", how: How::ReadBy("the overlay, applied after every other stage") },
 ];
 
@@ -120,7 +122,6 @@ pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-alarms", Unbuilt::Ignored("CloudWatch alarms")),
     ("x-dashboards", Unbuilt::Ignored("CloudWatch dashboards")),
     ("x-aps", Unbuilt::Ignored("an Amazon Managed Prometheus workspace")),
-    ("x-tags", Unbuilt::Ignored("tags")),
 ];
 
 /// The same, for a service's extensions.
