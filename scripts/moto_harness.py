@@ -305,8 +305,10 @@ def _complete_moto_models(model_map):
     before_create("AWS::SSM::Parameter", ssm_parameter)
 
     # KeyPolicy is optional: without it AWS applies the default key policy (the account may use
-    # and manage the key through IAM). moto requires it.
+    # and manage the key through IAM). moto requires it. CloudFormation's Tags are {Key, Value};
+    # moto passes them to create_key, which takes KMS's API form {TagKey, TagValue}.
     def default_key_policy(name, p):
+        p["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in p.get("Tags", [])]
         p.setdefault("KeyPolicy", {
             "Version": "2012-10-17",
             "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
@@ -368,6 +370,10 @@ def _complete_moto_models(model_map):
     attributes("AWS::EFS::AccessPoint", {"Arn": lambda r: r.access_point_arn, "AccessPointId": lambda r: r.access_point_id})
     attributes("AWS::EFS::FileSystem", {"Arn": lambda r: r.file_system_arn, "FileSystemId": lambda r: r.file_system_id})
     attributes("AWS::SSM::Parameter", {"Value": lambda r: r.value, "Type": lambda r: r.type})
+    # The names CloudWatch dimensions use: the ARN's part after `loadbalancer/` (`app/name/id`),
+    # and a target group's after the last `:` (`targetgroup/name/id`).
+    attributes("AWS::ElasticLoadBalancingV2::LoadBalancer", {"LoadBalancerFullName": lambda r: r.arn.split(":loadbalancer/", 1)[1]})
+    attributes("AWS::ElasticLoadBalancingV2::TargetGroup", {"TargetGroupFullName": lambda r: r.arn.rsplit(":", 1)[1]})
 
     # SourcePrefixListId (a prefix list as the source) fails an assertion of moto's model.
     ingress = model_map["AWS::EC2::SecurityGroupIngress"]
@@ -820,6 +826,27 @@ class Alarm(Minimal):
         self.attributes = {"Arn": self.arn("cloudwatch", f"alarm:{self.name}")}
 
 
+class CompositeAlarm(Minimal):
+    """CloudWatch composite alarm: every alarm its AlarmRule names by ARN must exist, and every
+    action must be an ARN. Ref: the alarm name; Arn."""
+
+    TYPE = "AWS::CloudWatch::CompositeAlarm"
+    NAME_PROPERTY = "AlarmName"
+
+    def create(self):
+        rule = self.prop("AlarmRule", required=True)
+        if not isinstance(rule, str):
+            raise Refused(f"AlarmRule: {rule!r} is not a rule")
+        alarms = {r.attributes.get("Arn") for r in Minimal.created.values() if isinstance(r, (Alarm, CompositeAlarm))}
+        for arn in re.findall(r"arn:aws:cloudwatch:[^\"\s)]+", rule):
+            if arn not in alarms:
+                raise Refused(f"AlarmRule: {arn} is not an existing alarm")
+        for key in ("AlarmActions", "OKActions", "InsufficientDataActions"):
+            for action in self.prop(key, []):
+                _arn(action, "[a-z-]+", key)
+        self.attributes = {"Arn": self.arn("cloudwatch", f"alarm:{self.name}")}
+
+
 class Certificate(Minimal):
     """ACM certificate, requested in moto's acm backend (so that listeners find it). Ref and
     CertificateArn: its ARN."""
@@ -1069,7 +1096,7 @@ class ReplicationGroup(Minimal):
 
 
 MODELS = [
-    PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, Certificate,
+    PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, CompositeAlarm, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
     DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup,
 ]
