@@ -318,6 +318,18 @@ def _complete_moto_models(model_map):
 
     before_create("AWS::KMS::Key", default_key_policy)
 
+    # CloudWatch refuses a dashboard whose body is not a JSON object with widgets; moto stores any.
+    def dashboard_body(name, p):
+        try:
+            body = json.loads(p.get("DashboardBody", ""))
+        except (TypeError, ValueError) as e:
+            raise Refused(f"DashboardBody is not JSON: {e}")
+        if not isinstance(body, dict) or not isinstance(body.get("widgets"), list):
+            raise Refused("DashboardBody has no list of widgets")
+        return name
+
+    before_create("AWS::CloudWatch::Dashboard", dashboard_body)
+
     # IAM validates a role's inline policies (PutRolePolicy); moto's model stores them as given,
     # so a Ref where an ARN is needed went through. Here they go through moto's own validator.
     def role_policies(name, p):

@@ -20,6 +20,7 @@ pub mod acm;
 pub mod alarms;
 pub mod cloudmap;
 pub mod cluster;
+pub mod dashboards;
 pub mod dynamodb;
 pub mod elasticache;
 pub mod elbv2;
@@ -74,6 +75,7 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-elasticache", how: How::Resources(&elasticache::REPLICATION_GROUP) },
     Entry { key: "x-elbv2", how: How::Stage(elbv2::expand) },
     Entry { key: "x-alarms", how: How::Stage(alarms::expand) },
+    Entry { key: "x-dashboards", how: How::Stage(dashboards::expand) },
     Entry { key: "x-events", how: How::ReadBy("events::expand, after the task families: its rules start their tasks") },
     Entry { key: "x-acm", how: How::ReadBy("x-elbv2: certificates serve the listeners") },
     Entry {
@@ -121,7 +123,6 @@ pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)")),
     ("x-kinesis_firehose", Unbuilt::Refused("a Kinesis Data Firehose stream")),
     ("x-route53", Unbuilt::Refused("Route 53 records")),
-    ("x-dashboards", Unbuilt::Ignored("CloudWatch dashboards")),
     ("x-aps", Unbuilt::Ignored("an Amazon Managed Prometheus workspace")),
 ];
 
