@@ -859,6 +859,25 @@ class CompositeAlarm(Minimal):
         self.attributes = {"Arn": self.arn("cloudwatch", f"alarm:{self.name}")}
 
 
+class ProfilingGroup(Minimal):
+    """CodeGuru Profiler profiling group: its name as CodeGuru takes it, a known compute
+    platform, SNS topic ARNs as notification channels. Ref: the name; Arn."""
+
+    TYPE = "AWS::CodeGuruProfiler::ProfilingGroup"
+    NAME_PROPERTY = "ProfilingGroupName"
+
+    def create(self):
+        name = self.prop("ProfilingGroupName", required=True)
+        if not re.fullmatch(r"[\w-]{1,255}", name):
+            raise Refused(f"ProfilingGroupName: {name!r} is not a profiling group name")
+        if self.prop("ComputePlatform", "Default") not in ("Default", "AWSLambda"):
+            raise Refused(f"ComputePlatform: {self.prop('ComputePlatform')!r} is not Default or AWSLambda")
+        for channel in self.prop("AnomalyDetectionNotificationConfiguration", []):
+            _arn(channel.get("channelUri"), "sns", "channelUri")
+        self.physical_id = name
+        self.attributes = {"Arn": self.arn("codeguru-profiler", f"profilingGroup/{name}")}
+
+
 class Certificate(Minimal):
     """ACM certificate, requested in moto's acm backend (so that listeners find it). Ref and
     CertificateArn: its ARN."""
@@ -1108,7 +1127,7 @@ class ReplicationGroup(Minimal):
 
 
 MODELS = [
-    PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, CompositeAlarm, Certificate,
+    PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, CompositeAlarm, ProfilingGroup, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
     DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup,
 ]

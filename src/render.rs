@@ -7,8 +7,8 @@ use crate::cfn::{quotas, Template};
 use crate::compose::{self};
 use crate::diagnostics::Diagnostics;
 use crate::emit::{
-    connect, discovery, docker, iam, logging, models, network, overlay, passthrough, scaling, secrets, service, task,
-    volumes, xray,
+    codeguru, connect, discovery, docker, iam, logging, models, network, overlay, passthrough, scaling, secrets,
+    service, task, volumes, xray,
 };
 use crate::kinds;
 use crate::plan::families::Families;
@@ -58,6 +58,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     network::relations(&mut ctx);
     unknown_extensions(&mut ctx, doc.get("services").unwrap_or(&Value::Null));
     xray::plan(&mut ctx);
+    codeguru::plan(&mut ctx);
     scaling::plan(&mut ctx);
 
     // The family concerns read the plan and add resources.

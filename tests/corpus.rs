@@ -34,6 +34,12 @@ const MUST_REFUSE: &[(&str, &str)] = &[
 /// with a part of one of their error lines that gives the reason. A refused use-case missing
 /// here fails the test, and so does an entry whose file renders: the table can only shrink.
 const KNOWN_REFUSALS: &[(&str, &str)] = &[
+    // Its profiler notifies the channel "SOME_SNS_TOPIC_ARN", a placeholder CloudFormation
+    // would refuse: the message asks for the topic's ARN.
+    (
+        "ecs-composex/codeguru/simple.yml (on blog.features.yml)",
+        "channelUri: \"SOME_SNS_TOPIC_ARN\" is not an SNS topic ARN",
+    ),
     // x-alarms that scale services on the alarm (Services with Scaling): not built yet, and a
     // stack without it runs another number of tasks than the file says.
     ("ecs-composex/alarms/composite_alarm.duplicate.yml (on blog.features.yml)", ALARM_SCALING),

@@ -3,6 +3,7 @@
 //! nothing of AWS); the stages after loading read these settings, never the raw values again.
 
 pub mod cloudmap;
+pub mod codeguru;
 pub mod connect;
 pub mod deployment;
 pub mod iam;
@@ -46,6 +47,8 @@ pub struct ServiceExtensions {
     pub deployment: deployment::Deployment,
     /// `x-xray`: the X-Ray daemon the service asks for beside it.
     pub xray: Option<xray::XRay>,
+    /// `x-codeguru-profiler` / `x-codeguru_profiler`: the profiling group the service asks for.
+    pub profiler: Option<codeguru::Profiler>,
 }
 
 impl Extensions {
@@ -59,6 +62,7 @@ impl Extensions {
             network: None,
             deployment: deployment::Deployment { min_percent: None, max_percent: None, capacity: None },
             xray: None,
+            profiler: None,
         };
         self.services.get(name).unwrap_or(&NONE)
     }
@@ -79,6 +83,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
                 network: network::read(s, d),
                 deployment: deployment::read(s, d),
                 xray: xray::read(s, d),
+                profiler: codeguru::read(s, d),
             };
             (name.clone(), ext)
         })

@@ -103,6 +103,8 @@ pub const SERVICE_EXTENSIONS: &[&str] = &[
     "x-aws-min_percent",
     "x-aws-max_percent",
     "x-xray",
+    "x-codeguru-profiler",
+    "x-codeguru_profiler",
 ];
 
 /// The resources every resource kind declares, read once when the file is loaded.
@@ -131,7 +133,6 @@ pub const SERVICE_NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-monitoring", Unbuilt::Ignored("CloudWatch agent monitoring")),
     ("x-prometheus", Unbuilt::Ignored("Prometheus metrics collection")),
     ("x-alarms", Unbuilt::Ignored("the service's CloudWatch alarms")),
-    ("x-codeguru_profiler", Unbuilt::Ignored("CodeGuru profiling")),
     ("x-ecr", Unbuilt::Ignored("ECR image scanning")),
     ("x-docker_opts", Unbuilt::Ignored("Docker options")),
     ("x-environment", Unbuilt::Ignored("ECS ComposeX's environment options")),
