@@ -6,6 +6,7 @@ pub mod cloudmap;
 pub mod codeguru;
 pub mod connect;
 pub mod deployment;
+pub mod ecr;
 pub mod iam;
 pub mod logging;
 pub mod network;
@@ -75,6 +76,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
         .services
         .iter()
         .map(|(name, s)| {
+            ecr::read(s, d);
             let ext = ServiceExtensions {
                 retention: logging::read(s, d),
                 scaling: scaling::read(s, d),

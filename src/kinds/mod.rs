@@ -105,6 +105,7 @@ pub const SERVICE_EXTENSIONS: &[&str] = &[
     "x-xray",
     "x-codeguru-profiler",
     "x-codeguru_profiler",
+    "x-ecr",
 ];
 
 /// The resources every resource kind declares, read once when the file is loaded.
@@ -133,7 +134,6 @@ pub const SERVICE_NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-monitoring", Unbuilt::Ignored("CloudWatch agent monitoring")),
     ("x-prometheus", Unbuilt::Ignored("Prometheus metrics collection")),
     ("x-alarms", Unbuilt::Ignored("the service's CloudWatch alarms")),
-    ("x-ecr", Unbuilt::Ignored("ECR image scanning")),
     ("x-docker_opts", Unbuilt::Ignored("Docker options")),
     ("x-environment", Unbuilt::Ignored("ECS ComposeX's environment options")),
 ];
