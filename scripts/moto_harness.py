@@ -878,6 +878,25 @@ class ProfilingGroup(Minimal):
         self.attributes = {"Arn": self.arn("codeguru-profiler", f"profilingGroup/{name}")}
 
 
+class Workspace(Minimal):
+    """Amazon Managed Service for Prometheus workspace: its log group, when it logs, must be a
+    log group ARN. Ref and Arn: its ARN; WorkspaceId; PrometheusEndpoint."""
+
+    TYPE = "AWS::APS::Workspace"
+
+    def create(self):
+        logging = self.prop("LoggingConfiguration", {})
+        if logging:
+            _arn(logging.get("LogGroupArn"), "logs", "LoggingConfiguration.LogGroupArn")
+        workspace = f"ws-{uuid.uuid4()}"
+        self.physical_id = self.arn("aps", f"workspace/{workspace}")
+        self.attributes = {
+            "Arn": self.physical_id,
+            "WorkspaceId": workspace,
+            "PrometheusEndpoint": f"https://aps-workspaces.{REGION}.amazonaws.com/workspaces/{workspace}/",
+        }
+
+
 class Certificate(Minimal):
     """ACM certificate, requested in moto's acm backend (so that listeners find it). Ref and
     CertificateArn: its ARN."""
@@ -1127,7 +1146,7 @@ class ReplicationGroup(Minimal):
 
 
 MODELS = [
-    PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, CompositeAlarm, ProfilingGroup, Certificate,
+    PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, CompositeAlarm, ProfilingGroup, Workspace, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
     DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup,
 ]

@@ -163,6 +163,7 @@ const KINDS: &[(&str, &[&str], bool)] = &[
     ("x-kinesis", &["AWS::Kinesis::Stream"], false),
     ("x-kms", &["AWS::KMS::Key"], false),
     ("x-ssm_parameter", &["AWS::SSM::Parameter"], false),
+    ("x-aps", &["AWS::APS::Workspace"], false),
     ("x-rds", &["AWS::RDS::DBCluster", "AWS::RDS::DBInstance"], true),
     ("x-elasticache", &["AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::CacheCluster"], true),
 ];

@@ -18,6 +18,7 @@ pub mod generic;
 
 pub mod acm;
 pub mod alarms;
+pub mod aps;
 pub mod cloudmap;
 pub mod cluster;
 pub mod dashboards;
@@ -71,6 +72,7 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-kinesis", how: How::Resources(&kinesis::KIND) },
     Entry { key: "x-kms", how: How::Resources(&kms::KIND) },
     Entry { key: "x-ssm_parameter", how: How::Resources(&ssm_parameter::KIND) },
+    Entry { key: "x-aps", how: How::Resources(&aps::KIND) },
     Entry { key: "x-rds", how: How::Resources(&rds::CLUSTER) },
     Entry { key: "x-elasticache", how: How::Resources(&elasticache::REPLICATION_GROUP) },
     Entry { key: "x-elbv2", how: How::Stage(elbv2::expand) },
@@ -126,7 +128,6 @@ pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)")),
     ("x-kinesis_firehose", Unbuilt::Refused("a Kinesis Data Firehose stream")),
     ("x-route53", Unbuilt::Refused("Route 53 records")),
-    ("x-aps", Unbuilt::Ignored("an Amazon Managed Prometheus workspace")),
 ];
 
 /// The same, for a service's extensions.
