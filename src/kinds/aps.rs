@@ -68,7 +68,11 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
                     "LogGroupName" if v.is_string() || crate::cfn::is_intrinsic(v) => props[k] = v.clone(),
                     "RetentionInDays" => {
                         if let Some(days) = uint(v, &p, "number of days", &mut ctx.d) {
-                            props[k] = json!(crate::ext::logging::accepted_retention(days));
+                            let valid = crate::ext::logging::accepted_retention(days);
+                            if valid != days {
+                                ctx.d.warn("CX4288", &p, format!("CloudWatch Logs cannot keep logs {days} days; keeping them {valid} days, the next value it accepts"));
+                            }
+                            props[k] = json!(valid);
                         }
                     }
                     "LogGroupName" => ctx.d.error("CX4284", &p, format!("{} is not a log group name", show(v))),
