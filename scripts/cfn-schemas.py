@@ -6,6 +6,11 @@ change replaces the resource) and conditionalCreateOnlyProperties ("may_replace"
 replace it), as paths under Properties (`KeySchema`, `PosixUser/Uid`, `List/*/Name`).
 `composex diff` reads the table; users of the CLI need no cfn-lint.
 
+It writes src/kinds/taggable.json from the same schemas: for each of those types whose tags
+CloudFormation updates in place (`tagging.taggable` and `tagUpdatable`), the property that
+holds them (`Tags`, `FileSystemTags`…) and its form, "list" of {Key, Value} or "map" of
+key → value. `x-tags` reads it; a type whose tags would replace the resource is not in it.
+
     python3 scripts/cfn-schemas.py           # rewrite the file
     python3 scripts/cfn-schemas.py --check   # exit 1 when the file differs from the package
 
@@ -20,6 +25,7 @@ import cfnlint.data.schemas as schemas
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "diff" / "create_only.json"
+TAGS_OUT = ROOT / "src" / "kinds" / "taggable.json"
 
 # Resources users commonly declare beside the generated ones (Resources, x-aws-cloudformation).
 COMMON = """
@@ -46,6 +52,7 @@ def main():
     for f in (ROOT / "src").rglob("*.rs"):
         named.update(re.findall(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+", f.read_text()))
     table = {}
+    taggable = {}
     for t in sorted(named | set(COMMON)):
         if t not in providers:
             continue  # a parameter type (AWS::EC2::VPC::Id is cut to AWS::EC2::VPC) or a SAM type
@@ -54,14 +61,53 @@ def main():
             "replace": paths(schema.get("createOnlyProperties")),
             "may_replace": paths(schema.get("conditionalCreateOnlyProperties")),
         }
-    text = json.dumps(table, indent=1, sort_keys=True) + "\n"
+        tags = tag_property(schema)
+        if tags:
+            taggable[t] = tags
+    outputs = [(OUT, table), (TAGS_OUT, taggable)]
     if "--check" in sys.argv[1:]:
-        if not OUT.exists() or OUT.read_text() != text:
-            print(f"{OUT} differs from the pinned cfn-lint's schemas: run python3 scripts/cfn-schemas.py", file=sys.stderr)
-            sys.exit(1)
-        print(f"cfn-schemas: {OUT.name} matches the pinned cfn-lint")
+        for out, value in outputs:
+            text = json.dumps(value, indent=1, sort_keys=True) + "\n"
+            if not out.exists() or out.read_text() != text:
+                print(f"{out} differs from the pinned cfn-lint's schemas: run python3 scripts/cfn-schemas.py", file=sys.stderr)
+                sys.exit(1)
+            print(f"cfn-schemas: {out.name} matches the pinned cfn-lint")
         return
-    OUT.write_text(text)
+    for out, value in outputs:
+        out.write_text(json.dumps(value, indent=1, sort_keys=True) + "\n")
+
+
+
+def tag_property(schema):
+    """{"property", "form"} of a type whose tags update in place, else None."""
+    tagging = schema.get("tagging") or {}
+    if not tagging.get("taggable") or not tagging.get("tagUpdatable", True):
+        return None
+    prop = (tagging.get("tagProperty") or "/properties/Tags").removeprefix("/properties/")
+    if "/" in prop or f"/properties/{prop}" in (schema.get("createOnlyProperties") or []):
+        return None
+    node = follow(schema, schema.get("properties", {}).get(prop))
+    if node is None:
+        return None
+    if node.get("type") == "array":
+        item = follow(schema, node.get("items") or {})
+        keys = set((item or {}).get("properties", {}))
+        if keys >= {"Key", "Value"} and set(item.get("required") or []) <= {"Key", "Value"}:
+            return {"property": prop, "form": "list"}
+        return None
+    if node.get("type") == "object":
+        return {"property": prop, "form": "map"}
+    return None
+
+
+def follow(schema, node):
+    """`node` with its `$ref`s (`#/definitions/Tag`) followed inside `schema`."""
+    while isinstance(node, dict) and "$ref" in node:
+        target = schema
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target.get(part, {})
+        node = target
+    return node
 
 
 if __name__ == "__main__":

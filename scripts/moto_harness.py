@@ -300,11 +300,21 @@ def _complete_moto_models(model_map):
     before_create("AWS::SQS::Queue", fifo_name)
 
     # A parameter without Name: CloudFormation generates one (moto passes None to put_parameter).
-    before_create("AWS::SSM::Parameter", lambda name, p: p.setdefault("Name", name) and name)
+    # Its Tags are a map of key to value in CloudFormation; moto passes them on to put_parameter,
+    # which takes a list of {Key, Value}.
+    def ssm_parameter(name, p):
+        p.setdefault("Name", name)
+        if isinstance(p.get("Tags"), dict):
+            p["Tags"] = [{"Key": k, "Value": v} for k, v in p["Tags"].items()]
+        return name
+
+    before_create("AWS::SSM::Parameter", ssm_parameter)
 
     # KeyPolicy is optional: without it AWS applies the default key policy (the account may use
-    # and manage the key through IAM). moto requires it.
+    # and manage the key through IAM). moto requires it. CloudFormation's Tags are {Key, Value};
+    # moto passes them to create_key, which takes KMS's API form {TagKey, TagValue}.
     def default_key_policy(name, p):
+        p["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in p.get("Tags", [])]
         p.setdefault("KeyPolicy", {
             "Version": "2012-10-17",
             "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
@@ -313,6 +323,18 @@ def _complete_moto_models(model_map):
         return name
 
     before_create("AWS::KMS::Key", default_key_policy)
+
+    # CloudWatch refuses a dashboard whose body is not a JSON object with widgets; moto stores any.
+    def dashboard_body(name, p):
+        try:
+            body = json.loads(p.get("DashboardBody", ""))
+        except (TypeError, ValueError) as e:
+            raise Refused(f"DashboardBody is not JSON: {e}")
+        if not isinstance(body, dict) or not isinstance(body.get("widgets"), list):
+            raise Refused("DashboardBody has no list of widgets")
+        return name
+
+    before_create("AWS::CloudWatch::Dashboard", dashboard_body)
 
     # IAM validates a role's inline policies (PutRolePolicy); moto's model stores them as given,
     # so a Ref where an ARN is needed went through. Here they go through moto's own validator.
@@ -406,6 +428,10 @@ def _complete_moto_models(model_map):
     )
     attributes("AWS::SSM::Parameter", {"Value": lambda r: r.value, "Type": lambda r: r.type})
     attributes("AWS::Route53::HostedZone", {"Id": lambda r: r.resource_id, "NameServers": lambda r: r.delegation_set.name_servers})
+    # The names CloudWatch dimensions use: the ARN's part after `loadbalancer/` (`app/name/id`),
+    # and a target group's after the last `:` (`targetgroup/name/id`).
+    attributes("AWS::ElasticLoadBalancingV2::LoadBalancer", {"LoadBalancerFullName": lambda r: r.arn.split(":loadbalancer/", 1)[1]})
+    attributes("AWS::ElasticLoadBalancingV2::TargetGroup", {"TargetGroupFullName": lambda r: r.arn.rsplit(":", 1)[1]})
 
     # SourcePrefixListId (a prefix list as the source) fails an assertion of moto's model.
     ingress = model_map["AWS::EC2::SecurityGroupIngress"]
@@ -856,6 +882,65 @@ class Alarm(Minimal):
         for key in ("ComparisonOperator", "EvaluationPeriods"):
             self.prop(key, required=True)
         self.attributes = {"Arn": self.arn("cloudwatch", f"alarm:{self.name}")}
+
+
+class CompositeAlarm(Minimal):
+    """CloudWatch composite alarm: every alarm its AlarmRule names by ARN must exist, and every
+    action must be an ARN. Ref: the alarm name; Arn."""
+
+    TYPE = "AWS::CloudWatch::CompositeAlarm"
+    NAME_PROPERTY = "AlarmName"
+
+    def create(self):
+        rule = self.prop("AlarmRule", required=True)
+        if not isinstance(rule, str):
+            raise Refused(f"AlarmRule: {rule!r} is not a rule")
+        alarms = {r.attributes.get("Arn") for r in Minimal.created.values() if isinstance(r, (Alarm, CompositeAlarm))}
+        for arn in re.findall(r"arn:aws:cloudwatch:[^\"\s)]+", rule):
+            if arn not in alarms:
+                raise Refused(f"AlarmRule: {arn} is not an existing alarm")
+        for key in ("AlarmActions", "OKActions", "InsufficientDataActions"):
+            for action in self.prop(key, []):
+                _arn(action, "[a-z-]+", key)
+        self.attributes = {"Arn": self.arn("cloudwatch", f"alarm:{self.name}")}
+
+
+class ProfilingGroup(Minimal):
+    """CodeGuru Profiler profiling group: its name as CodeGuru takes it, a known compute
+    platform, SNS topic ARNs as notification channels. Ref: the name; Arn."""
+
+    TYPE = "AWS::CodeGuruProfiler::ProfilingGroup"
+    NAME_PROPERTY = "ProfilingGroupName"
+
+    def create(self):
+        name = self.prop("ProfilingGroupName", required=True)
+        if not re.fullmatch(r"[\w-]{1,255}", name):
+            raise Refused(f"ProfilingGroupName: {name!r} is not a profiling group name")
+        if self.prop("ComputePlatform", "Default") not in ("Default", "AWSLambda"):
+            raise Refused(f"ComputePlatform: {self.prop('ComputePlatform')!r} is not Default or AWSLambda")
+        for channel in self.prop("AnomalyDetectionNotificationConfiguration", []):
+            _arn(channel.get("channelUri"), "sns", "channelUri")
+        self.physical_id = name
+        self.attributes = {"Arn": self.arn("codeguru-profiler", f"profilingGroup/{name}")}
+
+
+class Workspace(Minimal):
+    """Amazon Managed Service for Prometheus workspace: its log group, when it logs, must be a
+    log group ARN. Ref and Arn: its ARN; WorkspaceId; PrometheusEndpoint."""
+
+    TYPE = "AWS::APS::Workspace"
+
+    def create(self):
+        logging = self.prop("LoggingConfiguration", {})
+        if logging:
+            _arn(logging.get("LogGroupArn"), "logs", "LoggingConfiguration.LogGroupArn")
+        workspace = f"ws-{uuid.uuid4()}"
+        self.physical_id = self.arn("aps", f"workspace/{workspace}")
+        self.attributes = {
+            "Arn": self.physical_id,
+            "WorkspaceId": workspace,
+            "PrometheusEndpoint": f"https://aps-workspaces.{REGION}.amazonaws.com/workspaces/{workspace}/",
+        }
 
 
 class Certificate(Minimal):
@@ -1497,7 +1582,7 @@ class UserPoolDomain(Minimal):
 
 
 MODELS = [
-    PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, Certificate,
+    PrivateDnsNamespace, DiscoveryService, ScalableTarget, ScalingPolicy, Alarm, CompositeAlarm, ProfilingGroup, Workspace, Certificate,
     ListenerCertificate, BucketPolicy, TopicPolicy, QueuePolicy, Secret, SecretTargetAttachment,
     DBCluster, CacheSubnetGroup, CacheCluster, ReplicationGroup, CapacityProvider,
     CapacityProviderAssociations, DocDBSubnetGroup, DocDBClusterParameterGroup, DocDBCluster,

@@ -7,8 +7,8 @@ use crate::cfn::{quotas, Template};
 use crate::compose::{self};
 use crate::diagnostics::Diagnostics;
 use crate::emit::{
-    capacity, connect, discovery, docker, exec, iam, logging, models, network, overlay, passthrough, scaling, secrets,
-    service, task, volumes,
+    capacity, codeguru, connect, discovery, docker, exec, iam, logging, models, network, overlay, passthrough, scaling,
+    secrets, service, task, volumes, xray,
 };
 use crate::kinds;
 use crate::plan::families::Families;
@@ -58,6 +58,8 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     docker::check(&mut ctx);
     network::relations(&mut ctx);
     unknown_extensions(&mut ctx, doc.get("services").unwrap_or(&Value::Null));
+    xray::plan(&mut ctx);
+    codeguru::plan(&mut ctx);
     scaling::plan(&mut ctx);
     logging::plan(&mut ctx);
     capacity::plan(&mut ctx);
@@ -75,6 +77,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         service::expand(&mut emit, fam);
     }
     kinds::events::expand(&mut emit);
+    kinds::tags::expand(&project, &mut t, &mut d);
 
     let warnings: Vec<String> = d.warnings().iter().map(|w| w.to_string()).collect();
     if !warnings.is_empty() {

@@ -105,7 +105,15 @@ fn declared(doc: &Value) -> BTreeSet<(Vec<String>, Vec<String>)> {
     };
     // A relation reaches a target without ports when its port can be inferred.
     let reachable = |f: &str| has_ports(f) || members[f].iter().any(|s| inferable(s));
-    let set = |f: &str| -> Vec<String> { members[f].iter().cloned().collect() };
+    // A family one of whose services sets `x-xray` also runs the X-Ray daemon's container.
+    let traced = |f: &str| members[f].iter().any(|s| traces(&services[s]));
+    let set = |f: &str| -> Vec<String> {
+        let mut names: BTreeSet<String> = members[f].iter().cloned().collect();
+        if traced(f) {
+            names.insert("xray-daemon".to_string());
+        }
+        names.into_iter().collect()
+    };
     let mut out = BTreeSet::new();
     for (name, s) in &services {
         let mut targets: Vec<String> =
@@ -155,6 +163,7 @@ const KINDS: &[(&str, &[&str], bool)] = &[
     ("x-kinesis", &["AWS::Kinesis::Stream"], false),
     ("x-kms", &["AWS::KMS::Key"], false),
     ("x-ssm_parameter", &["AWS::SSM::Parameter"], false),
+    ("x-aps", &["AWS::APS::Workspace"], false),
     ("x-rds", &["AWS::RDS::DBCluster", "AWS::RDS::DBInstance"], true),
     ("x-elasticache", &["AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::CacheCluster"], true),
     ("x-docdb", &["AWS::DocDB::DBCluster"], true),
@@ -200,7 +209,17 @@ fn task_mates(doc: &Value, consumer: &str) -> BTreeSet<String> {
     if mates.iter().any(|m| firelens(&services[m])) {
         mates.insert("log_router".to_string());
     }
+    // A family one of whose services sets `x-xray` also runs the X-Ray daemon's container.
+    if mates.iter().any(|s| traces(&services[s])) {
+        mates.insert("xray-daemon".to_string());
+    }
     mates
+}
+
+/// Whether a service's `x-xray` asks for the X-Ray daemon.
+fn traces(s: &Value) -> bool {
+    let x = &s["x-xray"];
+    x.is_object() || x == &Value::Bool(true) || x.as_str().is_some_and(|t| t.eq_ignore_ascii_case("true"))
 }
 
 /// (consumer name, whether it was given an IAM access level)

@@ -2,8 +2,9 @@
 //! family's log group, pull from the ECR repositories its images live in, read its secrets) and,
 //! only when the family is granted something, a task role (what the application may do).
 //!
-//! Guarantees kept here: no wildcard action, no `NotAction`; `Resource: "*"` only for
-//! `ecr:GetAuthorizationToken`, which AWS accepts on nothing narrower, or where the user wrote it.
+//! Guarantees kept here: no wildcard action, no `NotAction`; `Resource: "*"` only for actions
+//! AWS accepts on nothing narrower (`ecr:GetAuthorizationToken`, the X-Ray daemon's, see
+//! [`super::xray`]), or where the user wrote it.
 
 use super::logging::log_group_id;
 use super::policy;

@@ -6,6 +6,7 @@
 //! environment, load-balancer targets) reaches them through the plan.
 
 pub mod capacity;
+pub mod codeguru;
 pub mod connect;
 pub mod discovery;
 pub mod docker;
@@ -25,3 +26,4 @@ pub mod sizing;
 pub mod steps;
 pub mod task;
 pub mod volumes;
+pub mod xray;

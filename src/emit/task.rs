@@ -105,6 +105,11 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
         totals.memory += logging::ROUTER_MEMORY;
         containers.push(router);
     }
+    if let Some(daemon) = super::xray::sidecar(ctx, fam) {
+        totals.cpu += super::xray::CPU;
+        totals.memory += super::xray::MEMORY;
+        containers.push(daemon);
+    }
     let ec2 = ctx.plan.compute.get(&fam.name);
     let (cpu, memory) = match (ec2, sizing::fargate_size(totals.cpu, totals.memory)) {
         (Some(e), _) => (e.cpu.max(totals.cpu), e.memory.max(totals.memory)),

@@ -129,18 +129,18 @@ fn firelens(v: &Value, path: &str, d: &mut Diagnostics) -> Option<FireLens> {
                     d.warn("CX2070", &at, "ignored: the log router reserves no CPU of its own and ECS watches it as an essential container")
                 }
                 ("Advanced", "SourceFile" | "ParserFiles" | "ComposeXManagedAwsDestinations") => d.error(
-                    "CX2071",
+                    "CX2079",
                     &at,
                     format!(
                         "{key} needs a Fluent Bit configuration file {}, which ComposeX does not build; put the configuration in an image (DockerImageOverride) or in S3, and point FirelensConfiguration.Options config-file-type and config-file-value at it (or send to one output with logging.options)",
                         if key == "ComposeXManagedAwsDestinations" { "with one output per destination" } else { "built from local files" }
                     ),
                 ),
-                (_, key) => d.error("CX2072", &at, format!("{key:?} is not a key of FireLens.{k}")),
+                (_, key) => d.error("CX2080", &at, format!("{key:?} is not a key of FireLens.{k}")),
             }
         }
         if !matches!(k.as_str(), "Shorthands" | "Advanced") {
-            d.error("CX2073", &p, format!("{k:?} is not a FireLens key; use Shorthands or Advanced"));
+            d.error("CX2081", &p, format!("{k:?} is not a FireLens key; use Shorthands or Advanced"));
         }
     }
     Some(f)
@@ -153,7 +153,7 @@ fn configuration(f: &mut FireLens, v: &Value, path: &str, d: &mut Diagnostics) {
         match k.as_str() {
             "Type" => match v.as_str() {
                 Some(t @ ("fluentbit" | "fluentd")) => f.router_type = Some(t.to_string()),
-                _ => d.error("CX2074", &p, "Type must be fluentbit or fluentd"),
+                _ => d.error("CX2082", &p, "Type must be fluentbit or fluentd"),
             },
             "Options" => {
                 let Some(opts) = map_or(v, &p, "Options must be a mapping", d) else { continue };
@@ -166,11 +166,11 @@ fn configuration(f: &mut FireLens, v: &Value, path: &str, d: &mut Diagnostics) {
                             };
                             f.options.insert(o.clone(), Value::String(text.trim_matches('"').to_string()));
                         }
-                        _ => d.error("CX2075", join(&p, o), format!("{o:?} is not a FireLens option; use enable-ecs-log-metadata, config-file-type, config-file-value")),
+                        _ => d.error("CX2083", join(&p, o), format!("{o:?} is not a FireLens option; use enable-ecs-log-metadata, config-file-type, config-file-value")),
                     }
                 }
             }
-            _ => d.error("CX2076", &p, format!("{k:?} is not a key of FirelensConfiguration; use Type and Options")),
+            _ => d.error("CX2084", &p, format!("{k:?} is not a key of FirelensConfiguration; use Type and Options")),
         }
     }
 }

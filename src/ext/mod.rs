@@ -3,12 +3,15 @@
 //! nothing of AWS); the stages after loading read these settings, never the raw values again.
 
 pub mod cloudmap;
+pub mod codeguru;
 pub mod connect;
 pub mod deployment;
+pub mod ecr;
 pub mod iam;
 pub mod logging;
 pub mod network;
 pub mod scaling;
+pub mod xray;
 
 use crate::compose::Project;
 use crate::diagnostics::Diagnostics;
@@ -45,6 +48,10 @@ pub struct ServiceExtensions {
     pub network: Option<network::Network>,
     /// `x-aws-min_percent`, `x-aws-max_percent`, `x-ecs`.
     pub deployment: deployment::Deployment,
+    /// `x-xray`: the X-Ray daemon the service asks for beside it.
+    pub xray: Option<xray::XRay>,
+    /// `x-codeguru-profiler` / `x-codeguru_profiler`: the profiling group the service asks for.
+    pub profiler: Option<codeguru::Profiler>,
 }
 
 impl Extensions {
@@ -64,6 +71,8 @@ impl Extensions {
                 exec: false,
                 cpu_architecture: None,
             },
+            xray: None,
+            profiler: None,
         };
         self.services.get(name).unwrap_or(&NONE)
     }
@@ -76,6 +85,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
         .services
         .iter()
         .map(|(name, s)| {
+            ecr::read(s, d);
             let logging = logging::read(s, d);
             let ext = ServiceExtensions {
                 retention: logging.retention,
@@ -85,6 +95,8 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
                 iam: iam::read(s, d),
                 network: network::read(s, d),
                 deployment: deployment::read(s, d),
+                xray: xray::read(s, d),
+                profiler: codeguru::read(s, d),
             };
             (name.clone(), ext)
         })

@@ -79,7 +79,7 @@ pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Pool> {
             None => Map::new(),
             Some(Value::Object(p)) => p.clone(),
             Some(other) => {
-                ctx.d.error("CX4268", &pp, format!("Properties must be a mapping, not {}", kind(other)));
+                ctx.d.error("CX4311", &pp, format!("Properties must be a mapping, not {}", kind(other)));
                 continue;
             }
         };
@@ -93,14 +93,14 @@ pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Pool> {
         {
             let kp = join(&mp, k);
             if k != "Domain" {
-                ctx.d.error("CX4269", &kp, format!("{k:?} is not an x-cognito_userpool macro parameter; use Domain"));
+                ctx.d.error("CX4312", &kp, format!("{k:?} is not an x-cognito_userpool macro parameter; use Domain"));
                 ok = false;
                 continue;
             }
             match literal(v, &kp, "a domain prefix", &mut ctx.d) {
                 Some(d) if valid_prefix(&d) => domain = Some(d),
                 Some(d) => {
-                    ctx.d.error("CX4270", &kp, format!("{d:?} is not a Cognito domain prefix: 1 to 63 lower-case letters, digits and hyphens, not starting or ending with a hyphen, without \"aws\", \"amazon\" or \"cognito\""));
+                    ctx.d.error("CX4313", &kp, format!("{d:?} is not a Cognito domain prefix: 1 to 63 lower-case letters, digits and hyphens, not starting or ending with a hyphen, without \"aws\", \"amazon\" or \"cognito\""));
                     ok = false;
                 }
                 None => ok = false,

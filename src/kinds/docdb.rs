@@ -90,7 +90,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     if let Some(u) = username.as_str() {
         if !valid_identifier(u, 63) {
             ctx.d.error(
-                "CX4259",
+                "CX4315",
                 join(&props_path, "MasterUsername"),
                 format!(
                     "{} is not a master username DocumentDB accepts: a letter, then letters, digits or _, 63 at most",

@@ -204,7 +204,7 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, known: &Known) -> Optio
                 }
                 if l.get("Port").is_none() && l.is_object() {
                     ctx.d.error(
-                        "CX4280",
+                        "CX4316",
                         join(&lpath, port),
                         format!("{port:?} is not a port; key the listeners by their port numbers"),
                     );
@@ -437,7 +437,7 @@ fn target_groups(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> (Option<V
                     spec.insert(k.clone(), v.clone());
                 }
                 "Port" | "Services" => {}
-                _ => ctx.d.error("CX4284", 
+                _ => ctx.d.error("CX4317", 
                     join(&gp, k),
                     format!("{k:?} is not a target group key; use Port, Protocol, HealthCheck, Services, TargetGroupAttributes or ProtocolVersion"),
                 ),
@@ -449,7 +449,7 @@ fn target_groups(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> (Option<V
             .and_then(|v| seq_or(v, &sp, "Services must be a list of {Name: family:container, Port}", &mut ctx.d));
         let members = members.cloned().unwrap_or_default();
         if members.len() != 1 {
-            ctx.d.error("CX4285", 
+            ctx.d.error("CX4318", 
                 &sp,
                 "a target group sends to one container port here (its ECS service registers its tasks in it); give each container its own target group, or its own entry in Services",
             );
@@ -461,7 +461,7 @@ fn target_groups(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> (Option<V
             member.get("Name").and_then(|n| literal(n, &join(&mp, "Name"), "a family:container name", &mut ctx.d))
         else {
             if member.get("Name").is_none() {
-                ctx.d.error("CX4278", join(&mp, "Name"), "a target group member needs Name, family:container");
+                ctx.d.error("CX4319", join(&mp, "Name"), "a target group member needs Name, family:container");
             }
             continue;
         };
@@ -471,7 +471,7 @@ fn target_groups(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> (Option<V
             g.get("Port").or_else(|| member.get("Port")).and_then(Value::as_u64).and_then(|n| u16::try_from(n).ok())
         else {
             ctx.d.error(
-                "CX4281",
+                "CX4320",
                 join(&gp, "Port"),
                 "a target group needs Port, the container port the load balancer sends to",
             );
@@ -479,7 +479,7 @@ fn target_groups(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> (Option<V
         };
         if let Some(member_port) = member.get("Port").and_then(Value::as_u64).filter(|p| *p != u64::from(port)) {
             ctx.d.warn(
-                "CX4282",
+                "CX4321",
                 join(&mp, "Port"),
                 format!("ignored: the load balancer sends to the target group's Port {port}, not {member_port}"),
             );
@@ -487,7 +487,7 @@ fn target_groups(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> (Option<V
         spec.insert("port".into(), json!(port));
         let key = format!("{member_name}:{port}");
         if services.contains_key(&key) {
-            ctx.d.error("CX4283", &gp, format!("{key} is also in Services; declare it once"));
+            ctx.d.error("CX4322", &gp, format!("{key} is also in Services; declare it once"));
             continue;
         }
         services.insert(key.clone(), Value::Object(spec));
@@ -596,7 +596,7 @@ fn services(
                 match spec.get("port").and_then(Value::as_u64) {
                     Some(n) if n != u64::from(port) => {
                         ctx.d.error(
-                            "CX4277",
+                            "CX4323",
                             join(&p, "port"),
                             format!("{n} is not the port {port} the target's name gives; make them the same"),
                         );
@@ -1284,7 +1284,7 @@ fn authentication(
     let (key, oidc) = match (o.get("AuthenticateOidcConfig"), o.get("AuthenticateCognitoConfig")) {
         (None, None) => return None,
         (Some(_), Some(_)) => {
-            ctx.d.error("CX4267", 
+            ctx.d.error("CX4324", 
                 join(path, "AuthenticateCognitoConfig"),
                 "a target signs users in with one identity provider; keep AuthenticateOidcConfig or AuthenticateCognitoConfig",
             );
@@ -1295,7 +1295,7 @@ fn authentication(
     };
     let p = join(path, key);
     if ty != LbType::Application || protocol != "HTTPS" {
-        ctx.d.error("CX4262", 
+        ctx.d.error("CX4325", 
             &p,
             "only an HTTPS listener of an application load balancer can sign users in; give this listener Protocol HTTPS and a certificate",
         );
@@ -1308,7 +1308,7 @@ fn authentication(
     for k in m.keys() {
         if !required.contains(&k.as_str()) && !optional.contains(&k.as_str()) {
             ctx.d.error(
-                "CX4263",
+                "CX4326",
                 join(&p, k),
                 format!("{k:?} is not a key of {key}; use {}", [required, optional].concat().join(", ")),
             );
@@ -1317,7 +1317,7 @@ fn authentication(
     }
     for k in required {
         if !m.contains_key(*k) {
-            ctx.d.error("CX4264", join(&p, k), format!("{key} needs {k}"));
+            ctx.d.error("CX4327", join(&p, k), format!("{key} needs {k}"));
             ok = false;
         }
     }
@@ -1325,14 +1325,14 @@ fn authentication(
         let existing = m.get("UseExistingClientSecret").and_then(Value::as_bool) == Some(true);
         match m.get("ClientSecret") {
             Some(v) if !secret_reference(ctx, v) => {
-                ctx.d.error("CX4265", 
+                ctx.d.error("CX4328", 
                     join(&p, "ClientSecret"),
                     "a client secret written in the file, or in a Parameter without NoEcho, is readable in the template or the stack; give a dynamic reference ('{{resolve:secretsmanager:NAME:SecretString:KEY}}') or !Ref of a template Parameter with NoEcho: true",
                 );
                 ok = false;
             }
             None if !existing => {
-                ctx.d.error("CX4266", 
+                ctx.d.error("CX4329", 
                     join(&p, "ClientSecret"),
                     "AuthenticateOidcConfig needs ClientSecret (a dynamic reference or !Ref of a NoEcho Parameter), or UseExistingClientSecret: true on a listener that has one",
                 );
@@ -1374,11 +1374,11 @@ fn cognito_client(
 ) -> Option<Option<Value>> {
     let p = join(path, "CreateCognitoClient");
     if o.contains_key("AuthenticateOidcConfig") || o.contains_key("AuthenticateCognitoConfig") {
-        ctx.d.error("CX4271", &p, "a target signs users in one way; keep CreateCognitoClient, AuthenticateOidcConfig or AuthenticateCognitoConfig");
+        ctx.d.error("CX4330", &p, "a target signs users in one way; keep CreateCognitoClient, AuthenticateOidcConfig or AuthenticateCognitoConfig");
         return Some(None);
     }
     if ty != LbType::Application || protocol != "HTTPS" {
-        ctx.d.error("CX4272", &p, "only an HTTPS listener of an application load balancer can sign users in; give this listener Protocol HTTPS and a certificate");
+        ctx.d.error("CX4331", &p, "only an HTTPS listener of an application load balancer can sign users in; give this listener Protocol HTTPS and a certificate");
         return Some(None);
     }
     let Some(m) =
@@ -1390,7 +1390,7 @@ fn cognito_client(
     let Some(name) = m.get("UserPoolId").and_then(|v| literal(v, &up, "a user pool name", &mut ctx.d)) else {
         if !m.contains_key("UserPoolId") {
             ctx.d.error(
-                "CX4273",
+                "CX4332",
                 &up,
                 "CreateCognitoClient needs UserPoolId, the name of a user pool of x-cognito_userpool",
             );
@@ -1401,17 +1401,17 @@ fn cognito_client(
     let Some(pool) = known.pools.get(&name) else {
         let declared = ctx.project.extensions.get(super::cognito_userpool::KEY).and_then(|x| x.get(&name)).is_some();
         if !declared {
-            ctx.d.error("CX4274", &up, format!("{name:?} is not a user pool of x-cognito_userpool; declare it there"));
+            ctx.d.error("CX4333", &up, format!("{name:?} is not a user pool of x-cognito_userpool; declare it there"));
         }
         return Some(None);
     };
     let Some(domain) = pool.domain.clone() else {
-        ctx.d.error("CX4275", &up, format!("the load balancer signs users in on the user pool's hosted pages, and {name:?} has none; give it MacroParameters.Domain"));
+        ctx.d.error("CX4334", &up, format!("the load balancer signs users in on the user pool's hosted pages, and {name:?} has none; give it MacroParameters.Domain"));
         return Some(None);
     };
     if m.get("GenerateSecret").is_some_and(|g| g.as_bool() != Some(true)) {
         ctx.d.error(
-            "CX4276",
+            "CX4335",
             join(&p, "GenerateSecret"),
             "a load balancer's app client needs a secret; leave GenerateSecret out, or true",
         );

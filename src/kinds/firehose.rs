@@ -71,14 +71,14 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     let mut statements: Vec<Value> = Vec::new();
 
     for key in OTHER_DESTINATIONS.iter().filter(|k| props.contains_key(**k)) {
-        ctx.d.error("CX4251", 
+        ctx.d.error("CX4336", 
             join(&props_path, key),
             format!("ComposeX builds delivery streams to S3 (ExtendedS3DestinationConfiguration); for {key}, declare the stream in the template's Resources (x-aws-cloudformation) with its own role"),
         );
     }
     let destinations: Vec<&str> = S3_DESTINATIONS.iter().copied().filter(|k| props.contains_key(*k)).collect();
     if destinations.is_empty() && !OTHER_DESTINATIONS.iter().any(|k| props.contains_key(*k)) {
-        ctx.d.error("CX4252", 
+        ctx.d.error("CX4337", 
             &props_path,
             "a delivery stream needs a destination: ExtendedS3DestinationConfiguration with BucketARN (x-s3::bucket or an ARN)",
         );
@@ -87,12 +87,12 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         let path = join(&props_path, key);
         let raw_bucket = raw.get(key).and_then(|d| d.get("BucketARN"));
         let Some(Value::Object(dest)) = props.get_mut(key) else {
-            ctx.d.error("CX4253", &path, format!("{key} must be a mapping with BucketARN"));
+            ctx.d.error("CX4338", &path, format!("{key} must be a mapping with BucketARN"));
             continue;
         };
         let Some(bucket) = dest.get("BucketARN").cloned() else {
             ctx.d.error(
-                "CX4254",
+                "CX4339",
                 join(&path, "BucketARN"),
                 "the destination needs BucketARN: x-s3::bucket or a bucket ARN",
             );
@@ -116,7 +116,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
                 statements.push(json!({"Effect": "Allow", "Action": READ_STREAM, "Resource": [stream]}));
             }
             None => ctx.d.error(
-                "CX4255",
+                "CX4340",
                 join(&path, "KinesisStreamARN"),
                 "the source needs KinesisStreamARN: x-kinesis::stream or a stream ARN",
             ),
@@ -124,7 +124,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         replace_role(ctx, source, &path, &role_arn, why);
     } else if kinesis_source {
         ctx.d.error(
-            "CX4256",
+            "CX4341",
             join(&props_path, "DeliveryStreamType"),
             "KinesisStreamAsSource needs KinesisStreamSourceConfiguration with KinesisStreamARN",
         );
@@ -138,7 +138,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     if kinesis_source {
         if props.contains_key("DeliveryStreamEncryptionConfigurationInput") {
-            ctx.d.error("CX4257", 
+            ctx.d.error("CX4342", 
                 join(&props_path, "DeliveryStreamEncryptionConfigurationInput"),
                 "a stream fed by Kinesis is encrypted by its source stream; Firehose refuses server-side encryption on it, so leave this out",
             );
@@ -184,7 +184,7 @@ fn arn_of(ctx: &Ctx, raw: Option<&Value>, resolved: Value) -> Value {
 fn replace_role(ctx: &mut Ctx, m: &mut Map<String, Value>, path: &str, role: &Value, why: &str) {
     if let Some(old) = m.insert("RoleARN".into(), role.clone()) {
         if !old.is_object() || old != *role {
-            ctx.d.warn("CX4258", join(path, "RoleARN"), format!("replaced: {why}"));
+            ctx.d.warn("CX4343", join(path, "RoleARN"), format!("replaced: {why}"));
         }
     }
 }

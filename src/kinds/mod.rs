@@ -19,9 +19,12 @@ pub mod delivery;
 pub mod generic;
 
 pub mod acm;
+pub mod alarms;
+pub mod aps;
 pub mod cloudmap;
 pub mod cluster;
 pub mod cognito_userpool;
+pub mod dashboards;
 pub mod docdb;
 pub mod dynamodb;
 pub mod elasticache;
@@ -38,6 +41,7 @@ pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub mod ssm_parameter;
+pub mod tags;
 pub mod vpc;
 pub mod wafv2_webacl;
 
@@ -77,6 +81,7 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-kinesis", how: How::Resources(&kinesis::KIND) },
     Entry { key: "x-kms", how: How::Resources(&kms::KIND) },
     Entry { key: "x-ssm_parameter", how: How::Resources(&ssm_parameter::KIND) },
+    Entry { key: "x-aps", how: How::Resources(&aps::KIND) },
     Entry { key: "x-rds", how: How::Resources(&rds::CLUSTER) },
     Entry { key: "x-elasticache", how: How::Resources(&elasticache::REPLICATION_GROUP) },
     Entry { key: "x-docdb", how: How::Resources(&docdb::KIND) },
@@ -85,6 +90,8 @@ pub const REGISTRY: &[Entry] = &[
     Entry { key: "x-kinesis_firehose", how: How::Resources(&firehose::KIND) },
     Entry { key: "x-elbv2", how: How::Stage(elbv2::expand) },
     Entry { key: "x-wafv2_webacl", how: How::Stage(wafv2_webacl::expand) },
+    Entry { key: "x-alarms", how: How::Stage(alarms::expand) },
+    Entry { key: "x-dashboards", how: How::Stage(dashboards::expand) },
     Entry { key: "x-events", how: How::ReadBy("events::expand, after the task families: its rules start their tasks") },
     Entry { key: "x-acm", how: How::ReadBy("x-elbv2: certificates serve the listeners") },
     Entry { key: "x-cognito_userpool", how: How::ReadBy("x-elbv2: user pools sign users in at the listeners") },
@@ -100,6 +107,7 @@ pub const REGISTRY: &[Entry] = &[
         key: "x-aws-logs_retention",
         how: How::ReadBy("the logging concern: the default retention of every log group"),
     },
+    Entry { key: "x-tags", how: How::ReadBy("tags::expand, after every resource is generated: it tags each") },
     Entry { key: "x-aws-cloudformation", how: How::ReadBy("the overlay, applied after every other stage") },
 ];
 
@@ -115,6 +123,10 @@ pub const SERVICE_EXTENSIONS: &[&str] = &[
     "x-aws-pull_credentials",
     "x-aws-min_percent",
     "x-aws-max_percent",
+    "x-xray",
+    "x-codeguru-profiler",
+    "x-codeguru_profiler",
+    "x-ecr",
 ];
 
 /// The resources every resource kind declares, read once when the file is loaded.
@@ -126,22 +138,14 @@ pub fn read(project: &crate::compose::Project, d: &mut crate::diagnostics::Diagn
 /// whose absence changes what the stack does or protects (a firewall, a user pool, a database,
 /// scheduled tasks, DNS records) is refused: a stack without it is not the one the file
 /// describes. Observability and metadata are ignored with a warning.
-pub const NOT_BUILT: &[(&str, Unbuilt)] = &[
-    ("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)")),
-    ("x-alarms", Unbuilt::Ignored("CloudWatch alarms")),
-    ("x-dashboards", Unbuilt::Ignored("CloudWatch dashboards")),
-    ("x-aps", Unbuilt::Ignored("an Amazon Managed Prometheus workspace")),
-    ("x-tags", Unbuilt::Ignored("tags")),
-];
+pub const NOT_BUILT: &[(&str, Unbuilt)] =
+    &[("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)"))];
 
 /// The same, for a service's extensions.
 pub const SERVICE_NOT_BUILT: &[(&str, Unbuilt)] = &[
-    ("x-xray", Unbuilt::Ignored("the X-Ray daemon")),
     ("x-monitoring", Unbuilt::Ignored("CloudWatch agent monitoring")),
     ("x-prometheus", Unbuilt::Ignored("Prometheus metrics collection")),
     ("x-alarms", Unbuilt::Ignored("the service's CloudWatch alarms")),
-    ("x-codeguru_profiler", Unbuilt::Ignored("CodeGuru profiling")),
-    ("x-ecr", Unbuilt::Ignored("ECR image scanning")),
     ("x-docker_opts", Unbuilt::Ignored("Docker options")),
     ("x-environment", Unbuilt::Ignored("ECS ComposeX's environment options")),
 ];

@@ -70,7 +70,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl], resource: &mut Value) {
             .take_while(|d| d.path != decl.path)
             .find(|d| d.kind.key == decl.kind.key && name_of(d) == Some(name));
         if let Some(first) = earlier {
-            ctx.d.error("CX4250", 
+            ctx.d.error("CX4344", 
                 join(&props_path, "DomainName"),
                 format!("{name:?} is also the DomainName of {}; a domain name is unique in an account and region, so give each its own or leave DomainName out", first.path),
             );
@@ -80,7 +80,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl], resource: &mut Value) {
     let _ = macro_parameters(ctx, decl, &[]);
     if let Some(v) = props.get("EngineVersion") {
         if let Some(e) = version_error(v) {
-            ctx.d.error("CX4249", join(&props_path, "EngineVersion"), e);
+            ctx.d.error("CX4345", join(&props_path, "EngineVersion"), e);
         }
     }
 
@@ -129,7 +129,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl], resource: &mut Value) {
         if policy.as_str().is_some_and(|p| !p.contains("TLS-1-2")) {
             let shown = show(policy);
             ctx.d.error(
-                "CX4246",
+                "CX4346",
                 join(&join(&props_path, "DomainEndpointOptions"), "TLSSecurityPolicy"),
                 format!("{shown} admits TLS older than 1.2; leave TLSSecurityPolicy out or use {TLS_POLICY}"),
             );
@@ -159,12 +159,12 @@ fn name_of(d: &Decl) -> Option<&str> {
 fn require(ctx: &mut Ctx, props: &mut Map<String, Value>, path: &str, group: &str, flag: &str, what: &str) {
     let entry = props.entry(group).or_insert_with(|| json!({}));
     let Some(m) = entry.as_object_mut() else {
-        ctx.d.error("CX4247", join(path, group), format!("{group} must be a mapping, not {}", kind_of(entry)));
+        ctx.d.error("CX4347", join(path, group), format!("{group} must be a mapping, not {}", kind_of(entry)));
         return;
     };
     if m.get(flag).is_some_and(|v| v == false || v == "false") {
         ctx.d.error(
-            "CX4248",
+            "CX4348",
             join(&join(path, group), flag),
             format!("ComposeX {what}; leave {flag} out or set it to true"),
         );

@@ -84,12 +84,12 @@ pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Zone> {
                 },
                 "Lookup" => {
                     lookup = true;
-                    ctx.d.error("CX4286", 
+                    ctx.d.error("CX4349", 
                         &p,
                         "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; give the existing zone's ID with `Use: Z…` (or !Ref of a template Parameter)",
                     );
                 }
-                _ => ctx.d.error("CX4287", 
+                _ => ctx.d.error("CX4350", 
                     &p,
                     format!("{k:?} is not an x-route53 key; use ZoneName, and Use for an existing zone"),
                 ),
@@ -99,7 +99,7 @@ pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Zone> {
             continue;
         }
         if def.contains_key("ZoneName") && def.contains_key("Name") {
-            ctx.d.error("CX4288", join(&path, "Name"), "ZoneName and Name both name the zone; keep one");
+            ctx.d.error("CX4351", join(&path, "Name"), "ZoneName and Name both name the zone; keep one");
             continue;
         }
         if let Some(id) = use_id {

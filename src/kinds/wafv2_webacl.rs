@@ -66,7 +66,7 @@ pub fn expand(ctx: &mut Ctx) {
                 "Properties" | "MacroParameters" | "LoadBalancers" | "Use" => {}
                 "Lookup" => {
                     lookup = true;
-                    ctx.d.error("CX4261", 
+                    ctx.d.error("CX4365", 
                         &p,
                         "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; give the existing web ACL's ARN with `Use: arn:aws:wafv2:…` (or !Ref of a template Parameter)",
                     );
@@ -272,7 +272,7 @@ fn associations(ctx: &mut Ctx, name: &str, def: &Map<String, Value>, path: &str,
             continue;
         };
         if ty != "application" {
-            ctx.d.error("CX4260", 
+            ctx.d.error("CX4366", 
                 &p,
                 format!("{lb:?} is a network load balancer, which AWS WAF cannot protect; name application load balancers only"),
             );

@@ -1,8 +1,9 @@
 //! Security properties judged from the rendered template alone, knowing nothing of how the
 //! engine builds it (SPEC §7):
 //! 1. no IAM statement allows `*` or `service:*` actions or uses `NotAction`; `Resource: "*"`
-//!    only for `ecr:GetAuthorizationToken`, for the four `ssmmessages` channel actions of ECS
-//!    Exec (neither has resource-level permissions), or in a policy the user wrote (`x-iam`);
+//!    only for actions AWS grants on nothing narrower (`ecr:GetAuthorizationToken`, the X-Ray
+//!    daemon's, the four `ssmmessages` channel actions of ECS Exec), or in a policy the user
+//!    wrote (`x-iam`);
 //! 2. every task role grants something;
 //! 3. no ingress from `0.0.0.0/0` or `::/0` but on a load balancer's listener ports or an
 //!    explicit `ExtSources` rule; a load balancer's group (the one its
@@ -16,12 +17,19 @@
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The actions of ECS Exec, which IAM grants on `*` only.
-const EXEC_ACTIONS: &[&str] = &[
+/// Actions AWS grants on no resource narrower than `*`: ECR's token, the X-Ray daemon's, and
+/// the channels of ECS Exec.
+const NO_RESOURCE_LEVEL: &[&str] = &[
+    "ecr:GetAuthorizationToken",
     "ssmmessages:CreateControlChannel",
     "ssmmessages:CreateDataChannel",
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingStatisticSummaries",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
 ];
 
 /// Policy names the engine generates; any other inline policy was written by the user.
@@ -326,11 +334,9 @@ fn statement(id: &str, st: &Value, user: bool, bad: &mut Vec<String>) {
             bad.push(format!("{id}: wildcard action {a}"));
         }
     }
-    if as_list(st.get("Resource")).iter().any(|r| r == "*")
-        && !user
-        && actions != [Value::from("ecr:GetAuthorizationToken")]
-        && actions != EXEC_ACTIONS.iter().map(|a| Value::from(*a)).collect::<Vec<_>>()
-    {
+    let unscoped =
+        !actions.is_empty() && actions.iter().all(|a| a.as_str().is_some_and(|a| NO_RESOURCE_LEVEL.contains(&a)));
+    if as_list(st.get("Resource")).iter().any(|r| r == "*") && !user && !unscoped {
         bad.push(format!("{id}: Resource \"*\" for {actions:?}"));
     }
 }
