@@ -210,7 +210,7 @@ fn task_mates(doc: &Value, consumer: &str) -> BTreeSet<String> {
         mates.insert("log_router".to_string());
     }
     // A family one of whose services sets `x-xray` also runs the X-Ray daemon's container.
-    if mates.iter().any(|s| traces(&services[s])) {
+    if mates.iter().any(|s| services.get(s).is_some_and(traces)) {
         mates.insert("xray-daemon".to_string());
     }
     mates
