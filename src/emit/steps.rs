@@ -235,10 +235,12 @@ pub fn expand(ctx: &mut Emit, fam: &Family, target: &str, queues: &[Queue]) {
             })
             .collect();
         let prefix = format!("{}{}", fam.id, q.id);
+        // An alarm and a queue may share a name; their policies on one target may not.
+        let source = if q.on_alarm { format!("alarm-{}", q.name) } else { q.name.clone() };
         let (out_id, in_id) = (format!("{prefix}ScaleOutPolicy"), format!("{prefix}ScaleInPolicy"));
         let policy = |suffix: &str, cooldown: u64, steps: Value| {
             json!({"Type": "AWS::ApplicationAutoScaling::ScalingPolicy", "Properties": {
-                "PolicyName": {"Fn::Sub": format!("${{AWS::StackName}}-{}-{}-{suffix}", fam.name, q.name)},
+                "PolicyName": {"Fn::Sub": format!("${{AWS::StackName}}-{}-{source}-{suffix}", fam.name)},
                 "PolicyType": "StepScaling",
                 "ScalingTargetId": {"Ref": target},
                 "StepScalingPolicyConfiguration": {
