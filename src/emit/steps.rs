@@ -1,5 +1,8 @@
 //! Step scaling on queue depth (ECS ComposeX): a consumer of an `x-sqs` queue may say how many
-//! tasks its family runs for how many visible messages.
+//! tasks its family runs for how many visible messages. The same steps on an `x-alarms` alarm's
+//! `Services` scale on that alarm (`kinds::alarms`): their bounds are the metric above the
+//! alarm's threshold, the first at 0, and the alarm holds both policies as its actions, so no
+//! depth alarm is made.
 //!
 //! ```yaml
 //! x-sqs:
