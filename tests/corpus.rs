@@ -40,11 +40,10 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
         "ecs-composex/codeguru/simple.yml (on blog.features.yml)",
         "channelUri: \"SOME_SNS_TOPIC_ARN\" is not an SNS topic ARN",
     ),
-    // x-alarms that scale services on the alarm (Services with Scaling): not built yet, and a
-    // stack without it runs another number of tasks than the file says.
-    ("ecs-composex/alarms/composite_alarm.duplicate.yml (on blog.features.yml)", ALARM_SCALING),
-    ("ecs-composex/alarms/composite_alarm.yml (on blog.features.yml)", ALARM_SCALING),
-    ("ecs-composex/alarms/create_only.yml (on blog.features.yml)", ALARM_SCALING),
+    // A composite alarm that scales services: CloudWatch runs no Application Auto Scaling
+    // action on a composite alarm, so the stack could not do what the file says.
+    ("ecs-composex/alarms/composite_alarm.duplicate.yml (on blog.features.yml)", COMPOSITE_SCALING),
+    ("ecs-composex/alarms/composite_alarm.yml (on blog.features.yml)", COMPOSITE_SCALING),
     // Lookup of existing AWS resources needs AWS API calls while the template is transformed,
     // which a macro cannot make; the message gives the existing-resource form (Use, a Parameter).
     ("ecs-composex/acm/request_pending.yaml (on blog.features.yml)", LOOKUP),
@@ -114,7 +113,7 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/ssm/test_yaml.yaml (on blog.features.yml)", "key: \"key\" is not a compose key"),
     ("ecs-composex/ssm/test_yaml_jinja2.yaml (on blog.features.yml)", "key: \"key\" is not a compose key"),
 ];
-const ALARM_SCALING: &str = "Services: scaling services on an alarm is not built yet";
+const COMPOSITE_SCALING: &str = "Services: a composite alarm cannot trigger Application Auto Scaling";
 const LOOKUP: &str = ".Lookup: Lookup needs AWS API calls while the template is transformed";
 const CLIENT_SECRET: &str = "a client secret written in the file, or in a Parameter without NoEcho, is readable";
 

@@ -7,7 +7,8 @@
 //! - Docker's `deploy.x-aws-autoscaling`: `{min, max, cpu}` or `{min, max, mem}`, read as a Range
 //!   with one target (Docker's 60 s cooldowns; `min` defaults to 1). A service with both keeps
 //!   `x-scaling`, as ECS ComposeX does.
-//! - Step scaling on queue depth, from the `Scaling` of an `x-sqs` consumer (see `steps`).
+//! - Step scaling on queue depth, from the `Scaling` of an `x-sqs` consumer, or on an alarm,
+//!   from the `Scaling` of an `x-alarms` alarm's service (see `steps`).
 //!
 //! The services of one family merge as ECS ComposeX merges them: the widest range, the lowest
 //! targets and cooldowns, scale-in disabled if one of them disables it, every scheduled action.

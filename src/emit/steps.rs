@@ -1,5 +1,8 @@
 //! Step scaling on queue depth (ECS ComposeX): a consumer of an `x-sqs` queue may say how many
-//! tasks its family runs for how many visible messages.
+//! tasks its family runs for how many visible messages. The same steps on an `x-alarms` alarm's
+//! `Services` scale on that alarm (`kinds::alarms`): their bounds are the metric above the
+//! alarm's threshold, the first at 0, and the alarm holds both policies as its actions, so no
+//! depth alarm is made.
 //!
 //! ```yaml
 //! x-sqs:
@@ -41,11 +44,12 @@ pub fn collect(plan: &Plan, fam: &Family, d: &mut Diagnostics) -> Vec<Queue> {
         if !plan.families.resolve(&decl.consumer).is_some_and(|fams| fams.iter().any(|f| f.name == fam.name)) {
             continue;
         }
-        if let Some(other) = out.iter().find(|q| q.name == decl.queue.name) {
+        if let Some(other) = out.iter().find(|q| q.id == decl.queue.id) {
+            let what = if decl.queue.on_alarm { "alarm" } else { "queue" };
             d.error(
                 "CX5079",
                 &decl.queue.path,
-                format!("{} already scales task family {:?} on this queue; keep one", other.path, fam.name),
+                format!("{} already scales task family {:?} on this {what}; keep one", other.path, fam.name),
             );
             continue;
         }
@@ -54,8 +58,10 @@ pub fn collect(plan: &Plan, fam: &Family, d: &mut Diagnostics) -> Vec<Queue> {
     out
 }
 
-/// A consumer's `Scaling` of queue `name` (logical ID `id`), read.
-pub fn parse(v: &Value, path: &str, name: &str, id: &str, d: &mut Diagnostics) -> Option<Queue> {
+/// A consumer's `Scaling` of queue `name` (logical ID `id`), read; with `on_alarm`, a service's
+/// `Scaling` on the `x-alarms` alarm `name`, whose bounds are the metric above its threshold.
+pub fn parse(v: &Value, path: &str, name: &str, id: &str, on_alarm: bool, d: &mut Diagnostics) -> Option<Queue> {
+    let unit = if on_alarm { "metric value above the alarm's threshold" } else { "number of messages" };
     let m = object(v, path, "Scaling", d)?;
     let mut q = Queue {
         name: name.to_string(),
@@ -64,6 +70,7 @@ pub fn parse(v: &Value, path: &str, name: &str, id: &str, d: &mut Diagnostics) -
         steps: vec![],
         scale_in_cooldown: COOLDOWN,
         scale_out_cooldown: COOLDOWN,
+        on_alarm,
     };
     let mut written: Vec<(Step, String)> = Vec::new();
     let mut ok = true;
@@ -75,7 +82,7 @@ pub fn parse(v: &Value, path: &str, name: &str, id: &str, d: &mut Diagnostics) -
             "Steps" => match v.as_array() {
                 Some(list) if !list.is_empty() => {
                     for (i, s) in list.iter().enumerate() {
-                        match step(s, &index(&p, i), d) {
+                        match step(s, &index(&p, i), unit, d) {
                             Some(s) => written.push((s, index(&p, i))),
                             None => ok = false,
                         }
@@ -111,6 +118,21 @@ pub fn parse(v: &Value, path: &str, name: &str, id: &str, d: &mut Diagnostics) -
         return None;
     }
     written.sort_by_key(|(s, _)| s.lower);
+    // The alarm fires at its threshold, bound 0: a first step above it would leave the metric
+    // between the threshold and that step without a task count, which Application Auto Scaling
+    // refuses at run time.
+    if on_alarm && written[0].0.lower != 0 {
+        d.error(
+            "CX5154",
+            join(&written[0].1, "LowerBound"),
+            format!(
+                "{} must be 0: bounds are the metric above the alarm's Threshold, and the first step starts there",
+                written[0].0.lower
+            ),
+        );
+        return None;
+    }
+    let noun = if on_alarm { "above the threshold" } else { "messages" };
     let last = written.len() - 1;
     for i in 0..written.len() {
         let (s, p) = &written[i];
@@ -139,9 +161,13 @@ pub fn parse(v: &Value, path: &str, name: &str, id: &str, d: &mut Diagnostics) -
         }
         if i == last {
             if let Some(u) = s.upper {
-                d.warn("CX5085", 
+                d.warn(
+                    "CX5085",
                     join(p, "UpperBound"),
-                    format!("ignored: the last step has no upper bound, so {} tasks run from {} messages up, beyond {u} too", s.count, s.lower),
+                    format!(
+                        "ignored: the last step has no upper bound, so {} tasks run from {} {noun} up, beyond {u} too",
+                        s.count, s.lower
+                    ),
                 );
             }
         }
@@ -156,14 +182,14 @@ pub fn parse(v: &Value, path: &str, name: &str, id: &str, d: &mut Diagnostics) -
     Some(q)
 }
 
-fn step(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Step> {
+fn step(v: &Value, path: &str, unit: &str, d: &mut Diagnostics) -> Option<Step> {
     let m = object(v, path, "a step", d)?;
     let (mut lower, mut upper, mut count) = (None, None, None);
     let mut ok = true;
     for (k, v) in m {
         let p = join(path, k);
         let n = match k.as_str() {
-            "LowerBound" | "UpperBound" => uint(v, &p, "number of messages", d),
+            "LowerBound" | "UpperBound" => uint(v, &p, unit, d),
             "Count" => uint(v, &p, "number of tasks", d),
             _ => {
                 d.error("CX5086", &p, format!("{k:?} is not a step key; use LowerBound, UpperBound and Count"));
@@ -197,7 +223,9 @@ fn step(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Step> {
 /// the alarm on the queue's depth that drives them.
 pub fn expand(ctx: &mut Emit, fam: &Family, target: &str, queues: &[Queue]) {
     for q in queues {
-        let threshold = q.steps[0].lower;
+        // A queue's bounds are depths, made relative to the depth alarm's threshold; an
+        // x-alarms alarm's are relative to its own threshold already.
+        let threshold = if q.on_alarm { 0 } else { q.steps[0].lower };
         let adjustments: Vec<Value> = q
             .steps
             .iter()
@@ -210,10 +238,12 @@ pub fn expand(ctx: &mut Emit, fam: &Family, target: &str, queues: &[Queue]) {
             })
             .collect();
         let prefix = format!("{}{}", fam.id, q.id);
+        // An alarm and a queue may share a name; their policies on one target may not.
+        let source = if q.on_alarm { format!("alarm-{}", q.name) } else { q.name.clone() };
         let (out_id, in_id) = (format!("{prefix}ScaleOutPolicy"), format!("{prefix}ScaleInPolicy"));
         let policy = |suffix: &str, cooldown: u64, steps: Value| {
             json!({"Type": "AWS::ApplicationAutoScaling::ScalingPolicy", "Properties": {
-                "PolicyName": {"Fn::Sub": format!("${{AWS::StackName}}-{}-{}-{suffix}", fam.name, q.name)},
+                "PolicyName": {"Fn::Sub": format!("${{AWS::StackName}}-{}-{source}-{suffix}", fam.name)},
                 "PolicyType": "StepScaling",
                 "ScalingTargetId": {"Ref": target},
                 "StepScalingPolicyConfiguration": {
@@ -232,6 +262,10 @@ pub fn expand(ctx: &mut Emit, fam: &Family, target: &str, queues: &[Queue]) {
             in_id.clone(),
             policy("in", q.scale_in_cooldown, json!([{"MetricIntervalUpperBound": 0, "ScalingAdjustment": 0}])),
         );
+        if q.on_alarm {
+            // The x-alarms alarm names both policies in its actions (`kinds::alarms`).
+            continue;
+        }
         ctx.add(
             &fam.name,
             format!("{prefix}DepthAlarm"),

@@ -8,17 +8,27 @@
 //!   family and port, which must exist.
 //! - `Topics`: where the alarm notifies, `x-sns: <name>` (a topic of the file) or `TopicArn`,
 //!   on the states `NotifyOn` names (`all`, the default: alarm and back to OK; `alarm`; `okay`).
-//! - `Services` (scaling a family on the alarm) is refused: ComposeX does not build it, and a
-//!   stack without it runs another number of tasks than the file says. `Lookup` is refused like
-//!   every other kind's (it needs AWS calls at transform time).
+//! - `MacroParameters.ServiceName`: the service or task family the alarm watches; its
+//!   dimensions are that family's ECS service (`ClusterName`, `ServiceName`), in place of
+//!   `Properties.Dimensions`.
+//! - `Services.<service or family>.Scaling`: the alarm sets the family's task count, by the
+//!   step scaling of `emit::steps`: `Steps` (`LowerBound`, `UpperBound`, `Count`), whose bounds
+//!   are the metric above the alarm's `Threshold` (the first starts at 0), set the task count
+//!   in alarm (`ScaleOutCooldown`); back to OK, the family returns to its range's minimum
+//!   (`ScaleInCooldown`). Both policies are the alarm's actions, beside its topics. The alarm
+//!   must fire above its threshold (`GreaterThan…` comparison). A composite alarm cannot act on
+//!   Application Auto Scaling, so its `Services` are refused. `Lookup` is refused like every
+//!   other kind's (it needs AWS calls at transform time).
 //!
-//! The stage runs after `x-elbv2`, whose resources the dimensions name.
+//! The stage runs after `x-elbv2`, whose resources the dimensions name, and before the
+//! families' scaling is planned, which reads the `Scaling` read here.
 
 use crate::cfn::naming::pascal;
 use crate::cfn::{get_att, is_intrinsic};
 use crate::compose::read::{kind, show};
 use crate::diagnostics::{index, join};
-use crate::plan::Ctx;
+use crate::plan::families::service_id;
+use crate::plan::{Ctx, QueueScaling};
 use serde_json::{json, Map, Value};
 
 pub const KEY: &str = "x-alarms";
@@ -55,6 +65,9 @@ fn alarm(ctx: &mut Ctx, alarms: &Map<String, Value>, name: &str, def: &Map<Strin
     let mut props = Map::new();
     let mut composite: Option<Value> = None;
     let mut actions: (Vec<Value>, Vec<Value>) = (Vec::new(), Vec::new());
+    let mut service_dimensions: Option<Value> = None;
+    let mut scaled: Option<String> = None;
+    let is_composite = def.get("MacroParameters").is_some_and(|m| m.get("CompositeExpression").is_some());
     for (k, v) in def {
         let p = join(path, k);
         match k.as_str() {
@@ -75,20 +88,26 @@ fn alarm(ctx: &mut Ctx, alarms: &Map<String, Value>, name: &str, def: &Map<Strin
                     match (mk.as_str(), mv) {
                         ("CompositeExpression", Value::String(e)) => composite = rule(ctx, alarms, name, e, &mp),
                         ("CompositeExpression", other) => ctx.d.error("CX4249", &mp, format!("{} is not an alarm rule; write one such as ALARM(alarm-01) and OK(alarm-02)", show(other))),
-                        ("ServiceName", _) => ctx.d.error("CX4250", &mp, "setting the dimensions from a service is not built; write Properties.Dimensions (ClusterName, ServiceName)"),
-                        _ => ctx.d.error("CX4251", &mp, format!("{mk:?} is not an x-alarms macro parameter; use CompositeExpression")),
+                        ("ServiceName", _) if is_composite => ctx.d.error("CX4250", &mp, "a composite alarm has no dimensions; name the service in one of the alarms its rule names"),
+                        ("ServiceName", Value::String(n)) => service_dimensions = ecs_dimensions(ctx, n, &mp),
+                        ("ServiceName", other) => ctx.d.error("CX4367", &mp, format!("{} is not a service name; write the name of a service or task family", show(other))),
+                        _ => ctx.d.error("CX4251", &mp, format!("{mk:?} is not an x-alarms macro parameter; use CompositeExpression or ServiceName")),
                     }
                 }
             }
             "Topics" => topics(ctx, v, &p, &mut actions),
-            "Services" => ctx.d.error("CX4252", &p, "scaling services on an alarm is not built yet; a stack without it runs another number of tasks than this file says: remove Services, or scale with x-scaling"),
+            "Services" if is_composite => ctx.d.error("CX4252", &p, "a composite alarm cannot trigger Application Auto Scaling (CloudWatch runs only SNS, Lambda and Systems Manager actions on one): put Services on a metric alarm its rule names"),
+            "Services" => {
+                services(ctx, name, v, &p, &mut actions);
+                scaled = Some(p);
+            }
             "Lookup" => ctx.d.error("CX4253", &p, "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; declare the alarm with Properties"),
             "Settings" => {
                 if v.as_object().is_some_and(|m| !m.is_empty()) {
                     ctx.d.warn("CX4254", &p, "ignored: an x-alarms alarm has no settings ComposeX applies");
                 }
             }
-            _ => ctx.d.error("CX4255", &p, format!("{k:?} is not an x-alarms key; use Properties, MacroParameters, Topics, Settings")),
+            _ => ctx.d.error("CX4255", &p, format!("{k:?} is not an x-alarms key; use Properties, MacroParameters, Services, Topics, Settings")),
         }
     }
     let (on_alarm, on_ok) = actions;
@@ -124,6 +143,26 @@ fn alarm(ctx: &mut Ctx, alarms: &Map<String, Value>, name: &str, def: &Map<Strin
                 );
             }
         }
+        if let Some(dims) = service_dimensions {
+            if props.contains_key("Dimensions") {
+                ctx.d.error(
+                    "CX4368",
+                    join(&join(path, "Properties"), "Dimensions"),
+                    "MacroParameters.ServiceName sets the dimensions; remove one of them",
+                );
+            }
+            props.insert("Dimensions".into(), dims);
+        }
+        if let Some(p) = &scaled {
+            let op = props.get("ComparisonOperator").and_then(Value::as_str).unwrap_or_default();
+            if !matches!(op, "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold") {
+                ctx.d.error(
+                    "CX4369",
+                    join(&join(path, "Properties"), "ComparisonOperator"),
+                    format!("{p} scales on the metric above the Threshold: use GreaterThanThreshold or GreaterThanOrEqualToThreshold"),
+                );
+            }
+        }
         let mut p = Value::Object(props);
         set_actions(&mut p, on_alarm, on_ok);
         json!({"Type": "AWS::CloudWatch::Alarm", "Properties": p})
@@ -137,6 +176,90 @@ fn set_actions(props: &mut Value, on_alarm: Vec<Value>, on_ok: Vec<Value>) {
     }
     if !on_ok.is_empty() {
         props["OKActions"] = Value::Array(on_ok);
+    }
+}
+
+/// `MacroParameters.ServiceName`: the dimensions of that service's or family's ECS service.
+fn ecs_dimensions(ctx: &mut Ctx, name: &str, path: &str) -> Option<Value> {
+    let fams = match ctx.plan.families.resolve(name) {
+        Some(f) if f.len() == 1 => f,
+        Some(f) => {
+            let names: Vec<&str> = f.iter().map(|f| f.name.as_str()).collect();
+            ctx.d.error(
+                "CX4370",
+                path,
+                format!("service {name:?} runs in task families {}; name one of them", names.join(", ")),
+            );
+            return None;
+        }
+        None => {
+            ctx.d.error("CX4371", path, format!("{name:?} is no service nor task family of the file"));
+            return None;
+        }
+    };
+    let service = service_id(fams[0]);
+    Some(json!([
+        {"Name": "ClusterName", "Value": ctx.plan.infra.cluster_name.clone()},
+        {"Name": "ServiceName", "Value": get_att(&service, "Name")}
+    ]))
+}
+
+/// `Services`: each service or family whose `Scaling` the alarm drives, read into the plan for
+/// the family's scaling; the scale-out policy joins the alarm's actions, the scale-in one its
+/// OK actions.
+fn services(ctx: &mut Ctx, alarm: &str, v: &Value, path: &str, actions: &mut (Vec<Value>, Vec<Value>)) {
+    let Some(m) = v.as_object() else {
+        return ctx.d.error(
+            "CX4372",
+            path,
+            format!("Services must be a mapping of service or family names to {{Scaling}}, not {}", kind(v)),
+        );
+    };
+    let id = alarm_id(alarm);
+    for (svc, def) in m {
+        let p = join(path, svc);
+        let Some(def) = def.as_object() else {
+            ctx.d.error(
+                "CX4373",
+                &p,
+                format!("a service of an alarm must be a mapping with Scaling, not {}", kind(def)),
+            );
+            continue;
+        };
+        let Some(fams) = ctx.plan.families.resolve(svc) else {
+            ctx.d.error("CX4374", &p, format!("{svc:?} is no service nor task family of the file"));
+            continue;
+        };
+        let fams: Vec<String> = fams.iter().map(|f| f.id.clone()).collect();
+        let mut queue = None;
+        for (k, v) in def {
+            let kp = join(&p, k);
+            match k.as_str() {
+                "Access" => {
+                    if v.as_str() != Some("NA") {
+                        ctx.d.warn("CX4375", &kp, "ignored: an alarm grants no access; write NA or leave it out");
+                    }
+                }
+                "Scaling" | "scaling" => queue = crate::emit::steps::parse(v, &kp, alarm, &id, true, &mut ctx.d),
+                _ => ctx.d.error("CX4376", &kp, format!("{k:?} is not a key of an alarm's service; use Scaling")),
+            }
+        }
+        if !def.keys().any(|k| k.eq_ignore_ascii_case("scaling")) {
+            ctx.d.warn("CX4377", &p, "ignored: without Scaling, the alarm does nothing to this service");
+            continue;
+        }
+        let Some(queue) = queue else { continue };
+        ctx.plan.queue_scaling.push(QueueScaling { consumer: svc.clone(), queue });
+        for fam in fams {
+            let (out, scale_in) =
+                (json!({"Ref": format!("{fam}{id}ScaleOutPolicy")}), json!({"Ref": format!("{fam}{id}ScaleInPolicy")}));
+            if !actions.0.contains(&out) {
+                actions.0.push(out);
+            }
+            if !actions.1.contains(&scale_in) {
+                actions.1.push(scale_in);
+            }
+        }
     }
 }
 

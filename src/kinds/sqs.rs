@@ -70,7 +70,9 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         if ctx.plan.families.resolve(&c.name).is_none() {
             continue;
         }
-        if let Some(queue) = crate::emit::steps::parse(scaling, &join(&c.path, key), &decl.name, &decl.id, &mut ctx.d) {
+        if let Some(queue) =
+            crate::emit::steps::parse(scaling, &join(&c.path, key), &decl.name, &decl.id, false, &mut ctx.d)
+        {
             ctx.plan.queue_scaling.push(QueueScaling { consumer: c.name.clone(), queue });
         }
     }

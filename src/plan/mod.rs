@@ -156,9 +156,14 @@ pub struct Queue {
     pub steps: Vec<Step>,
     pub scale_in_cooldown: u64,
     pub scale_out_cooldown: u64,
+    /// Driven by an `x-alarms` alarm (`name`, `id` are the alarm's), which holds the policies
+    /// as its actions and whose threshold the bounds are relative to; else by the depth of the
+    /// queue, on an alarm of its own.
+    pub on_alarm: bool,
 }
 
-/// Visible messages from `lower` to `upper` run `count` tasks.
+/// Visible messages (or, for an alarm, the metric above its threshold) from `lower` to `upper`
+/// run `count` tasks.
 #[derive(Debug, Clone)]
 pub struct Step {
     pub lower: u64,
