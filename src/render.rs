@@ -7,8 +7,8 @@ use crate::cfn::{quotas, Template};
 use crate::compose::{self};
 use crate::diagnostics::Diagnostics;
 use crate::emit::{
-    capacity, codeguru, connect, discovery, docker, exec, iam, logging, models, network, overlay, passthrough, scaling,
-    secrets, service, task, volumes, xray,
+    alarms, capacity, codeguru, connect, discovery, docker, exec, iam, logging, models, network, overlay, passthrough,
+    scaling, secrets, service, task, volumes, xray,
 };
 use crate::kinds;
 use crate::plan::families::Families;
@@ -75,6 +75,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
         discovery::service(&mut emit, fam);
         scaling::expand(&mut emit, fam);
         service::expand(&mut emit, fam);
+        alarms::expand(&mut emit, fam);
     }
     kinds::events::expand(&mut emit);
     kinds::tags::expand(&project, &mut t, &mut d);

@@ -5,6 +5,7 @@
 //! adds. Concerns know nothing of the `x-` kinds: what a kind gives a family (grants,
 //! environment, load-balancer targets) reaches them through the plan.
 
+pub mod alarms;
 pub mod capacity;
 pub mod codeguru;
 pub mod connect;

@@ -2,6 +2,7 @@
 //! into typed settings, with their findings. The compose model keeps them as written (it knows
 //! nothing of AWS); the stages after loading read these settings, never the raw values again.
 
+pub mod alarms;
 pub mod cloudmap;
 pub mod codeguru;
 pub mod connect;
@@ -52,6 +53,8 @@ pub struct ServiceExtensions {
     pub xray: Option<xray::XRay>,
     /// `x-codeguru-profiler` / `x-codeguru_profiler`: the profiling group the service asks for.
     pub profiler: Option<codeguru::Profiler>,
+    /// `x-alarms.Predefined`: the alarms on the service's family.
+    pub alarms: Vec<alarms::Alarm>,
 }
 
 impl Extensions {
@@ -73,6 +76,7 @@ impl Extensions {
             },
             xray: None,
             profiler: None,
+            alarms: Vec::new(),
         };
         self.services.get(name).unwrap_or(&NONE)
     }
@@ -97,6 +101,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
                 deployment: deployment::read(s, d),
                 xray: xray::read(s, d),
                 profiler: codeguru::read(s, d),
+                alarms: alarms::read(s, d),
             };
             (name.clone(), ext)
         })

@@ -127,6 +127,7 @@ pub const SERVICE_EXTENSIONS: &[&str] = &[
     "x-codeguru-profiler",
     "x-codeguru_profiler",
     "x-ecr",
+    "x-alarms",
 ];
 
 /// The resources every resource kind declares, read once when the file is loaded.
@@ -145,7 +146,6 @@ pub const NOT_BUILT: &[(&str, Unbuilt)] =
 pub const SERVICE_NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-monitoring", Unbuilt::Ignored("CloudWatch agent monitoring")),
     ("x-prometheus", Unbuilt::Ignored("Prometheus metrics collection")),
-    ("x-alarms", Unbuilt::Ignored("the service's CloudWatch alarms")),
     ("x-docker_opts", Unbuilt::Ignored("Docker options")),
     ("x-environment", Unbuilt::Ignored("ECS ComposeX's environment options")),
 ];
