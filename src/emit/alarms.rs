@@ -11,44 +11,40 @@
 //!   does not scale, to the tasks it runs (it never runs more);
 //! - `<Family><Name>Alarm`: the composite alarm `ALARM(usage) AND ALARM(task count)`: the family
 //!   is busy and cannot scale out further. It alone notifies the `Topics`, on alarm and back to OK.
+//!
+//! In a family of several services, the IDs carry the service's name after the family's.
 
 use crate::cfn::get_att;
+use crate::cfn::naming::pascal;
 use crate::ext::alarms::{Alarm, Topic};
 use crate::plan::families::{service_id, Family};
 use crate::plan::Emit;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
-pub fn alarm_id(fam: &Family, name: &str) -> String {
-    format!("{}{name}Alarm", fam.id)
+/// The prefix of the logical IDs of a service's alarms: the family's, with the service's name
+/// when the family has several services (each may ask for the same alarm with its own settings).
+fn prefix(fam: &Family, service: &str) -> String {
+    if fam.services.len() == 1 {
+        fam.id.clone()
+    } else {
+        format!("{}{}", fam.id, pascal(service))
+    }
 }
 
 pub fn expand(ctx: &mut Emit, fam: &Family) {
-    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for service in &fam.services {
+        let prefix = prefix(fam, service);
         for alarm in &ctx.ext.service(service).alarms {
-            let name = alarm.kind.name();
-            if let Some(other) = seen.insert(name, service) {
-                ctx.d.error(
-                    "CX5155",
-                    &alarm.path,
-                    format!(
-                        "service {other:?} of task family {:?} asks for {name} too, on the same ECS service; keep one",
-                        fam.name
-                    ),
-                );
-                continue;
-            }
-            predefined(ctx, fam, alarm);
+            predefined(ctx, fam, &prefix, alarm);
         }
     }
 }
 
-fn predefined(ctx: &mut Emit, fam: &Family, alarm: &Alarm) {
+fn predefined(ctx: &mut Emit, fam: &Family, prefix: &str, alarm: &Alarm) {
     let name = alarm.kind.name();
     let Some(tasks) = alarm.running_tasks.or_else(|| maximum(ctx, fam)) else {
         return ctx.d.error(
-            "CX5156",
+            "CX5155",
             &alarm.path,
             format!("the number of tasks of task family {:?} is not known when the template is transformed; set Settings.RunningTaskCount", fam.name),
         );
@@ -60,7 +56,7 @@ fn predefined(ctx: &mut Emit, fam: &Family, alarm: &Alarm) {
             Topic::Sns(n, path) => match ctx.plan.declared.id("x-sns", n) {
                 Some(id) => json!({"Ref": id}),
                 None => {
-                    ctx.d.error("CX5157", path, format!("x-sns declares no topic {n:?}; declare it, or give its ARN"));
+                    ctx.d.error("CX5156", path, format!("x-sns declares no topic {n:?}; declare it, or give its ARN"));
                     continue;
                 }
             },
@@ -75,8 +71,8 @@ fn predefined(ctx: &mut Emit, fam: &Family, alarm: &Alarm) {
     ]);
     let metric = alarm.kind.metric();
     let plural = if tasks == 1 { "task" } else { "tasks" };
-    let usage = alarm_id(fam, &format!("{name}Usage"));
-    let count = alarm_id(fam, &format!("{name}TaskCount"));
+    let usage = format!("{prefix}{name}UsageAlarm");
+    let count = format!("{prefix}{name}TaskCountAlarm");
     ctx.add(
         &fam.name,
         usage.clone(),
@@ -119,7 +115,11 @@ fn predefined(ctx: &mut Emit, fam: &Family, alarm: &Alarm) {
         props["AlarmActions"] = Value::Array(actions.clone());
         props["OKActions"] = Value::Array(actions);
     }
-    ctx.add(&fam.name, alarm_id(fam, name), json!({"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": props}));
+    ctx.add(
+        &fam.name,
+        format!("{prefix}{name}Alarm"),
+        json!({"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": props}),
+    );
 }
 
 /// The most tasks the family runs: its scaling maximum, else its largest `deploy.replicas`
