@@ -139,6 +139,14 @@ def install_extensions():
 
     parsing.ResourceMap.load_parameters = load_parameters
 
+    # Creation in CloudFormation's order: each resource after everything it references and
+    # everything in its DependsOn. moto orders by DependsOn alone and creates a referenced
+    # resource the moment it is referenced, before what that resource itself DependsOn (an ECS
+    # service referenced by its scalable target came before the listeners it waits for).
+    parsing.ResourceMap._ResourceMap__get_resources_in_dependency_order = lambda self: _creation_order(
+        self._resource_json_map
+    )
+
     # Deletion in the reverse order of creation, as CloudFormation deletes (moto deletes in any
     # order and retries what failed, so a table goes before its routes and the routes then fail).
     def delete_resources(self):
@@ -400,6 +408,44 @@ def _complete_moto_models(model_map):
         return name
 
     before_create("AWS::ECS::Service", service_strategy)
+
+    # An ECS service's LoadBalancers, checked as ECS checks them at CreateService (moto checks
+    # none of it): at most five entries; each target group exists and already belongs to a load
+    # balancer (a listener or listener rule forwards to it, so the service must be created after
+    # them); its container is in the task definition with a port mapping of ContainerPort.
+    # Several services may register in one target group, and one service in several, as ECS
+    # allows.
+    def service_load_balancers(name, p):
+        entries = p.get("LoadBalancers") or []
+        if len(entries) > 5:
+            raise Refused(f"LoadBalancers: {len(entries)} target groups, but an ECS service takes at most 5")
+        if not entries:
+            return name
+        elbv2 = _backend("elbv2")
+        ports = {}
+        if p.get("TaskDefinition") is not None:
+            task = _backend("ecs").describe_task_definition(str(p["TaskDefinition"]))
+            for c in task.container_definitions:
+                ports[c.get("name")] = {int(m["containerPort"]) for m in c.get("portMappings", []) if "containerPort" in m}
+        for i, entry in enumerate(entries):
+            arn = entry.get("TargetGroupArn")
+            if arn is None:
+                continue
+            group = elbv2.target_groups.get(arn)
+            if group is None:
+                raise Refused(f"LoadBalancers[{i}].TargetGroupArn: target group {arn!r} does not exist")
+            if not group.load_balancer_arns:
+                raise Refused(
+                    f"LoadBalancers[{i}]: the target group with targetGroupArn {arn} does not have an associated load balancer"
+                )
+            container, port = entry.get("ContainerName"), entry.get("ContainerPort")
+            if container not in ports:
+                raise Refused(f"LoadBalancers[{i}].ContainerName: {container!r} is not a container of the task definition")
+            if port is None or int(port) not in ports[container]:
+                raise Refused(f"LoadBalancers[{i}]: the container {container} did not have a container port {port} defined")
+        return name
+
+    before_create("AWS::ECS::Service", service_load_balancers)
 
     # GetAtt attributes of the type's schema that moto's model does not answer.
     def attributes(resource_type, extra):

@@ -82,12 +82,6 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
     ("ecs-composex/warpstream.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/wafv2_webacl/lookup_only.yaml (on blog.features.yml)", LOOKUP),
     ("ecs-composex/wafv2_webacl/lookup_only_with_elbv2.yaml (on blog.features.yml)", LOOKUP),
-    // ECS ComposeX features not built yet: in x-elbv2, target groups of several task families.
-    // Its target groups "grouped" and "all-services" hold containers of several task families.
-    (
-        "ecs-composex/elbv2/create_only_target_groups.yml (on blog.features.yml)",
-        "a target group sends to one container port here",
-    ),
     // Its OIDC client secret is written in the file: it would be readable in the template.
     ("ecs-composex/elbv2/create_only_with_oidc.yml (on blog.features.yml)", CLIENT_SECRET),
     // Would fail to deploy as written: a standard SNS topic cannot deliver to a FIFO queue.

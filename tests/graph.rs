@@ -112,11 +112,28 @@ fn disagreements(t: &Value, g: &Graph) -> Vec<String> {
         .into_iter()
         .map(|(_, lb, (p, proto))| format!("{lb} {p}/{proto}"))
         .collect();
+    // A listener port is open to the internet when the load balancer's group admits 0.0.0.0/0 or
+    // ::/0 on it (MacroParameters.Ingress may name narrower sources instead).
+    let internet_rule = |lb: &str, port: u64, proto: &str| {
+        t["Resources"].as_object().unwrap().values().any(|r| {
+            let p = &r["Properties"];
+            r["Type"] == "AWS::EC2::SecurityGroupIngress"
+                && p["GroupId"]["Fn::GetAtt"][0].as_str().and_then(|g| lbs.by_group.get(g)).is_some_and(|l| l == lb)
+                && (p["CidrIp"] == "0.0.0.0/0" || p["CidrIpv6"] == "::/0")
+                && p["FromPort"].as_u64() == Some(port)
+                && p["IpProtocol"] == proto
+        })
+    };
     let mut audit = BTreeSet::new();
     for (lb, ports) in &lbs.listener_ports {
         let r = &t["Resources"][lb];
         if !r.is_null() && r["Properties"]["Scheme"] != "internal" {
-            audit.extend(ports.iter().map(|(p, proto)| format!("{lb} {p}/{proto}")));
+            audit.extend(
+                ports
+                    .iter()
+                    .filter(|(p, proto)| internet_rule(lb, *p, proto))
+                    .map(|(p, proto)| format!("{lb} {p}/{proto}")),
+            );
         }
     }
     compare("internet to load balancer", graph, audit);

@@ -571,6 +571,110 @@ fn the_load_balancer_checks_catch_open_and_missing_paths() {
     assert_eq!(violations(&bad).len(), 1, "{:?}", violations(&bad));
 }
 
+/// The ports a load balancer's security group opens into each task's security group:
+/// (load balancer group, task group) → [(port, IP protocol)].
+fn load_balancer_ingress(t: &Value) -> BTreeMap<(String, String), BTreeSet<(u64, String)>> {
+    let lbs = common::security::load_balancers(t);
+    let mut out: BTreeMap<(String, String), BTreeSet<(u64, String)>> = BTreeMap::new();
+    for r in t["Resources"].as_object().unwrap().values() {
+        let p = &r["Properties"];
+        if r["Type"] != "AWS::EC2::SecurityGroupIngress" {
+            continue;
+        }
+        let (Some(src), Some(dst)) =
+            (p["SourceSecurityGroupId"]["Fn::GetAtt"][0].as_str(), p["GroupId"]["Fn::GetAtt"][0].as_str())
+        else {
+            continue;
+        };
+        if lbs.by_group.contains_key(src) {
+            assert_eq!(p["FromPort"], p["ToPort"], "{p}");
+            let port = (p["FromPort"].as_u64().unwrap(), p["IpProtocol"].as_str().unwrap().to_string());
+            out.entry((src.to_string(), dst.to_string())).or_default().insert(port);
+        }
+    }
+    out
+}
+
+/// A target group of several task families (x-elbv2 TargetGroups): every family it sends to is
+/// reachable from the load balancer on the group's port (and its health check port), and on
+/// nothing else, though the families declare other ports; each ECS service registers its own
+/// tasks in the shared target group. An extra port from the load balancer, or a family left
+/// without its ingress, is caught.
+#[test]
+fn a_shared_target_group_reaches_each_family_on_its_port_only() {
+    let cases = [
+        (
+            "x-elbv2-target-groups-shared",
+            "FrontLoadBalancerSecurityGroup",
+            vec![("WebSecurityGroup", vec![8080]), ("ApiSecurityGroup", vec![8080])],
+        ),
+        (
+            "x-elbv2-target-groups-shared-nlb",
+            "EdgeLoadBalancerSecurityGroup",
+            vec![("ShopSecurityGroup", vec![80, 5000]), ("BlogSecurityGroup", vec![80, 5000])],
+        ),
+    ];
+    for (case, lb_group, families) in cases {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("macro-tests").join(case);
+        let (code, out, err) = common::render_files(&common::case_inputs(&dir));
+        assert_eq!(code, 0, "{case}: {err}");
+        let good: Value = serde_json::from_str(&out).unwrap();
+        assert!(violations(&good).is_empty(), "{case}: {:?}", violations(&good));
+        let opened = load_balancer_ingress(&good);
+        let want: BTreeMap<(String, String), BTreeSet<(u64, String)>> = families
+            .iter()
+            .map(|(g, ports)| {
+                ((lb_group.to_string(), g.to_string()), ports.iter().map(|p| (*p, "tcp".to_string())).collect())
+            })
+            .collect();
+        assert_eq!(opened, want, "{case}");
+        // Every family's ECS service registers its tasks in the one shared target group.
+        let res = good["Resources"].as_object().unwrap();
+        let mut services_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (sid, r) in res.iter().filter(|(_, r)| r["Type"] == "AWS::ECS::Service") {
+            for e in r["Properties"]["LoadBalancers"].as_array().cloned().unwrap_or_default() {
+                let tg = e["TargetGroupArn"]["Ref"].as_str().unwrap().to_string();
+                services_of.entry(tg).or_default().insert(sid.clone());
+            }
+        }
+        let shared: Vec<&String> =
+            services_of.iter().filter(|(_, s)| s.len() == families.len()).map(|(tg, _)| tg).collect();
+        assert_eq!(shared.len(), 1, "{case}: one target group shared by every family: {services_of:?}");
+        // The load balancer on a port of a family that no target group sends to: caught.
+        let (first, _) = families[0];
+        let extra_port = res
+            .values()
+            .filter(|r| r["Type"] == "AWS::ECS::TaskDefinition")
+            .flat_map(|r| r["Properties"]["ContainerDefinitions"].as_array().cloned().unwrap_or_default())
+            .flat_map(|c| c["PortMappings"].as_array().cloned().unwrap_or_default())
+            .filter_map(|m| m["ContainerPort"].as_u64())
+            .find(|p| !families[0].1.contains(p))
+            .expect("the families declare other ports");
+        let mut bad = good.clone();
+        bad["Resources"]["X"] = serde_json::json!({"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+            "GroupId": {"Fn::GetAtt": [first, "GroupId"]}, "IpProtocol": "tcp", "FromPort": extra_port, "ToPort": extra_port,
+            "SourceSecurityGroupId": {"Fn::GetAtt": [lb_group, "GroupId"]}, "Description": "x"}});
+        assert_eq!(violations(&bad).len(), 1, "{case}: {:?}", violations(&bad));
+        // A family of the group left without its ingress: caught.
+        let mut bad = good.clone();
+        let (last, _) = families[families.len() - 1];
+        let theirs: Vec<String> = res
+            .iter()
+            .filter(|(_, r)| {
+                r["Type"] == "AWS::EC2::SecurityGroupIngress"
+                    && r["Properties"]["GroupId"]["Fn::GetAtt"][0] == last
+                    && r["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0] == lb_group
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        assert!(!theirs.is_empty(), "{case}");
+        for k in &theirs {
+            bad["Resources"].as_object_mut().unwrap().remove(k);
+        }
+        assert_eq!(violations(&bad).len(), theirs.len(), "{case}: {:?}", violations(&bad));
+    }
+}
+
 #[test]
 fn the_capacity_checks_catch_imdsv1_plain_volumes_open_instances_and_broad_roles() {
     let t = serde_json::json!({"Resources": {

@@ -24,6 +24,8 @@
 //! Each `Services` entry (`family:container`) is one target group of IP targets; a listener's
 //! `Targets` become its default action (`access: /`) and rules, whose priorities are their
 //! position in the list. Every target group a listener uses is attached to its ECS service.
+//! `TargetGroups` (ECS ComposeX) names target groups; one that lists containers of several task
+//! families is one target group in which each of their ECS services registers its tasks.
 
 use super::cognito_userpool::Pool;
 use super::route53::Zone;
@@ -32,7 +34,7 @@ use crate::compose::read::{boolean, kind, literal, map_or, seq_or, show, uint};
 use crate::compose::Protocol;
 use crate::diagnostics::{index, join, Diagnostics};
 use crate::emit::elb::health::{self, Health};
-use crate::emit::elb::{auto, emit, Action, Lb, LbType, Listener, Rule, Source, Target, MAX_LISTENERS};
+use crate::emit::elb::{auto, emit, Action, Lb, LbType, Listener, Member, Rule, Source, Target, MAX_LISTENERS};
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -240,12 +242,18 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, known: &Known) -> Optio
         }
     });
 
-    let (services_value, groups) = target_groups(ctx, m, &path);
-    let (targets, declared) = services(ctx, name, &id, services_value.as_ref(), &join(&path, "Services"), ty);
+    let groups = target_groups(ctx, m, &path);
+    let (mut targets, mut declared) = services(ctx, name, &id, groups.services.as_ref(), &join(&path, "Services"), ty);
+    for group in &groups.shared {
+        declared.insert(group.name.clone());
+        if let Some(t) = shared_target(ctx, name, &id, group, ty) {
+            targets.insert(group.name.clone(), t);
+        }
+    }
     let mut listeners = Vec::new();
     let mut ports = BTreeSet::new();
     for (l, lp) in &raw_listeners {
-        if let Some(l) = listener(ctx, l, lp, ty, (&id, &targets, &groups), &declared, known) {
+        if let Some(l) = listener(ctx, l, lp, ty, (&id, &targets, &groups.keys), &declared, known) {
             if !ports.insert(l.port) {
                 ctx.d.error(
                     "CX4058",
@@ -271,7 +279,7 @@ fn load_balancer(ctx: &mut Ctx, name: &str, def: &Value, known: &Known) -> Optio
         if !used.contains(key) {
             ctx.d.warn(
                 "CX4059",
-                join(&join(&path, "Services"), key),
+                groups.paths.get(key).cloned().unwrap_or_else(|| join(&join(&path, "Services"), key)),
                 "no listener sends traffic to this target, so it is left out; name it in a listener's Targets",
             );
         }
@@ -403,26 +411,60 @@ fn shortcut(d: &mut Diagnostics, k: &str, v: &Value, kp: &str, ty: LbType) -> Op
     }
 }
 
-/// `family:container`, or a name that stands for exactly one container (a family of one
-/// service, or a service in one family), as (family, container).
-/// `TargetGroups` (ECS ComposeX): named target groups, each of one container port
-/// (`Services: [{Name: family:container, Port}]`). They join `Services` as
-/// `family:container:port`; the map gives the name listeners use for each (empty for a group
-/// that is refused).
-fn target_groups(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> (Option<Value>, BTreeMap<String, String>) {
-    let mut groups = BTreeMap::new();
-    let Some(v) = m.get("TargetGroups") else { return (m.get("Services").cloned(), groups) };
+/// A target group of `TargetGroups` that lists several containers: built by [`shared_target`].
+struct Shared {
+    name: String,
+    path: String,
+    /// Its settings with the keys of a `Services` entry (`port`, `protocol`, `healthcheck`…).
+    spec: Map<String, Value>,
+    /// (`family:container` as written, the path of its entry).
+    members: Vec<(String, String)>,
+}
+
+/// What `TargetGroups` (ECS ComposeX) gives a load balancer.
+struct Groups {
+    /// `Services` with the target groups of one container joined as `family:container:port`.
+    services: Option<Value>,
+    /// The key listeners reach each group by: `family:container:port` for one container, the
+    /// group's name for several, empty for a group that is refused.
+    keys: BTreeMap<String, String>,
+    /// Key → the path of the target group that declares it.
+    paths: BTreeMap<String, String>,
+    shared: Vec<Shared>,
+}
+
+/// `TargetGroups` (ECS ComposeX): named target groups of one container port
+/// (`Port`; `Services: [{Name: family:container, Port}]`). A group of one container joins
+/// `Services` as `family:container:port`; a group of several is built by [`shared_target`].
+fn target_groups(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> Groups {
+    let mut out = Groups { services: None, keys: BTreeMap::new(), paths: BTreeMap::new(), shared: Vec::new() };
+    let Some(v) = m.get("TargetGroups") else {
+        out.services = m.get("Services").cloned();
+        return out;
+    };
     let tp = join(path, "TargetGroups");
     let mut services = match m.get("Services") {
         Some(Value::Object(s)) => s.clone(),
         None => Map::new(),
-        Some(other) => return (Some(other.clone()), groups),
+        Some(other) => {
+            out.services = Some(other.clone());
+            return out;
+        }
     };
     let head = "TargetGroups must be a mapping of names to {Port, Protocol, HealthCheck, Services: [{Name: family:container, Port}]}";
     for (name, tg) in map_or(v, &tp, head, &mut ctx.d).into_iter().flatten() {
         let gp = join(&tp, name);
         // Refused until it is read whole: listeners naming it then report nothing more.
-        groups.insert(name.clone(), String::new());
+        out.keys.insert(name.clone(), String::new());
+        // ECS ComposeX's pattern; a listener target tells a group from a family:container by it.
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')) {
+            ctx.d.error(
+                "CX4381",
+                &gp,
+                format!("{name:?} is not a target group name: letters, digits, '-', '.' and '_' only"),
+            );
+            continue;
+        }
         let Some(g) = map_or(tg, &gp, head, &mut ctx.d) else { continue };
         let mut spec = Map::new();
         for (k, v) in g {
@@ -448,28 +490,39 @@ fn target_groups(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> (Option<V
             .get("Services")
             .and_then(|v| seq_or(v, &sp, "Services must be a list of {Name: family:container, Port}", &mut ctx.d));
         let members = members.cloned().unwrap_or_default();
-        if members.len() != 1 {
-            ctx.d.error("CX4318", 
+        if members.is_empty() {
+            ctx.d.error(
+                "CX4318",
                 &sp,
-                "a target group sends to one container port here (its ECS service registers its tasks in it); give each container its own target group, or its own entry in Services",
+                "a target group needs the containers it sends to: Services: [{Name: family:container}]",
             );
             continue;
         }
-        let member = &members[0];
-        let mp = index(&sp, 0);
-        let Some(member_name) =
-            member.get("Name").and_then(|n| literal(n, &join(&mp, "Name"), "a family:container name", &mut ctx.d))
-        else {
-            if member.get("Name").is_none() {
-                ctx.d.error("CX4319", join(&mp, "Name"), "a target group member needs Name, family:container");
+        let mut names = Vec::new();
+        for (i, member) in members.iter().enumerate() {
+            let mp = index(&sp, i);
+            match member.get("Name").and_then(|n| literal(n, &join(&mp, "Name"), "a family:container name", &mut ctx.d))
+            {
+                Some(n) => names.push((n, mp)),
+                None if member.get("Name").is_none() => {
+                    ctx.d.error("CX4319", join(&mp, "Name"), "a target group member needs Name, family:container")
+                }
+                None => {}
             }
+        }
+        if names.len() != members.len() {
             continue;
+        }
+        // The group's Port is the container port ECS registers for every member; the members'
+        // Port only stands in for it when the group has none and they agree.
+        let member_ports: BTreeSet<u64> =
+            members.iter().filter_map(|m| m.get("Port").and_then(Value::as_u64)).collect();
+        let port = match g.get("Port") {
+            Some(p) => p.as_u64(),
+            None if member_ports.len() == 1 => member_ports.first().copied(),
+            None => None,
         };
-        // The group's Port is the container port ECS registers; a member's Port only stands in
-        // for it when the group has none.
-        let Some(port) =
-            g.get("Port").or_else(|| member.get("Port")).and_then(Value::as_u64).and_then(|n| u16::try_from(n).ok())
-        else {
+        let Some(port) = port.and_then(|n| u16::try_from(n).ok()) else {
             ctx.d.error(
                 "CX4320",
                 join(&gp, "Port"),
@@ -477,23 +530,33 @@ fn target_groups(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> (Option<V
             );
             continue;
         };
-        if let Some(member_port) = member.get("Port").and_then(Value::as_u64).filter(|p| *p != u64::from(port)) {
-            ctx.d.warn(
-                "CX4321",
-                join(&mp, "Port"),
-                format!("ignored: the load balancer sends to the target group's Port {port}, not {member_port}"),
-            );
+        for (member, (_, mp)) in members.iter().zip(&names) {
+            if let Some(member_port) = member.get("Port").and_then(Value::as_u64).filter(|p| *p != u64::from(port)) {
+                ctx.d.warn(
+                    "CX4321",
+                    join(mp, "Port"),
+                    format!("ignored: the load balancer sends to the target group's Port {port}, not {member_port}"),
+                );
+            }
         }
         spec.insert("port".into(), json!(port));
-        let key = format!("{member_name}:{port}");
+        if names.len() > 1 {
+            out.keys.insert(name.clone(), name.clone());
+            out.paths.insert(name.clone(), gp.clone());
+            out.shared.push(Shared { name: name.clone(), path: gp, spec, members: names });
+            continue;
+        }
+        let key = format!("{}:{port}", names[0].0);
         if services.contains_key(&key) {
             ctx.d.error("CX4322", &gp, format!("{key} is also in Services; declare it once"));
             continue;
         }
         services.insert(key.clone(), Value::Object(spec));
-        groups.insert(name.clone(), key);
+        out.keys.insert(name.clone(), key.clone());
+        out.paths.insert(key, gp);
     }
-    (Some(Value::Object(services)), groups)
+    out.services = Some(Value::Object(services));
+    out
 }
 
 /// `family:container:port` → (`family:container`, port); `None` for other names.
@@ -503,6 +566,8 @@ fn split_port(raw: &str) -> Option<(&str, u16)> {
     port.parse().ok().map(|p| (rest, p))
 }
 
+/// `family:container`, or a name that stands for exactly one container (a family of one
+/// service, or a service in one family), as (family, container).
 fn resolve(ctx: &mut Ctx, raw: &str, path: &str) -> Option<(String, String)> {
     match raw.split_once(':') {
         Some((f, c)) => {
@@ -620,142 +685,286 @@ fn services(
         }
         let head = "a target must be a mapping with port, protocol and healthcheck";
         let Some(sm) = map_or(&spec, &p, head, &mut ctx.d) else { continue };
-        for k in sm.keys() {
-            if !matches!(k.as_str(), "port" | "protocol" | "healthcheck" | "TargetGroupAttributes" | "ProtocolVersion")
-            {
-                ctx.d.error("CX4075", join(&p, k), format!("{k:?} is not a target key; use port, protocol, healthcheck, TargetGroupAttributes or ProtocolVersion"));
+        let Some(port) = target_port(ctx, sm, &p) else { continue };
+        let member = MemberRef {
+            family: family.clone(),
+            container: container.clone(),
+            port_path: join(&p, "port"),
+            protocol_path: join(&p, "protocol"),
+        };
+        let Some(settings) = settings(ctx, sm, &p, false, port, ty, &[member]) else { continue };
+        let fam_id = ctx.plan.families.list[&family].id.clone();
+        let container_part = if pascal(&container) == fam_id { String::new() } else { pascal(&container) };
+        let id = format!(
+            "{lb_id}{fam_id}{container_part}{}TargetGroup",
+            named_port.map(|n| n.to_string()).unwrap_or_default()
+        );
+        out.insert(key.clone(), settings.target(port, id, family, format!("x-elbv2 {lb_name} target {key}")));
+    }
+    (out, declared_keys)
+}
+
+/// A target group of `TargetGroups` that lists several containers: one target group, in which the
+/// ECS service of each container's family registers its tasks on the group's Port. Containers of
+/// one task family share the task's network address, so one family appears once.
+fn shared_target(ctx: &mut Ctx, lb_name: &str, lb_id: &str, group: &Shared, ty: LbType) -> Option<Target> {
+    let port = target_port(ctx, &group.spec, &group.path)?;
+    let mut members: Vec<MemberRef> = Vec::new();
+    let mut ok = true;
+    for (raw, mp) in &group.members {
+        let Some((family, container)) = resolve(ctx, raw, &join(mp, "Name")) else {
+            ok = false;
+            continue;
+        };
+        if let Some(other) = members.iter().find(|m| m.family == family) {
+            let first = other.container.clone();
+            if first == container {
+                ctx.d.error("CX4378", join(mp, "Name"), format!("{family}:{container} is listed twice; list it once"));
+            } else {
+                ctx.d.error("CX4380",
+                    join(mp, "Name"),
+                    format!("{first:?} and {container:?} both run in task family {family:?}, whose tasks have one network address: the target group reaches each task on port {port}, where only one container can listen; list the one that listens on {port}"),
+                );
             }
+            ok = false;
+            continue;
         }
-        let s = ctx.project.services[&container].clone();
+        members.push(MemberRef { family, container, port_path: mp.clone(), protocol_path: mp.clone() });
+    }
+    if !ok {
+        return None;
+    }
+    let settings = settings(ctx, &group.spec, &group.path, true, port, ty, &members)?;
+    let id = format!("{lb_id}{}TargetGroup", pascal(&group.name));
+    Some(settings.target(port, id, group.path.clone(), format!("x-elbv2 {lb_name} target group {}", group.name)))
+}
+
+/// A container a target sends to, with the paths its port and protocol errors are reported at.
+struct MemberRef {
+    family: String,
+    container: String,
+    port_path: String,
+    protocol_path: String,
+}
+
+/// What a target's settings make of it, for the containers it sends to.
+struct Settings {
+    members: Vec<Member>,
+    protocol: String,
+    health: Health,
+    attributes: Vec<Value>,
+    extra: Map<String, Value>,
+}
+
+impl Settings {
+    fn target(self, port: u16, id: String, owner: String, why: String) -> Target {
+        Target {
+            members: self.members,
+            port,
+            protocol: self.protocol,
+            id,
+            owner,
+            health: self.health.props,
+            health_port: self.health.port,
+            attributes: self.attributes,
+            extra: self.extra,
+            why,
+        }
+    }
+}
+
+/// A target's `port`, after its keys are checked.
+fn target_port(ctx: &mut Ctx, sm: &Map<String, Value>, p: &str) -> Option<u16> {
+    for k in sm.keys() {
+        if !matches!(k.as_str(), "port" | "protocol" | "healthcheck" | "TargetGroupAttributes" | "ProtocolVersion") {
+            ctx.d.error("CX4075", join(p, k), format!("{k:?} is not a target key; use port, protocol, healthcheck, TargetGroupAttributes or ProtocolVersion"));
+        }
+    }
+    let Some(pv) = sm.get("port") else {
+        ctx.d.error("CX4076", join(p, "port"), "a target needs port, the container port the load balancer sends to");
+        return None;
+    };
+    uint(pv, &join(p, "port"), "port", &mut ctx.d).and_then(|n| u16::try_from(n).ok())
+}
+
+/// A target's protocol, health check, attributes and protocol version (`sm`, at `p`; `group`
+/// when they come from a target group of `TargetGroups`, whose keys are written `Protocol` and
+/// `HealthCheck`), checked against every container it sends to on `port`.
+fn settings(
+    ctx: &mut Ctx,
+    sm: &Map<String, Value>,
+    p: &str,
+    group: bool,
+    port: u16,
+    ty: LbType,
+    refs: &[MemberRef],
+) -> Option<Settings> {
+    let key_path = |key: &str| match (group, key) {
+        (true, "protocol") => join(p, "Protocol"),
+        (true, "healthcheck") => join(p, "HealthCheck"),
+        _ => join(p, key),
+    };
+    // The protocols each container declares the port with.
+    let mut listening: Vec<Vec<Protocol>> = Vec::new();
+    for m in refs {
+        let s = &ctx.project.services[&m.container];
         let declared: Vec<(u16, Protocol)> = s.container_ports().map(|p| (p.target, p.protocol)).collect();
-        let Some(pv) = sm.get("port") else {
-            ctx.d.error(
-                "CX4076",
-                join(&p, "port"),
-                "a target needs port, the container port the load balancer sends to",
-            );
-            continue;
-        };
-        let Some(port) = uint(pv, &join(&p, "port"), "port", &mut ctx.d).and_then(|n| u16::try_from(n).ok()) else {
-            continue;
-        };
         let protos: Vec<Protocol> = declared.iter().filter(|(t, _)| *t == port).map(|(_, pr)| *pr).collect();
         if protos.is_empty() {
             let list: BTreeSet<String> = declared.iter().map(|(t, _)| t.to_string()).collect();
             let list: Vec<String> = list.into_iter().collect();
+            let container = &m.container;
             ctx.d.error(
                 "CX4077",
-                join(&p, "port"),
+                &m.port_path,
                 format!(
                     "{container:?} does not listen on {port}; its ports are {}",
                     if list.is_empty() { "none: declare it in ports or expose".to_string() } else { list.join(", ") }
                 ),
             );
-            continue;
         }
-        let container_protocol = if protos.contains(&Protocol::Tcp) { Protocol::Tcp } else { Protocol::Udp };
-        let protocol = match sm.get("protocol") {
-            Some(v) => match literal(v, &join(&p, "protocol"), "a protocol", &mut ctx.d) {
-                Some(t) => t.to_ascii_uppercase(),
-                None => continue,
-            },
-            None => match (ty, container_protocol) {
-                (LbType::Application, _) => "HTTP".into(),
-                (LbType::Network, Protocol::Udp) => "UDP".into(),
-                (LbType::Network, Protocol::Tcp) => "TCP".into(),
-            },
-        };
-        let allowed = if ty == LbType::Application { ALB_PROTOCOLS } else { NLB_PROTOCOLS };
-        if !allowed.contains(&protocol.as_str()) {
-            ctx.d.error(
-                "CX4078",
-                join(&p, "protocol"),
-                format!(
-                    "{protocol:?} is not a target protocol of {} {} load balancer; use {}",
-                    if ty == LbType::Application { "an" } else { "a" },
-                    ty.as_str(),
-                    allowed.join(", ")
-                ),
-            );
-            continue;
-        }
-        let needs_udp = matches!(protocol.as_str(), "UDP" | "TCP_UDP");
-        let needs_tcp = protocol != "UDP";
+        listening.push(protos);
+    }
+    if listening.iter().any(Vec::is_empty) {
+        return None;
+    }
+    let container_protocol =
+        |protos: &[Protocol]| if protos.contains(&Protocol::Tcp) { Protocol::Tcp } else { Protocol::Udp };
+    let protocol = match sm.get("protocol") {
+        Some(v) => literal(v, &key_path("protocol"), "a protocol", &mut ctx.d)?.to_ascii_uppercase(),
+        None => match ty {
+            LbType::Application => "HTTP".into(),
+            LbType::Network if listening.iter().all(|protos| container_protocol(protos) == Protocol::Udp) => {
+                "UDP".into()
+            }
+            LbType::Network => "TCP".into(),
+        },
+    };
+    let allowed = if ty == LbType::Application { ALB_PROTOCOLS } else { NLB_PROTOCOLS };
+    if !allowed.contains(&protocol.as_str()) {
+        ctx.d.error(
+            "CX4078",
+            key_path("protocol"),
+            format!(
+                "{protocol:?} is not a target protocol of {} {} load balancer; use {}",
+                if ty == LbType::Application { "an" } else { "a" },
+                ty.as_str(),
+                allowed.join(", ")
+            ),
+        );
+        return None;
+    }
+    let needs_udp = matches!(protocol.as_str(), "UDP" | "TCP_UDP");
+    let needs_tcp = protocol != "UDP";
+    let mut matched = true;
+    for (m, protos) in refs.iter().zip(&listening) {
         if (needs_udp && !protos.contains(&Protocol::Udp)) || (needs_tcp && !protos.contains(&Protocol::Tcp)) {
+            let container = &m.container;
             ctx.d.error(
                 "CX4079",
-                join(&p, "protocol"),
+                &m.protocol_path,
                 format!(
                     "{protocol} does not match port {port} of {container:?}, which is {}",
                     protos.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" and ")
                 ),
             );
-            continue;
+            matched = false;
         }
-        let family_ports = auto::family_ports(ctx, &family);
-        let hp = join(&p, "healthcheck");
-        let health: Option<Health> = match sm.get("healthcheck") {
-            None => Some(health::from_container(&mut ctx.d, &s, port, &family_ports, ty, &protocol)),
-            Some(Value::String(text)) => health::parse_string(&mut ctx.d, text, &hp, port, &family_ports),
-            Some(Value::Object(o)) if !is_intrinsic(&Value::Object(o.clone())) => {
-                health::parse_object(&mut ctx.d, o, &hp, port, &family_ports)
-            }
-            Some(other) => {
-                ctx.d.error("CX4080", &hp, format!("healthcheck must be a string like \"{port}:HTTP:/health:200\" or a mapping of HealthCheck properties, not {}", kind(other)));
-                None
-            }
-        };
-        let Some(health) = health else { continue };
-        if ty == LbType::Application && health.props.get("HealthCheckProtocol").and_then(Value::as_str) == Some("TCP") {
-            ctx.d.error("CX4081", &hp, "application load balancers check health over HTTP or HTTPS, not TCP");
-            continue;
-        }
-        let attributes = match sm.get("TargetGroupAttributes") {
-            Some(a) => target_group_attributes(ctx, a, &join(&p, "TargetGroupAttributes"), ty),
-            None => Vec::new(),
-        };
-        let mut extra = Map::new();
-        if let Some(pv) = sm.get("ProtocolVersion") {
-            let kp = join(&p, "ProtocolVersion");
-            match literal(pv, &kp, "a protocol version", &mut ctx.d).as_deref() {
-                Some(v @ ("HTTP1" | "HTTP2" | "GRPC")) if ty == LbType::Application => {
-                    extra.insert("ProtocolVersion".into(), json!(v));
-                }
-                Some(v @ ("HTTP1" | "HTTP2" | "GRPC")) => ctx.d.error(
-                    "CX4082",
-                    &kp,
-                    format!("{v} is a protocol version of application load balancers' targets only"),
-                ),
-                Some(other) => {
-                    ctx.d.error("CX4083", &kp, format!("{other:?} is not a protocol version; use HTTP1, HTTP2 or GRPC"))
-                }
-                None => {}
-            }
-        }
-        let fam_id = ctx.plan.families.list[&family].id.clone();
-        let container_part = if pascal(&container) == fam_id { String::new() } else { pascal(&container) };
-        out.insert(
-            key.clone(),
-            Target {
-                family: family.clone(),
-                container: container.clone(),
-                port,
-                container_protocol,
-                protocol,
-                id: format!(
-                    "{lb_id}{fam_id}{container_part}{}TargetGroup",
-                    named_port.map(|n| n.to_string()).unwrap_or_default()
-                ),
-                health: health.props,
-                health_port: health.port,
-                attributes,
-                extra,
-                grace: s.healthcheck.as_ref().and_then(|h| h.start_period).map(|p| p.ceil() as u64),
-                why: format!("x-elbv2 {lb_name} target {key}"),
-            },
-        );
     }
-    (out, declared_keys)
+    if !matched {
+        return None;
+    }
+    // Every member's family must answer the health check: its port is one they all declare.
+    let family_ports: Vec<Vec<u16>> = refs.iter().map(|m| auto::family_ports(ctx, &m.family)).collect();
+    let any_family_port: Vec<u16> =
+        family_ports.iter().flatten().copied().collect::<BTreeSet<u16>>().into_iter().collect();
+    let hp = key_path("healthcheck");
+    let health: Option<Health> = match sm.get("healthcheck") {
+        None => {
+            // Each container's own HTTP check when they agree, else the load balancer's default.
+            let checks: Vec<Health> = refs
+                .iter()
+                .zip(&family_ports)
+                .map(|(m, ports)| {
+                    let s = &ctx.project.services[&m.container];
+                    health::from_container(&mut ctx.d, s, port, ports, ty, &protocol)
+                })
+                .collect();
+            let same = checks.windows(2).all(|w| w[0].props == w[1].props && w[0].port == w[1].port);
+            if same {
+                checks.into_iter().next()
+            } else {
+                Some(health::default(ty, &protocol))
+            }
+        }
+        Some(Value::String(text)) => health::parse_string(&mut ctx.d, text, &hp, port, &any_family_port),
+        Some(Value::Object(o)) if !is_intrinsic(&Value::Object(o.clone())) => {
+            health::parse_object(&mut ctx.d, o, &hp, port, &any_family_port)
+        }
+        Some(other) => {
+            ctx.d.error("CX4080", &hp, format!("healthcheck must be a string like \"{port}:HTTP:/health:200\" or a mapping of HealthCheck properties, not {}", kind(other)));
+            None
+        }
+    };
+    let health = health?;
+    if let Some(check_port) = health.port {
+        let mut reachable = true;
+        for (m, ports) in refs.iter().zip(&family_ports) {
+            if !ports.contains(&check_port) {
+                let family = &m.family;
+                ctx.d.error(
+                    "CX4379",
+                    &hp,
+                    format!("the health check is on port {check_port}, which no container of task family {family:?} declares, so its tasks would never be healthy; check a port every family of the target group declares"),
+                );
+                reachable = false;
+            }
+        }
+        if !reachable {
+            return None;
+        }
+    }
+    if ty == LbType::Application && health.props.get("HealthCheckProtocol").and_then(Value::as_str) == Some("TCP") {
+        ctx.d.error("CX4081", &hp, "application load balancers check health over HTTP or HTTPS, not TCP");
+        return None;
+    }
+    let attributes = match sm.get("TargetGroupAttributes") {
+        Some(a) => target_group_attributes(ctx, a, &join(p, "TargetGroupAttributes"), ty),
+        None => Vec::new(),
+    };
+    let mut extra = Map::new();
+    if let Some(pv) = sm.get("ProtocolVersion") {
+        let kp = join(p, "ProtocolVersion");
+        match literal(pv, &kp, "a protocol version", &mut ctx.d).as_deref() {
+            Some(v @ ("HTTP1" | "HTTP2" | "GRPC")) if ty == LbType::Application => {
+                extra.insert("ProtocolVersion".into(), json!(v));
+            }
+            Some(v @ ("HTTP1" | "HTTP2" | "GRPC")) => ctx.d.error(
+                "CX4082",
+                &kp,
+                format!("{v} is a protocol version of application load balancers' targets only"),
+            ),
+            Some(other) => {
+                ctx.d.error("CX4083", &kp, format!("{other:?} is not a protocol version; use HTTP1, HTTP2 or GRPC"))
+            }
+            None => {}
+        }
+    }
+    let members = refs
+        .iter()
+        .zip(&listening)
+        .map(|(m, protos)| Member {
+            family: m.family.clone(),
+            container: m.container.clone(),
+            container_protocol: container_protocol(protos),
+            grace: ctx.project.services[&m.container]
+                .healthcheck
+                .as_ref()
+                .and_then(|h| h.start_period)
+                .map(|p| p.ceil() as u64),
+        })
+        .collect();
+    Some(Settings { members, protocol, health, attributes, extra })
 }
 
 /// `TargetGroupAttributes` as a list of {Key, Value} or a mapping {key: value}; values become
@@ -1056,19 +1265,23 @@ fn listener(
                 continue;
             }
             let auth = auth.flatten();
-            let raw = groups.get(&raw).cloned().unwrap_or(raw);
-            if raw.is_empty() {
+            let key = match groups.get(&raw).cloned() {
                 // A target group of TargetGroups that is refused (its error is reported).
-                continue;
-            }
-            let (name, named_port) = match split_port(&raw) {
-                Some((rest, port)) => (rest, Some(port)),
-                None => (raw.as_str(), None),
-            };
-            let Some((f, c)) = resolve(ctx, name, &join(&ip, "name")) else { continue };
-            let key = match named_port {
-                Some(port) => format!("{f}:{c}:{port}"),
-                None => format!("{f}:{c}"),
+                Some(k) if k.is_empty() => continue,
+                // A target group of TargetGroups of several containers.
+                Some(k) if !k.contains(':') => k,
+                grouped => {
+                    let raw = grouped.unwrap_or(raw);
+                    let (name, named_port) = match split_port(&raw) {
+                        Some((rest, port)) => (rest, Some(port)),
+                        None => (raw.as_str(), None),
+                    };
+                    let Some((f, c)) = resolve(ctx, name, &join(&ip, "name")) else { continue };
+                    match named_port {
+                        Some(port) => format!("{f}:{c}:{port}"),
+                        None => format!("{f}:{c}"),
+                    }
+                }
             };
             let Some(t) = targets.get(&key) else {
                 if declared.contains(&key) {

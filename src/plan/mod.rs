@@ -134,6 +134,8 @@ pub struct ServiceTargets {
     pub entries: Vec<Value>,
     /// `HealthCheckGracePeriodSeconds`, when a target container declares a start period.
     pub grace: Option<u64>,
+    /// Why each entry is there, in words (for messages).
+    pub why: Vec<String>,
 }
 
 /// An `x-sqs` consumer that scales its family on the queue's depth.

@@ -29,7 +29,7 @@
 //! balancer instead of creating one (whose type must be the one the ports call for).
 
 use super::health;
-use super::{Action, Lb, LbType, Listener, Source, Target};
+use super::{Action, Lb, LbType, Listener, Member, Source, Target};
 use crate::cfn::{is_intrinsic, naming::pascal};
 use crate::compose::read::{kind, show};
 use crate::compose::{Port, Protocol};
@@ -264,17 +264,20 @@ fn build(
             lb.targets.insert(
                 key.clone(),
                 Target {
-                    family: c.family.clone(),
-                    container: c.service.clone(),
+                    members: vec![Member {
+                        family: c.family.clone(),
+                        container: c.service.clone(),
+                        container_protocol: c.protocol,
+                        grace: s.healthcheck.as_ref().and_then(|h| h.start_period).map(|p| p.ceil() as u64),
+                    }],
                     port: c.target,
-                    container_protocol: c.protocol,
                     protocol: tg_protocol.into(),
                     id: format!("{id}{}{svc_part}{}{}TargetGroup", fam.id, super::protocol_id(tg_protocol), c.target),
+                    owner: c.family.clone(),
                     health: h.props,
                     health_port: h.port,
                     attributes: Vec::new(),
                     extra: Map::new(),
-                    grace: s.healthcheck.as_ref().and_then(|h| h.start_period).map(|p| p.ceil() as u64),
                     why: format!("{} publishes {}", c.service, c.published),
                 },
             );
@@ -292,7 +295,8 @@ fn build(
     }
     redirect_to_https(&mut lb);
     if lb.existing.is_some() {
-        let families: BTreeSet<String> = lb.targets.values().map(|t| t.family.clone()).collect();
+        let families: BTreeSet<String> =
+            lb.targets.values().flat_map(|t| t.members.iter().map(|m| m.family.clone())).collect();
         ctx.d.warn("CX5022", 
             EXISTING_KEY,
             format!(

@@ -112,7 +112,7 @@ pub fn emit(ctx: &mut Ctx, lb: &Lb) {
             props.insert(k.clone(), v.clone());
         }
         ctx.add(
-            &t.family,
+            &t.owner,
             t.id.clone(),
             json!({"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": props}),
         );
@@ -175,31 +175,35 @@ pub fn emit(ctx: &mut Ctx, lb: &Lb) {
         }
     }
 
-    // From the load balancer's group to each target port (and health check port) of the family.
+    // From the load balancer's group to each target port (and health check port) of each family
+    // the target group sends to; each family's ECS service registers its tasks in it.
     let mut ingress: BTreeMap<(String, u16, &'static str), BTreeSet<String>> = BTreeMap::new();
     for (key, t) in &lb.targets {
         let Some(ids) = senders.get(key) else { continue };
-        for proto in ip_protocols(&t.protocol) {
-            ingress.entry((t.family.clone(), t.port, proto)).or_default().insert(t.why.clone());
-        }
-        if let Some(hp) = t.health_port {
-            ingress.entry((t.family.clone(), hp, "tcp")).or_default().insert(format!("health checks of {}", t.why));
-        }
-        let entry = ctx.plan.load_balancers.entry(t.family.clone()).or_default();
-        entry
-            .entries
-            .push(json!({"ContainerName": t.container, "ContainerPort": t.port, "TargetGroupArn": r#ref(&t.id)}));
-        if let Some(g) = t.grace {
-            entry.grace = Some(entry.grace.map_or(g, |x| x.max(g)));
-        }
-        ctx.plan.family_depends_on.entry(t.family.clone()).or_default().extend(ids.iter().cloned());
-        let protocols: &[Protocol] = if t.protocol == "TCP_UDP" {
-            &[Protocol::Tcp, Protocol::Udp]
-        } else {
-            std::slice::from_ref(&t.container_protocol)
-        };
-        for p in protocols {
-            ctx.plan.balanced_ports.insert((t.container.clone(), t.port, *p));
+        for m in &t.members {
+            for proto in ip_protocols(&t.protocol) {
+                ingress.entry((m.family.clone(), t.port, proto)).or_default().insert(t.why.clone());
+            }
+            if let Some(hp) = t.health_port {
+                ingress.entry((m.family.clone(), hp, "tcp")).or_default().insert(format!("health checks of {}", t.why));
+            }
+            let entry = ctx.plan.load_balancers.entry(m.family.clone()).or_default();
+            entry
+                .entries
+                .push(json!({"ContainerName": m.container, "ContainerPort": t.port, "TargetGroupArn": r#ref(&t.id)}));
+            entry.why.push(t.why.clone());
+            if let Some(g) = m.grace {
+                entry.grace = Some(entry.grace.map_or(g, |x| x.max(g)));
+            }
+            ctx.plan.family_depends_on.entry(m.family.clone()).or_default().extend(ids.iter().cloned());
+            let protocols: &[Protocol] = if t.protocol == "TCP_UDP" {
+                &[Protocol::Tcp, Protocol::Udp]
+            } else {
+                std::slice::from_ref(&m.container_protocol)
+            };
+            for p in protocols {
+                ctx.plan.balanced_ports.insert((m.container.clone(), t.port, *p));
+            }
         }
     }
     if lb.existing.is_some() {
@@ -269,23 +273,24 @@ fn listener_ingress(ctx: &mut Ctx, lb: &Lb, sg: &str) {
     }
 }
 
-/// The most target groups one ECS service may use.
+/// The most target groups one ECS service may use (Amazon ECS: a service that uses Application
+/// or Network Load Balancers takes at most five).
 pub const MAX_TARGET_GROUPS: usize = 5;
 
 /// ECS refuses a service with more than five target groups.
 pub fn check_services(ctx: &mut Ctx) {
-    let over: Vec<(String, usize)> = ctx
+    let over: Vec<(String, Vec<String>)> = ctx
         .plan
         .load_balancers
         .iter()
         .filter(|(_, s)| s.entries.len() > MAX_TARGET_GROUPS)
-        .map(|(f, s)| (f.clone(), s.entries.len()))
+        .map(|(f, s)| (f.clone(), s.why.clone()))
         .collect();
-    for (family, n) in over {
+    for (family, why) in over {
         let first = ctx.plan.families.list[&family].services[0].clone();
         ctx.d.error("CX5026", 
             crate::diagnostics::join("services", &first),
-            format!("task family {family:?} would be the target of {n} target groups, but an ECS service takes at most {MAX_TARGET_GROUPS}; expose fewer of its ports"),
+            format!("task family {family:?} would be registered in {} target groups ({}), but an ECS service takes at most {MAX_TARGET_GROUPS}; publish fewer of its ports, or take it out of some of these target groups", why.len(), why.join("; ")),
         );
     }
 }

@@ -7,8 +7,8 @@
 //! model, [`Lb`], which [`emit`] writes out: the load balancer in the public subnets with its own
 //! security group (the only group open to the internet, and only on listener ports), listeners,
 //! rules, target groups with IP targets, one ingress per target port from the load balancer's
-//! group into the target family's group, and for each ECS service its `LoadBalancers` entries and
-//! the listeners it must wait for.
+//! group into the group of each family a target group sends to, and for each ECS service its
+//! `LoadBalancers` entries and the listeners it must wait for.
 
 pub mod auto;
 pub mod emit;
@@ -85,17 +85,32 @@ pub struct Listener {
     pub path: String,
 }
 
-/// A target group: one container port of one task family.
+/// A container a target group sends to: ECS registers the tasks of its family's service.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub struct Member {
     pub family: String,
     pub container: String,
-    pub port: u16,
+    /// The protocol the container declares the target group's port with (TCP when it
+    /// declares both).
     pub container_protocol: Protocol,
+    /// Seconds ECS waits before it counts failed load balancer health checks.
+    pub grace: Option<u64>,
+}
+
+/// A target group: one container port, of one container or (an `x-elbv2` target group of
+/// `TargetGroups` that lists several) of containers of several task families. Every member's
+/// ECS service registers its tasks in it on `port`.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub members: Vec<Member>,
+    pub port: u16,
     /// HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP.
     pub protocol: String,
     /// Logical ID of the target group.
     pub id: String,
+    /// Who the target group resource belongs to: the family of a one-container target, the
+    /// compose path of a target group of several.
+    pub owner: String,
     /// Health check properties (`HealthCheck…`, `Matcher`).
     pub health: Map<String, Value>,
     /// The health check port when it is not the traffic port: the load balancer needs it too.
@@ -104,8 +119,6 @@ pub struct Target {
     pub attributes: Vec<Value>,
     /// Other target group properties given as written (`ProtocolVersion`).
     pub extra: Map<String, Value>,
-    /// Seconds ECS waits before it counts failed load balancer health checks.
-    pub grace: Option<u64>,
     /// Why this target exists, in words (for security group descriptions).
     pub why: String,
 }
@@ -130,7 +143,8 @@ pub struct Lb {
     pub internet_facing: bool,
     pub ingress: Vec<Source>,
     pub listeners: Vec<Listener>,
-    /// Target groups by key (`family:container`, or `family:container:port/proto`).
+    /// Target groups by key (`family:container`, `family:container:port/proto`, or the name of
+    /// an `x-elbv2` target group of several containers).
     pub targets: BTreeMap<String, Target>,
 }
 
