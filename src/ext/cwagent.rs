@@ -287,11 +287,11 @@ fn insights(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Prometheus> {
     }
     // NGINX Plus is watched through the same exporter, in its Plus mode.
     out.nginx = match nginx_config {
-        Some(e) => e,
-        None if out.nginx_plus => {
+        Some(Some(e)) => Some(e),
+        _ if out.nginx_plus => {
             exporter(&Value::Bool(true), &join(path, "CollectForNginxPlus"), NGINX_PORT, "^.*nginx.*$", d)
         }
-        None => None,
+        _ => None,
     };
     if out.nginx_exporter && out.nginx.is_none() {
         d.error(
@@ -656,6 +656,52 @@ fn mapping<'a>(v: &'a Value, path: &str, what: &str, d: &mut Diagnostics) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The settings of service `web` of a file whose `web` has the `x-` keys `x`.
+    fn read(x: Value) -> (Option<Emf>, Option<Prometheus>, Diagnostics) {
+        let mut d = Diagnostics::new();
+        let mut web = json!({"image": "nginx"});
+        web.as_object_mut().unwrap().extend(x.as_object().unwrap().clone());
+        let project = crate::compose::load(&json!({"services": {"web": web}}), &mut d);
+        let s = &project.services["web"];
+        (read_monitoring(s, &mut d), read_prometheus(s, &mut d), d)
+    }
+
+    #[test]
+    fn each_spelling_of_emf_collection_asks_for_the_agent() {
+        let (e, _, d) = read(json!({"x-monitoring": {"CWAgentCollectEmf": true}}));
+        assert_eq!(e.map(|e| e.image), Some(None));
+        assert!(!d.has_errors());
+        let (e, _, d) = read(json!({"x-monitoring": {"CollectEmf": {"CloudwatchAgent": {"UseLatest": true}}}}));
+        assert_eq!(e.and_then(|e| e.image), Some(json!(LATEST_IMAGE)));
+        assert_eq!(d.warnings().len(), 1);
+        let (e, _, _) = read(json!({"x-monitoring": {"CWAgentCollectEmf": {"OverrideImage": {"Ref": "Image"}}}}));
+        assert_eq!(e.and_then(|e| e.image), Some(json!({"Ref": "Image"})));
+        let (e, _, _) = read(json!({"x-monitoring": {"CWAgentCollectEmf": "false"}}));
+        assert!(e.is_none());
+    }
+
+    #[test]
+    fn nginx_plus_alone_is_scraped_on_nginx_defaults() {
+        let ci =
+            json!({"x-prometheus": {"ContainersInsights": {"CollectForNginx": false, "CollectForNginxPlus": true}}});
+        let (_, p, d) = read(ci);
+        assert!(!d.has_errors(), "{:?}", d.errors());
+        let p = p.unwrap();
+        assert!(p.nginx_plus);
+        assert_eq!(p.nginx.map(|e| (e.port, e.metrics_path)), Some((NGINX_PORT, METRICS_PATH.to_string())));
+    }
+
+    #[test]
+    fn a_timeout_defaults_to_prometheus_default_or_the_interval() {
+        let at = |interval: &str| {
+            let ci = json!({"x-prometheus": {"ContainersInsights": {"CollectForJavaJmx": true, "ScrapingConfiguration": {"Interval": interval}}}});
+            let (_, p, _) = read(ci);
+            p.and_then(|p| p.scraping).map(|s| s.timeout)
+        };
+        assert_eq!(at("30s").as_deref(), Some(DEFAULT_TIMEOUT));
+        assert_eq!(at("5s").as_deref(), Some("5s"));
+    }
 
     #[test]
     fn durations_are_read_as_prometheus_reads_them() {
