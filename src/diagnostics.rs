@@ -62,6 +62,11 @@ impl Diagnostics {
         !self.errors.is_empty()
     }
 
+    /// How many errors were found so far (a reader compares it to tell whether it found any).
+    pub fn error_count(&self) -> usize {
+        self.errors.len()
+    }
+
     /// Errors, sorted and de-duplicated.
     pub fn errors(&self) -> Vec<Diagnostic> {
         sorted(&self.errors)

@@ -7,8 +7,8 @@ use crate::cfn::{quotas, Template};
 use crate::compose::{self};
 use crate::diagnostics::Diagnostics;
 use crate::emit::{
-    alarms, capacity, codeguru, connect, discovery, docker, exec, iam, logging, models, network, overlay, passthrough,
-    scaling, secrets, service, task, volumes, xray,
+    alarms, capacity, codeguru, connect, cwagent, discovery, docker, exec, iam, logging, models, network, overlay,
+    passthrough, scaling, secrets, service, task, volumes, xray,
 };
 use crate::kinds;
 use crate::plan::families::Families;
@@ -60,6 +60,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     unknown_extensions(&mut ctx, doc.get("services").unwrap_or(&Value::Null));
     xray::plan(&mut ctx);
     codeguru::plan(&mut ctx);
+    cwagent::plan(&mut ctx);
     scaling::plan(&mut ctx);
     logging::plan(&mut ctx);
     capacity::plan(&mut ctx);

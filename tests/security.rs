@@ -105,13 +105,11 @@ fn declared(doc: &Value) -> BTreeSet<(Vec<String>, Vec<String>)> {
     };
     // A relation reaches a target without ports when its port can be inferred.
     let reachable = |f: &str| has_ports(f) || members[f].iter().any(|s| inferable(s));
-    // A family one of whose services sets `x-xray` also runs the X-Ray daemon's container.
-    let traced = |f: &str| members[f].iter().any(|s| traces(&services[s]));
+    // A family one of whose services sets `x-xray` also runs the X-Ray daemon's container; one
+    // whose services ask for the CloudWatch agent, the agent's (and NGINX's exporter).
     let set = |f: &str| -> Vec<String> {
         let mut names: BTreeSet<String> = members[f].iter().cloned().collect();
-        if traced(f) {
-            names.insert("xray-daemon".to_string());
-        }
+        names.extend(sidecars(members[f].iter().map(|s| &services[s])));
         names.into_iter().collect()
     };
     let mut out = BTreeSet::new();
@@ -209,11 +207,37 @@ fn task_mates(doc: &Value, consumer: &str) -> BTreeSet<String> {
     if mates.iter().any(|m| firelens(&services[m])) {
         mates.insert("log_router".to_string());
     }
-    // A family one of whose services sets `x-xray` also runs the X-Ray daemon's container.
-    if mates.iter().any(|s| services.get(s).is_some_and(traces)) {
-        mates.insert("xray-daemon".to_string());
-    }
+    let extra = sidecars(mates.iter().filter_map(|s| services.get(s)));
+    mates.extend(extra);
     mates
+}
+
+/// The containers a task runs beside the services `members` of its family, from their `x-`
+/// keys: the X-Ray daemon (`x-xray`), the CloudWatch agent (`x-monitoring`'s EMF collection,
+/// or `x-prometheus` collecting anything) and NGINX's exporter (`AutoAddNginxPrometheusExporter`).
+fn sidecars<'a>(members: impl Iterator<Item = &'a Value>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for s in members {
+        if traces(s) {
+            out.insert("xray-daemon".to_string());
+        }
+        let on = |v: &Value| {
+            v.is_object() || v == &Value::Bool(true) || v.as_str().is_some_and(|t| t.eq_ignore_ascii_case("true"))
+        };
+        let emf = on(&s["x-monitoring"]["CWAgentCollectEmf"])
+            || s["x-monitoring"]["CollectEmf"]["CloudwatchAgent"].is_object();
+        let ci = &s["x-prometheus"]["ContainersInsights"];
+        let scrapes =
+            ["CollectEmf", "CollectForJavaJmx", "CollectForNginx", "CollectForNginxPlus"].iter().any(|k| on(&ci[*k]))
+                || ci["CustomRules"].as_array().is_some_and(|r| !r.is_empty());
+        if emf || scrapes {
+            out.insert("cloudwatch-agent".to_string());
+        }
+        if ci["AutoAddNginxPrometheusExporter"] == true {
+            out.insert("nginx-prometheus-exporter".to_string());
+        }
+    }
+    out
 }
 
 /// Whether a service's `x-xray` asks for the X-Ray daemon.
@@ -383,13 +407,131 @@ fn check_resources(name: &str, doc: &Value, t: &Value, failures: &mut Vec<String
     }
 }
 
+/// The CloudWatch agent's grants, from the template alone: a task that runs the agent
+/// (`cloudwatch-agent`) has a task role whose agent statement allows exactly the log actions the
+/// agent makes, on exactly the log groups its configuration and its containers' EMF variable
+/// name; each of those is a log group of the template with a retention, of the task's family.
+/// No statement the engine writes into such a role allows an `ecs:` action (the agent scrapes
+/// its own task, it discovers nothing), a `cloudwatch:` action (CloudWatch Logs extracts the
+/// metrics), or a `logs:` action on any other resource than a log group of the template.
+fn agent_violations(t: &Value) -> Vec<String> {
+    const ACTIONS: [&str; 3] = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"];
+    let res = t["Resources"].as_object().cloned().unwrap_or_default();
+    let list = |v: &Value| match v {
+        Value::Array(a) => a.clone(),
+        Value::Null => vec![],
+        other => vec![other.clone()],
+    };
+    let mut bad = Vec::new();
+    for (td, r) in &res {
+        let containers = list(&r["Properties"]["ContainerDefinitions"]);
+        let Some(agent) = containers.iter().find(|c| c["Name"] == "cloudwatch-agent") else { continue };
+        if r["Type"] != "AWS::ECS::TaskDefinition" {
+            continue;
+        }
+        let family = td.trim_end_matches("TaskDefinition");
+        let env = |c: &Value, name: &str| {
+            list(&c["Environment"]).into_iter().find(|e| e["Name"] == name).map(|e| e["Value"].clone())
+        };
+        // The log groups the agent writes: its Prometheus group, the containers' EMF group.
+        let mut groups = BTreeSet::new();
+        if let Some(g) = env(agent, "CW_CONFIG_CONTENT")
+            .and_then(|v| v["Fn::Sub"][1]["MetricsLogGroup"]["Ref"].as_str().map(String::from))
+        {
+            groups.insert(g);
+        }
+        for c in &containers {
+            if let Some(v) = env(c, "AWS_EMF_LOG_GROUP_NAME") {
+                match v["Ref"].as_str() {
+                    Some(g) => {
+                        groups.insert(g.to_string());
+                    }
+                    None => bad.push(format!(
+                        "{td}: container {} sends EMF events to {v}, not a log group of the template",
+                        c["Name"]
+                    )),
+                }
+            }
+        }
+        let config = env(agent, "CW_CONFIG_CONTENT")
+            .map(|v| v["Fn::Sub"][0].as_str().or(v.as_str()).unwrap_or_default().to_string())
+            .unwrap_or_default();
+        if config.contains("ecs_service_discovery") {
+            bad.push(format!("{td}: the CloudWatch agent discovers ECS tasks; it scrapes its own task only"));
+        }
+        if let Some(p) = env(agent, "PROMETHEUS_CONFIG_CONTENT") {
+            let text = p["Fn::Sub"].as_str().unwrap_or_default();
+            let prom: Value = serde_json::from_str(text).unwrap_or_default();
+            for job in list(&prom["scrape_configs"]) {
+                for sc in list(&job["static_configs"]) {
+                    for target in list(&sc["targets"]) {
+                        if !target.as_str().is_some_and(|t| t.starts_with("127.0.0.1:")) {
+                            bad.push(format!("{td}: the CloudWatch agent scrapes {target}, outside its own task"));
+                        }
+                    }
+                }
+            }
+        }
+        for g in &groups {
+            let ok = res
+                .get(g)
+                .is_some_and(|x| x["Type"] == "AWS::Logs::LogGroup" && x["Properties"]["RetentionInDays"].is_u64());
+            if !ok || !g.starts_with(family) {
+                bad.push(format!(
+                    "{td}: the CloudWatch agent writes to {g}, not a log group of its family with a retention"
+                ));
+            }
+        }
+        let Some(role) = r["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0].as_str() else {
+            bad.push(format!("{td}: runs the CloudWatch agent without a task role"));
+            continue;
+        };
+        let generated: Vec<Value> = list(&res.get(role).cloned().unwrap_or_default()["Properties"]["Policies"])
+            .into_iter()
+            .filter(|p| p["PolicyName"] == "ComposeXResources")
+            .flat_map(|p| list(&p["PolicyDocument"]["Statement"]))
+            .collect();
+        let arn_of = |r: &Value| r["Fn::GetAtt"][0].as_str().filter(|_| r["Fn::GetAtt"][1] == "Arn").map(String::from);
+        let mut granted = BTreeSet::new();
+        for st in &generated {
+            let actions: Vec<String> =
+                list(&st["Action"]).iter().filter_map(|a| a.as_str().map(String::from)).collect();
+            let resources = list(&st["Resource"]);
+            for a in &actions {
+                if a.starts_with("ecs:") || a.starts_with("cloudwatch:") {
+                    bad.push(format!("{role}: {a} in the task role of a task that runs the CloudWatch agent"));
+                }
+            }
+            if actions.iter().any(|a| a.starts_with("logs:")) {
+                for r in &resources {
+                    match arn_of(r) {
+                        Some(g) if res.get(&g).is_some_and(|x| x["Type"] == "AWS::Logs::LogGroup") => {
+                            if st["Sid"] == "CloudWatchAgentLogs" {
+                                granted.insert(g);
+                            }
+                        }
+                        _ => bad.push(format!("{role}: {actions:?} on {r}, not a log group of the template")),
+                    }
+                }
+            }
+            if st["Sid"] == "CloudWatchAgentLogs" && actions != ACTIONS {
+                bad.push(format!("{role}: the CloudWatch agent may {actions:?}, not exactly {ACTIONS:?}"));
+            }
+        }
+        if granted != groups {
+            bad.push(format!("{role}: the CloudWatch agent may write to {granted:?}, but writes to {groups:?}"));
+        }
+    }
+    bad
+}
+
 fn check(name: &str, files: &[PathBuf], failures: &mut Vec<String>) -> bool {
     let (code, out, _) = common::render_files(files);
     if code != 0 {
         return false;
     }
     let t: Value = serde_json::from_str(&out).unwrap();
-    for v in violations(&t) {
+    for v in violations(&t).into_iter().chain(agent_violations(&t)) {
         failures.push(format!("{name}: {v}"));
     }
     let mut d = composex::diagnostics::Diagnostics::new();
@@ -733,4 +875,53 @@ fn the_resource_checks_catch_grants_and_ingress_to_non_consumers() {
     let mut failures = Vec::new();
     check_resources("bad", &doc, &bad, &mut failures);
     assert_eq!(failures.len(), 1, "{failures:?}");
+}
+
+/// The agent audit must fail when the agent may write anywhere else, or elsewhere than where it
+/// writes, or is granted ECS discovery.
+#[test]
+fn the_agent_checks_catch_broad_and_missing_grants() {
+    let dir = common::TempDir::new("sec-agent");
+    let file = dir.join("compose.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  web:\n    image: nginx\n    x-monitoring: {CWAgentCollectEmf: true}\n    \
+         x-prometheus: {ContainersInsights: {CollectForNginx: true}}\n",
+    )
+    .unwrap();
+    let (code, out, err) = common::render_files(std::slice::from_ref(&file));
+    assert_eq!(code, 0, "{err}");
+    let good: Value = serde_json::from_str(&out).unwrap();
+    assert!(agent_violations(&good).is_empty(), "{:?}", agent_violations(&good));
+    let statements = |t: &mut Value| -> Vec<Value> {
+        t["Resources"]["WebTaskRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let set = |t: &mut Value, st: Vec<Value>| {
+        t["Resources"]["WebTaskRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"] = Value::Array(st);
+    };
+    // The agent's statement on every log group: caught.
+    let mut bad = good.clone();
+    let mut st = statements(&mut bad);
+    st[0]["Resource"] = serde_json::json!("*");
+    set(&mut bad, st);
+    assert_eq!(agent_violations(&bad).len(), 2, "{:?}", agent_violations(&bad));
+    // ECS discovery and PutMetricData granted beside it: caught.
+    let mut bad = good.clone();
+    let mut st = statements(&mut bad);
+    st.push(serde_json::json!({"Effect": "Allow", "Action": ["ecs:ListTasks", "cloudwatch:PutMetricData"], "Resource": "*"}));
+    set(&mut bad, st);
+    assert_eq!(agent_violations(&bad).len(), 2, "{:?}", agent_violations(&bad));
+    // The containers' EMF events sent to a log group the agent may not write: caught.
+    let mut bad = good.clone();
+    bad["Resources"]["OtherLogGroup"] = serde_json::json!({"Type": "AWS::Logs::LogGroup", "Properties": {}});
+    let env = bad["Resources"]["WebTaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Environment"]
+        .as_array_mut()
+        .unwrap();
+    for e in env.iter_mut().filter(|e| e["Name"] == "AWS_EMF_LOG_GROUP_NAME") {
+        e["Value"] = serde_json::json!({"Ref": "OtherLogGroup"});
+    }
+    assert_eq!(agent_violations(&bad).len(), 2, "{:?}", agent_violations(&bad));
 }

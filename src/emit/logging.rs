@@ -28,13 +28,19 @@ pub fn log_group_id(fam: &Family) -> String {
 /// The family's log group: the longest retention its services ask for (`x-logging`), else
 /// the project's (`x-aws-logs_retention`), else 30 days.
 pub fn expand(ctx: &mut Emit, fam: &Family) {
-    let retention = fam.services.iter().filter_map(|name| ctx.ext.service(name).retention).max();
-    let days = retention.or(ctx.ext.logs_retention).unwrap_or(DEFAULT_RETENTION);
+    let days = retention(ctx.ext, fam);
     ctx.add(
         &fam.name,
         log_group_id(fam),
         json!({"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": days}}),
     );
+}
+
+/// The retention of the family's log groups, in days: the longest its services ask for
+/// (`x-logging`), else the project's (`x-aws-logs_retention`), else 30.
+pub fn retention(ext: &crate::ext::Extensions, fam: &Family) -> u64 {
+    let retention = fam.services.iter().filter_map(|name| ext.service(name).retention).max();
+    retention.or(ext.logs_retention).unwrap_or(DEFAULT_RETENTION)
 }
 
 /// The name of the log router container FireLens needs in a family.

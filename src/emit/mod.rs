@@ -9,6 +9,7 @@ pub mod alarms;
 pub mod capacity;
 pub mod codeguru;
 pub mod connect;
+pub mod cwagent;
 pub mod discovery;
 pub mod docker;
 pub mod elb;

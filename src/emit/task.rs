@@ -57,6 +57,11 @@ pub fn task_definition_id(fam: &Family) -> String {
     format!("{}TaskDefinition", fam.id)
 }
 
+/// The task definition's family name, as an `Fn::Sub` text: `<stack>-<family>`.
+pub fn family_name(fam: &Family) -> String {
+    format!("${{AWS::StackName}}-{}", fam.name)
+}
+
 /// What the family's containers add up to.
 #[derive(Default)]
 struct Totals {
@@ -110,6 +115,11 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
         totals.memory += super::xray::MEMORY;
         containers.push(daemon);
     }
+    for sidecar in ctx.plan.sidecars.get(&fam.name).into_iter().flatten() {
+        totals.cpu += sidecar.cpu;
+        totals.memory += sidecar.memory;
+        containers.push(sidecar.container.clone());
+    }
     let ec2 = ctx.plan.compute.get(&fam.name);
     let (cpu, memory) = match (ec2, sizing::fargate_size(totals.cpu, totals.memory)) {
         (Some(e), _) => (e.cpu.max(totals.cpu), e.memory.max(totals.memory)),
@@ -128,7 +138,7 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
         }
     };
     let mut props = json!({
-        "Family": {"Fn::Sub": format!("${{AWS::StackName}}-{}", fam.name)},
+        "Family": {"Fn::Sub": family_name(fam)},
         "Cpu": cpu.to_string(),
         "Memory": memory.to_string(),
         "NetworkMode": "awsvpc",
@@ -284,7 +294,16 @@ fn container(
         let v = crate::plan::refs::resolve(&ctx.plan.declared, v, &p, ctx.d);
         env.insert(k.clone(), with_pseudo_parameters(v));
     }
-    for (k, (v, from)) in ctx.plan.env.get(&s.name).cloned().unwrap_or_default() {
+    let family_env = ctx.plan.family_env.get(&fam.name).into_iter().flatten();
+    for (k, (v, from)) in ctx
+        .plan
+        .env
+        .get(&s.name)
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .chain(family_env.map(|(k, v)| (k.clone(), v.clone())))
+    {
         match env.entry(k) {
             std::collections::btree_map::Entry::Occupied(e) => ctx.d.warn(
                 "CX5098",
@@ -366,6 +385,11 @@ fn container(
             Condition::CompletedSuccessfully => "SUCCESS",
         };
         deps.push(json!({"ContainerName": dep.service, "Condition": cond}));
+    }
+    // Sidecars that receive what the containers send (the CloudWatch agent's EMF listener)
+    // start first, so that nothing sent at start-up is lost.
+    for sidecar in ctx.plan.sidecars.get(&fam.name).into_iter().flatten().filter(|c| c.started_first) {
+        deps.push(json!({"ContainerName": sidecar.container["Name"], "Condition": "START"}));
     }
     if !deps.is_empty() {
         c.insert("DependsOn".into(), Value::Array(deps));

@@ -6,6 +6,7 @@ pub mod alarms;
 pub mod cloudmap;
 pub mod codeguru;
 pub mod connect;
+pub mod cwagent;
 pub mod deployment;
 pub mod ecr;
 pub mod iam;
@@ -55,6 +56,10 @@ pub struct ServiceExtensions {
     pub profiler: Option<codeguru::Profiler>,
     /// `x-alarms.Predefined`: the alarms on the service's family.
     pub alarms: Vec<alarms::Alarm>,
+    /// `x-monitoring`: the CloudWatch agent the service asks for, to receive its EMF events.
+    pub emf: Option<cwagent::Emf>,
+    /// `x-prometheus.ContainersInsights`: the exporters the CloudWatch agent scrapes.
+    pub prometheus: Option<cwagent::Prometheus>,
 }
 
 impl Extensions {
@@ -77,6 +82,8 @@ impl Extensions {
             xray: None,
             profiler: None,
             alarms: Vec::new(),
+            emf: None,
+            prometheus: None,
         };
         self.services.get(name).unwrap_or(&NONE)
     }
@@ -102,6 +109,8 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
                 xray: xray::read(s, d),
                 profiler: codeguru::read(s, d),
                 alarms: alarms::read(s, d),
+                emf: cwagent::read_monitoring(s, d),
+                prometheus: cwagent::read_prometheus(s, d),
             };
             (name.clone(), ext)
         })

@@ -128,6 +128,8 @@ pub const SERVICE_EXTENSIONS: &[&str] = &[
     "x-codeguru_profiler",
     "x-ecr",
     "x-alarms",
+    "x-monitoring",
+    "x-prometheus",
 ];
 
 /// The resources every resource kind declares, read once when the file is loaded.
@@ -144,8 +146,6 @@ pub const NOT_BUILT: &[(&str, Unbuilt)] =
 
 /// The same, for a service's extensions.
 pub const SERVICE_NOT_BUILT: &[(&str, Unbuilt)] = &[
-    ("x-monitoring", Unbuilt::Ignored("CloudWatch agent monitoring")),
-    ("x-prometheus", Unbuilt::Ignored("Prometheus metrics collection")),
     ("x-docker_opts", Unbuilt::Ignored("Docker options")),
     ("x-environment", Unbuilt::Ignored("ECS ComposeX's environment options")),
 ];

@@ -54,6 +54,11 @@ pub struct Plan {
     pub exec_grants: BTreeMap<String, Vec<Value>>,
     /// Environment variables resources give each service: name → (value, path of the grant).
     pub env: BTreeMap<String, BTreeMap<String, (Value, String)>>,
+    /// Environment variables every service container of a family gets, whichever services ask:
+    /// family → name → (value, path of the grant).
+    pub family_env: BTreeMap<String, BTreeMap<String, (Value, String)>>,
+    /// Containers a family runs beside its services' own (agents, exporters).
+    pub sidecars: BTreeMap<String, Vec<Sidecar>>,
     /// ECS `Secrets` of each service: variable → `ValueFrom`.
     pub secrets: BTreeMap<String, BTreeMap<String, Value>>,
     /// Named volumes: name → the task definition's volume entry (EFS).
@@ -80,6 +85,16 @@ pub struct Plan {
     /// Per family that runs on EC2 capacity the stack builds: where and with what. Families
     /// not here run on Fargate.
     pub compute: BTreeMap<String, Ec2Family>,
+}
+
+/// A container a family runs beside its services' own: its definition, the CPU units and MiB
+/// it counts for in the task's size, and whether the services' containers start after it.
+#[derive(Debug, Clone)]
+pub struct Sidecar {
+    pub container: Value,
+    pub cpu: u64,
+    pub memory: u64,
+    pub started_first: bool,
 }
 
 /// A family on EC2 capacity: its capacity provider, task size, GPUs and placement.
