@@ -4,22 +4,13 @@
 //! engine port; and the properties ComposeX owns on them (the subnet group, the security
 //! groups), which replace what the user wrote with a warning.
 
-use super::consumers::Consumer;
 use super::generic::Decl;
-use crate::cfn::get_att;
+use crate::cfn::{get_att, r#ref};
 use crate::compose::read::{literal, map_or, show};
 use crate::diagnostics::join;
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
-
-pub fn security_group_id(decl: &Decl) -> String {
-    format!("{}SecurityGroup", decl.id)
-}
-
-pub fn subnet_group_id(decl: &Decl) -> String {
-    format!("{}SubnetGroup", decl.id)
-}
 
 /// The engine of a database or cache, and where the user wrote it.
 #[derive(Debug, Clone)]
@@ -146,10 +137,43 @@ pub fn own(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Value>, key: &str
     props.insert(key.to_string(), value);
 }
 
+/// Where a database or cache stands, in the names its kind's properties give it.
+pub struct Network<'a> {
+    /// The subnet group's CloudFormation type. A DB subnet group (RDS, DocumentDB, Neptune)
+    /// must span two zones and is described by `DBSubnetGroupDescription`; an
+    /// `AWS::ElastiCache::SubnetGroup` may stand in one and is described by `Description`.
+    pub subnet_group: &'a str,
+    /// The property that names the subnet group (`DBSubnetGroupName`, `CacheSubnetGroupName`).
+    pub subnet_group_key: &'a str,
+    /// The property that lists the security groups (`VpcSecurityGroupIds`…).
+    pub security_groups_key: &'a str,
+    /// Why ComposeX sets both: the warning when the file sets them too.
+    pub why: &'a str,
+}
+
+/// The resource's subnet group on the storage subnets and its own security group (see
+/// [`security_group`]), set in its properties as `net` names them.
+pub fn network(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Value>, port: u16, net: &Network) {
+    let subnet_group = format!("{}SubnetGroup", decl.id);
+    let subnets = ctx.plan.infra.storage_subnets.clone();
+    let description = format!("{} on the storage subnets (ComposeX)", decl.path);
+    let properties = if net.subnet_group == "AWS::ElastiCache::SubnetGroup" {
+        json!({"Description": description, "SubnetIds": subnets})
+    } else {
+        let from = ctx.plan.infra.storage_from.clone();
+        crate::plan::two_zones(ctx, &subnets, &from, &format!("the DB subnet group of {}", decl.path));
+        json!({"DBSubnetGroupDescription": description, "SubnetIds": subnets})
+    };
+    ctx.add(&decl.path, subnet_group.clone(), json!({"Type": net.subnet_group, "Properties": properties}));
+    let sg = security_group(ctx, decl, port);
+    own(ctx, decl, props, net.subnet_group_key, r#ref(&subnet_group), net.why);
+    own(ctx, decl, props, net.security_groups_key, json!([sg]), net.why);
+}
+
 /// The resource's own security group, and one ingress rule per consumer family, on `port`
 /// (TCP) only. Returns the group's ID, for the resource's properties.
-pub fn security_group(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], port: u16) -> Value {
-    let sg = security_group_id(decl);
+pub fn security_group(ctx: &mut Ctx, decl: &Decl, port: u16) -> Value {
+    let sg = format!("{}SecurityGroup", decl.id);
     let vpc = ctx.plan.infra.vpc_id.clone();
     let short = decl.kind.key.trim_start_matches("x-");
     ctx.add(
@@ -163,7 +187,7 @@ pub fn security_group(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], port: 
     );
     // Family → the consumer names that stand for it.
     let mut families: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for c in consumers {
+    for c in &decl.consumers {
         for f in ctx.plan.families.resolve(&c.name).unwrap_or_default() {
             families.entry(f.name.clone()).or_default().insert(c.name.clone());
         }

@@ -134,22 +134,13 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         }}),
     );
 
-    // Network: the storage subnets, its own security group.
-    let subnet_group = datastore::subnet_group_id(decl);
-    let subnets = ctx.plan.infra.storage_subnets.clone();
-    let from = ctx.plan.infra.storage_from.clone();
-    crate::plan::two_zones(ctx, &subnets, &from, &format!("the DB subnet group of {}", decl.path));
-    ctx.add(
-        &decl.path,
-        subnet_group.clone(),
-        json!({"Type": "AWS::DocDB::DBSubnetGroup", "Properties": {
-            "DBSubnetGroupDescription": format!("{} on the storage subnets (ComposeX)", decl.path), "SubnetIds": subnets
-        }}),
-    );
-    let sg = datastore::security_group(ctx, decl, &decl.consumers, port);
-    let why = "ComposeX gives the cluster its own subnet group and security group, open to its consumers only";
-    own(ctx, decl, &mut props, "DBSubnetGroupName", r#ref(&subnet_group), why);
-    own(ctx, decl, &mut props, "VpcSecurityGroupIds", json!([sg]), why);
+    let network = datastore::Network {
+        subnet_group: "AWS::DocDB::DBSubnetGroup",
+        subnet_group_key: "DBSubnetGroupName",
+        security_groups_key: "VpcSecurityGroupIds",
+        why: "ComposeX gives the cluster its own subnet group and security group, open to its consumers only",
+    };
+    datastore::network(ctx, decl, &mut props, port, &network);
     props.entry("StorageEncrypted").or_insert(json!(true));
     // A week of point-in-time recovery: backup storage up to the cluster's size is not billed.
     props.entry("BackupRetentionPeriod").or_insert(json!(7));

@@ -5,10 +5,9 @@
 //! storage subnets. Access is by network only: consumers get the cache's address in a variable
 //! named after it, and its port and other endpoints through `ReturnValues`.
 
-use super::datastore::{self, own};
+use super::datastore;
 use super::generic::Decl;
 use super::{Attr, Kind, Level, Scope};
-use crate::cfn::r#ref;
 use crate::plan::Ctx;
 use serde_json::{json, Value};
 
@@ -79,7 +78,6 @@ const SIZING: &[&str] =
     &["NumCacheClusters", "NumNodeGroups", "ReplicasPerNodeGroup", "NodeGroupConfiguration", "PrimaryClusterId"];
 
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
-    let consumers = &decl.consumers;
     let group = decl.kind.cfn_type == REPLICATION_GROUP.cfn_type;
     let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
     if datastore::existing(decl) {
@@ -95,19 +93,14 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     props.entry("CacheNodeType").or_insert(json!(NODE_TYPE));
 
-    let subnet_group = datastore::subnet_group_id(decl);
-    let subnets = ctx.plan.infra.storage_subnets.clone();
-    ctx.add(
-        &decl.path,
-        subnet_group.clone(),
-        json!({"Type": "AWS::ElastiCache::SubnetGroup", "Properties": {
-            "Description": format!("{} on the storage subnets (ComposeX)", decl.path), "SubnetIds": subnets
-        }}),
-    );
-    let sg = datastore::security_group(ctx, decl, consumers, port);
     let why = "ComposeX gives the cache its own subnet group and security group, open to its consumers only";
-    own(ctx, decl, &mut props, "CacheSubnetGroupName", r#ref(&subnet_group), why);
-    own(ctx, decl, &mut props, if group { "SecurityGroupIds" } else { "VpcSecurityGroupIds" }, json!([sg]), why);
+    let network = datastore::Network {
+        subnet_group: "AWS::ElastiCache::SubnetGroup",
+        subnet_group_key: "CacheSubnetGroupName",
+        security_groups_key: if group { "SecurityGroupIds" } else { "VpcSecurityGroupIds" },
+        why,
+    };
+    datastore::network(ctx, decl, &mut props, port, &network);
     if props.remove("CacheSecurityGroupNames").is_some() {
         ctx.d.warn(
             "CX4043",

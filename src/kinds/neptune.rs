@@ -74,21 +74,13 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         props.insert("EngineVersion".into(), v);
     }
 
-    let subnet_group = datastore::subnet_group_id(decl);
-    let subnets = ctx.plan.infra.storage_subnets.clone();
-    let from = ctx.plan.infra.storage_from.clone();
-    crate::plan::two_zones(ctx, &subnets, &from, &format!("the DB subnet group of {}", decl.path));
-    ctx.add(
-        &decl.path,
-        subnet_group.clone(),
-        json!({"Type": "AWS::Neptune::DBSubnetGroup", "Properties": {
-            "DBSubnetGroupDescription": format!("{} on the storage subnets (ComposeX)", decl.path), "SubnetIds": subnets
-        }}),
-    );
-    let sg = datastore::security_group(ctx, decl, &decl.consumers, port);
-    let why = "ComposeX gives the cluster its own subnet group and security group, open to its consumers only";
-    own(ctx, decl, &mut props, "DBSubnetGroupName", r#ref(&subnet_group), why);
-    own(ctx, decl, &mut props, "VpcSecurityGroupIds", json!([sg]), why);
+    let network = datastore::Network {
+        subnet_group: "AWS::Neptune::DBSubnetGroup",
+        subnet_group_key: "DBSubnetGroupName",
+        security_groups_key: "VpcSecurityGroupIds",
+        why: "ComposeX gives the cluster its own subnet group and security group, open to its consumers only",
+    };
+    datastore::network(ctx, decl, &mut props, port, &network);
     for (key, what) in [
         ("IamAuthEnabled", "IAM authentication is what lets the consumers in and keeps every other task out"),
         ("StorageEncrypted", "ComposeX encrypts the data of every database it creates"),

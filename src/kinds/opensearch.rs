@@ -109,7 +109,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl], resource: &mut Value) {
         );
     }
     let subnets: Vec<Value> = subnets.as_array().map(|a| a.iter().take(zones).cloned().collect()).unwrap_or_default();
-    let sg = datastore::security_group(ctx, decl, &decl.consumers, PORT);
+    let sg = datastore::security_group(ctx, decl, PORT);
     let why = "ComposeX puts the domain on the storage subnets with its own security group, open to its consumers only";
     own(ctx, decl, &mut props, "VPCOptions", json!({"SubnetIds": subnets, "SecurityGroupIds": [sg]}), why);
 

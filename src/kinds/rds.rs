@@ -19,7 +19,7 @@
 //! read the secret too (`{SecretEnvName: VAR}` also puts its ARN in VAR).
 
 use super::consumers::Consumer;
-use super::datastore::{self, own};
+use super::datastore;
 use super::generic::{set_env, Decl};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::r#ref;
@@ -173,22 +173,14 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         }}),
     );
 
-    // Network: the storage subnets, its own security group.
-    let subnet_group = datastore::subnet_group_id(decl);
-    let subnets = ctx.plan.infra.storage_subnets.clone();
-    let from = ctx.plan.infra.storage_from.clone();
-    crate::plan::two_zones(ctx, &subnets, &from, &format!("the DB subnet group of {}", decl.path));
-    ctx.add(
-        &decl.path,
-        subnet_group.clone(),
-        json!({"Type": "AWS::RDS::DBSubnetGroup", "Properties": {
-            "DBSubnetGroupDescription": format!("{} on the storage subnets (ComposeX)", decl.path), "SubnetIds": subnets
-        }}),
-    );
-    let sg = datastore::security_group(ctx, decl, consumers, port);
     let why = "ComposeX gives the database its own subnet group and security group, open to its consumers only";
-    own(ctx, decl, &mut props, "DBSubnetGroupName", r#ref(&subnet_group), why);
-    own(ctx, decl, &mut props, if aurora { "VpcSecurityGroupIds" } else { "VPCSecurityGroups" }, json!([sg]), why);
+    let network = datastore::Network {
+        subnet_group: "AWS::RDS::DBSubnetGroup",
+        subnet_group_key: "DBSubnetGroupName",
+        security_groups_key: if aurora { "VpcSecurityGroupIds" } else { "VPCSecurityGroups" },
+        why,
+    };
+    datastore::network(ctx, decl, &mut props, port, &network);
     if props.remove("DBSecurityGroups").is_some() {
         ctx.d.warn("CX4143", join(&props_path, "DBSecurityGroups"), format!("ignored: {why}"));
     }
