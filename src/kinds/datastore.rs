@@ -213,6 +213,132 @@ pub fn security_group(ctx: &mut Ctx, decl: &Decl, port: u16) -> Value {
 
 use crate::emit::network::description;
 
+/// What a database's generated master credentials differ in from one kind to another.
+pub struct Credentials<'a> {
+    /// The master username when `Properties.MasterUsername` sets none.
+    pub default_username: &'a str,
+    /// The engine, as the error about a username it refuses names it, and the longest
+    /// master username it accepts.
+    pub engine: &'a str,
+    pub max_username: usize,
+    /// The properties that would set or manage the master password, ignored with a warning.
+    pub password_keys: &'a [&'a str],
+    /// The database name the secret holds beside the username (`dbname`), for an engine that
+    /// creates one.
+    pub dbname: Option<Value>,
+}
+
+/// Characters RDS refuses in a master password (`/`, `"`, `@`, space), and the backslash.
+const EXCLUDED: &str = "\"@/\\ ";
+
+/// A database's master credentials, generated in an `AWS::SecretsManager::Secret`: the username
+/// the file chose (it is not secret), and a password no one writes. The database reads both
+/// through `{{resolve:secretsmanager:…}}` references, so that the password never appears in the
+/// template, and the secret is attached to it so that Secrets Manager adds its host and port.
+/// Returns the secret's logical ID.
+pub fn master_credentials(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Value>, spec: &Credentials) -> String {
+    let props_path = join(&decl.path, "Properties");
+    let secret = format!("{}Secret", decl.id);
+    let username = props.remove("MasterUsername").unwrap_or_else(|| json!(spec.default_username));
+    let max = spec.max_username;
+    if username.as_str().is_some_and(|u| !valid_identifier(u, max)) {
+        let path = join(&props_path, "MasterUsername");
+        // Each kind keeps the code its users know.
+        if decl.kind.key == "x-docdb" {
+            ctx.d.error(
+                "CX4315",
+                path,
+                format!(
+                    "{} is not a master username {} accepts: a letter, then letters, digits or _, {max} at most",
+                    show(&username),
+                    spec.engine
+                ),
+            );
+        } else {
+            ctx.d.error(
+                "CX4141",
+                path,
+                format!(
+                    "{} is not a master username {} accepts: a letter, then letters, digits or _, {max} at most",
+                    show(&username),
+                    spec.engine
+                ),
+            );
+        }
+    }
+    for key in spec.password_keys {
+        if props.remove(*key).is_none() {
+            continue;
+        }
+        let path = join(&props_path, key);
+        if decl.kind.key == "x-docdb" {
+            ctx.d.warn("CX4234", path, format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));
+        } else {
+            ctx.d.warn("CX4142", path, format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));
+        }
+    }
+    let resolve =
+        |key: &str| json!({"Fn::Sub": format!("{{{{resolve:secretsmanager:${{{secret}}}:SecretString:{key}}}}}")});
+    props.insert("MasterUsername".into(), resolve("username"));
+    props.insert("MasterUserPassword".into(), resolve("password"));
+    let mut fields = vec![("username", "Username", &username)];
+    if let Some(dbname) = &spec.dbname {
+        fields.push(("dbname", "DbName", dbname));
+    }
+    ctx.add(
+        &decl.path,
+        secret.clone(),
+        // Kept with the database's snapshot: restoring it needs these credentials.
+        json!({"Type": "AWS::SecretsManager::Secret", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
+            "Description": format!("Master credentials of {} (ComposeX)", decl.path),
+            "GenerateSecretString": {
+                "SecretStringTemplate": secret_template(&fields),
+                "GenerateStringKey": "password",
+                "PasswordLength": 32,
+                "ExcludeCharacters": EXCLUDED
+            }
+        }}),
+    );
+    ctx.add(
+        &decl.path,
+        format!("{secret}Attachment"),
+        json!({"Type": "AWS::SecretsManager::SecretTargetAttachment", "Properties": {
+            "SecretId": r#ref(&secret), "TargetId": r#ref(&decl.id), "TargetType": decl.kind.cfn_type
+        }}),
+    );
+    secret
+}
+
+/// The secret's JSON template, to which Secrets Manager adds the generated password: `fields`
+/// are its keys with their values, literals or intrinsic functions (substituted in as the
+/// variable named beside them).
+fn secret_template(fields: &[(&str, &str, &Value)]) -> Value {
+    if fields.iter().all(|(_, _, v)| v.is_string()) {
+        let doc: Map<String, Value> = fields.iter().map(|(key, _, v)| (key.to_string(), (*v).clone())).collect();
+        return json!(Value::Object(doc).to_string());
+    }
+    let mut vars = Map::new();
+    let mut parts = Vec::new();
+    for (key, var, v) in fields {
+        let part = match v.as_str() {
+            Some(s) => s.replace("${", "${!"),
+            None => {
+                vars.insert(var.to_string(), (*v).clone());
+                format!("${{{var}}}")
+            }
+        };
+        parts.push(format!("\"{key}\":\"{part}\""));
+    }
+    json!({"Fn::Sub": [format!("{{{}}}", parts.join(",")), vars]})
+}
+
+/// A master username the engines accept: a letter, then letters, digits or `_`, `max` at most.
+fn valid_identifier(s: &str, max: usize) -> bool {
+    s.len() <= max
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// The variable names a resource's consumers get: `Settings.EnvNames`, or the resource's name
 /// upper-cased. (The generic expansion reports what is wrong in `Settings`.)
 pub fn env_names(decl: &Decl) -> Vec<String> {
@@ -248,5 +374,22 @@ mod tests {
         );
         assert_eq!(description("a\"b'c"), "a_b_c");
         assert_eq!(description(&"x".repeat(300)).len(), 255);
+    }
+
+    #[test]
+    fn secret_templates_hold_username_and_database_name() {
+        let (admin, shop, db) = (json!("admin"), json!("shop"), json!({"Ref": "DbName"}));
+        assert_eq!(
+            secret_template(&[("username", "Username", &admin), ("dbname", "DbName", &shop)]),
+            json!("{\"dbname\":\"shop\",\"username\":\"admin\"}")
+        );
+        assert_eq!(
+            secret_template(&[("username", "Username", &admin), ("dbname", "DbName", &db)]),
+            json!({"Fn::Sub": ["{\"username\":\"admin\",\"dbname\":\"${DbName}\"}", {"DbName": {"Ref": "DbName"}}]})
+        );
+        assert_eq!(
+            secret_template(&[("username", "Username", &db)]),
+            json!({"Fn::Sub": ["{\"username\":\"${Username}\"}", {"Username": {"Ref": "DbName"}}]})
+        );
     }
 }

@@ -23,10 +23,10 @@
 
 use super::datastore::{self, own};
 use super::generic::{macro_parameters, Decl};
-use super::rds::{give_consumers, valid_identifier, CONSUMER_KEYS, EXCLUDED};
+use super::rds::{give_consumers, CONSUMER_KEYS};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::r#ref;
-use crate::compose::read::{kind as kind_of, show};
+use crate::compose::read::kind as kind_of;
 use crate::diagnostics::{index, join};
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
@@ -84,55 +84,14 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         props.insert("EngineVersion".into(), v);
     }
 
-    // Credentials: the username the user chose (it is not secret), a generated password.
-    let secret = format!("{}Secret", decl.id);
-    let username = props.remove("MasterUsername").unwrap_or_else(|| json!(DEFAULT_USERNAME));
-    if let Some(u) = username.as_str() {
-        if !valid_identifier(u, 63) {
-            ctx.d.error(
-                "CX4315",
-                join(&props_path, "MasterUsername"),
-                format!(
-                    "{} is not a master username DocumentDB accepts: a letter, then letters, digits or _, 63 at most",
-                    show(&username)
-                ),
-            );
-        }
-    }
-    for key in ["MasterUserPassword", "ManageMasterUserPassword", "MasterUserSecretKmsKeyId"] {
-        if props.remove(key).is_some() {
-            ctx.d.warn("CX4234", join(&props_path, key), format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));
-        }
-    }
-    let resolve =
-        |key: &str| json!({"Fn::Sub": format!("{{{{resolve:secretsmanager:${{{secret}}}:SecretString:{key}}}}}")});
-    props.insert("MasterUsername".into(), resolve("username"));
-    props.insert("MasterUserPassword".into(), resolve("password"));
-    let template = match username.as_str() {
-        Some(u) => json!(json!({"username": u}).to_string()),
-        None => json!({"Fn::Sub": ["{\"username\":\"${Username}\"}", {"Username": username}]}),
+    let credentials = datastore::Credentials {
+        default_username: DEFAULT_USERNAME,
+        engine: "DocumentDB",
+        max_username: 63,
+        password_keys: &["MasterUserPassword", "ManageMasterUserPassword", "MasterUserSecretKmsKeyId"],
+        dbname: None,
     };
-    ctx.add(
-        &decl.path,
-        secret.clone(),
-        // Kept with the cluster's snapshot: restoring it needs these credentials.
-        json!({"Type": "AWS::SecretsManager::Secret", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
-            "Description": format!("Master credentials of {} (ComposeX)", decl.path),
-            "GenerateSecretString": {
-                "SecretStringTemplate": template,
-                "GenerateStringKey": "password",
-                "PasswordLength": 32,
-                "ExcludeCharacters": EXCLUDED
-            }
-        }}),
-    );
-    ctx.add(
-        &decl.path,
-        format!("{secret}Attachment"),
-        json!({"Type": "AWS::SecretsManager::SecretTargetAttachment", "Properties": {
-            "SecretId": r#ref(&secret), "TargetId": r#ref(&decl.id), "TargetType": decl.kind.cfn_type
-        }}),
-    );
+    let secret = datastore::master_credentials(ctx, decl, &mut props, &credentials);
 
     let network = datastore::Network {
         subnet_group: "AWS::DocDB::DBSubnetGroup",

@@ -23,10 +23,10 @@ use super::datastore;
 use super::generic::{set_env, Decl};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::r#ref;
-use crate::compose::read::{kind as kind_of, show};
+use crate::compose::read::kind as kind_of;
 use crate::diagnostics::join;
 use crate::plan::Ctx;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 const AURORA_ENGINES: &[&str] = &["aurora-mysql", "aurora-postgresql"];
@@ -98,8 +98,6 @@ pub fn variant(def: &Value) -> &'static Kind {
 const AURORA_CLASS: &str = "db.t4g.medium";
 const INSTANCE_CLASS: &str = "db.t4g.micro";
 const DEFAULT_USERNAME: &str = "dbadmin";
-/// Characters RDS refuses in a master password (`/`, `"`, `@`, space), and the backslash.
-pub(super) const EXCLUDED: &str = "\"@/\\ ";
 
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     let consumers = &decl.consumers;
@@ -122,56 +120,17 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         props.insert("EngineVersion".into(), v);
     }
 
-    // Credentials: the username the user chose (it is not secret), a generated password.
-    let secret = format!("{}Secret", decl.id);
-    let username = props.remove("MasterUsername").unwrap_or_else(|| json!(DEFAULT_USERNAME));
-    if let Some(u) = username.as_str() {
-        let max = if postgres { 63 } else { 16 };
-        if !valid_identifier(u, max) {
-            ctx.d.error(
-                "CX4141",
-                join(&props_path, "MasterUsername"),
-                format!(
-                    "{} is not a master username {} accepts: a letter, then letters, digits or _, {max} at most",
-                    show(&username),
-                    engine.name
-                ),
-            );
-        }
-    }
-    for key in ["MasterUserPassword", "ManageMasterUserPassword", "MasterUserSecret"] {
-        if props.remove(key).is_some() {
-            ctx.d.warn("CX4142", join(&props_path, key), format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));
-        }
-    }
-    let resolve =
-        |key: &str| json!({"Fn::Sub": format!("{{{{resolve:secretsmanager:${{{secret}}}:SecretString:{key}}}}}")});
-    props.insert("MasterUsername".into(), resolve("username"));
-    props.insert("MasterUserPassword".into(), resolve("password"));
     let db_key = if aurora { "DatabaseName" } else { "DBName" };
     let dbname = props.get(db_key).cloned().unwrap_or_else(|| json!(database_name(&decl.name)));
     props.insert(db_key.into(), dbname.clone());
-    ctx.add(
-        &decl.path,
-        secret.clone(),
-        // Kept with the database's snapshot: restoring it needs these credentials.
-        json!({"Type": "AWS::SecretsManager::Secret", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
-            "Description": format!("Master credentials of {} (ComposeX)", decl.path),
-            "GenerateSecretString": {
-                "SecretStringTemplate": secret_template(&username, &dbname),
-                "GenerateStringKey": "password",
-                "PasswordLength": 32,
-                "ExcludeCharacters": EXCLUDED
-            }
-        }}),
-    );
-    ctx.add(
-        &decl.path,
-        format!("{secret}Attachment"),
-        json!({"Type": "AWS::SecretsManager::SecretTargetAttachment", "Properties": {
-            "SecretId": r#ref(&secret), "TargetId": r#ref(&decl.id), "TargetType": decl.kind.cfn_type
-        }}),
-    );
+    let credentials = datastore::Credentials {
+        default_username: DEFAULT_USERNAME,
+        engine: &engine.name,
+        max_username: if postgres { 63 } else { 16 },
+        password_keys: &["MasterUserPassword", "ManageMasterUserPassword", "MasterUserSecret"],
+        dbname: Some(dbname),
+    };
+    let secret = datastore::master_credentials(ctx, decl, &mut props, &credentials);
 
     let why = "ComposeX gives the database its own subnet group and security group, open to its consumers only";
     let network = datastore::Network {
@@ -343,27 +302,6 @@ fn add_secret(ctx: &mut Ctx, service: &str, var: &str, value: &Value, from: &str
     }
 }
 
-/// The secret's JSON template: the username and database name (literals, or intrinsic
-/// functions substituted in), to which Secrets Manager adds the generated password.
-fn secret_template(username: &Value, dbname: &Value) -> Value {
-    match (username.as_str(), dbname.as_str()) {
-        (Some(u), Some(d)) => json!(json!({"username": u, "dbname": d}).to_string()),
-        _ => {
-            let part = |v: &Value, var: &str, vars: &mut Map<String, Value>| match v.as_str() {
-                Some(s) => s.replace("${", "${!"),
-                None => {
-                    vars.insert(var.to_string(), v.clone());
-                    format!("${{{var}}}")
-                }
-            };
-            let mut vars = Map::new();
-            let u = part(username, "Username", &mut vars);
-            let d = part(dbname, "DbName", &mut vars);
-            json!({"Fn::Sub": [format!("{{\"username\":\"{u}\",\"dbname\":\"{d}\"}}"), vars]})
-        }
-    }
-}
-
 /// The database's default name: the resource name's alphanumerics, lower-cased, starting with a
 /// letter (what both MySQL and PostgreSQL accept), 63 characters at most.
 fn database_name(name: &str) -> String {
@@ -373,12 +311,6 @@ fn database_name(name: &str) -> String {
     }
     n.truncate(63);
     n
-}
-
-pub(super) fn valid_identifier(s: &str, max: usize) -> bool {
-    s.len() <= max
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The engine versions RDS knows, and those it no longer creates, for a DB cluster and a DB
@@ -467,17 +399,5 @@ mod tests {
         assert_eq!(database_name("dbA"), "dba");
         assert_eq!(database_name("01-orders"), "db01orders");
         assert_eq!(database_name(&"a".repeat(80)).len(), 63);
-    }
-
-    #[test]
-    fn secret_templates_hold_username_and_database_name() {
-        assert_eq!(
-            secret_template(&json!("admin"), &json!("shop")),
-            json!("{\"dbname\":\"shop\",\"username\":\"admin\"}")
-        );
-        assert_eq!(
-            secret_template(&json!("admin"), &json!({"Ref": "DbName"})),
-            json!({"Fn::Sub": ["{\"username\":\"admin\",\"dbname\":\"${DbName}\"}", {"DbName": {"Ref": "DbName"}}]})
-        );
     }
 }
