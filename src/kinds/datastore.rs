@@ -23,6 +23,25 @@ pub struct Engine {
     pub params: Map<String, Value>,
 }
 
+impl Engine {
+    /// Sets `Engine` and `EngineVersion` in the resource's properties.
+    pub fn set(&self, props: &mut Map<String, Value>) {
+        props.insert("Engine".into(), json!(self.name));
+        if let Some((v, _)) = &self.version {
+            props.insert("EngineVersion".into(), v.clone());
+        }
+        version_as_text(props);
+    }
+}
+
+/// `EngineVersion` as text: YAML reads 5.0 or 14.6 as a number, CloudFormation wants the text.
+pub fn version_as_text(props: &mut Map<String, Value>) {
+    if let Some(Value::Number(n)) = props.get("EngineVersion") {
+        let text = n.to_string();
+        props.insert("EngineVersion".into(), json!(text));
+    }
+}
+
 /// The engine a definition names, without diagnostics: for picking a kind's variant.
 pub fn engine_name(def: &Value) -> Option<String> {
     ["MacroParameters", "Properties"]
@@ -240,36 +259,18 @@ pub fn master_credentials(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Va
     let props_path = join(&decl.path, "Properties");
     let secret = format!("{}Secret", decl.id);
     let username = props.remove("MasterUsername").unwrap_or_else(|| json!(spec.default_username));
-    let max = spec.max_username;
+    let (engine, max) = (spec.engine, spec.max_username);
     if username.as_str().is_some_and(|u| !valid_identifier(u, max)) {
-        let path = join(&props_path, "MasterUsername");
-        // Each kind keeps the code its users know.
+        let (path, shown) = (join(&props_path, "MasterUsername"), show(&username));
+        // Each kind keeps its own codes, the ones its users know.
         if decl.kind.key == "x-docdb" {
-            ctx.d.error(
-                "CX4315",
-                path,
-                format!(
-                    "{} is not a master username {} accepts: a letter, then letters, digits or _, {max} at most",
-                    show(&username),
-                    spec.engine
-                ),
-            );
+            ctx.d.error("CX4315", path, format!("{shown} is not a master username {engine} accepts: a letter, then letters, digits or _, {max} at most"));
         } else {
-            ctx.d.error(
-                "CX4141",
-                path,
-                format!(
-                    "{} is not a master username {} accepts: a letter, then letters, digits or _, {max} at most",
-                    show(&username),
-                    spec.engine
-                ),
-            );
+            ctx.d.error("CX4141", path, format!("{shown} is not a master username {engine} accepts: a letter, then letters, digits or _, {max} at most"));
         }
     }
-    for key in spec.password_keys {
-        if props.remove(*key).is_none() {
-            continue;
-        }
+    // The password properties the file sets are removed, each with a warning.
+    for key in spec.password_keys.iter().filter(|k| props.remove(**k).is_some()) {
         let path = join(&props_path, key);
         if decl.kind.key == "x-docdb" {
             ctx.d.warn("CX4234", path, format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));

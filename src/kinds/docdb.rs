@@ -78,11 +78,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
     let params = macro_parameters(ctx, decl, &["Instances", "DBClusterParameterGroup"]);
     let port = datastore::port(ctx, decl, &props, PORT);
-    if let Some(Value::Number(n)) = props.get("EngineVersion") {
-        // YAML reads 5.0 as a number; CloudFormation wants the text.
-        let v = json!(n.to_string());
-        props.insert("EngineVersion".into(), v);
-    }
+    datastore::version_as_text(&mut props);
 
     let credentials = datastore::Credentials {
         default_username: DEFAULT_USERNAME,
@@ -111,39 +107,35 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         );
     }
 
-    if let Some(group) = params.get("DBClusterParameterGroup") {
-        let path = join(&join(&decl.path, "MacroParameters"), "DBClusterParameterGroup");
-        let family = Some(PARAMETER_FAMILY);
-        if let Some(id) = parameter_group(ctx, decl, group, &path, "AWS::DocDB::DBClusterParameterGroup", family) {
-            let why = "ComposeX creates the cluster's parameter group from MacroParameters.DBClusterParameterGroup";
-            own(ctx, decl, &mut props, "DBClusterParameterGroupName", r#ref(&id), why);
-        }
-    }
+    parameter_group(ctx, decl, &params, &mut props, "AWS::DocDB::DBClusterParameterGroup", Some(PARAMETER_FAMILY));
     resource["Properties"] = Value::Object(props);
 
     instances(ctx, decl, params.get("Instances"), "AWS::DocDB::DBInstance", INSTANCE_CLASS);
-    give_consumers(ctx, decl, &decl.consumers, &secret, PARTS);
+    give_consumers(ctx, decl, &secret, PARTS);
 }
 
-/// `MacroParameters.DBClusterParameterGroup`: the properties of a cluster parameter group of
-/// type `cfn_type` (DocumentDB's or Neptune's); its `Family` defaults to `family` where the
-/// kind has one to give, and is required otherwise. Turning TLS off is the file's choice, with
-/// a warning: the consumers then talk to the cluster in plain text.
+/// `MacroParameters.DBClusterParameterGroup` (in `params`): the properties of a cluster
+/// parameter group of type `cfn_type` (DocumentDB's or Neptune's), which the cluster's
+/// `DBClusterParameterGroupName` names; its `Family` defaults to `family` where the kind has one
+/// to give, and is required otherwise. Turning TLS off is the file's choice, with a warning: the
+/// consumers then talk to the cluster in plain text.
 pub(super) fn parameter_group(
     ctx: &mut Ctx,
     decl: &Decl,
-    group: &Value,
-    path: &str,
+    params: &Map<String, Value>,
+    cluster: &mut Map<String, Value>,
     cfn_type: &str,
     family: Option<&str>,
-) -> Option<String> {
+) {
+    let Some(group) = params.get("DBClusterParameterGroup") else { return };
+    let path = &join(&join(&decl.path, "MacroParameters"), "DBClusterParameterGroup");
     let Some(m) = group.as_object() else {
         ctx.d.error(
             "CX4236",
             path,
             format!("DBClusterParameterGroup must be a mapping with Family and Parameters, not {}", kind_of(group)),
         );
-        return None;
+        return;
     };
     let mut props: Map<String, Value> = m.clone();
     match family {
@@ -156,7 +148,7 @@ pub(super) fn parameter_group(
                 path,
                 "DBClusterParameterGroup needs Family, the engine's parameter group family (neptune1.3…)",
             );
-            return None;
+            return;
         }
         None => {}
     }
@@ -176,7 +168,7 @@ pub(super) fn parameter_group(
                 join(path, "Parameters"),
                 format!("Parameters must be a mapping of parameter names to values, not {}", kind_of(other)),
             );
-            return None;
+            return;
         }
         None => {
             ctx.d.error(
@@ -184,12 +176,13 @@ pub(super) fn parameter_group(
                 path,
                 "DBClusterParameterGroup needs Parameters, a mapping of parameter names to values",
             );
-            return None;
+            return;
         }
     }
     let id = format!("{}ParameterGroup", decl.id);
     ctx.add(&decl.path, id.clone(), json!({"Type": cfn_type, "Properties": props}));
-    Some(id)
+    let why = "ComposeX creates the cluster's parameter group from MacroParameters.DBClusterParameterGroup";
+    own(ctx, decl, cluster, "DBClusterParameterGroupName", r#ref(&id), why);
 }
 
 /// The cluster's instances, of type `cfn_type`: one per item of `MacroParameters.Instances`

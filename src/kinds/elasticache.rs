@@ -8,6 +8,7 @@
 use super::datastore;
 use super::generic::Decl;
 use super::{Attr, Kind, Level, Scope};
+use crate::diagnostics::join;
 use crate::plan::Ctx;
 use serde_json::{json, Value};
 
@@ -86,11 +87,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     let Some(engine) = datastore::engine(ctx, decl, &props, ENGINES, &[]) else { return };
     let default_port = if engine.name == "memcached" { 11211 } else { 6379 };
     let port = datastore::port(ctx, decl, &props, default_port);
-    props.insert("Engine".into(), json!(engine.name));
-    if let Some((v, _)) = &engine.version {
-        let v = if let Value::Number(n) = v { json!(n.to_string()) } else { v.clone() };
-        props.insert("EngineVersion".into(), v);
-    }
+    engine.set(&mut props);
     props.entry("CacheNodeType").or_insert(json!(NODE_TYPE));
 
     let why = "ComposeX gives the cache its own subnet group and security group, open to its consumers only";
@@ -104,7 +101,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     if props.remove("CacheSecurityGroupNames").is_some() {
         ctx.d.warn(
             "CX4043",
-            crate::diagnostics::join(&crate::diagnostics::join(&decl.path, "Properties"), "CacheSecurityGroupNames"),
+            join(&join(&decl.path, "Properties"), "CacheSecurityGroupNames"),
             format!("ignored: {why}"),
         );
     }
@@ -128,10 +125,10 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
 /// group (as ECS ComposeX files do): `NumCacheNodes` is its `NumCacheClusters`, `ClusterName`
 /// its `ReplicationGroupId`; CloudFormation refuses the cluster's names on a group.
 fn cache_cluster_properties(ctx: &mut Ctx, decl: &Decl, props: &mut serde_json::Map<String, Value>) {
-    let path = crate::diagnostics::join(&decl.path, "Properties");
+    let path = join(&decl.path, "Properties");
     for (theirs, ours) in [("NumCacheNodes", "NumCacheClusters"), ("ClusterName", "ReplicationGroupId")] {
         let Some(v) = props.remove(theirs) else { continue };
-        let p = crate::diagnostics::join(&path, theirs);
+        let p = join(&path, theirs);
         if props.contains_key(ours) {
             ctx.d.warn(
                 "CX4044",

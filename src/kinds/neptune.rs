@@ -15,11 +15,10 @@
 //! Consumers get the cluster's endpoint in a variable named after it (`Settings.EnvNames`), and
 //! its port, reader endpoint and resource ID through `ReturnValues`.
 
-use super::datastore::{self, own};
+use super::datastore;
 use super::docdb::{instances, parameter_group};
 use super::generic::{macro_parameters, Decl};
 use super::{Attr, Kind, Level, Scope};
-use crate::cfn::r#ref;
 use crate::diagnostics::join;
 use crate::plan::Ctx;
 use serde_json::{json, Value};
@@ -69,10 +68,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
     let params = macro_parameters(ctx, decl, &["Instances", "DBClusterParameterGroup"]);
     let port = datastore::port(ctx, decl, &props, PORT);
-    if let Some(Value::Number(n)) = props.get("EngineVersion") {
-        let v = json!(n.to_string());
-        props.insert("EngineVersion".into(), v);
-    }
+    datastore::version_as_text(&mut props);
 
     let network = datastore::Network {
         subnet_group: "AWS::Neptune::DBSubnetGroup",
@@ -92,13 +88,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     // A week of point-in-time recovery: backup storage up to the cluster's size is not billed.
     props.entry("BackupRetentionPeriod").or_insert(json!(7));
-    if let Some(group) = params.get("DBClusterParameterGroup") {
-        let path = join(&join(&decl.path, "MacroParameters"), "DBClusterParameterGroup");
-        if let Some(id) = parameter_group(ctx, decl, group, &path, "AWS::Neptune::DBClusterParameterGroup", None) {
-            let why = "ComposeX creates the cluster's parameter group from MacroParameters.DBClusterParameterGroup";
-            own(ctx, decl, &mut props, "DBClusterParameterGroupName", r#ref(&id), why);
-        }
-    }
+    parameter_group(ctx, decl, &params, &mut props, "AWS::Neptune::DBClusterParameterGroup", None);
     resource["Properties"] = Value::Object(props);
     instances(ctx, decl, params.get("Instances"), "AWS::Neptune::DBInstance", INSTANCE_CLASS);
 }

@@ -18,7 +18,6 @@
 //! `{DBInstance: RO}`) lets the task describe the database. `GrantTaskAccess` lets the task role
 //! read the secret too (`{SecretEnvName: VAR}` also puts its ARN in VAR).
 
-use super::consumers::Consumer;
 use super::datastore;
 use super::generic::{set_env, Decl};
 use super::{Attr, Kind, Level, Scope};
@@ -100,7 +99,6 @@ const INSTANCE_CLASS: &str = "db.t4g.micro";
 const DEFAULT_USERNAME: &str = "dbadmin";
 
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
-    let consumers = &decl.consumers;
     let aurora = decl.kind.cfn_type == CLUSTER.cfn_type;
     let props_path = join(&decl.path, "Properties");
     let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
@@ -113,12 +111,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     let postgres = engine.name.contains("postgres");
     let port = datastore::port(ctx, decl, &props, if postgres { 5432 } else { 3306 });
-    props.insert("Engine".into(), json!(engine.name));
-    if let Some((v, _)) = &engine.version {
-        // YAML reads 14.6 as a number; CloudFormation wants the text.
-        let v = if let Value::Number(n) = v { json!(n.to_string()) } else { v.clone() };
-        props.insert("EngineVersion".into(), v);
-    }
+    engine.set(&mut props);
 
     let db_key = if aurora { "DatabaseName" } else { "DBName" };
     let dbname = props.get(db_key).cloned().unwrap_or_else(|| json!(database_name(&decl.name)));
@@ -179,7 +172,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     resource["Properties"] = Value::Object(props);
 
-    give_consumers(ctx, decl, consumers, &secret, PARTS);
+    give_consumers(ctx, decl, &secret, PARTS);
 }
 
 /// The keys of the secret consumers get as `{NAME}_{SUFFIX}` variables.
@@ -189,7 +182,7 @@ const PARTS: &[(&str, &str)] =
 /// The credentials as ECS `Secrets` of every consumer, the execution role's read of the secret,
 /// and what the consumer keys ask for. `parts` are the keys of the secret each consumer gets as
 /// `{NAME}_{SUFFIX}`, beside the whole document as `{NAME}`.
-pub(super) fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &str, parts: &[(&str, &str)]) {
+pub(super) fn give_consumers(ctx: &mut Ctx, decl: &Decl, secret: &str, parts: &[(&str, &str)]) {
     let read = json!({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": r#ref(secret)});
     let arn = SECRET.value(&decl.id);
     let suffixed = |base: &str| -> Vec<String> { parts.iter().map(|(suffix, _)| format!("{base}_{suffix}")).collect() };
@@ -203,7 +196,7 @@ pub(super) fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer],
             ));
         }
     }
-    for c in consumers {
+    for c in &decl.consumers {
         let Some(fams) = ctx.plan.families.resolve(&c.name) else { continue };
         let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
         for f in &fams {
