@@ -156,37 +156,34 @@ pub fn own(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Value>, key: &str
     props.insert(key.to_string(), value);
 }
 
-/// Where a database or cache stands, in the names its kind's properties give it.
-pub struct Network<'a> {
-    /// The subnet group's CloudFormation type. A DB subnet group (RDS, DocumentDB, Neptune)
-    /// must span two zones and is described by `DBSubnetGroupDescription`; an
-    /// `AWS::ElastiCache::SubnetGroup` may stand in one and is described by `Description`.
-    pub subnet_group: &'a str,
-    /// The property that names the subnet group (`DBSubnetGroupName`, `CacheSubnetGroupName`).
-    pub subnet_group_key: &'a str,
-    /// The property that lists the security groups (`VpcSecurityGroupIds`…).
-    pub security_groups_key: &'a str,
-    /// Why ComposeX sets both: the warning when the file sets them too.
-    pub why: &'a str,
-}
-
-/// The resource's subnet group on the storage subnets and its own security group (see
-/// [`security_group`]), set in its properties as `net` names them.
-pub fn network(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Value>, port: u16, net: &Network) {
-    let subnet_group = format!("{}SubnetGroup", decl.id);
+/// The resource's subnet group, of type `subnet_group`, on the storage subnets, and its own
+/// security group (see [`security_group`]): both set in its properties, the security group as
+/// `security_groups_key`, replacing what the file set there with the warning `why`. A DB
+/// subnet group (RDS, DocumentDB, Neptune) must span two zones; an ElastiCache one may stand in
+/// one.
+pub fn network(
+    ctx: &mut Ctx,
+    decl: &Decl,
+    props: &mut Map<String, Value>,
+    port: u16,
+    subnet_group: &str,
+    security_groups_key: &str,
+    why: &str,
+) {
+    let id = format!("{}SubnetGroup", decl.id);
     let subnets = ctx.plan.infra.storage_subnets.clone();
     let description = format!("{} on the storage subnets (ComposeX)", decl.path);
-    let properties = if net.subnet_group == "AWS::ElastiCache::SubnetGroup" {
-        json!({"Description": description, "SubnetIds": subnets})
+    let (key, properties) = if subnet_group == "AWS::ElastiCache::SubnetGroup" {
+        ("CacheSubnetGroupName", json!({"Description": description, "SubnetIds": subnets}))
     } else {
         let from = ctx.plan.infra.storage_from.clone();
         crate::plan::two_zones(ctx, &subnets, &from, &format!("the DB subnet group of {}", decl.path));
-        json!({"DBSubnetGroupDescription": description, "SubnetIds": subnets})
+        ("DBSubnetGroupName", json!({"DBSubnetGroupDescription": description, "SubnetIds": subnets}))
     };
-    ctx.add(&decl.path, subnet_group.clone(), json!({"Type": net.subnet_group, "Properties": properties}));
+    ctx.add(&decl.path, id.clone(), json!({"Type": subnet_group, "Properties": properties}));
     let sg = security_group(ctx, decl, port);
-    own(ctx, decl, props, net.subnet_group_key, r#ref(&subnet_group), net.why);
-    own(ctx, decl, props, net.security_groups_key, json!([sg]), net.why);
+    own(ctx, decl, props, key, r#ref(&id), why);
+    own(ctx, decl, props, security_groups_key, json!([sg]), why);
 }
 
 /// The resource's own security group, and one ingress rule per consumer family, on `port`

@@ -89,13 +89,8 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     };
     let secret = datastore::master_credentials(ctx, decl, &mut props, &credentials);
 
-    let network = datastore::Network {
-        subnet_group: "AWS::DocDB::DBSubnetGroup",
-        subnet_group_key: "DBSubnetGroupName",
-        security_groups_key: "VpcSecurityGroupIds",
-        why: "ComposeX gives the cluster its own subnet group and security group, open to its consumers only",
-    };
-    datastore::network(ctx, decl, &mut props, port, &network);
+    let why = "ComposeX gives the cluster its own subnet group and security group, open to its consumers only";
+    datastore::network(ctx, decl, &mut props, port, "AWS::DocDB::DBSubnetGroup", "VpcSecurityGroupIds", why);
     props.entry("StorageEncrypted").or_insert(json!(true));
     // A week of point-in-time recovery: backup storage up to the cluster's size is not billed.
     props.entry("BackupRetentionPeriod").or_insert(json!(7));

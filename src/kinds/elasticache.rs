@@ -91,13 +91,8 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     props.entry("CacheNodeType").or_insert(json!(NODE_TYPE));
 
     let why = "ComposeX gives the cache its own subnet group and security group, open to its consumers only";
-    let network = datastore::Network {
-        subnet_group: "AWS::ElastiCache::SubnetGroup",
-        subnet_group_key: "CacheSubnetGroupName",
-        security_groups_key: if group { "SecurityGroupIds" } else { "VpcSecurityGroupIds" },
-        why,
-    };
-    datastore::network(ctx, decl, &mut props, port, &network);
+    let security_groups = if group { "SecurityGroupIds" } else { "VpcSecurityGroupIds" };
+    datastore::network(ctx, decl, &mut props, port, "AWS::ElastiCache::SubnetGroup", security_groups, why);
     if props.remove("CacheSecurityGroupNames").is_some() {
         ctx.d.warn(
             "CX4043",

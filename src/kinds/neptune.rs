@@ -70,13 +70,8 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     let port = datastore::port(ctx, decl, &props, PORT);
     datastore::version_as_text(&mut props);
 
-    let network = datastore::Network {
-        subnet_group: "AWS::Neptune::DBSubnetGroup",
-        subnet_group_key: "DBSubnetGroupName",
-        security_groups_key: "VpcSecurityGroupIds",
-        why: "ComposeX gives the cluster its own subnet group and security group, open to its consumers only",
-    };
-    datastore::network(ctx, decl, &mut props, port, &network);
+    let why = "ComposeX gives the cluster its own subnet group and security group, open to its consumers only";
+    datastore::network(ctx, decl, &mut props, port, "AWS::Neptune::DBSubnetGroup", "VpcSecurityGroupIds", why);
     for (key, what) in [
         ("IamAuthEnabled", "IAM authentication is what lets the consumers in and keeps every other task out"),
         ("StorageEncrypted", "ComposeX encrypts the data of every database it creates"),

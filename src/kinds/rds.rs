@@ -126,13 +126,8 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     let secret = datastore::master_credentials(ctx, decl, &mut props, &credentials);
 
     let why = "ComposeX gives the database its own subnet group and security group, open to its consumers only";
-    let network = datastore::Network {
-        subnet_group: "AWS::RDS::DBSubnetGroup",
-        subnet_group_key: "DBSubnetGroupName",
-        security_groups_key: if aurora { "VpcSecurityGroupIds" } else { "VPCSecurityGroups" },
-        why,
-    };
-    datastore::network(ctx, decl, &mut props, port, &network);
+    let security_groups = if aurora { "VpcSecurityGroupIds" } else { "VPCSecurityGroups" };
+    datastore::network(ctx, decl, &mut props, port, "AWS::RDS::DBSubnetGroup", security_groups, why);
     if props.remove("DBSecurityGroups").is_some() {
         ctx.d.warn("CX4143", join(&props_path, "DBSecurityGroups"), format!("ignored: {why}"));
     }
