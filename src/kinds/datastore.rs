@@ -1,8 +1,10 @@
 //! What databases, caches and search domains (`x-rds`, `x-elasticache`, `x-docdb`, `x-neptune`,
 //! `x-opensearch`) share: the engine they run, read from `MacroParameters` or `Properties`;
 //! their own security group, open only to the task families that consume them and only on the
-//! engine port; and the properties ComposeX owns on them (the subnet group, the security
-//! groups), which replace what the user wrote with a warning.
+//! engine port, and a subnet group on the storage subnets; the properties ComposeX owns on them
+//! (the subnet group, the security groups), which replace what the user wrote with a warning;
+//! and, for the databases with a password (`x-rds`, `x-docdb`), master credentials generated in
+//! Secrets Manager, so that no password is written in the template.
 
 use super::generic::Decl;
 use crate::cfn::{get_att, r#ref};

@@ -23,17 +23,13 @@
 
 use super::datastore::{self, own};
 use super::generic::{macro_parameters, Decl};
-use super::rds::{give_consumers, CONSUMER_KEYS};
+use super::rds::{give_consumers, CONSUMER_KEYS, SECRET};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::r#ref;
 use crate::compose::read::kind as kind_of;
 use crate::diagnostics::{index, join};
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
-
-/// The secret's ARN, through its attachment: a reference to it waits until Secrets Manager has
-/// added the cluster's host and port to the secret.
-const SECRET: Attr = Attr::Of("SecretAttachment", &Attr::Ref);
 
 const ARN: Attr = Attr::Sub("arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster:${Id}");
 

@@ -33,7 +33,7 @@ const ENGINES: &[&str] = &["aurora-mysql", "aurora-postgresql", "mariadb", "mysq
 
 /// The secret's ARN, through its attachment: a reference to it waits until Secrets Manager has
 /// added the database's host and port to the secret.
-const SECRET: Attr = Attr::Of("SecretAttachment", &Attr::Ref);
+pub(super) const SECRET: Attr = Attr::Of("SecretAttachment", &Attr::Ref);
 
 pub(super) const CONSUMER_KEYS: &[&str] = &["GrantTaskAccess", "GenerateConnectionStringSecret", "SecretsMappings"];
 
