@@ -15,6 +15,9 @@ use serde_json::{json, Value};
 const ENGINES: &[&str] = &["memcached", "redis", "valkey"];
 const LEVELS: &[Level] = &[Level { name: "RW", actions: &[], scope: Scope::Resource }];
 const NODE_TYPE: &str = "cache.t4g.micro";
+const GROUP_ARN: Attr =
+    Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:replicationgroup:${Id}");
+const CLUSTER_ARN: Attr = Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}");
 
 /// Redis or Valkey (also the kind an unknown engine is read as, to report it).
 pub const REPLICATION_GROUP: Kind = Kind {
@@ -32,12 +35,9 @@ pub const REPLICATION_GROUP: Kind = Kind {
         ("ConfigurationEndPoint.Address", Attr::GetAtt("ConfigurationEndPoint.Address")),
         ("ConfigurationEndPoint.Port", Attr::GetAtt("ConfigurationEndPoint.Port")),
     ],
-    arn: Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:replicationgroup:${Id}"),
+    arn: GROUP_ARN,
     levels: LEVELS,
-    extra_attributes: &[(
-        "Arn",
-        Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:replicationgroup:${Id}"),
-    )],
+    extra_attributes: &[("Arn", GROUP_ARN)],
     default_access: Some("RW"),
     keeps_data: Some("Snapshot"),
     hook: Some(hook),
@@ -56,12 +56,9 @@ pub const CACHE_CLUSTER: Kind = Kind {
         ("ConfigurationEndpoint.Address", Attr::GetAtt("ConfigurationEndpoint.Address")),
         ("ConfigurationEndpoint.Port", Attr::GetAtt("ConfigurationEndpoint.Port")),
     ],
-    arn: Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}"),
+    arn: CLUSTER_ARN,
     levels: LEVELS,
-    extra_attributes: &[(
-        "Arn",
-        Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}"),
-    )],
+    extra_attributes: &[("Arn", CLUSTER_ARN)],
     default_access: Some("RW"),
     hook: Some(hook),
     ..Kind::BASE
