@@ -62,12 +62,10 @@ pub const CLUSTER: Kind = Kind {
     ..Kind::BASE
 };
 
-/// A single DB instance (MySQL, MariaDB, PostgreSQL).
+/// A single DB instance (MySQL, MariaDB, PostgreSQL): an Aurora cluster's kind, but for its
+/// type, attributes and levels.
 pub const INSTANCE: Kind = Kind {
-    key: "x-rds",
     cfn_type: "AWS::RDS::DBInstance",
-    suffix: "Database",
-    default: Attr::None,
     return_values: &[
         ("Endpoint.Address", Attr::GetAtt("Endpoint.Address")),
         ("Endpoint.Port", Attr::GetAtt("Endpoint.Port")),
@@ -79,11 +77,7 @@ pub const INSTANCE: Kind = Kind {
         Level { name: "DBInstance:RO", actions: &["rds:DescribeDBInstances"], scope: Scope::Resource },
     ],
     extra_attributes: &[("Arn", Attr::GetAtt("DBInstanceArn"))],
-    consumer_keys: CONSUMER_KEYS,
-    default_access: Some("RW"),
-    keeps_data: Some("Snapshot"),
-    hook: Some(hook),
-    ..Kind::BASE
+    ..CLUSTER
 };
 
 pub fn variant(def: &Value) -> &'static Kind {
