@@ -144,12 +144,6 @@ pub fn port(ctx: &mut Ctx, decl: &Decl, props: &Map<String, Value>, default: u16
     }
 }
 
-/// A definition that names an existing resource (`Lookup`, `Use`): the generic expansion refuses
-/// it, and there is nothing to create.
-pub fn existing(decl: &Decl) -> bool {
-    decl.def.contains_key("Lookup") || decl.def.contains_key("Use")
-}
-
 /// Sets a property ComposeX owns; what the user wrote there is replaced, with a warning.
 pub fn own(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Value>, key: &str, value: Value, why: &str) {
     if props.contains_key(key) {

@@ -22,7 +22,7 @@
 //! task role read the secret too.
 
 use super::datastore::{self, own};
-use super::generic::{macro_parameters, Decl};
+use super::generic::{looked_up, macro_parameters, Decl};
 use super::rds::{give_consumers, CONSUMER_KEYS, SECRET};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::r#ref;
@@ -67,7 +67,7 @@ const PARTS: &[(&str, &str)] =
     &[("HOST", "host"), ("PORT", "port"), ("USERNAME", "username"), ("PASSWORD", "password")];
 
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
-    if datastore::existing(decl) {
+    if looked_up(decl) {
         return;
     }
     let props_path = join(&decl.path, "Properties");

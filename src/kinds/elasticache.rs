@@ -6,7 +6,7 @@
 //! named after it, and its port and other endpoints through `ReturnValues`.
 
 use super::datastore;
-use super::generic::Decl;
+use super::generic::{looked_up, Decl};
 use super::{Attr, Kind, Level, Scope};
 use crate::diagnostics::join;
 use crate::plan::Ctx;
@@ -78,7 +78,7 @@ const SIZING: &[&str] =
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     let group = decl.kind.cfn_type == REPLICATION_GROUP.cfn_type;
     let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
-    if datastore::existing(decl) {
+    if looked_up(decl) {
         return;
     }
     let Some(engine) = datastore::engine(ctx, decl, &props, ENGINES, &[]) else { return };

@@ -17,7 +17,7 @@
 
 use super::datastore;
 use super::docdb::{instances, parameter_group};
-use super::generic::{macro_parameters, Decl};
+use super::generic::{looked_up, macro_parameters, Decl};
 use super::{Attr, Kind, Level, Scope};
 use crate::diagnostics::join;
 use crate::plan::Ctx;
@@ -61,7 +61,7 @@ const PORT: u16 = 8182;
 const INSTANCE_CLASS: &str = "db.t3.medium";
 
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
-    if datastore::existing(decl) {
+    if looked_up(decl) {
         return;
     }
     let props_path = join(&decl.path, "Properties");

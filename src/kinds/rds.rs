@@ -19,7 +19,7 @@
 //! read the secret too (`{SecretEnvName: VAR}` also puts its ARN in VAR).
 
 use super::datastore;
-use super::generic::{set_env, Decl};
+use super::generic::{looked_up, set_env, Decl};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::r#ref;
 use crate::compose::read::kind as kind_of;
@@ -96,7 +96,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     let aurora = decl.kind.cfn_type == CLUSTER.cfn_type;
     let props_path = join(&decl.path, "Properties");
     let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
-    if datastore::existing(decl) {
+    if looked_up(decl) {
         return;
     }
     let Some(engine) = datastore::engine(ctx, decl, &props, ENGINES, &["DBInstanceClass"]) else { return };
