@@ -13,7 +13,6 @@ use crate::plan::Ctx;
 use serde_json::{json, Value};
 
 const ENGINES: &[&str] = &["memcached", "redis", "valkey"];
-const LEVELS: &[Level] = &[Level { name: "RW", actions: &[], scope: Scope::Resource }];
 const NODE_TYPE: &str = "cache.t4g.micro";
 const GROUP_ARN: Attr =
     Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:replicationgroup:${Id}");
@@ -36,7 +35,7 @@ pub const REPLICATION_GROUP: Kind = Kind {
         ("ConfigurationEndPoint.Port", Attr::GetAtt("ConfigurationEndPoint.Port")),
     ],
     arn: GROUP_ARN,
-    levels: LEVELS,
+    levels: &[Level { name: "RW", actions: &[], scope: Scope::Resource }],
     extra_attributes: &[("Arn", GROUP_ARN)],
     default_access: Some("RW"),
     keeps_data: Some("Snapshot"),
@@ -44,11 +43,10 @@ pub const REPLICATION_GROUP: Kind = Kind {
     ..Kind::BASE
 };
 
-/// Memcached.
+/// Memcached: a replication group's kind but for its type and attributes, and without a
+/// snapshot (Memcached has none).
 pub const CACHE_CLUSTER: Kind = Kind {
-    key: "x-elasticache",
     cfn_type: "AWS::ElastiCache::CacheCluster",
-    suffix: "Cache",
     default: Attr::GetAtt("ConfigurationEndpoint.Address"),
     return_values: &[
         ("Endpoint.Address", Attr::GetAtt("ConfigurationEndpoint.Address")),
@@ -57,11 +55,9 @@ pub const CACHE_CLUSTER: Kind = Kind {
         ("ConfigurationEndpoint.Port", Attr::GetAtt("ConfigurationEndpoint.Port")),
     ],
     arn: CLUSTER_ARN,
-    levels: LEVELS,
     extra_attributes: &[("Arn", CLUSTER_ARN)],
-    default_access: Some("RW"),
-    hook: Some(hook),
-    ..Kind::BASE
+    keeps_data: None,
+    ..REPLICATION_GROUP
 };
 
 pub fn variant(def: &Value) -> &'static Kind {
