@@ -10,6 +10,7 @@ use super::generic::Decl;
 use crate::cfn::{get_att, r#ref};
 use crate::compose::read::{literal, map_or, show};
 use crate::diagnostics::join;
+use crate::emit::network::description;
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -223,15 +224,13 @@ pub fn security_group(ctx: &mut Ctx, decl: &Decl, port: u16) -> Value {
     get_att(&sg, "GroupId")
 }
 
-use crate::emit::network::description;
-
 /// What a database's generated master credentials differ in from one kind to another.
 pub struct Credentials<'a> {
     /// The master username when `Properties.MasterUsername` sets none.
     pub default_username: &'a str,
-    /// The engine, as the error about a username it refuses names it, and the longest
-    /// master username it accepts.
+    /// The engine, as the error about a username it refuses names it (`mysql`, `DocumentDB`).
     pub engine: &'a str,
+    /// The longest master username the engine accepts.
     pub max_username: usize,
     /// The properties that would set or manage the master password, ignored with a warning.
     pub password_keys: &'a [&'a str],
