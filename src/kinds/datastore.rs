@@ -1,25 +1,19 @@
 //! What databases, caches and search domains (`x-rds`, `x-elasticache`, `x-docdb`, `x-neptune`,
 //! `x-opensearch`) share: the engine they run, read from `MacroParameters` or `Properties`;
 //! their own security group, open only to the task families that consume them and only on the
-//! engine port; and the properties ComposeX owns on them (the subnet group, the security
-//! groups), which replace what the user wrote with a warning.
+//! engine port, and a subnet group on the storage subnets; the properties ComposeX owns on them
+//! (the subnet group, the security groups), which replace what the user wrote with a warning;
+//! and, for the databases with a password (`x-rds`, `x-docdb`), master credentials generated in
+//! Secrets Manager, so that no password is written in the template.
 
-use super::consumers::Consumer;
 use super::generic::Decl;
-use crate::cfn::get_att;
+use crate::cfn::{get_att, r#ref};
 use crate::compose::read::{literal, map_or, show};
 use crate::diagnostics::join;
+use crate::emit::network::description;
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
-
-pub fn security_group_id(decl: &Decl) -> String {
-    format!("{}SecurityGroup", decl.id)
-}
-
-pub fn subnet_group_id(decl: &Decl) -> String {
-    format!("{}SubnetGroup", decl.id)
-}
 
 /// The engine of a database or cache, and where the user wrote it.
 #[derive(Debug, Clone)]
@@ -30,6 +24,25 @@ pub struct Engine {
     pub version: Option<(Value, String)>,
     /// `MacroParameters` (an empty map when absent).
     pub params: Map<String, Value>,
+}
+
+impl Engine {
+    /// Sets `Engine` and `EngineVersion` in the resource's properties.
+    pub fn set(&self, props: &mut Map<String, Value>) {
+        props.insert("Engine".into(), json!(self.name));
+        if let Some((v, _)) = &self.version {
+            props.insert("EngineVersion".into(), v.clone());
+        }
+        version_as_text(props);
+    }
+}
+
+/// `EngineVersion` as text: YAML reads 5.0 or 14.6 as a number, CloudFormation wants the text.
+pub fn version_as_text(props: &mut Map<String, Value>) {
+    if let Some(Value::Number(n)) = props.get("EngineVersion") {
+        let text = n.to_string();
+        props.insert("EngineVersion".into(), json!(text));
+    }
 }
 
 /// The engine a definition names, without diagnostics: for picking a kind's variant.
@@ -132,12 +145,6 @@ pub fn port(ctx: &mut Ctx, decl: &Decl, props: &Map<String, Value>, default: u16
     }
 }
 
-/// A definition that names an existing resource (`Lookup`, `Use`): the generic expansion refuses
-/// it, and there is nothing to create.
-pub fn existing(decl: &Decl) -> bool {
-    decl.def.contains_key("Lookup") || decl.def.contains_key("Use")
-}
-
 /// Sets a property ComposeX owns; what the user wrote there is replaced, with a warning.
 pub fn own(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Value>, key: &str, value: Value, why: &str) {
     if props.contains_key(key) {
@@ -146,10 +153,40 @@ pub fn own(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Value>, key: &str
     props.insert(key.to_string(), value);
 }
 
+/// The resource's subnet group, of type `subnet_group`, on the storage subnets, and its own
+/// security group (see [`security_group`]): both set in its properties, the security group as
+/// `security_groups_key`, replacing what the file set there with the warning `why`. A DB
+/// subnet group (RDS, DocumentDB, Neptune) must span two zones; an ElastiCache one may stand in
+/// one.
+pub fn network(
+    ctx: &mut Ctx,
+    decl: &Decl,
+    props: &mut Map<String, Value>,
+    port: u16,
+    subnet_group: &str,
+    security_groups_key: &str,
+    why: &str,
+) {
+    let id = format!("{}SubnetGroup", decl.id);
+    let subnets = ctx.plan.infra.storage_subnets.clone();
+    let description = format!("{} on the storage subnets (ComposeX)", decl.path);
+    let (key, properties) = if subnet_group == "AWS::ElastiCache::SubnetGroup" {
+        ("CacheSubnetGroupName", json!({"Description": description, "SubnetIds": subnets}))
+    } else {
+        let from = ctx.plan.infra.storage_from.clone();
+        crate::plan::two_zones(ctx, &subnets, &from, &format!("the DB subnet group of {}", decl.path));
+        ("DBSubnetGroupName", json!({"DBSubnetGroupDescription": description, "SubnetIds": subnets}))
+    };
+    ctx.add(&decl.path, id.clone(), json!({"Type": subnet_group, "Properties": properties}));
+    let sg = security_group(ctx, decl, port);
+    own(ctx, decl, props, key, r#ref(&id), why);
+    own(ctx, decl, props, security_groups_key, json!([sg]), why);
+}
+
 /// The resource's own security group, and one ingress rule per consumer family, on `port`
 /// (TCP) only. Returns the group's ID, for the resource's properties.
-pub fn security_group(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], port: u16) -> Value {
-    let sg = security_group_id(decl);
+pub fn security_group(ctx: &mut Ctx, decl: &Decl, port: u16) -> Value {
+    let sg = format!("{}SecurityGroup", decl.id);
     let vpc = ctx.plan.infra.vpc_id.clone();
     let short = decl.kind.key.trim_start_matches("x-");
     ctx.add(
@@ -163,7 +200,7 @@ pub fn security_group(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], port: 
     );
     // Family → the consumer names that stand for it.
     let mut families: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for c in consumers {
+    for c in &decl.consumers {
         for f in ctx.plan.families.resolve(&c.name).unwrap_or_default() {
             families.entry(f.name.clone()).or_default().insert(c.name.clone());
         }
@@ -187,7 +224,113 @@ pub fn security_group(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], port: 
     get_att(&sg, "GroupId")
 }
 
-use crate::emit::network::description;
+/// What a database's generated master credentials differ in from one kind to another.
+pub struct Credentials<'a> {
+    /// The master username when `Properties.MasterUsername` sets none.
+    pub default_username: &'a str,
+    /// The engine, as the error about a username it refuses names it (`mysql`, `DocumentDB`).
+    pub engine: &'a str,
+    /// The longest master username the engine accepts.
+    pub max_username: usize,
+    /// The properties that would set or manage the master password, ignored with a warning.
+    pub password_keys: &'a [&'a str],
+    /// The database name the secret holds beside the username (`dbname`), for an engine that
+    /// creates one.
+    pub dbname: Option<Value>,
+}
+
+/// Characters RDS refuses in a master password (`/`, `"`, `@`, space), and the backslash.
+const EXCLUDED: &str = "\"@/\\ ";
+
+/// A database's master credentials, generated in an `AWS::SecretsManager::Secret`: the username
+/// the file chose (it is not secret), and a password no one writes. The database reads both
+/// through `{{resolve:secretsmanager:…}}` references, so that the password never appears in the
+/// template, and the secret is attached to it so that Secrets Manager adds its host and port.
+/// Returns the secret's logical ID.
+pub fn master_credentials(ctx: &mut Ctx, decl: &Decl, props: &mut Map<String, Value>, spec: &Credentials) -> String {
+    let props_path = join(&decl.path, "Properties");
+    let secret = format!("{}Secret", decl.id);
+    let username = props.remove("MasterUsername").unwrap_or_else(|| json!(spec.default_username));
+    let (engine, max) = (spec.engine, spec.max_username);
+    if username.as_str().is_some_and(|u| !valid_identifier(u, max)) {
+        let (path, shown) = (join(&props_path, "MasterUsername"), show(&username));
+        // Each kind keeps its own codes, the ones its users know.
+        if decl.kind.key == "x-docdb" {
+            ctx.d.error("CX4315", path, format!("{shown} is not a master username {engine} accepts: a letter, then letters, digits or _, {max} at most"));
+        } else {
+            ctx.d.error("CX4141", path, format!("{shown} is not a master username {engine} accepts: a letter, then letters, digits or _, {max} at most"));
+        }
+    }
+    // The password properties the file sets are removed, each with a warning.
+    for key in spec.password_keys.iter().filter(|k| props.remove(**k).is_some()) {
+        let path = join(&props_path, key);
+        if decl.kind.key == "x-docdb" {
+            ctx.d.warn("CX4234", path, format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));
+        } else {
+            ctx.d.warn("CX4142", path, format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));
+        }
+    }
+    let resolve =
+        |key: &str| json!({"Fn::Sub": format!("{{{{resolve:secretsmanager:${{{secret}}}:SecretString:{key}}}}}")});
+    props.insert("MasterUsername".into(), resolve("username"));
+    props.insert("MasterUserPassword".into(), resolve("password"));
+    let mut fields = vec![("username", "Username", &username)];
+    if let Some(dbname) = &spec.dbname {
+        fields.push(("dbname", "DbName", dbname));
+    }
+    ctx.add(
+        &decl.path,
+        secret.clone(),
+        // Kept with the database's snapshot: restoring it needs these credentials.
+        json!({"Type": "AWS::SecretsManager::Secret", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
+            "Description": format!("Master credentials of {} (ComposeX)", decl.path),
+            "GenerateSecretString": {
+                "SecretStringTemplate": secret_template(&fields),
+                "GenerateStringKey": "password",
+                "PasswordLength": 32,
+                "ExcludeCharacters": EXCLUDED
+            }
+        }}),
+    );
+    ctx.add(
+        &decl.path,
+        format!("{secret}Attachment"),
+        json!({"Type": "AWS::SecretsManager::SecretTargetAttachment", "Properties": {
+            "SecretId": r#ref(&secret), "TargetId": r#ref(&decl.id), "TargetType": decl.kind.cfn_type
+        }}),
+    );
+    secret
+}
+
+/// The secret's JSON template, to which Secrets Manager adds the generated password: `fields`
+/// are its keys with their values, literals or intrinsic functions (substituted in as the
+/// variable named beside them).
+fn secret_template(fields: &[(&str, &str, &Value)]) -> Value {
+    if fields.iter().all(|(_, _, v)| v.is_string()) {
+        let doc: Map<String, Value> = fields.iter().map(|(key, _, v)| (key.to_string(), (*v).clone())).collect();
+        return json!(Value::Object(doc).to_string());
+    }
+    let mut vars = Map::new();
+    let mut parts = Vec::new();
+    for (key, var, v) in fields {
+        let part = match v.as_str() {
+            Some(s) => s.replace("${", "${!"),
+            None => {
+                vars.insert(var.to_string(), (*v).clone());
+                format!("${{{var}}}")
+            }
+        };
+        parts.push(format!("\"{key}\":\"{part}\""));
+    }
+    json!({"Fn::Sub": [format!("{{{}}}", parts.join(",")), vars]})
+}
+
+/// A master username the engines accept: a letter, then letters, digits or `_`, `max` at most.
+fn valid_identifier(s: &str, max: usize) -> bool {
+    s.len() <= max
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
 
 /// The variable names a resource's consumers get: `Settings.EnvNames`, or the resource's name
 /// upper-cased. (The generic expansion reports what is wrong in `Settings`.)
@@ -224,5 +367,22 @@ mod tests {
         );
         assert_eq!(description("a\"b'c"), "a_b_c");
         assert_eq!(description(&"x".repeat(300)).len(), 255);
+    }
+
+    #[test]
+    fn secret_templates_hold_username_and_database_name() {
+        let (admin, shop, db) = (json!("admin"), json!("shop"), json!({"Ref": "DbName"}));
+        assert_eq!(
+            secret_template(&[("username", "Username", &admin), ("dbname", "DbName", &shop)]),
+            json!("{\"dbname\":\"shop\",\"username\":\"admin\"}")
+        );
+        assert_eq!(
+            secret_template(&[("username", "Username", &admin), ("dbname", "DbName", &db)]),
+            json!({"Fn::Sub": ["{\"username\":\"admin\",\"dbname\":\"${DbName}\"}", {"DbName": {"Ref": "DbName"}}]})
+        );
+        assert_eq!(
+            secret_template(&[("username", "Username", &db)]),
+            json!({"Fn::Sub": ["{\"username\":\"${Username}\"}", {"Username": {"Ref": "DbName"}}]})
+        );
     }
 }

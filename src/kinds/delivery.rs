@@ -198,51 +198,31 @@ fn to_queues(ctx: &mut Ctx, key_users: &mut KeyUsers) {
         user_policies(ctx, qid, &queue_path);
         let arn = json!({"Fn::GetAtt": [qid, "Arn"]});
         let account = json!({"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}});
+        // The queue's statements: who may send to it or consume from it, on what condition.
+        let allow = |sid: &str, service: Value, action: Value, condition: Value| {
+            let principal = json!({"Service": service});
+            json!({"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": action, "Resource": arn, "Condition": condition})
+        };
+        let services = |names: &BTreeSet<String>| -> Vec<Value> {
+            names.iter().map(|n| Value::String(format!("{n}.amazonaws.com"))).collect()
+        };
+        let send = json!("sqs:SendMessage");
         let mut statements = Vec::new();
         if !s.topics.is_empty() {
             let topics: Vec<Value> = s.topics.iter().map(|t| json!({"Ref": t})).collect();
-            statements.push(json!({
-                "Sid": "AllowSnsSubscriptions",
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topics}}
-            }));
+            let condition = json!({"ArnEquals": {"aws:SourceArn": topics}});
+            statements.push(allow("AllowSnsSubscriptions", json!("sns.amazonaws.com"), send.clone(), condition));
         }
         if !s.buckets.is_empty() {
             let condition = from_buckets(&s.buckets);
-            statements.push(json!({
-                "Sid": "AllowS3Notifications",
-                "Effect": "Allow",
-                "Principal": {"Service": "s3.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": arn,
-                "Condition": condition
-            }));
+            statements.push(allow("AllowS3Notifications", json!("s3.amazonaws.com"), send.clone(), condition));
         }
-        let service = |names: &BTreeSet<String>| -> Vec<Value> {
-            names.iter().map(|n| Value::String(format!("{n}.amazonaws.com"))).collect()
-        };
         if !s.publish.is_empty() {
-            statements.push(json!({
-                "Sid": "AllowServicesPublish",
-                "Effect": "Allow",
-                "Principal": {"Service": service(&s.publish)},
-                "Action": "sqs:SendMessage",
-                "Resource": arn,
-                "Condition": account
-            }));
+            statements.push(allow("AllowServicesPublish", json!(services(&s.publish)), send, account.clone()));
         }
         if !s.consume.is_empty() {
-            statements.push(json!({
-                "Sid": "AllowServicesConsume",
-                "Effect": "Allow",
-                "Principal": {"Service": service(&s.consume)},
-                "Action": CONSUME_ACTIONS,
-                "Resource": arn,
-                "Condition": account
-            }));
+            let consume = json!(CONSUME_ACTIONS);
+            statements.push(allow("AllowServicesConsume", json!(services(&s.consume)), consume, account));
         }
         ctx.add(
             &queue_path,

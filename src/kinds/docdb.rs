@@ -22,18 +22,14 @@
 //! task role read the secret too.
 
 use super::datastore::{self, own};
-use super::generic::{macro_parameters, Decl};
-use super::rds::{give_consumers, valid_identifier, CONSUMER_KEYS, EXCLUDED};
+use super::generic::{looked_up, macro_parameters, Decl};
+use super::rds::{give_consumers, CONSUMER_KEYS, SECRET};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::r#ref;
-use crate::compose::read::{kind as kind_of, show};
+use crate::compose::read::kind as kind_of;
 use crate::diagnostics::{index, join};
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
-
-/// The secret's ARN, through its attachment: a reference to it waits until Secrets Manager has
-/// added the cluster's host and port to the secret.
-const SECRET: Attr = Attr::Of("SecretAttachment", &Attr::Ref);
 
 const ARN: Attr = Attr::Sub("arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster:${Id}");
 
@@ -71,85 +67,26 @@ const PARTS: &[(&str, &str)] =
     &[("HOST", "host"), ("PORT", "port"), ("USERNAME", "username"), ("PASSWORD", "password")];
 
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
-    if datastore::existing(decl) {
+    if looked_up(decl) {
         return;
     }
     let props_path = join(&decl.path, "Properties");
     let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
     let params = macro_parameters(ctx, decl, &["Instances", "DBClusterParameterGroup"]);
     let port = datastore::port(ctx, decl, &props, PORT);
-    if let Some(Value::Number(n)) = props.get("EngineVersion") {
-        // YAML reads 5.0 as a number; CloudFormation wants the text.
-        let v = json!(n.to_string());
-        props.insert("EngineVersion".into(), v);
-    }
+    datastore::version_as_text(&mut props);
 
-    // Credentials: the username the user chose (it is not secret), a generated password.
-    let secret = format!("{}Secret", decl.id);
-    let username = props.remove("MasterUsername").unwrap_or_else(|| json!(DEFAULT_USERNAME));
-    if let Some(u) = username.as_str() {
-        if !valid_identifier(u, 63) {
-            ctx.d.error(
-                "CX4315",
-                join(&props_path, "MasterUsername"),
-                format!(
-                    "{} is not a master username DocumentDB accepts: a letter, then letters, digits or _, 63 at most",
-                    show(&username)
-                ),
-            );
-        }
-    }
-    for key in ["MasterUserPassword", "ManageMasterUserPassword", "MasterUserSecretKmsKeyId"] {
-        if props.remove(key).is_some() {
-            ctx.d.warn("CX4234", join(&props_path, key), format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));
-        }
-    }
-    let resolve =
-        |key: &str| json!({"Fn::Sub": format!("{{{{resolve:secretsmanager:${{{secret}}}:SecretString:{key}}}}}")});
-    props.insert("MasterUsername".into(), resolve("username"));
-    props.insert("MasterUserPassword".into(), resolve("password"));
-    let template = match username.as_str() {
-        Some(u) => json!(json!({"username": u}).to_string()),
-        None => json!({"Fn::Sub": ["{\"username\":\"${Username}\"}", {"Username": username}]}),
+    let credentials = datastore::Credentials {
+        default_username: DEFAULT_USERNAME,
+        engine: "DocumentDB",
+        max_username: 63,
+        password_keys: &["MasterUserPassword", "ManageMasterUserPassword", "MasterUserSecretKmsKeyId"],
+        dbname: None,
     };
-    ctx.add(
-        &decl.path,
-        secret.clone(),
-        // Kept with the cluster's snapshot: restoring it needs these credentials.
-        json!({"Type": "AWS::SecretsManager::Secret", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
-            "Description": format!("Master credentials of {} (ComposeX)", decl.path),
-            "GenerateSecretString": {
-                "SecretStringTemplate": template,
-                "GenerateStringKey": "password",
-                "PasswordLength": 32,
-                "ExcludeCharacters": EXCLUDED
-            }
-        }}),
-    );
-    ctx.add(
-        &decl.path,
-        format!("{secret}Attachment"),
-        json!({"Type": "AWS::SecretsManager::SecretTargetAttachment", "Properties": {
-            "SecretId": r#ref(&secret), "TargetId": r#ref(&decl.id), "TargetType": decl.kind.cfn_type
-        }}),
-    );
+    let secret = datastore::master_credentials(ctx, decl, &mut props, &credentials);
 
-    // Network: the storage subnets, its own security group.
-    let subnet_group = datastore::subnet_group_id(decl);
-    let subnets = ctx.plan.infra.storage_subnets.clone();
-    let from = ctx.plan.infra.storage_from.clone();
-    crate::plan::two_zones(ctx, &subnets, &from, &format!("the DB subnet group of {}", decl.path));
-    ctx.add(
-        &decl.path,
-        subnet_group.clone(),
-        json!({"Type": "AWS::DocDB::DBSubnetGroup", "Properties": {
-            "DBSubnetGroupDescription": format!("{} on the storage subnets (ComposeX)", decl.path), "SubnetIds": subnets
-        }}),
-    );
-    let sg = datastore::security_group(ctx, decl, &decl.consumers, port);
     let why = "ComposeX gives the cluster its own subnet group and security group, open to its consumers only";
-    own(ctx, decl, &mut props, "DBSubnetGroupName", r#ref(&subnet_group), why);
-    own(ctx, decl, &mut props, "VpcSecurityGroupIds", json!([sg]), why);
+    datastore::network(ctx, decl, &mut props, port, "AWS::DocDB::DBSubnetGroup", "VpcSecurityGroupIds", why);
     props.entry("StorageEncrypted").or_insert(json!(true));
     // A week of point-in-time recovery: backup storage up to the cluster's size is not billed.
     props.entry("BackupRetentionPeriod").or_insert(json!(7));
@@ -161,39 +98,35 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
         );
     }
 
-    if let Some(group) = params.get("DBClusterParameterGroup") {
-        let path = join(&join(&decl.path, "MacroParameters"), "DBClusterParameterGroup");
-        let family = Some(PARAMETER_FAMILY);
-        if let Some(id) = parameter_group(ctx, decl, group, &path, "AWS::DocDB::DBClusterParameterGroup", family) {
-            let why = "ComposeX creates the cluster's parameter group from MacroParameters.DBClusterParameterGroup";
-            own(ctx, decl, &mut props, "DBClusterParameterGroupName", r#ref(&id), why);
-        }
-    }
+    parameter_group(ctx, decl, &params, &mut props, "AWS::DocDB::DBClusterParameterGroup", Some(PARAMETER_FAMILY));
     resource["Properties"] = Value::Object(props);
 
     instances(ctx, decl, params.get("Instances"), "AWS::DocDB::DBInstance", INSTANCE_CLASS);
-    give_consumers(ctx, decl, &decl.consumers, &secret, PARTS);
+    give_consumers(ctx, decl, &secret, PARTS);
 }
 
-/// `MacroParameters.DBClusterParameterGroup`: the properties of a cluster parameter group of
-/// type `cfn_type` (DocumentDB's or Neptune's); its `Family` defaults to `family` where the
-/// kind has one to give, and is required otherwise. Turning TLS off is the file's choice, with
-/// a warning: the consumers then talk to the cluster in plain text.
+/// `MacroParameters.DBClusterParameterGroup` (in `params`): the properties of a cluster
+/// parameter group of type `cfn_type` (DocumentDB's or Neptune's), which the cluster's
+/// `DBClusterParameterGroupName` names; its `Family` defaults to `family` where the kind has one
+/// to give, and is required otherwise. Turning TLS off is the file's choice, with a warning: the
+/// consumers then talk to the cluster in plain text.
 pub(super) fn parameter_group(
     ctx: &mut Ctx,
     decl: &Decl,
-    group: &Value,
-    path: &str,
+    params: &Map<String, Value>,
+    cluster: &mut Map<String, Value>,
     cfn_type: &str,
     family: Option<&str>,
-) -> Option<String> {
+) {
+    let Some(group) = params.get("DBClusterParameterGroup") else { return };
+    let path = &join(&join(&decl.path, "MacroParameters"), "DBClusterParameterGroup");
     let Some(m) = group.as_object() else {
         ctx.d.error(
             "CX4236",
             path,
             format!("DBClusterParameterGroup must be a mapping with Family and Parameters, not {}", kind_of(group)),
         );
-        return None;
+        return;
     };
     let mut props: Map<String, Value> = m.clone();
     match family {
@@ -206,7 +139,7 @@ pub(super) fn parameter_group(
                 path,
                 "DBClusterParameterGroup needs Family, the engine's parameter group family (neptune1.3…)",
             );
-            return None;
+            return;
         }
         None => {}
     }
@@ -226,7 +159,7 @@ pub(super) fn parameter_group(
                 join(path, "Parameters"),
                 format!("Parameters must be a mapping of parameter names to values, not {}", kind_of(other)),
             );
-            return None;
+            return;
         }
         None => {
             ctx.d.error(
@@ -234,12 +167,13 @@ pub(super) fn parameter_group(
                 path,
                 "DBClusterParameterGroup needs Parameters, a mapping of parameter names to values",
             );
-            return None;
+            return;
         }
     }
     let id = format!("{}ParameterGroup", decl.id);
     ctx.add(&decl.path, id.clone(), json!({"Type": cfn_type, "Properties": props}));
-    Some(id)
+    let why = "ComposeX creates the cluster's parameter group from MacroParameters.DBClusterParameterGroup";
+    own(ctx, decl, cluster, "DBClusterParameterGroupName", r#ref(&id), why);
 }
 
 /// The cluster's instances, of type `cfn_type`: one per item of `MacroParameters.Instances`

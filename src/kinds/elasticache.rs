@@ -5,16 +5,18 @@
 //! storage subnets. Access is by network only: consumers get the cache's address in a variable
 //! named after it, and its port and other endpoints through `ReturnValues`.
 
-use super::datastore::{self, own};
-use super::generic::Decl;
+use super::datastore;
+use super::generic::{looked_up, Decl};
 use super::{Attr, Kind, Level, Scope};
-use crate::cfn::r#ref;
+use crate::diagnostics::join;
 use crate::plan::Ctx;
 use serde_json::{json, Value};
 
 const ENGINES: &[&str] = &["memcached", "redis", "valkey"];
-const LEVELS: &[Level] = &[Level { name: "RW", actions: &[], scope: Scope::Resource }];
 const NODE_TYPE: &str = "cache.t4g.micro";
+const GROUP_ARN: Attr =
+    Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:replicationgroup:${Id}");
+const CLUSTER_ARN: Attr = Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}");
 
 /// Redis or Valkey (also the kind an unknown engine is read as, to report it).
 pub const REPLICATION_GROUP: Kind = Kind {
@@ -32,23 +34,19 @@ pub const REPLICATION_GROUP: Kind = Kind {
         ("ConfigurationEndPoint.Address", Attr::GetAtt("ConfigurationEndPoint.Address")),
         ("ConfigurationEndPoint.Port", Attr::GetAtt("ConfigurationEndPoint.Port")),
     ],
-    arn: Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:replicationgroup:${Id}"),
-    levels: LEVELS,
-    extra_attributes: &[(
-        "Arn",
-        Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:replicationgroup:${Id}"),
-    )],
+    arn: GROUP_ARN,
+    levels: &[Level { name: "RW", actions: &[], scope: Scope::Resource }],
+    extra_attributes: &[("Arn", GROUP_ARN)],
     default_access: Some("RW"),
     keeps_data: Some("Snapshot"),
     hook: Some(hook),
     ..Kind::BASE
 };
 
-/// Memcached.
+/// Memcached: a replication group's kind but for its type and attributes, and without a
+/// snapshot (Memcached has none).
 pub const CACHE_CLUSTER: Kind = Kind {
-    key: "x-elasticache",
     cfn_type: "AWS::ElastiCache::CacheCluster",
-    suffix: "Cache",
     default: Attr::GetAtt("ConfigurationEndpoint.Address"),
     return_values: &[
         ("Endpoint.Address", Attr::GetAtt("ConfigurationEndpoint.Address")),
@@ -56,15 +54,10 @@ pub const CACHE_CLUSTER: Kind = Kind {
         ("ConfigurationEndpoint.Address", Attr::GetAtt("ConfigurationEndpoint.Address")),
         ("ConfigurationEndpoint.Port", Attr::GetAtt("ConfigurationEndpoint.Port")),
     ],
-    arn: Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}"),
-    levels: LEVELS,
-    extra_attributes: &[(
-        "Arn",
-        Attr::Sub("arn:${AWS::Partition}:elasticache:${AWS::Region}:${AWS::AccountId}:cluster:${Id}"),
-    )],
-    default_access: Some("RW"),
-    hook: Some(hook),
-    ..Kind::BASE
+    arn: CLUSTER_ARN,
+    extra_attributes: &[("Arn", CLUSTER_ARN)],
+    keeps_data: None,
+    ..REPLICATION_GROUP
 };
 
 pub fn variant(def: &Value) -> &'static Kind {
@@ -79,39 +72,24 @@ const SIZING: &[&str] =
     &["NumCacheClusters", "NumNodeGroups", "ReplicasPerNodeGroup", "NodeGroupConfiguration", "PrimaryClusterId"];
 
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
-    let consumers = &decl.consumers;
     let group = decl.kind.cfn_type == REPLICATION_GROUP.cfn_type;
     let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
-    if datastore::existing(decl) {
+    if looked_up(decl) {
         return;
     }
     let Some(engine) = datastore::engine(ctx, decl, &props, ENGINES, &[]) else { return };
     let default_port = if engine.name == "memcached" { 11211 } else { 6379 };
     let port = datastore::port(ctx, decl, &props, default_port);
-    props.insert("Engine".into(), json!(engine.name));
-    if let Some((v, _)) = &engine.version {
-        let v = if let Value::Number(n) = v { json!(n.to_string()) } else { v.clone() };
-        props.insert("EngineVersion".into(), v);
-    }
+    engine.set(&mut props);
     props.entry("CacheNodeType").or_insert(json!(NODE_TYPE));
 
-    let subnet_group = datastore::subnet_group_id(decl);
-    let subnets = ctx.plan.infra.storage_subnets.clone();
-    ctx.add(
-        &decl.path,
-        subnet_group.clone(),
-        json!({"Type": "AWS::ElastiCache::SubnetGroup", "Properties": {
-            "Description": format!("{} on the storage subnets (ComposeX)", decl.path), "SubnetIds": subnets
-        }}),
-    );
-    let sg = datastore::security_group(ctx, decl, consumers, port);
     let why = "ComposeX gives the cache its own subnet group and security group, open to its consumers only";
-    own(ctx, decl, &mut props, "CacheSubnetGroupName", r#ref(&subnet_group), why);
-    own(ctx, decl, &mut props, if group { "SecurityGroupIds" } else { "VpcSecurityGroupIds" }, json!([sg]), why);
+    let security_groups = if group { "SecurityGroupIds" } else { "VpcSecurityGroupIds" };
+    datastore::network(ctx, decl, &mut props, port, "AWS::ElastiCache::SubnetGroup", security_groups, why);
     if props.remove("CacheSecurityGroupNames").is_some() {
         ctx.d.warn(
             "CX4043",
-            crate::diagnostics::join(&crate::diagnostics::join(&decl.path, "Properties"), "CacheSecurityGroupNames"),
+            join(&join(&decl.path, "Properties"), "CacheSecurityGroupNames"),
             format!("ignored: {why}"),
         );
     }
@@ -135,10 +113,10 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
 /// group (as ECS ComposeX files do): `NumCacheNodes` is its `NumCacheClusters`, `ClusterName`
 /// its `ReplicationGroupId`; CloudFormation refuses the cluster's names on a group.
 fn cache_cluster_properties(ctx: &mut Ctx, decl: &Decl, props: &mut serde_json::Map<String, Value>) {
-    let path = crate::diagnostics::join(&decl.path, "Properties");
+    let path = join(&decl.path, "Properties");
     for (theirs, ours) in [("NumCacheNodes", "NumCacheClusters"), ("ClusterName", "ReplicationGroupId")] {
         let Some(v) = props.remove(theirs) else { continue };
-        let p = crate::diagnostics::join(&path, theirs);
+        let p = join(&path, theirs);
         if props.contains_key(ours) {
             ctx.d.warn(
                 "CX4044",

@@ -9,7 +9,7 @@
 //! `firehose:PutRecordBatch` on exactly this stream (`Producer`), and get its name in a variable
 //! named after it.
 
-use super::generic::{macro_parameters, Decl};
+use super::generic::{looked_up, macro_parameters, Decl};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::get_att;
 use crate::diagnostics::join;
@@ -56,7 +56,7 @@ const READ_STREAM: &[&str] =
     &["kinesis:DescribeStream", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"];
 
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
-    if super::datastore::existing(decl) {
+    if looked_up(decl) {
         return;
     }
     let props_path = join(&decl.path, "Properties");

@@ -15,11 +15,10 @@
 //! Consumers get the cluster's endpoint in a variable named after it (`Settings.EnvNames`), and
 //! its port, reader endpoint and resource ID through `ReturnValues`.
 
-use super::datastore::{self, own};
+use super::datastore;
 use super::docdb::{instances, parameter_group};
-use super::generic::{macro_parameters, Decl};
+use super::generic::{looked_up, macro_parameters, Decl};
 use super::{Attr, Kind, Level, Scope};
-use crate::cfn::r#ref;
 use crate::diagnostics::join;
 use crate::plan::Ctx;
 use serde_json::{json, Value};
@@ -62,33 +61,17 @@ const PORT: u16 = 8182;
 const INSTANCE_CLASS: &str = "db.t3.medium";
 
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
-    if datastore::existing(decl) {
+    if looked_up(decl) {
         return;
     }
     let props_path = join(&decl.path, "Properties");
     let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
     let params = macro_parameters(ctx, decl, &["Instances", "DBClusterParameterGroup"]);
     let port = datastore::port(ctx, decl, &props, PORT);
-    if let Some(Value::Number(n)) = props.get("EngineVersion") {
-        let v = json!(n.to_string());
-        props.insert("EngineVersion".into(), v);
-    }
+    datastore::version_as_text(&mut props);
 
-    let subnet_group = datastore::subnet_group_id(decl);
-    let subnets = ctx.plan.infra.storage_subnets.clone();
-    let from = ctx.plan.infra.storage_from.clone();
-    crate::plan::two_zones(ctx, &subnets, &from, &format!("the DB subnet group of {}", decl.path));
-    ctx.add(
-        &decl.path,
-        subnet_group.clone(),
-        json!({"Type": "AWS::Neptune::DBSubnetGroup", "Properties": {
-            "DBSubnetGroupDescription": format!("{} on the storage subnets (ComposeX)", decl.path), "SubnetIds": subnets
-        }}),
-    );
-    let sg = datastore::security_group(ctx, decl, &decl.consumers, port);
     let why = "ComposeX gives the cluster its own subnet group and security group, open to its consumers only";
-    own(ctx, decl, &mut props, "DBSubnetGroupName", r#ref(&subnet_group), why);
-    own(ctx, decl, &mut props, "VpcSecurityGroupIds", json!([sg]), why);
+    datastore::network(ctx, decl, &mut props, port, "AWS::Neptune::DBSubnetGroup", "VpcSecurityGroupIds", why);
     for (key, what) in [
         ("IamAuthEnabled", "IAM authentication is what lets the consumers in and keeps every other task out"),
         ("StorageEncrypted", "ComposeX encrypts the data of every database it creates"),
@@ -100,13 +83,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     // A week of point-in-time recovery: backup storage up to the cluster's size is not billed.
     props.entry("BackupRetentionPeriod").or_insert(json!(7));
-    if let Some(group) = params.get("DBClusterParameterGroup") {
-        let path = join(&join(&decl.path, "MacroParameters"), "DBClusterParameterGroup");
-        if let Some(id) = parameter_group(ctx, decl, group, &path, "AWS::Neptune::DBClusterParameterGroup", None) {
-            let why = "ComposeX creates the cluster's parameter group from MacroParameters.DBClusterParameterGroup";
-            own(ctx, decl, &mut props, "DBClusterParameterGroupName", r#ref(&id), why);
-        }
-    }
+    parameter_group(ctx, decl, &params, &mut props, "AWS::Neptune::DBClusterParameterGroup", None);
     resource["Properties"] = Value::Object(props);
     instances(ctx, decl, params.get("Instances"), "AWS::Neptune::DBInstance", INSTANCE_CLASS);
 }

@@ -15,7 +15,7 @@
 //! Consumers get the domain's endpoint in a variable named after it (`Settings.EnvNames`).
 
 use super::datastore::{self, own};
-use super::generic::{macro_parameters, Decl};
+use super::generic::{looked_up, macro_parameters, Decl};
 use super::{Attr, Kind, Level, Scope};
 use crate::compose::read::{kind as kind_of, show};
 use crate::diagnostics::join;
@@ -58,7 +58,7 @@ const INSTANCE_TYPE: &str = "t3.medium.search";
 const TLS_POLICY: &str = "Policy-Min-TLS-1-2-2019-07";
 
 fn hook(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl], resource: &mut Value) {
-    if datastore::existing(decl) {
+    if looked_up(decl) {
         return;
     }
     let props_path = join(&decl.path, "Properties");
@@ -109,7 +109,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, siblings: &[Decl], resource: &mut Value) {
         );
     }
     let subnets: Vec<Value> = subnets.as_array().map(|a| a.iter().take(zones).cloned().collect()).unwrap_or_default();
-    let sg = datastore::security_group(ctx, decl, &decl.consumers, PORT);
+    let sg = datastore::security_group(ctx, decl, PORT);
     let why = "ComposeX puts the domain on the storage subnets with its own security group, open to its consumers only";
     own(ctx, decl, &mut props, "VPCOptions", json!({"SubnetIds": subnets, "SecurityGroupIds": [sg]}), why);
 

@@ -18,15 +18,14 @@
 //! `{DBInstance: RO}`) lets the task describe the database. `GrantTaskAccess` lets the task role
 //! read the secret too (`{SecretEnvName: VAR}` also puts its ARN in VAR).
 
-use super::consumers::Consumer;
-use super::datastore::{self, own};
-use super::generic::{set_env, Decl};
+use super::datastore;
+use super::generic::{looked_up, set_env, Decl};
 use super::{Attr, Kind, Level, Scope};
 use crate::cfn::r#ref;
-use crate::compose::read::{kind as kind_of, show};
+use crate::compose::read::kind as kind_of;
 use crate::diagnostics::join;
 use crate::plan::Ctx;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 const AURORA_ENGINES: &[&str] = &["aurora-mysql", "aurora-postgresql"];
@@ -34,7 +33,7 @@ const ENGINES: &[&str] = &["aurora-mysql", "aurora-postgresql", "mariadb", "mysq
 
 /// The secret's ARN, through its attachment: a reference to it waits until Secrets Manager has
 /// added the database's host and port to the secret.
-const SECRET: Attr = Attr::Of("SecretAttachment", &Attr::Ref);
+pub(super) const SECRET: Attr = Attr::Of("SecretAttachment", &Attr::Ref);
 
 pub(super) const CONSUMER_KEYS: &[&str] = &["GrantTaskAccess", "GenerateConnectionStringSecret", "SecretsMappings"];
 
@@ -63,12 +62,10 @@ pub const CLUSTER: Kind = Kind {
     ..Kind::BASE
 };
 
-/// A single DB instance (MySQL, MariaDB, PostgreSQL).
+/// A single DB instance (MySQL, MariaDB, PostgreSQL): an Aurora cluster's kind, but for its
+/// type, attributes and levels.
 pub const INSTANCE: Kind = Kind {
-    key: "x-rds",
     cfn_type: "AWS::RDS::DBInstance",
-    suffix: "Database",
-    default: Attr::None,
     return_values: &[
         ("Endpoint.Address", Attr::GetAtt("Endpoint.Address")),
         ("Endpoint.Port", Attr::GetAtt("Endpoint.Port")),
@@ -80,11 +77,7 @@ pub const INSTANCE: Kind = Kind {
         Level { name: "DBInstance:RO", actions: &["rds:DescribeDBInstances"], scope: Scope::Resource },
     ],
     extra_attributes: &[("Arn", Attr::GetAtt("DBInstanceArn"))],
-    consumer_keys: CONSUMER_KEYS,
-    default_access: Some("RW"),
-    keeps_data: Some("Snapshot"),
-    hook: Some(hook),
-    ..Kind::BASE
+    ..CLUSTER
 };
 
 pub fn variant(def: &Value) -> &'static Kind {
@@ -98,15 +91,12 @@ pub fn variant(def: &Value) -> &'static Kind {
 const AURORA_CLASS: &str = "db.t4g.medium";
 const INSTANCE_CLASS: &str = "db.t4g.micro";
 const DEFAULT_USERNAME: &str = "dbadmin";
-/// Characters RDS refuses in a master password (`/`, `"`, `@`, space), and the backslash.
-pub(super) const EXCLUDED: &str = "\"@/\\ ";
 
 fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
-    let consumers = &decl.consumers;
     let aurora = decl.kind.cfn_type == CLUSTER.cfn_type;
     let props_path = join(&decl.path, "Properties");
     let mut props = resource.get("Properties").and_then(Value::as_object).cloned().unwrap_or_default();
-    if datastore::existing(decl) {
+    if looked_up(decl) {
         return;
     }
     let Some(engine) = datastore::engine(ctx, decl, &props, ENGINES, &["DBInstanceClass"]) else { return };
@@ -115,80 +105,23 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     let postgres = engine.name.contains("postgres");
     let port = datastore::port(ctx, decl, &props, if postgres { 5432 } else { 3306 });
-    props.insert("Engine".into(), json!(engine.name));
-    if let Some((v, _)) = &engine.version {
-        // YAML reads 14.6 as a number; CloudFormation wants the text.
-        let v = if let Value::Number(n) = v { json!(n.to_string()) } else { v.clone() };
-        props.insert("EngineVersion".into(), v);
-    }
+    engine.set(&mut props);
 
-    // Credentials: the username the user chose (it is not secret), a generated password.
-    let secret = format!("{}Secret", decl.id);
-    let username = props.remove("MasterUsername").unwrap_or_else(|| json!(DEFAULT_USERNAME));
-    if let Some(u) = username.as_str() {
-        let max = if postgres { 63 } else { 16 };
-        if !valid_identifier(u, max) {
-            ctx.d.error(
-                "CX4141",
-                join(&props_path, "MasterUsername"),
-                format!(
-                    "{} is not a master username {} accepts: a letter, then letters, digits or _, {max} at most",
-                    show(&username),
-                    engine.name
-                ),
-            );
-        }
-    }
-    for key in ["MasterUserPassword", "ManageMasterUserPassword", "MasterUserSecret"] {
-        if props.remove(key).is_some() {
-            ctx.d.warn("CX4142", join(&props_path, key), format!("ignored: ComposeX generates the master password in the secret {secret}, so that no password is written in the template"));
-        }
-    }
-    let resolve =
-        |key: &str| json!({"Fn::Sub": format!("{{{{resolve:secretsmanager:${{{secret}}}:SecretString:{key}}}}}")});
-    props.insert("MasterUsername".into(), resolve("username"));
-    props.insert("MasterUserPassword".into(), resolve("password"));
     let db_key = if aurora { "DatabaseName" } else { "DBName" };
     let dbname = props.get(db_key).cloned().unwrap_or_else(|| json!(database_name(&decl.name)));
     props.insert(db_key.into(), dbname.clone());
-    ctx.add(
-        &decl.path,
-        secret.clone(),
-        // Kept with the database's snapshot: restoring it needs these credentials.
-        json!({"Type": "AWS::SecretsManager::Secret", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
-            "Description": format!("Master credentials of {} (ComposeX)", decl.path),
-            "GenerateSecretString": {
-                "SecretStringTemplate": secret_template(&username, &dbname),
-                "GenerateStringKey": "password",
-                "PasswordLength": 32,
-                "ExcludeCharacters": EXCLUDED
-            }
-        }}),
-    );
-    ctx.add(
-        &decl.path,
-        format!("{secret}Attachment"),
-        json!({"Type": "AWS::SecretsManager::SecretTargetAttachment", "Properties": {
-            "SecretId": r#ref(&secret), "TargetId": r#ref(&decl.id), "TargetType": decl.kind.cfn_type
-        }}),
-    );
+    let credentials = datastore::Credentials {
+        default_username: DEFAULT_USERNAME,
+        engine: &engine.name,
+        max_username: if postgres { 63 } else { 16 },
+        password_keys: &["MasterUserPassword", "ManageMasterUserPassword", "MasterUserSecret"],
+        dbname: Some(dbname),
+    };
+    let secret = datastore::master_credentials(ctx, decl, &mut props, &credentials);
 
-    // Network: the storage subnets, its own security group.
-    let subnet_group = datastore::subnet_group_id(decl);
-    let subnets = ctx.plan.infra.storage_subnets.clone();
-    let from = ctx.plan.infra.storage_from.clone();
-    crate::plan::two_zones(ctx, &subnets, &from, &format!("the DB subnet group of {}", decl.path));
-    ctx.add(
-        &decl.path,
-        subnet_group.clone(),
-        json!({"Type": "AWS::RDS::DBSubnetGroup", "Properties": {
-            "DBSubnetGroupDescription": format!("{} on the storage subnets (ComposeX)", decl.path), "SubnetIds": subnets
-        }}),
-    );
-    let sg = datastore::security_group(ctx, decl, consumers, port);
     let why = "ComposeX gives the database its own subnet group and security group, open to its consumers only";
-    own(ctx, decl, &mut props, "DBSubnetGroupName", r#ref(&subnet_group), why);
-    own(ctx, decl, &mut props, if aurora { "VpcSecurityGroupIds" } else { "VPCSecurityGroups" }, json!([sg]), why);
+    let security_groups = if aurora { "VpcSecurityGroupIds" } else { "VPCSecurityGroups" };
+    datastore::network(ctx, decl, &mut props, port, "AWS::RDS::DBSubnetGroup", security_groups, why);
     if props.remove("DBSecurityGroups").is_some() {
         ctx.d.warn("CX4143", join(&props_path, "DBSecurityGroups"), format!("ignored: {why}"));
     }
@@ -228,7 +161,7 @@ fn hook(ctx: &mut Ctx, decl: &Decl, _: &[Decl], resource: &mut Value) {
     }
     resource["Properties"] = Value::Object(props);
 
-    give_consumers(ctx, decl, consumers, &secret, PARTS);
+    give_consumers(ctx, decl, &secret, PARTS);
 }
 
 /// The keys of the secret consumers get as `{NAME}_{SUFFIX}` variables.
@@ -238,7 +171,7 @@ const PARTS: &[(&str, &str)] =
 /// The credentials as ECS `Secrets` of every consumer, the execution role's read of the secret,
 /// and what the consumer keys ask for. `parts` are the keys of the secret each consumer gets as
 /// `{NAME}_{SUFFIX}`, beside the whole document as `{NAME}`.
-pub(super) fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer], secret: &str, parts: &[(&str, &str)]) {
+pub(super) fn give_consumers(ctx: &mut Ctx, decl: &Decl, secret: &str, parts: &[(&str, &str)]) {
     let read = json!({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": r#ref(secret)});
     let arn = SECRET.value(&decl.id);
     let suffixed = |base: &str| -> Vec<String> { parts.iter().map(|(suffix, _)| format!("{base}_{suffix}")).collect() };
@@ -252,7 +185,7 @@ pub(super) fn give_consumers(ctx: &mut Ctx, decl: &Decl, consumers: &[Consumer],
             ));
         }
     }
-    for c in consumers {
+    for c in &decl.consumers {
         let Some(fams) = ctx.plan.families.resolve(&c.name) else { continue };
         let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
         for f in &fams {
@@ -351,27 +284,6 @@ fn add_secret(ctx: &mut Ctx, service: &str, var: &str, value: &Value, from: &str
     }
 }
 
-/// The secret's JSON template: the username and database name (literals, or intrinsic
-/// functions substituted in), to which Secrets Manager adds the generated password.
-fn secret_template(username: &Value, dbname: &Value) -> Value {
-    match (username.as_str(), dbname.as_str()) {
-        (Some(u), Some(d)) => json!(json!({"username": u, "dbname": d}).to_string()),
-        _ => {
-            let part = |v: &Value, var: &str, vars: &mut Map<String, Value>| match v.as_str() {
-                Some(s) => s.replace("${", "${!"),
-                None => {
-                    vars.insert(var.to_string(), v.clone());
-                    format!("${{{var}}}")
-                }
-            };
-            let mut vars = Map::new();
-            let u = part(username, "Username", &mut vars);
-            let d = part(dbname, "DbName", &mut vars);
-            json!({"Fn::Sub": [format!("{{\"username\":\"{u}\",\"dbname\":\"{d}\"}}"), vars]})
-        }
-    }
-}
-
 /// The database's default name: the resource name's alphanumerics, lower-cased, starting with a
 /// letter (what both MySQL and PostgreSQL accept), 63 characters at most.
 fn database_name(name: &str) -> String {
@@ -381,12 +293,6 @@ fn database_name(name: &str) -> String {
     }
     n.truncate(63);
     n
-}
-
-pub(super) fn valid_identifier(s: &str, max: usize) -> bool {
-    s.len() <= max
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The engine versions RDS knows, and those it no longer creates, for a DB cluster and a DB
@@ -475,17 +381,5 @@ mod tests {
         assert_eq!(database_name("dbA"), "dba");
         assert_eq!(database_name("01-orders"), "db01orders");
         assert_eq!(database_name(&"a".repeat(80)).len(), 63);
-    }
-
-    #[test]
-    fn secret_templates_hold_username_and_database_name() {
-        assert_eq!(
-            secret_template(&json!("admin"), &json!("shop")),
-            json!("{\"dbname\":\"shop\",\"username\":\"admin\"}")
-        );
-        assert_eq!(
-            secret_template(&json!("admin"), &json!({"Ref": "DbName"})),
-            json!({"Fn::Sub": ["{\"username\":\"admin\",\"dbname\":\"${DbName}\"}", {"DbName": {"Ref": "DbName"}}]})
-        );
     }
 }
