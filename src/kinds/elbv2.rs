@@ -1406,7 +1406,7 @@ fn cognito_client(
         return Some(None);
     };
     let Some(domain) = pool.domain.clone() else {
-        ctx.d.error("CX4334", &up, format!("the load balancer signs users in on the user pool's hosted pages, and {name:?} has none; give it MacroParameters.Domain"));
+        ctx.d.error("CX4334", &up, format!("the load balancer signs users in on the user pool's hosted pages, and {name:?} has none; give it MacroParameters.Domain (for a pool of Use, the domain its pages have)"));
         return Some(None);
     };
     if m.get("GenerateSecret").is_some_and(|g| g.as_bool() != Some(true)) {
