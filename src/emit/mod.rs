@@ -12,6 +12,7 @@ pub mod connect;
 pub mod discovery;
 pub mod docker;
 pub mod elb;
+pub mod environment;
 pub mod exec;
 pub mod iam;
 pub mod logging;

@@ -7,7 +7,9 @@ pub mod cloudmap;
 pub mod codeguru;
 pub mod connect;
 pub mod deployment;
+pub mod docker_opts;
 pub mod ecr;
+pub mod environment;
 pub mod iam;
 pub mod logging;
 pub mod network;
@@ -55,6 +57,8 @@ pub struct ServiceExtensions {
     pub profiler: Option<codeguru::Profiler>,
     /// `x-alarms.Predefined`: the alarms on the service's family.
     pub alarms: Vec<alarms::Alarm>,
+    /// `x-environment.SetAsParameter`: the variables that are template parameters.
+    pub env_parameters: Vec<environment::EnvParameter>,
 }
 
 impl Extensions {
@@ -77,6 +81,7 @@ impl Extensions {
             xray: None,
             profiler: None,
             alarms: Vec::new(),
+            env_parameters: Vec::new(),
         };
         self.services.get(name).unwrap_or(&NONE)
     }
@@ -90,6 +95,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
         .iter()
         .map(|(name, s)| {
             ecr::read(s, d);
+            docker_opts::read(s, d);
             let logging = logging::read(s, d);
             let ext = ServiceExtensions {
                 retention: logging.retention,
@@ -102,6 +108,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
                 xray: xray::read(s, d),
                 profiler: codeguru::read(s, d),
                 alarms: alarms::read(s, d),
+                env_parameters: environment::read(s, d),
             };
             (name.clone(), ext)
         })

@@ -128,6 +128,8 @@ pub const SERVICE_EXTENSIONS: &[&str] = &[
     "x-codeguru_profiler",
     "x-ecr",
     "x-alarms",
+    "x-environment",
+    "x-docker_opts",
 ];
 
 /// The resources every resource kind declares, read once when the file is loaded.
@@ -146,8 +148,6 @@ pub const NOT_BUILT: &[(&str, Unbuilt)] =
 pub const SERVICE_NOT_BUILT: &[(&str, Unbuilt)] = &[
     ("x-monitoring", Unbuilt::Ignored("CloudWatch agent monitoring")),
     ("x-prometheus", Unbuilt::Ignored("Prometheus metrics collection")),
-    ("x-docker_opts", Unbuilt::Ignored("Docker options")),
-    ("x-environment", Unbuilt::Ignored("ECS ComposeX's environment options")),
 ];
 
 /// What becomes of a kind ComposeX does not build; the text says what the file asks for.
