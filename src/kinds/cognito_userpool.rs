@@ -25,6 +25,7 @@
 //! for it, and its `MacroParameters.Domain` names the domain its hosted pages have already (a
 //! prefix, or a custom domain), which the load balancer sends users to.
 
+use super::route53::valid_domain;
 use crate::cfn::{get_att, is_intrinsic, naming::pascal, r#ref};
 use crate::compose::read::{kind, literal, map_or, show};
 use crate::diagnostics::join;
@@ -133,7 +134,7 @@ pub fn expand(ctx: &mut Ctx) -> BTreeMap<String, Pool> {
             }
             match literal(v, &kp, "a domain prefix", &mut ctx.d) {
                 Some(d) if valid_prefix(&d) => domain = Some(json!(d)),
-                Some(d) if existing.is_some() && custom_domain(&d) => domain = Some(json!(d)),
+                Some(d) if existing.is_some() && valid_domain(&d) => domain = Some(json!(d)),
                 Some(d) if existing.is_some() => {
                     ctx.d.error("CX4380", &kp, format!("{d:?} is neither a Cognito domain prefix (1 to 63 lower-case letters, digits and hyphens, not starting or ending with a hyphen) nor a custom domain's name (sign-in.example.com)"));
                     ok = false;
@@ -224,19 +225,6 @@ fn valid_pool_id(id: &str) -> bool {
         })
 }
 
-/// A custom domain's name for an existing pool's hosted pages: `sign-in.example.com`.
-fn custom_domain(d: &str) -> bool {
-    d.contains('.')
-        && d.len() <= 253
-        && d.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        })
-}
-
 fn valid_prefix(d: &str) -> bool {
     !d.is_empty()
         && d.len() <= 63
@@ -271,11 +259,5 @@ mod tests {
         ] {
             assert_eq!(existing_pool(&wrong), None, "{wrong}");
         }
-    }
-
-    #[test]
-    fn an_existing_pools_domain_may_be_its_custom_domain() {
-        assert!(custom_domain("sign-in.example.com"));
-        assert!(!custom_domain("sign-in") && !custom_domain("Sign.example.com") && !custom_domain("a..b"));
     }
 }
