@@ -1567,6 +1567,9 @@ class WebACLAssociation(Minimal):
         self.physical_id = f"{resource}|{acl}"
 
 
+EXISTING_USER_POOLS: set = set()
+
+
 class UserPool(Minimal):
     """Cognito user pool. Ref and UserPoolId: REGION_ID; Arn, ProviderName, ProviderURL."""
 
@@ -1586,8 +1589,8 @@ class UserPool(Minimal):
 
 
 def _user_pool(value):
-    if Minimal.minimal(UserPool.TYPE, value) is None:
-        raise Refused(f"UserPoolId {value!r} is not the Id of a user pool of the stack")
+    if Minimal.minimal(UserPool.TYPE, value) is None and value not in EXISTING_USER_POOLS:
+        raise Refused(f"UserPoolId {value!r} is not the Id of a user pool (of the stack, or named by the template)")
     return value
 
 
@@ -1642,7 +1645,7 @@ def prepare(template):
     """A fresh account for each template (moto reset: what an earlier stack retained cannot
     collide), holding the existing resources the template names by literal ID: the VPC,
     subnets and security groups of x-vpc Use or AwsSources, certificates by ARN, clusters by
-    name, hosted zones by ID, web ACLs by ARN, secrets read by dynamic reference. The inputs invent these IDs;
+    name, hosted zones by ID, web ACLs by ARN, user pools by ID, secrets read by dynamic reference. The inputs invent these IDs;
     here they exist, so that the template can use them."""
     from unittest import mock
 
@@ -1653,7 +1656,7 @@ def prepare(template):
 
     moto_api_backend.reset()
     Minimal.created.clear()
-    literals, clusters, zones = set(), set(), set()
+    literals, clusters, zones, pools = set(), set(), set(), set()
 
     def walk(node, key=None):
         if isinstance(node, dict):
@@ -1668,6 +1671,8 @@ def prepare(template):
                 clusters.add(node.rsplit("/", 1)[-1])
             if key == "HostedZoneId" and re.fullmatch(r"Z[A-Z0-9]+", node):
                 zones.add(node)
+            if key == "UserPoolId" and re.fullmatch(r"[\w-]+_[0-9a-zA-Z]+", node):
+                pools.add(node)
 
     walk(template.get("Resources", {}))
     named = lambda pattern: sorted(x for x in literals if re.fullmatch(pattern, x))  # noqa: E731
@@ -1694,6 +1699,9 @@ def prepare(template):
         _backend("ecs").create_cluster(name)
     EXISTING_WEB_ACLS.clear()
     EXISTING_WEB_ACLS.update(named(r"arn:aws:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[^/]+/[0-9a-f-]+"))
+    # User pools the template names by literal ID (x-cognito_userpool Use: app clients of them).
+    EXISTING_USER_POOLS.clear()
+    EXISTING_USER_POOLS.update(pools)
     # Hosted zones the template names by literal ID (x-route53 Use, certificate validation).
     route53 = _backend("route53")
     for zone_id in sorted(zones):

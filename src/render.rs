@@ -7,8 +7,8 @@ use crate::cfn::{quotas, Template};
 use crate::compose::{self};
 use crate::diagnostics::Diagnostics;
 use crate::emit::{
-    alarms, capacity, codeguru, connect, cwagent, discovery, docker, exec, iam, logging, models, network, overlay,
-    passthrough, scaling, secrets, service, task, volumes, xray,
+    alarms, capacity, codeguru, connect, cwagent, discovery, docker, environment, exec, iam, logging, models, network,
+    overlay, passthrough, scaling, secrets, service, task, volumes, xray,
 };
 use crate::kinds;
 use crate::plan::families::Families;
@@ -51,6 +51,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     task::images(&mut ctx);
     kinds::expand(&mut ctx, &decls);
     secrets::expand(&mut ctx);
+    environment::parameters(&mut ctx);
     models::expand(&mut ctx);
     exec::plan(&mut ctx);
     volumes::expand(&mut ctx);

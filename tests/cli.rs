@@ -266,6 +266,36 @@ fn quotas_fail_with_the_heaviest_families() {
     assert!(line.ends_with("(+78 more); split the application into several stacks [CX6001]"), "{line}");
 }
 
+/// Past the parameter quota the render fails too, naming what makes them: ECS ComposeX stops
+/// making `x-environment` parameters there, silently; here nothing is dropped.
+#[test]
+fn the_parameter_quota_names_what_makes_the_parameters() {
+    let d = temp_dir("parameter-quota");
+    let mut text = String::from("Parameters:\n");
+    for i in 0..20 {
+        text.push_str(&format!("  Mine{i:02}: {{Type: String}}\n"));
+    }
+    text.push_str("services:\n");
+    for (svc, n) in [("web", 150), ("api", 40)] {
+        text.push_str(&format!("  {svc}:\n    image: nginx\n    environment:\n"));
+        for i in 0..n {
+            text.push_str(&format!("      V{i:03}: value\n"));
+        }
+        text.push_str("    x-environment:\n      SetAsParameter:\n");
+        for i in 0..n {
+            text.push_str(&format!("        - V{i:03}\n"));
+        }
+    }
+    std::fs::write(d.join("compose.yaml"), text).unwrap();
+    let (code, _, err) = run(&["check"], &d, &[]);
+    assert_eq!(code, 1);
+    let line = err.lines().find(|l| l.contains("[CX6002]")).expect(&err);
+    assert_eq!(
+        line,
+        "compose.yaml:1: Parameters: the template has 210 parameters, more than CloudFormation's 200: services.web.x-environment 150, services.api.x-environment 40, (your Parameters) 20; make fewer values template parameters, or split the application into several stacks [CX6002]"
+    );
+}
+
 /// A template over the 51,200 bytes `aws cloudformation deploy --template-file` sends inline gets
 /// a warning that says to deploy it through S3; a small one none.
 #[test]

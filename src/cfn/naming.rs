@@ -25,6 +25,30 @@ pub fn logical_id(name: &str, suffix: &str) -> String {
     id
 }
 
+/// PascalCase of a variable name, word by word: a word written in capitals is capitalised
+/// (`LOG_LEVEL` → `LogLevel`, `HTTP2_PORT` → `Http2Port`), another keeps its case after its
+/// first letter (`apiKey` → `ApiKey`).
+pub fn pascal_words(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for part in name.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let capitals = !part.chars().any(|c| c.is_ascii_lowercase());
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            out.push(first.to_ascii_uppercase());
+            out.extend(chars.map(|c| if capitals { c.to_ascii_lowercase() } else { c }));
+        }
+    }
+    out
+}
+
+/// The template parameter `x-environment.SetAsParameter` makes of variable `var` of service
+/// `service`: `web`, `LOG_LEVEL` → `WebEnvLogLevel`. The service's name keeps two services'
+/// variables of one name apart, and `Env` keeps the parameter off the IDs of the service's
+/// resources (`SERVICE` would otherwise be `WebService`).
+pub fn env_parameter(service: &str, var: &str) -> String {
+    format!("{}Env{}", pascal(service), pascal_words(var))
+}
+
 /// Upper-cased, non-alphanumerics as `_`: the default variable name of resource `jobs-eu` is
 /// `JOBS_EU`.
 pub fn env_name(name: &str) -> String {
@@ -43,5 +67,15 @@ mod tests {
         assert_eq!(pascal("web"), "Web");
         assert_eq!(pascal("a.b-c"), "ABC");
         assert_eq!(logical_id("front-tier", "Service"), "FrontTierService");
+    }
+
+    #[test]
+    fn environment_parameters_name_the_service_and_the_variable() {
+        assert_eq!(pascal_words("LOG_LEVEL"), "LogLevel");
+        assert_eq!(pascal_words("HTTP2_PORT"), "Http2Port");
+        assert_eq!(pascal_words("apiKey"), "ApiKey");
+        assert_eq!(pascal_words("x"), "X");
+        assert_eq!(env_parameter("web", "LOG_LEVEL"), "WebEnvLogLevel");
+        assert_eq!(env_parameter("front-tier", "SERVICE"), "FrontTierEnvService");
     }
 }

@@ -1,8 +1,10 @@
-//! CloudFormation quotas a processed template must respect. Exceeding one at deploy time gives
-//! a terse error; checking here lets the message say which families weigh what.
+//! CloudFormation quotas a processed template must respect, and the one namespace of its logical
+//! IDs. Exceeding one at deploy time gives a terse error; checking here lets the message say
+//! which families weigh what.
 
+use super::template::{USER_PARAMETERS, USER_RESOURCES};
 use super::Template;
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{join, Diagnostics};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -21,16 +23,33 @@ pub fn check(template: &Template, diags: &mut Diagnostics) {
             "",
             format!(
                 "the template has {resources} resources, more than CloudFormation's {MAX_RESOURCES}: {}; split the application into several stacks",
-                weights(template)
+                weights(template.owners(), USER_RESOURCES)
             ),
         );
     }
-    let parameters = template.sections.get("Parameters").and_then(Value::as_object).map_or(0, |m| m.len());
-    if parameters > MAX_PARAMETERS {
+    let parameters = template.sections.get("Parameters").and_then(Value::as_object);
+    let count = parameters.map_or(0, |m| m.len());
+    if count > MAX_PARAMETERS {
         diags.error(
             "CX6002",
             "Parameters",
-            format!("the template has {parameters} parameters, more than CloudFormation's {MAX_PARAMETERS}"),
+            format!(
+                "the template has {count} parameters, more than CloudFormation's {MAX_PARAMETERS}: {}; make fewer values template parameters, or split the application into several stacks",
+                weights(template.parameter_owners(), USER_PARAMETERS)
+            ),
+        );
+    }
+    // Parameters and resources share one namespace of logical IDs: `Ref` could not tell them apart.
+    for id in parameters.into_iter().flat_map(|p| p.keys()).filter(|id| template.has(id)) {
+        let path = template.parameter_owner(id).map_or_else(|| join("Parameters", id), str::to_string);
+        let resource = match template.owner(id) {
+            Some(owner) if owner != USER_RESOURCES => format!("the resource generated for {owner}"),
+            _ => "a resource of the file's Resources".to_string(),
+        };
+        diags.error(
+            "CX6010",
+            path,
+            format!("{id} is the logical ID of a template parameter and of {resource}; a template's logical IDs are unique across Parameters and Resources: rename one"),
         );
     }
     let outputs = template.outputs.len();
@@ -46,19 +65,20 @@ pub fn check(template: &Template, diags: &mut Diagnostics) {
     if bytes > MAX_BYTES {
         diags.error("CX6004", 
             "",
-            format!("the template is {bytes} bytes, more than CloudFormation's {MAX_BYTES}: {}; split the application into several stacks", weights(template)),
+            format!("the template is {bytes} bytes, more than CloudFormation's {MAX_BYTES}: {}; split the application into several stacks", weights(template.owners(), USER_RESOURCES)),
         );
     }
 }
 
-/// "web 9, db 7, (your Resources) 2": resources per owner, heaviest first.
-fn weights(template: &Template) -> String {
+/// "web 9, db 7, (your Resources) 2": how many of the IDs each owner has, heaviest first;
+/// `unowned` names the file's own.
+fn weights<'a>(owners: impl Iterator<Item = Option<&'a str>>, unowned: &'a str) -> String {
     let mut by_owner: BTreeMap<&str, usize> = BTreeMap::new();
     // The IDs of one family share its prefix, so they come in runs of one owner: counted in the
     // run, and added to the map once per run.
     let mut run: Option<(&str, usize)> = None;
-    for owner in template.owners() {
-        let owner = owner.unwrap_or("(your Resources)");
+    for owner in owners {
+        let owner = owner.unwrap_or(unowned);
         match &mut run {
             Some((o, n)) if *o == owner => *n += 1,
             _ => {
@@ -97,6 +117,6 @@ mod tests {
         t.set_output_owner("X".into(), "db");
         t.put("B".into(), json!({"Type": "T"}));
         t.put("Zz".into(), json!({"Type": "T"}));
-        assert_eq!(weights(&t), "web 3, (your Resources) 2, db 1, x-vpc 1");
+        assert_eq!(weights(t.owners(), USER_RESOURCES), "web 3, (your Resources) 2, db 1, x-vpc 1");
     }
 }

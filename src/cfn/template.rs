@@ -24,6 +24,9 @@ pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
 /// The owner of the resources and outputs the input's own `Resources` and `Outputs` declare.
 pub const USER_RESOURCES: &str = "(your Resources)";
 
+/// The owner of the parameters the input's own `Parameters` declare.
+pub const USER_PARAMETERS: &str = "(your Parameters)";
+
 #[derive(Debug, Default, Clone)]
 pub struct Template {
     /// Every top-level section other than `Resources` and `Outputs`, passed through.
@@ -36,6 +39,9 @@ pub struct Template {
     owners: BTreeMap<String, String>,
     /// Output → its owner.
     output_owners: BTreeMap<String, String>,
+    /// Generated parameter → what made it (a path: `services.web.x-environment`); the file's
+    /// own have none.
+    parameter_owners: BTreeMap<String, String>,
 }
 
 impl Template {
@@ -109,6 +115,31 @@ impl Template {
 
     pub fn resource_count(&self) -> usize {
         self.resources.len()
+    }
+
+    /// Adds a generated template parameter, or gives back the owner of the parameter that has
+    /// its logical ID already ([`USER_PARAMETERS`] for the file's own). `Parameters` that are not
+    /// a mapping are an error of their own: nothing is added to them.
+    pub fn add_parameter(&mut self, owner: &str, id: &str, declaration: Value) -> Result<(), String> {
+        let parameters = self.sections.entry("Parameters").or_insert_with(|| Value::Object(Map::new()));
+        let Some(parameters) = parameters.as_object_mut() else { return Ok(()) };
+        if parameters.contains_key(id) {
+            return Err(self.parameter_owners.get(id).map_or(USER_PARAMETERS, String::as_str).to_string());
+        }
+        parameters.insert(id.to_string(), declaration);
+        self.parameter_owners.insert(id.to_string(), owner.to_string());
+        Ok(())
+    }
+
+    /// What made the template parameter of this logical ID (`None` for the file's own).
+    pub fn parameter_owner(&self, id: &str) -> Option<&str> {
+        self.parameter_owners.get(id).map(String::as_str)
+    }
+
+    /// The owner of each template parameter, in logical-ID order (`None` for the file's own).
+    pub fn parameter_owners(&self) -> impl Iterator<Item = Option<&str>> {
+        let ids = self.sections.get("Parameters").and_then(Value::as_object).into_iter().flat_map(|p| p.keys());
+        ids.map(|id| self.parameter_owner(id))
     }
 
     pub fn output(&mut self, id: String, value: Value, description: &str) {
@@ -197,5 +228,14 @@ mod tests {
         assert_eq!(t.owner("A"), Some("a"));
         assert!(t.has("B") && !t.has("C"));
         assert_eq!(t.ids().collect::<Vec<_>>(), ["A", "B"]);
+    }
+
+    #[test]
+    fn generated_parameters_know_their_owner() {
+        let mut t = sample();
+        assert_eq!(t.add_parameter("services.web.build", "WebImage", json!({"Type": "String"})), Ok(()));
+        assert_eq!(t.add_parameter("services.api.x-environment", "P", json!({})), Err(USER_PARAMETERS.to_string()));
+        assert_eq!(t.add_parameter("x", "WebImage", json!({})), Err("services.web.build".to_string()));
+        assert_eq!(t.parameter_owners().collect::<Vec<_>>(), [None, Some("services.web.build")]);
     }
 }

@@ -115,6 +115,13 @@ fn push_key(path: &mut String, key: &str) {
 pub const PSEUDO: &[&str] =
     &["AWS::AccountId", "AWS::Partition", "AWS::Region", "AWS::StackId", "AWS::StackName", "AWS::URLSuffix"];
 
+/// Whether `text` names pseudo parameters (`${AWS::Region}`), and nothing else in `${…}`: an
+/// environment value the container gets through `Fn::Sub`, resolved.
+pub fn names_pseudo_parameters(text: &str) -> bool {
+    let mut parts = text.split("${").skip(1).peekable();
+    parts.peek().is_some() && parts.all(|p| PSEUDO.iter().any(|x| p.starts_with(&format!("{x}}}"))))
+}
+
 /// Interpolates `text`, reporting at `path`; `None` when there was nothing to do or an error.
 fn expand_at(
     text: &str,

@@ -244,24 +244,18 @@ pub fn plan(ctx: &mut Ctx) {
         provider_ids.push(provider_id);
     }
     for (pid, path, what) in AMIS.iter().filter(|(pid, _, _)| images.contains(pid)) {
-        let params = ctx.t.sections.entry("Parameters").or_insert_with(|| json!({}));
-        let Some(params) = params.as_object_mut() else { continue };
-        if params.contains_key(*pid) {
+        let declaration = json!({
+            "Type": "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+            "Default": path,
+            "Description": format!("The SSM parameter of the {what}")
+        });
+        if ctx.t.add_parameter("capacity", pid, declaration).is_err() {
             ctx.d.error(
                 "CX5130",
                 join("Parameters", pid),
                 format!("{pid} is the template parameter of the {what}; rename yours"),
             );
-            continue;
         }
-        params.insert(
-            pid.to_string(),
-            json!({
-                "Type": "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
-                "Default": path,
-                "Description": format!("The SSM parameter of the {what}")
-            }),
-        );
     }
     associations(ctx, &provider_ids);
 }

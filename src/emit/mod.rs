@@ -13,6 +13,7 @@ pub mod cwagent;
 pub mod discovery;
 pub mod docker;
 pub mod elb;
+pub mod environment;
 pub mod exec;
 pub mod iam;
 pub mod logging;

@@ -3,7 +3,7 @@
 
 use super::iam::{execution_role_id, task_role_id};
 use super::{logging, sizing};
-use crate::cfn::{get_att, naming::pascal};
+use crate::cfn::{get_att, naming::pascal, r#ref};
 use crate::compose::units::mib;
 use crate::compose::{Condition, HealthTest, MountKind, Service};
 use crate::diagnostics::{join, Diagnostics};
@@ -248,13 +248,10 @@ fn seconds(v: f64) -> u64 {
 /// A plain environment value naming only pseudo parameters (`${AWS::Region}`, as in a
 /// CloudFormation `!Sub`) becomes that `Fn::Sub`: the container gets the region, not the text.
 fn with_pseudo_parameters(v: Value) -> Value {
-    use crate::compose::interpolate::PSEUDO;
-    let Value::String(s) = &v else { return v };
-    let mut parts = s.split("${").skip(1).peekable();
-    if parts.peek().is_none() || !parts.all(|p| PSEUDO.iter().any(|x| p.starts_with(&format!("{x}}}")))) {
-        return v;
+    match &v {
+        Value::String(s) if crate::compose::interpolate::names_pseudo_parameters(s) => json!({ "Fn::Sub": s }),
+        _ => v,
     }
-    json!({ "Fn::Sub": s })
 }
 
 /// The longest image reference ECS takes.
@@ -285,11 +282,17 @@ fn container(
     if let Some(ep) = &s.entrypoint {
         c.insert("EntryPoint".into(), json!(ep));
     }
-    // The compose environment (with `x-kind::name` references resolved), then what the
-    // resources the service consumes give it; the compose file wins a name both set.
+    // The compose environment (with `x-kind::name` references resolved, and the variables of
+    // `x-environment.SetAsParameter` as their parameters), then what the resources the service
+    // consumes give it; the compose file wins a name both set.
     let mut env: BTreeMap<String, Value> = BTreeMap::new();
     let env_path = join(&base, "environment");
+    let parameters = &ctx.ext.service(&s.name).env_parameters;
     for (k, v) in &s.environment {
+        if let Some(p) = parameters.iter().find(|p| &p.var == k) {
+            env.insert(k.clone(), r#ref(&p.id));
+            continue;
+        }
         let p = join(&env_path, k);
         let v = crate::plan::refs::resolve(&ctx.plan.declared, v, &p, ctx.d);
         env.insert(k.clone(), with_pseudo_parameters(v));

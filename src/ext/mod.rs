@@ -8,7 +8,9 @@ pub mod codeguru;
 pub mod connect;
 pub mod cwagent;
 pub mod deployment;
+pub mod docker_opts;
 pub mod ecr;
+pub mod environment;
 pub mod iam;
 pub mod logging;
 pub mod network;
@@ -60,6 +62,8 @@ pub struct ServiceExtensions {
     pub emf: Option<cwagent::Emf>,
     /// `x-prometheus.ContainersInsights`: the exporters the CloudWatch agent scrapes.
     pub prometheus: Option<cwagent::Prometheus>,
+    /// `x-environment.SetAsParameter`: the variables that are template parameters.
+    pub env_parameters: Vec<environment::EnvParameter>,
 }
 
 impl Extensions {
@@ -84,6 +88,7 @@ impl Extensions {
             alarms: Vec::new(),
             emf: None,
             prometheus: None,
+            env_parameters: Vec::new(),
         };
         self.services.get(name).unwrap_or(&NONE)
     }
@@ -97,6 +102,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
         .iter()
         .map(|(name, s)| {
             ecr::read(s, d);
+            docker_opts::read(s, d);
             let logging = logging::read(s, d);
             let ext = ServiceExtensions {
                 retention: logging.retention,
@@ -111,6 +117,7 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
                 alarms: alarms::read(s, d),
                 emf: cwagent::read_monitoring(s, d),
                 prometheus: cwagent::read_prometheus(s, d),
+                env_parameters: environment::read(s, d),
             };
             (name.clone(), ext)
         })

@@ -719,9 +719,9 @@ fn shared_target(ctx: &mut Ctx, lb_name: &str, lb_id: &str, group: &Shared, ty: 
         if let Some(other) = members.iter().find(|m| m.family == family) {
             let first = other.container.clone();
             if first == container {
-                ctx.d.error("CX4378", join(mp, "Name"), format!("{family}:{container} is listed twice; list it once"));
+                ctx.d.error("CX4382", join(mp, "Name"), format!("{family}:{container} is listed twice; list it once"));
             } else {
-                ctx.d.error("CX4380",
+                ctx.d.error("CX4383",
                     join(mp, "Name"),
                     format!("{first:?} and {container:?} both run in task family {family:?}, whose tasks have one network address: the target group reaches each task on port {port}, where only one container can listen; list the one that listens on {port}"),
                 );
@@ -913,7 +913,7 @@ fn settings(
             if !ports.contains(&check_port) {
                 let family = &m.family;
                 ctx.d.error(
-                    "CX4379",
+                    "CX4384",
                     &hp,
                     format!("the health check is on port {check_port}, which no container of task family {family:?} declares, so its tasks would never be healthy; check a port every family of the target group declares"),
                 );
@@ -1619,7 +1619,7 @@ fn cognito_client(
         return Some(None);
     };
     let Some(domain) = pool.domain.clone() else {
-        ctx.d.error("CX4334", &up, format!("the load balancer signs users in on the user pool's hosted pages, and {name:?} has none; give it MacroParameters.Domain"));
+        ctx.d.error("CX4334", &up, format!("the load balancer signs users in on the user pool's hosted pages, and {name:?} has none; give it MacroParameters.Domain (for a pool of Use, the domain its pages have)"));
         return Some(None);
     };
     if m.get("GenerateSecret").is_some_and(|g| g.as_bool() != Some(true)) {

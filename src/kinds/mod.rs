@@ -130,6 +130,8 @@ pub const SERVICE_EXTENSIONS: &[&str] = &[
     "x-alarms",
     "x-monitoring",
     "x-prometheus",
+    "x-environment",
+    "x-docker_opts",
 ];
 
 /// The resources every resource kind declares, read once when the file is loaded.
@@ -145,10 +147,7 @@ pub const NOT_BUILT: &[(&str, Unbuilt)] =
     &[("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)"))];
 
 /// The same, for a service's extensions.
-pub const SERVICE_NOT_BUILT: &[(&str, Unbuilt)] = &[
-    ("x-docker_opts", Unbuilt::Ignored("Docker options")),
-    ("x-environment", Unbuilt::Ignored("ECS ComposeX's environment options")),
-];
+pub const SERVICE_NOT_BUILT: &[(&str, Unbuilt)] = &[];
 
 /// What becomes of a kind ComposeX does not build; the text says what the file asks for.
 #[derive(Debug, Clone, Copy)]

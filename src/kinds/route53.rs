@@ -267,7 +267,7 @@ fn valid_zone_id(s: &str) -> bool {
 }
 
 /// Labels of letters, digits and hyphens (and underscores, which DNS allows), at least two.
-fn valid_domain(s: &str) -> bool {
+pub(super) fn valid_domain(s: &str) -> bool {
     s.len() <= 253
         && s.split('.').count() >= 2
         && s.split('.').all(|l| {

@@ -261,7 +261,7 @@ impl Ctx<'_> {
                 return None;
             }
             None => {
-                parameters.insert(pid.to_string(), declaration);
+                let _ = self.t.add_parameter(fpath, pid, declaration);
                 let how = if self.plan.cli {
                     format!("deploy the rendered template with {pass}")
                 } else {
