@@ -43,6 +43,8 @@ pub fn expand(ctx: &mut Ctx) {
     let defs = ctx.project.volumes.clone();
     for (name, def) in &defs {
         let path = join("volumes", name);
+        let settings = ctx.ext.volumes.get(name).cloned().unwrap_or_default();
+        services_agree(ctx, name, &settings);
         let Some(fams) = users.get(name) else {
             ctx.d.warn("CX5112", &path, "no service mounts it, so no file system is created");
             continue;
@@ -64,8 +66,6 @@ pub fn expand(ctx: &mut Ctx) {
             }
         }
         let external = m.get("external").is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
-        let settings = ctx.ext.volumes.get(name).cloned().unwrap_or_default();
-        services_agree(ctx, name, &settings);
         let (config, arn, condition) = if external {
             for p in &settings.configured {
                 ctx.d.error(
