@@ -10,6 +10,7 @@ use crate::cfn::{get_att, is_intrinsic, naming::pascal, r#ref};
 use crate::compose::MountKind;
 use crate::diagnostics::join;
 use crate::ext::efs::{Subnets, Volume};
+use crate::plan::refs::resolve;
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -259,6 +260,12 @@ fn create(
     let fs = format!("{base}FileSystem");
     let sg = format!("{base}FileSystemSecurityGroup");
     let ap = format!("{base}AccessPoint");
+    // `x-kms::key::Arn` and the like in the properties become the key's intrinsic.
+    let mut v = v.clone();
+    for (p, x) in v.properties.values_mut() {
+        *x = resolve(&ctx.plan.declared, x, p, &mut ctx.d);
+    }
+    let v = &v;
     ctx.add(
         path,
         fs.clone(),
