@@ -186,7 +186,7 @@ fn file_system_properties(name: &str, v: &Volume) -> Value {
 /// not named, and `Access: RO` beside a writing mount are errors; `Access: RW` beside read-only
 /// mounts only (they get no write) is a warning.
 fn services_agree(ctx: &mut Ctx, name: &str, v: &Volume) {
-    let Some(consumers) = &v.services else { return };
+    let Some((services_path, consumers)) = &v.services else { return };
     // Service → whether one of its mounts of the volume writes.
     let mut mounts: BTreeMap<String, (bool, String)> = BTreeMap::new();
     for (svc, s) in &ctx.project.services {
@@ -239,11 +239,10 @@ fn services_agree(ctx: &mut Ctx, name: &str, v: &Volume) {
     }
     for (s, (_, at)) in &mounts {
         if !named.contains(s) {
-            let services = consumers.first().map(|c| c.path.rsplit_once('.').map_or(c.path.as_str(), |(p, _)| p));
             ctx.d.error(
                 "CX5168",
                 at,
-                format!("{s} mounts volume {name:?}, which {} does not name; add {s} to it, or leave Services out (ComposeX gives access to the services that mount the volume)", services.unwrap_or("Services")),
+                format!("{s} mounts volume {name:?}, which {services_path} does not name; add {s} to it, or leave Services out (ComposeX gives access to the services that mount the volume)"),
             );
         }
     }

@@ -70,8 +70,8 @@ pub struct Volume {
     pub properties: BTreeMap<String, (String, Value)>,
     /// `Settings.Subnets`.
     pub subnets: Subnets,
-    /// `Services`, when written: the services that mount the volume.
-    pub services: Option<Vec<Consumer>>,
+    /// `Services`, when written, with its path: the services that mount the volume.
+    pub services: Option<(String, Vec<Consumer>)>,
     /// The paths of everything above that configures a file system ComposeX creates (an
     /// existing one cannot take them).
     pub configured: Vec<String>,
@@ -111,7 +111,7 @@ pub fn read(project: &Project, d: &mut Diagnostics) -> BTreeMap<String, Volume> 
     for (name, def) in &project.volumes {
         let path = join("volumes", name);
         let mut v = Volume::default();
-        if let Some(opts) = def.get("driver_opts") {
+        if let Some(opts) = def.get("driver_opts").filter(|o| !o.is_null()) {
             driver_opts(opts, &join(&path, "driver_opts"), &mut v, d);
         }
         let inner = def.get(KEY).map(|x| (x, join(&path, KEY)));
@@ -126,7 +126,7 @@ pub fn read(project: &Project, d: &mut Diagnostics) -> BTreeMap<String, Volume> 
         if let Some((x, p)) = inner.or(outer) {
             x_efs(x, &p, &mut v, d);
         }
-        combinations(&mut v, d);
+        combinations(&v, d);
         out.insert(name.clone(), v);
     }
     out
@@ -223,7 +223,7 @@ fn x_efs(x: &Value, path: &str, v: &mut Volume, d: &mut Diagnostics) {
         match k.as_str() {
             "Properties" => properties(x, &p, v, d),
             "MacroParameters" => macro_parameters(x, &p, v, d),
-            "Services" => v.services = services(x, &p, d),
+            "Services" => v.services = services(x, &p, d).map(|list| (p.clone(), list)),
             "Settings" => settings(x, &p, v, d),
             "Lookup" => d.error(
                 "CX2154",
@@ -470,9 +470,9 @@ fn settings(x: &Value, path: &str, v: &mut Volume, d: &mut Diagnostics) {
     }
 }
 
-/// Rules across properties: provisioned throughput goes with the provisioned mode, and Max
-/// I/O does not take Elastic throughput. Properties that break one are dropped after the error.
-fn combinations(v: &mut Volume, d: &mut Diagnostics) {
+/// Rules across settings: provisioned throughput goes with the provisioned mode, Max I/O does not
+/// take Elastic throughput, and the root directory has one mode.
+fn combinations(v: &Volume, d: &mut Diagnostics) {
     let text =
         |v: &Volume, k: &str| v.properties.get(k).and_then(|(p, x)| x.as_str().map(|s| (p.clone(), s.to_string())));
     let mode = text(v, "ThroughputMode");
@@ -555,7 +555,7 @@ mod tests {
         );
         assert!(!d.has_errors(), "{:?}", d.errors());
         assert_eq!(v.subnets, Subnets::Storage);
-        assert_eq!(v.services.unwrap()[0].read_only, Some(true));
+        assert_eq!(v.services.unwrap().1[0].read_only, Some(true));
     }
 
     #[test]
