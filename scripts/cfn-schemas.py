@@ -11,6 +11,11 @@ CloudFormation updates in place (`tagging.taggable` and `tagUpdatable`), the pro
 holds them (`Tags`, `FileSystemTags`…) and its form, "list" of {Key, Value} or "map" of
 key → value. `x-tags` reads it; a type whose tags would replace the resource is not in it.
 
+It writes src/ext/efs_file_system.json from AWS::EFS::FileSystem's schema: the properties a
+template may set, the values each enumerated property accepts (`PerformanceMode`,
+`LifecyclePolicies/*/TransitionToIA`, `BackupPolicy/Status`…) and the numeric minimums.
+`src/ext/efs.rs` checks the volumes' `driver_opts` and `x-efs` Properties against it.
+
     python3 scripts/cfn-schemas.py           # rewrite the file
     python3 scripts/cfn-schemas.py --check   # exit 1 when the file differs from the package
 
@@ -26,6 +31,7 @@ import cfnlint.data.schemas as schemas
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "diff" / "create_only.json"
 TAGS_OUT = ROOT / "src" / "kinds" / "taggable.json"
+EFS_OUT = ROOT / "src" / "ext" / "efs_file_system.json"
 
 # Resources users commonly declare beside the generated ones (Resources, x-aws-cloudformation).
 COMMON = """
@@ -64,7 +70,8 @@ def main():
         tags = tag_property(schema)
         if tags:
             taggable[t] = tags
-    outputs = [(OUT, table), (TAGS_OUT, taggable)]
+    efs = json.loads((data / "resources" / f"{providers['AWS::EFS::FileSystem']}.json").read_text())
+    outputs = [(OUT, table), (TAGS_OUT, taggable), (EFS_OUT, values(efs))]
     if "--check" in sys.argv[1:]:
         for out, value in outputs:
             text = json.dumps(value, indent=1, sort_keys=True) + "\n"
@@ -98,6 +105,32 @@ def tag_property(schema):
     if node.get("type") == "object":
         return {"property": prop, "form": "map"}
     return None
+
+
+def values(schema):
+    """{"properties", "enums", "minimums"} of a resource schema: the properties a template may
+    set (read-only ones left out), and by path under Properties (`A/*/B` through a list) the
+    values of each enumerated property and the minimum of each bounded number."""
+    read_only = set(paths(schema.get("readOnlyProperties")))
+    props = sorted(p for p in schema.get("properties", {}) if p not in read_only)
+    enums, minimums = {}, {}
+
+    def walk(node, path, depth=0):
+        node = follow(schema, node) or {}
+        if depth > 5:
+            return
+        if "enum" in node:
+            enums[path] = sorted(node["enum"])
+        if "minimum" in node and node.get("type") in ("number", "integer"):
+            minimums[path] = node["minimum"]
+        if node.get("type") == "array":
+            walk(node.get("items") or {}, f"{path}/*", depth + 1)
+        for name, child in (node.get("properties") or {}).items():
+            walk(child, f"{path}/{name}", depth + 1)
+
+    for name in props:
+        walk(schema["properties"][name], name)
+    return {"properties": props, "enums": enums, "minimums": minimums}
 
 
 def follow(schema, node):

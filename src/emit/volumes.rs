@@ -1,14 +1,16 @@
-//! Named volumes → Amazon EFS: an encrypted file system kept when the stack is deleted, an
-//! access point (owner and permissions from `driver_opts`: `uid`, `gid`, `permissions`), mount
-//! targets in the app subnets, and for the families that mount it — only them — an IAM grant to
-//! mount it through the access point and NFS ingress from their security group.
+//! Named volumes → Amazon EFS: an encrypted file system kept when the stack is deleted, with
+//! the properties the file sets (`driver_opts`, `x-efs`: read by `ext::efs`), an access point
+//! (owner and permissions from `driver_opts`: `uid`, `gid`, `permissions`), mount targets in the
+//! app subnets (or the storage subnets), and for the families that mount it — only them — an IAM
+//! grant to mount it through the access point and NFS ingress from their security group.
 //! `external: true` with `name: fs-…` uses an existing file system.
 
 use super::network::security_group_id;
 use crate::cfn::{get_att, is_intrinsic, naming::pascal, r#ref};
-use crate::compose::read::literal;
 use crate::compose::MountKind;
 use crate::diagnostics::join;
+use crate::ext::efs::{Subnets, Volume};
+use crate::plan::refs::resolve;
 use crate::plan::Ctx;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -42,6 +44,8 @@ pub fn expand(ctx: &mut Ctx) {
     let defs = ctx.project.volumes.clone();
     for (name, def) in &defs {
         let path = join("volumes", name);
+        let settings = ctx.ext.volumes.get(name).cloned().unwrap_or_default();
+        services_agree(ctx, name, &settings);
         let Some(fams) = users.get(name) else {
             ctx.d.warn("CX5112", &path, "no service mounts it, so no file system is created");
             continue;
@@ -64,12 +68,19 @@ pub fn expand(ctx: &mut Ctx) {
         }
         let external = m.get("external").is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
         let (config, arn, condition) = if external {
+            for p in &settings.configured {
+                ctx.d.error(
+                    "CX5170",
+                    p,
+                    format!("volume {name:?} is an existing file system (external: true), which ComposeX does not configure; set this on the file system itself, or drop external to have ComposeX create it"),
+                );
+            }
             match existing(ctx, name, &m, &path) {
                 Some(x) => x,
                 None => continue,
             }
         } else {
-            create(ctx, name, &m, &path, fams)
+            create(ctx, name, &settings, &path, fams)
         };
         for (fam, writes) in fams {
             let mut actions = vec!["elasticfilesystem:ClientMount"];
@@ -149,10 +160,98 @@ fn file_system_policy() -> Value {
     ]})
 }
 
+/// The file system's properties: ComposeX's own (encryption, the policy, the `Name` tag), then
+/// what the file sets (its tags after ComposeX's `Name`).
+fn file_system_properties(name: &str, v: &Volume) -> Value {
+    let mut tags = vec![json!({"Key": "Name", "Value": {"Fn::Sub": format!("${{AWS::StackName}}-{name}")}})];
+    let mut props = Map::new();
+    props.insert("Encrypted".into(), json!(true));
+    props.insert("FileSystemPolicy".into(), file_system_policy());
+    for (k, (_, x)) in &v.properties {
+        match (k.as_str(), x) {
+            ("FileSystemTags", Value::Array(list)) => {
+                tags.extend(list.iter().filter(|t| t.get("Key").and_then(Value::as_str) != Some("Name")).cloned());
+            }
+            _ => {
+                props.insert(k.clone(), x.clone());
+            }
+        }
+    }
+    props.insert("FileSystemTags".into(), Value::Array(tags));
+    Value::Object(props)
+}
+
+/// `Services` of the volume's `x-efs`, when written, names the services that mount it: ComposeX
+/// grants access from the mounts, so a named service that mounts nothing, a mount by a service
+/// not named, and `Access: RO` beside a writing mount are errors; `Access: RW` beside read-only
+/// mounts only (they get no write) is a warning.
+fn services_agree(ctx: &mut Ctx, name: &str, v: &Volume) {
+    let Some((services_path, consumers)) = &v.services else { return };
+    // Service → whether one of its mounts of the volume writes.
+    let mut mounts: BTreeMap<String, (bool, String)> = BTreeMap::new();
+    for (svc, s) in &ctx.project.services {
+        for m in s.volumes.iter().filter(|m| m.kind == MountKind::Volume && m.source.as_deref() == Some(name)) {
+            let e = mounts.entry(svc.clone()).or_insert((false, m.path.clone()));
+            if !m.read_only {
+                *e = (true, m.path.clone());
+            }
+        }
+    }
+    let families = ctx.plan.families.list.clone();
+    let services_of = |n: &str| -> Option<Vec<String>> {
+        if ctx.project.services.contains_key(n) {
+            Some(vec![n.to_string()])
+        } else {
+            families.get(n).map(|f| f.services.clone())
+        }
+    };
+    let mut named = Vec::new();
+    for c in consumers {
+        let Some(list) = services_of(&c.name) else {
+            ctx.d.error("CX5171", &c.path, format!("{:?} is neither a service nor a task family", c.name));
+            continue;
+        };
+        let mounting: Vec<&String> = list.iter().filter(|s| mounts.contains_key(*s)).collect();
+        if mounting.is_empty() {
+            ctx.d.error(
+                "CX5172",
+                &c.path,
+                format!("{} does not mount volume {name:?}; ComposeX gives access to the services that mount it: add `{name}:/path` to its volumes, or remove it from Services", c.name),
+            );
+        }
+        for s in mounting {
+            let (writes, at) = &mounts[s];
+            match c.read_only {
+                Some(true) if *writes => ctx.d.error(
+                    "CX5173",
+                    join(&c.path, "Access"),
+                    format!("{at} mounts the volume read-write; add :ro to the mount, or write Access: RW"),
+                ),
+                Some(false) if !*writes => ctx.d.warn(
+                    "CX5167",
+                    join(&c.path, "Access"),
+                    format!("{at} mounts the volume read-only, so {s} gets no write access"),
+                ),
+                _ => {}
+            }
+        }
+        named.extend(list);
+    }
+    for (s, (_, at)) in &mounts {
+        if !named.contains(s) {
+            ctx.d.error(
+                "CX5168",
+                at,
+                format!("{s} mounts volume {name:?}, which {services_path} does not name; add {s} to it, or leave Services out (ComposeX gives access to the services that mount the volume)"),
+            );
+        }
+    }
+}
+
 fn create(
     ctx: &mut Ctx,
     name: &str,
-    m: &Map<String, Value>,
+    v: &Volume,
     path: &str,
     fams: &BTreeMap<String, bool>,
 ) -> (Value, Value, Option<Value>) {
@@ -160,14 +259,17 @@ fn create(
     let fs = format!("{base}FileSystem");
     let sg = format!("{base}FileSystemSecurityGroup");
     let ap = format!("{base}AccessPoint");
+    // `x-kms::key::Arn` and the like in the properties become the key's intrinsic.
+    let mut v = v.clone();
+    for (p, x) in v.properties.values_mut() {
+        *x = resolve(&ctx.plan.declared, x, p, &mut ctx.d);
+    }
+    let v = &v;
     ctx.add(
         path,
         fs.clone(),
-        json!({"Type": "AWS::EFS::FileSystem", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
-            "Encrypted": true,
-            "FileSystemPolicy": file_system_policy(),
-            "FileSystemTags": [{"Key": "Name", "Value": {"Fn::Sub": format!("${{AWS::StackName}}-{name}")}}]
-        }}),
+        json!({"Type": "AWS::EFS::FileSystem", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": file_system_properties(name, v)}),
     );
     let vpc = ctx.plan.infra.vpc_id.clone();
     ctx.add(
@@ -178,14 +280,20 @@ fn create(
             "VpcId": vpc
         }}),
     );
-    // Mount targets: one per app subnet.
-    let subnets: Vec<Value> = match &ctx.plan.infra.app_subnets {
-        Value::Array(list) => list.clone(),
+    // Mount targets: one per app subnet (or storage subnet).
+    let (subnets, which) = match v.subnets {
+        Subnets::App => (&ctx.plan.infra.app_subnets, "app"),
+        Subnets::Storage => (&ctx.plan.infra.storage_subnets, "storage"),
+    };
+    let subnets: Vec<Value> = match subnets.clone() {
+        Value::Array(list) => list,
         other => {
             ctx.d.warn(
                 "CX5118",
                 path,
-                "the app subnets are an intrinsic function: mount targets are made in the first two of them",
+                format!(
+                    "the {which} subnets are an intrinsic function: mount targets are made in the first two of them"
+                ),
             );
             (0..2).map(|i| json!({"Fn::Select": [i, other]})).collect()
         }
@@ -203,19 +311,26 @@ fn create(
         targets.push(id);
     }
     let mut ap_props = json!({"FileSystemId": r#ref(&fs)});
-    let opts = m.get("driver_opts").and_then(Value::as_object).cloned().unwrap_or_default();
-    let mut get = |k: &str| opts.get(k).and_then(|v| literal(v, &join(&join(path, "driver_opts"), k), k, &mut ctx.d));
-    let (uid, gid, perms) = (get("uid"), get("gid"), get("permissions"));
+    let text = |x: &Option<(String, String)>| x.as_ref().map(|(_, t)| t.clone());
+    let (uid, gid, perms) = (text(&v.uid), text(&v.gid), text(&v.permissions).or_else(|| text(&v.root_mode)));
     if let (Some(u), Some(g)) = (&uid, &gid) {
         ap_props["PosixUser"] = json!({"Uid": u, "Gid": g});
         ap_props["RootDirectory"] = json!({"Path": format!("/{}", task_volume_name(name)), "CreationInfo": {
             "OwnerUid": u, "OwnerGid": g, "Permissions": perms.clone().unwrap_or_else(|| "755".into())
         }});
-    } else if uid.is_some() || gid.is_some() || perms.is_some() {
+    } else if uid.is_some() || gid.is_some() || v.permissions.is_some() {
         ctx.d.error(
             "CX5119",
             join(path, "driver_opts"),
             "the access point needs both uid and gid (and optionally permissions) to own the volume's root",
+        );
+    } else if let Some((p, _)) = &v.root_mode {
+        ctx.d.error(
+            "CX5169",
+            p,
+            format!(
+                "the access point creates its root directory only with an owner: add uid and gid to {path}.driver_opts"
+            ),
         );
     }
     ctx.add(path, ap.clone(), json!({"Type": "AWS::EFS::AccessPoint", "Properties": ap_props}));

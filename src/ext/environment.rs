@@ -67,13 +67,13 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Vec<EnvParameter> {
         return Vec::new();
     };
     for k in m.keys().filter(|k| *k != "SetAsParameter") {
-        d.error("CX2146", join(&path, k), format!("{k:?} is not an x-environment key; use SetAsParameter"));
+        d.error("CX2181", join(&path, k), format!("{k:?} is not an x-environment key; use SetAsParameter"));
     }
     let sp = join(&path, "SetAsParameter");
     let listed: Vec<(String, Map<String, Value>, String)> = match m.get("SetAsParameter") {
         None => {
             d.error(
-                "CX2147",
+                "CX2182",
                 &sp,
                 "x-environment needs SetAsParameter: the variables of environment to make template parameters",
             );
@@ -110,7 +110,7 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Vec<EnvParameter> {
         }
         Some(other) => {
             d.error(
-                "CX2148",
+                "CX2183",
                 &sp,
                 format!("SetAsParameter must be a list of variable names, or a mapping of variable names to parameter properties, not {}", kind(other)),
             );
@@ -125,10 +125,10 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Vec<EnvParameter> {
         let id = env_parameter(&s.name, &var);
         if let Some(other) = ids.insert(id.clone(), var.clone()) {
             if other == var {
-                d.error("CX2149", &p, format!("{var} is listed already"));
+                d.error("CX2184", &p, format!("{var} is listed already"));
             } else {
                 d.error(
-                    "CX2150",
+                    "CX2185",
                     &p,
                     format!("{var} and {other} both make the template parameter {id}; keep one of them"),
                 );
@@ -144,7 +144,7 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Vec<EnvParameter> {
 fn default(s: &Service, var: &str, p: &str, d: &mut Diagnostics) -> Option<String> {
     let Some(value) = s.environment.get(var) else {
         d.error(
-            "CX2151",
+            "CX2186",
             p,
             format!("{var} is not in the service's environment; set it there: its value is the parameter's default"),
         );
@@ -163,7 +163,7 @@ fn default(s: &Service, var: &str, p: &str, d: &mut Diagnostics) -> Option<Strin
         }
         Some(text) => return Some(text.to_string()),
     };
-    d.error("CX2152", p, format!("the value of {var} {why}: leave {var} out of SetAsParameter"));
+    d.error("CX2187", p, format!("the value of {var} {why}: leave {var} out of SetAsParameter"));
     None
 }
 
@@ -182,7 +182,7 @@ fn declaration(
         match k.as_str() {
             "Default" => {
                 d.error(
-                    "CX2153",
+                    "CX2188",
                     &kp,
                     format!("the parameter's default is the value of {var} in environment; set it there"),
                 );
@@ -190,21 +190,21 @@ fn declaration(
             }
             "NoEcho" if boolean(v, &kp, d) == Some(true) => {
                 d.error(
-                    "CX2154",
+                    "CX2189",
                     &kp,
                     format!("NoEcho hides a secret, but this parameter's default is the value of {var}, written in the template for whoever reads it; keep the value out of the file: declare a top-level secret (environment: {var} to pass it when deploying, or external: true with the ARN of a stored one) and list it in the service's secrets with target: {var}"),
                 );
                 ok = false;
             }
             "Type" | "Description" | "AllowedPattern" | "ConstraintDescription" if !v.is_string() => {
-                d.error("CX2155", &kp, format!("{k} must be a string, not {}", kind(v)));
+                d.error("CX2190", &kp, format!("{k} must be a string, not {}", kind(v)));
                 ok = false;
             }
             "Type" | "Description" | "AllowedPattern" | "ConstraintDescription" => {}
             "AllowedValues" | "MinLength" | "MaxLength" | "MinValue" | "MaxValue" | "NoEcho" => {}
             _ => {
                 d.error(
-                    "CX2156",
+                    "CX2191",
                     &kp,
                     format!("{k:?} is not a property of a template parameter; use {}", PROPERTIES.join(", ")),
                 );
@@ -217,14 +217,14 @@ fn declaration(
     let tp = join(p, "Type");
     if ty.contains("List") {
         d.error(
-            "CX2157",
+            "CX2192",
             &tp,
             format!("{ty} is a list, and an environment variable holds one string; use String, Number or an AWS type of one value"),
         );
         ok = false;
     } else if !matches!(ty, "String" | "Number") && !ty.starts_with("AWS::") {
         d.error(
-            "CX2158",
+            "CX2193",
             &tp,
             format!("{ty:?} is not a template parameter type; use String, Number, or an AWS type (AWS::EC2::VPC::Id, AWS::SSM::Parameter::Value<String>…)"),
         );
@@ -282,7 +282,7 @@ fn allowed(value: &str, var: &str, props: &Map<String, Value>, ty: &str, p: &str
     for (key, beyond) in [("MinValue", "below"), ("MaxValue", "above")] {
         let Some(v) = props.get(key) else { continue };
         let Some(bound) = v.as_f64().or_else(|| v.as_str().and_then(|t| t.trim().parse().ok())) else {
-            d.error("CX2159", join(p, key), format!("{key} must be a number, not {}", show(v)));
+            d.error("CX2194", join(p, key), format!("{key} must be a number, not {}", show(v)));
             ok = false;
             continue;
         };
@@ -292,7 +292,7 @@ fn allowed(value: &str, var: &str, props: &Map<String, Value>, ty: &str, p: &str
     }
     for (key, what) in &refused {
         d.error(
-            "CX2160",
+            "CX2195",
             join(p, key),
             format!("the value of {var} in environment, {value:?}, {what}; CloudFormation refuses a default its parameter does not allow"),
         );

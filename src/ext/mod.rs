@@ -10,6 +10,7 @@ pub mod cwagent;
 pub mod deployment;
 pub mod docker_opts;
 pub mod ecr;
+pub mod efs;
 pub mod environment;
 pub mod iam;
 pub mod logging;
@@ -33,6 +34,8 @@ pub struct Extensions {
     pub public_networks: BTreeSet<String>,
     /// Per service name.
     pub services: BTreeMap<String, ServiceExtensions>,
+    /// Per named volume: its EFS file system's settings (`driver_opts`, `x-efs`).
+    pub volumes: BTreeMap<String, efs::Volume>,
 }
 
 /// What a service's extensions say.
@@ -129,5 +132,6 @@ pub fn load(project: &Project, d: &mut Diagnostics) -> Extensions {
         .filter(|(_, n)| n.get("x-vpc").and_then(Value::as_str) == Some("PublicSubnets"))
         .map(|(name, _)| name.clone())
         .collect();
-    Extensions { logs_retention: logging::logs_retention(project, d), cloudmap, public_networks, services }
+    let volumes = efs::read(project, d);
+    Extensions { logs_retention: logging::logs_retention(project, d), cloudmap, public_networks, services, volumes }
 }

@@ -107,6 +107,10 @@ pub const REGISTRY: &[Entry] = &[
         key: "x-aws-logs_retention",
         how: How::ReadBy("the logging concern: the default retention of every log group"),
     },
+    Entry {
+        key: "x-efs",
+        how: How::ReadBy("the volumes concern: x-efs.<name> configures the file system of the named volume <name>"),
+    },
     Entry { key: "x-tags", how: How::ReadBy("tags::expand, after every resource is generated: it tags each") },
     Entry { key: "x-aws-cloudformation", how: How::ReadBy("the overlay, applied after every other stage") },
 ];
@@ -143,8 +147,7 @@ pub fn read(project: &crate::compose::Project, d: &mut crate::diagnostics::Diagn
 /// whose absence changes what the stack does or protects (a firewall, a user pool, a database,
 /// scheduled tasks, DNS records) is refused: a stack without it is not the one the file
 /// describes. Observability and metadata are ignored with a warning.
-pub const NOT_BUILT: &[(&str, Unbuilt)] =
-    &[("x-efs", Unbuilt::Refused("an EFS file system (declare a named volume instead: it becomes one)"))];
+pub const NOT_BUILT: &[(&str, Unbuilt)] = &[];
 
 /// The same, for a service's extensions.
 pub const SERVICE_NOT_BUILT: &[(&str, Unbuilt)] = &[];
