@@ -97,40 +97,27 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     Rendered { template: (!d.has_errors()).then_some(t), diagnostics: d }
 }
 
-/// `x-` keys ComposeX does not act on: an ECS ComposeX kind it does not build (refused or
-/// ignored, see `kinds::NOT_BUILT`), a near miss of a key it knows (`x-dynamo`: refused, with
+/// `x-` keys ComposeX does not act on: a near miss of a key it knows (`x-dynamo`: refused, with
 /// the key meant), an unknown `x-aws-*` key (Docker's dialect: refused), else a warning, as the
 /// compose specification asks of extensions. A key whose value reappears in a service is an
 /// anchor for reuse and stays silent.
 fn unknown_extensions(ctx: &mut Ctx, services: &Value) {
     let top: Vec<&str> = kinds::REGISTRY.iter().map(|e| e.key).collect();
     for (key, v) in ctx.project.extensions.iter().filter(|(k, _)| !kinds::is_registered(k)) {
-        if kinds::NOT_BUILT.iter().all(|(k, _)| k != key) && near_miss(key, &top).is_none() && reused(v, services) {
+        if near_miss(key, &top).is_none() && reused(v, services) {
             continue;
         }
-        unknown(&mut ctx.d, key, key, &top, kinds::NOT_BUILT);
+        unknown(&mut ctx.d, key, key, &top);
     }
     for (name, s) in &ctx.project.services {
         for key in s.extensions.keys().filter(|k| !kinds::SERVICE_EXTENSIONS.contains(&k.as_str())) {
             let path = format!("services.{name}.{key}");
-            unknown(&mut ctx.d, key, &path, kinds::SERVICE_EXTENSIONS, kinds::SERVICE_NOT_BUILT);
+            unknown(&mut ctx.d, key, &path, kinds::SERVICE_EXTENSIONS);
         }
     }
 }
 
-fn unknown(d: &mut Diagnostics, key: &str, path: &str, known: &[&str], not_built: &[(&str, kinds::Unbuilt)]) {
-    match not_built.iter().find(|(k, _)| *k == key) {
-        Some((_, kinds::Unbuilt::Refused(what))) => {
-            return d.error("CX6005", 
-                path,
-                format!("{key} asks for {what}, which ComposeX does not build yet; a stack without it is not the one this file describes: remove it to deploy without, or create it under Resources"),
-            )
-        }
-        Some((_, kinds::Unbuilt::Ignored(what))) => {
-            return d.warn("CX6006", path, format!("ignored: ComposeX does not build {what} ({key}) yet"))
-        }
-        None => {}
-    }
+fn unknown(d: &mut Diagnostics, key: &str, path: &str, known: &[&str]) {
     if let Some(meant) = near_miss(key, known) {
         return d.error("CX6007", path, format!("{key} is not an extension ComposeX knows; did you mean {meant}?"));
     }

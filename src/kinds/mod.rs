@@ -143,22 +143,6 @@ pub fn read(project: &crate::compose::Project, d: &mut crate::diagnostics::Diagn
     generic::read(project, d)
 }
 
-/// ECS ComposeX kinds and service extensions ComposeX does not build, with what follows. A kind
-/// whose absence changes what the stack does or protects (a firewall, a user pool, a database,
-/// scheduled tasks, DNS records) is refused: a stack without it is not the one the file
-/// describes. Observability and metadata are ignored with a warning.
-pub const NOT_BUILT: &[(&str, Unbuilt)] = &[];
-
-/// The same, for a service's extensions.
-pub const SERVICE_NOT_BUILT: &[(&str, Unbuilt)] = &[];
-
-/// What becomes of a kind ComposeX does not build; the text says what the file asks for.
-#[derive(Debug, Clone, Copy)]
-pub enum Unbuilt {
-    Refused(&'static str),
-    Ignored(&'static str),
-}
-
 /// Runs every kind of the registry: names every resource first, so that references may point
 /// forward and across kinds, then expands each kind in order, then the deliveries between them
 /// (bucket notifications, topic subscriptions).
