@@ -368,18 +368,17 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                 None => (s.as_str(), Protocol::Tcp),
             };
             // Host IPs may be IPv6 in brackets: "[::1]:80:80".
-            let had_ip = spec.contains(']') || spec.matches(':').count() >= 2;
+            let host_ip = match spec.rfind(']') {
+                Some(i) => Some(spec[..i].trim_start_matches('[')),
+                None if spec.matches(':').count() >= 2 => spec.split(':').next(),
+                None => None,
+            };
             let spec = match spec.rfind(']') {
                 Some(i) => spec[i + 1..].trim_start_matches(':'),
+                None if host_ip.is_some() => spec.split_once(':').map_or(spec, |(_, rest)| rest),
                 None => spec,
             };
-            if had_ip {
-                d.warn(
-                    "CX1051",
-                    path,
-                    "the host IP is ignored: Fargate tasks bind every interface of their own network card",
-                );
-            }
+            let local = host_ip.is_some_and(|ip| host_ip_warning(ip, path, d));
             let parts: Vec<&str> = spec.rsplitn(3, ':').collect();
             let (target, published) = match parts.as_slice() {
                 [t] => (port_range(t), None),
@@ -405,6 +404,10 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                 return None;
             }
             if let Some((p0, p1)) = published {
+                if t0 == t1 && p0 != p1 {
+                    d.error("CX1135", path, published_range(t0, p0, p1));
+                    return None;
+                }
                 if p1 - p0 != t1 - t0 && p0 != p1 {
                     d.error(
                         "CX1053",
@@ -419,7 +422,9 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                     .enumerate()
                     .map(|(i, t)| Port {
                         target: t,
-                        published: published.map(|(p0, p1)| if p0 == p1 { p0 } else { p0 + i as u16 }),
+                        published: published
+                            .filter(|_| !local)
+                            .map(|(p0, p1)| if p0 == p1 { p0 } else { p0 + i as u16 }),
                         protocol: proto,
                         name: None,
                         app_protocol: None,
@@ -431,6 +436,7 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
             )
         }
         Value::Object(m) if !is_intrinsic(v) => {
+            let mut local = false;
             let mut port = Port {
                 target: 0,
                 published: None,
@@ -455,6 +461,11 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                     "published" => {
                         if let Some(text) = literal(val, &p, "a port", d) {
                             match port_range(&text) {
+                                Some((a, b)) if a != b => {
+                                    let target =
+                                        m.get("target").and_then(|t| t.as_u64().or_else(|| t.as_str()?.parse().ok()));
+                                    d.error("CX1057", &p, published_range(target.unwrap_or(u64::from(a)) as u16, a, b))
+                                }
                                 Some((a, _)) => port.published = Some(a),
                                 None => d.error("CX1055", &p, format!("{} is not a port number (1-65535)", show(val))),
                             }
@@ -478,7 +489,9 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                         }
                     }
                     "host_ip" => {
-                        d.warn("CX1057", &p, "ignored: Fargate tasks bind every interface of their own network card")
+                        if let Some(ip) = literal(val, &p, "a host IP", d) {
+                            local = host_ip_warning(&ip, &p, d);
+                        }
                     }
                     k if k.starts_with("x-") => {
                         d.warn("CX1058", &p, format!("{k} is not a port extension ComposeX knows; ignored"))
@@ -494,10 +507,41 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                 d.error("CX1060", path, "a port in the long syntax needs `target`, the container port");
                 return None;
             }
+            if local {
+                port.published = None;
+            }
             (port.target != 0).then(|| vec![port])
         }
         _ => bad(d),
     }
+}
+
+/// The error for one container port published on a range of host ports, of which docker takes
+/// the first one free: a listener needs one port.
+fn published_range(target: u16, p0: u16, p1: u16) -> String {
+    format!("publishes container port {target} on any free host port of {p0}-{p1}, which a load balancer cannot do: it listens on one port; publish one (\"{target}:{target}\"), or a range of container ports of the same size (\"{p0}-{p1}:{p0}-{p1}\")")
+}
+
+/// Whether a port's host IP is a loopback address (`127.0.0.1`, `::1`, `localhost`): the port is
+/// meant for the docker host alone, so it is not published, only kept as a container port other
+/// services reach. Any other host IP cannot be honoured: the port is published to every address.
+/// Warns either way.
+fn host_ip_warning(ip: &str, path: &str, d: &mut Diagnostics) -> bool {
+    let loopback = ip == "localhost" || ip.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback());
+    if loopback {
+        d.warn(
+            "CX1134",
+            path,
+            format!("not published: the host IP {ip} makes the port reachable from the docker host only, so ComposeX keeps it private, a container port the services that declare the relation reach; to publish it through the load balancer, remove the host IP"),
+        );
+    } else if !ip.is_empty() && ip != "0.0.0.0" && ip != "::" {
+        d.warn(
+            "CX1051",
+            path,
+            format!("the host IP {ip} is ignored: the port is published to the internet through the load balancer; to keep it private, declare it without a published port (in expose)"),
+        );
+    }
+    loopback
 }
 
 fn expose(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
