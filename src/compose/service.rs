@@ -117,8 +117,8 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             "ulimits" => s.ulimits = ulimits(value, &p, d),
             "labels" => s.labels = string_map(value, &p, "labels", d),
             "platform" => s.platform = literal(value, &p, "platform", d),
-            "cap_add" => s.cap_add = list(value, &p, "cap_add", true, d, |v, p, d| literal(v, p, "a capability", d)),
-            "cap_drop" => s.cap_drop = list(value, &p, "cap_drop", true, d, |v, p, d| literal(v, p, "a capability", d)),
+            "cap_add" => s.cap_add = list(value, &p, "cap_add", true, d, capability),
+            "cap_drop" => s.cap_drop = list(value, &p, "cap_drop", true, d, capability),
             "logging" => s.logging = logging(value, &p, d),
             "secrets" => s.secrets = list(value, &p, "secrets", false, d, secret),
             "volumes" => s.volumes.extend(list(value, &p, "volumes", false, d, mount)),
@@ -209,6 +209,13 @@ fn build(v: &Value, path: &str, d: &mut Diagnostics) -> Option<String> {
         from.push_str(&format!(" ({})", details.join(", ")));
     }
     Some(from)
+}
+
+/// A Linux capability as docker reads it: any case, with or without `CAP_` (`net_raw`,
+/// `CAP_NET_RAW`), written as `NET_RAW`.
+fn capability(v: &Value, path: &str, d: &mut Diagnostics) -> Option<String> {
+    let name = literal(v, path, "a capability", d)?.to_ascii_uppercase();
+    Some(name.strip_prefix("CAP_").unwrap_or(&name).to_string())
 }
 
 fn command(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Value>> {
