@@ -967,11 +967,65 @@ fn mount(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Mount> {
                 return None;
             };
             let read_only = m.get("read_only").and_then(|x| boolean(x, &join(path, "read_only"), d)).unwrap_or(false);
+            mount_options(m, path, d);
             Some(Mount { kind, source: get("source", d), target, read_only, path: path.into() })
         }
         other => {
             d.error("CX1092", path, format!("a volume must be a string or a mapping, not {}", kind(other)));
             None
+        }
+    }
+}
+
+/// The keys of a long-syntax volume besides type, source, target and read_only: each is honoured
+/// (ECS never copies the image's files into a volume, which is `volume.nocopy`), ignored with a
+/// warning that says what happens instead, or refused; the options of a bind mount go with it,
+/// since Fargate refuses bind mounts.
+fn mount_options(m: &serde_json::Map<String, Value>, path: &str, d: &mut Diagnostics) {
+    const KEYS: &str = "type, source, target, read_only, volume (nocopy), tmpfs (size, mode), bind or consistency";
+    for (k, val) in m {
+        let p = join(path, k);
+        let sub = |allowed: &[&str], d: &mut Diagnostics| -> Vec<String> {
+            let Some(o) = object(val, &p, k, d) else { return Vec::new() };
+            for key in o.keys().filter(|key| !allowed.contains(&key.as_str()) && !key.starts_with("x-")) {
+                d.error(
+                    "CX1136",
+                    join(&p, key),
+                    format!("{key:?} is not a key of a volume's {k}; use {}", allowed.join(" or ")),
+                );
+            }
+            o.keys().cloned().collect()
+        };
+        match k.as_str() {
+            "type" | "source" | "target" | "read_only" => {}
+            "volume" => {
+                if sub(&["nocopy", "subpath"], d).iter().any(|key| key == "subpath") {
+                    d.error(
+                        "CX1137",
+                        join(&p, "subpath"),
+                        "ECS mounts a volume from its root and has no subpath; mount the volume at a parent folder and point the application at the subfolder, or declare a named volume of its own for this data",
+                    );
+                }
+            }
+            "tmpfs" => {
+                for key in sub(&["size", "mode"], d) {
+                    let why = match key.as_str() {
+                        "size" => "the scratch space lives on the task's own storage, which bounds it; to give the task more, set deploy.labels.\"ecs.ephemeral.storage\" (21-200 GiB)",
+                        "mode" => "ECS creates the scratch folder writable by root; set its permissions in the image or the entrypoint",
+                        _ => continue,
+                    };
+                    d.warn("CX1138", join(&p, &key), format!("ignored: {why}"));
+                }
+            }
+            "bind" => {
+                sub(&["propagation", "create_host_path", "selinux"], d);
+            }
+            "consistency" => d.warn("CX1139", &p, "ignored: only Docker Desktop's file sharing uses it"),
+            k if k.starts_with("x-") => {}
+            k => {
+                let hint = if k.replace(['-', '_'], "") == "readonly" { " (did you mean read_only?)" } else { "" };
+                d.error("CX1140", &p, format!("{k:?} is not a volume key{hint}; use {KEYS}"));
+            }
         }
     }
 }
