@@ -107,7 +107,12 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             "deploy" => s.deploy = deploy(value, &p, d),
             "depends_on" => s.depends_on = depends_on(value, &p, d),
             "links" => s.links = list(value, &p, "links", false, d, |v, p, d| {
-                literal(v, p, "a link", d).map(|l| l.split(':').next().unwrap_or_default().to_string())
+                let link = literal(v, p, "a link", d)?;
+                let (target, alias) = link.split_once(':').unwrap_or((&link, &link));
+                if alias != target {
+                    d.warn("CX1145", p, second_name(target, alias));
+                }
+                Some(target.to_string())
             }),
             "user" => s.user = string_or_intrinsic(value, &p, "user", d),
             "working_dir" => s.working_dir = string_or_intrinsic(value, &p, "working_dir", d),
@@ -132,7 +137,7 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
                     path: p.clone(),
                 }));
             }
-            "networks" => s.networks = Some(networks(value, &p, d)),
+            "networks" => s.networks = Some(networks(name, value, &p, d)),
             "sysctls" => s.sysctls = string_map(value, &p, "sysctls", d),
             "models" => s.models = models(value, &p, d),
             "gpus" => s.gpus = super::host::gpus(value, &p, d),
@@ -1030,10 +1035,56 @@ fn mount_options(m: &serde_json::Map<String, Value>, path: &str, d: &mut Diagnos
     }
 }
 
-fn networks(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<String> {
+/// Why another name for a service (a `links` alias, a network's `aliases`) does not resolve:
+/// ECS gives a service one name in the namespace, its short name per port with Service Connect
+/// (one alias per port) and one CloudMap discovery name. The relation itself still holds, so the
+/// file is not refused for it (ECS ComposeX files write such aliases everywhere).
+fn second_name(service: &str, alias: &str) -> String {
+    format!("{alias:?} does not resolve: it would be a second name for {service:?}, and ECS gives a service one (its Service Connect short name per port, and one CloudMap name); have the application reach it as {service}, or give its port the short name {alias} with x-network.x-ecs_connect.MacroParameters.service_ports.<port name>.DnsName on {service}")
+}
+
+/// A service's networks: their names; the settings of each (long syntax) checked.
+fn networks(service: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Vec<String> {
     match v {
         Value::Array(_) => list(v, path, "networks", false, d, |x, p, d| literal(x, p, "a network name", d)),
-        Value::Object(m) if !is_intrinsic(v) => m.keys().cloned().collect(),
+        Value::Object(m) if !is_intrinsic(v) => {
+            for (net, settings) in m {
+                let np = join(path, net);
+                if settings.is_null() {
+                    continue;
+                }
+                let Some(settings) = object(settings, &np, "a service's network settings", d) else { continue };
+                for (k, val) in settings {
+                    let p = join(&np, k);
+                    match k.as_str() {
+                        "aliases" => {
+                            for alias in list(val, &p, "aliases", false, d, |x, p, d| literal(x, p, "an alias", d)) {
+                                if alias != service {
+                                    d.warn("CX1146", &p, second_name(service, &alias));
+                                }
+                            }
+                        }
+                        "ipv4_address" | "ipv6_address" | "link_local_ips" | "mac_address" => d.warn(
+                            "CX1147",
+                            &p,
+                            "ignored: each task gets its own network interface, with an address of its subnet that ECS chooses",
+                        ),
+                        "priority" | "gw_priority" | "driver_opts" | "interface_name" => d.warn(
+                            "CX1148",
+                            &p,
+                            "ignored: each task has one network interface, whatever the networks it joins",
+                        ),
+                        k if k.starts_with("x-") => {}
+                        k => d.error(
+                            "CX1149",
+                            &p,
+                            format!("{k:?} is not a key of a service's network; use aliases, ipv4_address, ipv6_address, link_local_ips, mac_address, priority, gw_priority, driver_opts or interface_name"),
+                        ),
+                    }
+                }
+            }
+            m.keys().cloned().collect()
+        }
         other => {
             d.error("CX1093", path, format!("networks must be a list or a mapping, not {}", kind(other)));
             Vec::new()
