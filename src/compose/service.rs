@@ -188,6 +188,21 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             _ => s.deploy.reservations.memory = memory(v, &p, d),
         }
     }
+    if let (Some(scale), Some(replicas)) = (map.get("scale"), map.get("deploy").and_then(|d| d.get("replicas"))) {
+        let number = |v: &Value| v.as_u64().or_else(|| v.as_str()?.parse().ok());
+        if let (Some(a), Some(b)) = (number(scale), number(replicas)) {
+            if a != b {
+                d.error(
+                    "CX1150",
+                    join(path, "scale"),
+                    format!("scale {a} and deploy.replicas {b} disagree, which docker compose refuses too; keep one of them"),
+                );
+            }
+        }
+    }
+    for dep in s.depends_on.iter().filter(|dep| dep.service == name) {
+        d.error("CX1151", &dep.path, format!("{name:?} depends on itself; remove it from its own depends_on"));
+    }
     if s.build.is_some() {
         s.image = serde_json::json!({ "Ref": crate::cfn::naming::logical_id(name, "Image") });
     } else if !has_image && !map.contains_key("build") {
@@ -903,7 +918,13 @@ fn secret(v: &Value, path: &str, d: &mut Diagnostics) -> Option<ServiceSecret> {
             let source = m.get("source").and_then(|s| literal(s, &join(path, "source"), "a secret name", d));
             let target = m.get("target").and_then(|s| literal(s, &join(path, "target"), "a secret target", d));
             for k in m.keys() {
-                if !matches!(k.as_str(), "source" | "target" | "uid" | "gid" | "mode") && !k.starts_with("x-") {
+                if matches!(k.as_str(), "uid" | "gid" | "mode") {
+                    d.warn(
+                        "CX1152",
+                        join(path, k),
+                        "ignored: ECS passes a secret as an environment variable, not as a file, so there is no file to own or protect",
+                    );
+                } else if !matches!(k.as_str(), "source" | "target") && !k.starts_with("x-") {
                     d.error("CX1087", join(path, k), format!("{k:?} is not a secret key; use source and target"));
                 }
             }
