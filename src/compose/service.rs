@@ -1032,6 +1032,13 @@ fn mount_options(m: &serde_json::Map<String, Value>, path: &str, d: &mut Diagnos
                         "ECS mounts a volume from its root and has no subpath; mount the volume at a parent folder and point the application at the subfolder, or declare a named volume of its own for this data",
                     );
                 }
+                if val.get("nocopy").and_then(Value::as_bool) == Some(false) {
+                    d.warn(
+                        "CX1155",
+                        join(&p, "nocopy"),
+                        "ignored: ECS never copies the image's files into a volume, which starts empty; copy them in the entrypoint if the application needs them there",
+                    );
+                }
             }
             "tmpfs" => {
                 for key in sub(&["size", "mode"], d) {
