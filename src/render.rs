@@ -5,7 +5,7 @@
 
 use crate::cfn::{quotas, Template};
 use crate::compose::{self};
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{join, Diagnostics};
 use crate::emit::{
     alarms, capacity, codeguru, connect, cwagent, discovery, docker, environment, exec, iam, logging, models, network,
     overlay, passthrough, scaling, secrets, service, task, volumes, xray,
@@ -59,6 +59,7 @@ pub fn render(doc: &Value, options: &Options) -> Rendered {
     docker::check(&mut ctx);
     network::relations(&mut ctx);
     unknown_extensions(&mut ctx, doc.get("services").unwrap_or(&Value::Null));
+    misspelt_labels(&mut ctx);
     xray::plan(&mut ctx);
     codeguru::plan(&mut ctx);
     cwagent::plan(&mut ctx);
@@ -147,6 +148,26 @@ fn reused(v: &Value, node: &Value) -> bool {
         Value::Object(m) => m.values().any(|c| reused(v, c)),
         Value::Array(a) => a.iter().any(|c| reused(v, c)),
         _ => false,
+    }
+}
+
+/// The ECS ComposeX labels ComposeX reads in `deploy.labels`.
+const LABELS: &[&str] = &[crate::plan::families::FAMILY_LABEL, task::EPHEMERAL_LABEL, capacity::PLATFORM_LABEL];
+
+/// A `deploy.labels` key a letter or two from one of the ECS ComposeX labels (`ecs.task.famly`)
+/// would be kept as a mere docker label, and the service silently alone in its family (or on
+/// the default storage, or on Fargate): an error that names the label meant.
+fn misspelt_labels(ctx: &mut Ctx) {
+    for (name, s) in &ctx.project.services {
+        for key in s.deploy.labels.keys().filter(|k| k.starts_with("ecs.") && !LABELS.contains(&k.as_str())) {
+            if let Some(meant) = LABELS.iter().find(|l| distance(key, l) <= 2) {
+                ctx.d.error(
+                    "CX6005",
+                    join(&join(&join(&join("services", name), "deploy"), "labels"), key),
+                    format!("{key:?} is not a label ComposeX reads: did you mean {meant:?}?"),
+                );
+            }
+        }
     }
 }
 

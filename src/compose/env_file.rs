@@ -36,8 +36,17 @@ pub fn inline_env_files(doc: &mut Value, base_dir: &Path, diags: &mut Diagnostic
         for (file, required, at) in entries(env_file, &path, diags) {
             let resolved = base_dir.join(&file);
             match std::fs::read_to_string(&resolved) {
-                Ok(text) => match parse_env_file(&text) {
-                    Ok(vars) => from_files.extend(vars),
+                Ok(text) => match parse_lines(&text) {
+                    Ok((vars, bare)) => {
+                        from_files.extend(vars);
+                        for (line, key) in bare {
+                            diags.warn(
+                                "CX1153",
+                                &at,
+                                format!("{file} line {line}: {key:?} has no value and is left out (docker compose would take it from the shell); write {key}=VALUE"),
+                            );
+                        }
+                    }
                     Err(e) => diags.error("CX1001", at, format!("{file}: {e}")),
                 },
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -136,6 +145,14 @@ fn entries(env_file: Value, path: &str, diags: &mut Diagnostics) -> Vec<(String,
                 let at = index(path, i);
                 match item {
                     Value::String(file) => Some((file, true, at)),
+                    Value::Object(m) if m.contains_key("format") => {
+                        diags.error(
+                            "CX1154",
+                            join(&at, "format"),
+                            "ComposeX reads env files in docker's .env syntax only (quotes and comments parsed); remove format, or move the variables to environment",
+                        );
+                        None
+                    }
                     Value::Object(m) => match (m.get("path"), m.get("required")) {
                         (Some(Value::String(file)), None) => Some((file.clone(), true, at)),
                         (Some(Value::String(file)), Some(Value::Bool(required))) => Some((file.clone(), *required, at)),
@@ -192,8 +209,18 @@ fn environment_map(environment: Option<&Value>, path: &str, diags: &mut Diagnost
 /// Parses docker's `.env` syntax into `(KEY, VALUE)` pairs in file order. The error names the
 /// line.
 pub fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, String> {
+    parse_lines(text).map(|(vars, _)| vars)
+}
+
+/// The variables of an env file, `(KEY, VALUE)`, and the `(line, KEY)` of those written without
+/// a value.
+type Parsed = (Vec<(String, String)>, Vec<(usize, String)>);
+
+/// [`parse_env_file`], and the variables written without a value.
+fn parse_lines(text: &str) -> Result<Parsed, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut vars = Vec::new();
+    let mut bare = Vec::new();
     let mut lines = text.split('\n').enumerate();
     while let Some((n, line)) = lines.next() {
         let line_no = n + 1;
@@ -209,7 +236,10 @@ pub fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, String> {
         if key.is_empty() || key.contains(char::is_whitespace) {
             return Err(format!("line {line_no}: {key:?} is not a variable name; expected KEY=VALUE"));
         }
-        let Some(raw) = raw else { continue };
+        let Some(raw) = raw else {
+            bare.push((line_no, key.to_string()));
+            continue;
+        };
         let value = match raw.chars().next() {
             Some(quote @ ('\'' | '"')) => {
                 // A quoted value may go on over the next lines until its closing quote.
@@ -234,7 +264,7 @@ pub fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, String> {
         };
         vars.push((key.to_string(), value));
     }
-    Ok(vars)
+    Ok((vars, bare))
 }
 
 /// The value inside quotes when `body` (what follows the opening quote) contains the closing

@@ -54,6 +54,9 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
                 };
                 for (name, v) in m {
                     check_name(name, &join(key, name), "a name", d);
+                    if key == "networks" {
+                        network(v, &join(key, name), d);
+                    }
                     target.insert(name.clone(), if v.is_null() { Value::Object(Default::default()) } else { v.clone() });
                 }
             }
@@ -111,6 +114,44 @@ pub fn load(doc: &Value, d: &mut Diagnostics) -> Project {
         p.secrets.entry(name).or_insert_with(|| Value::Object(Default::default()));
     }
     p
+}
+
+/// Checks a top-level network. On ECS a network is the set of services that may reach each
+/// other; what docker makes of it on a host is ignored with a warning, unknown keys are errors.
+fn network(v: &Value, path: &str, d: &mut Diagnostics) {
+    if v.is_null() {
+        return;
+    }
+    let Some(m) = object(v, path, "a network", d) else { return };
+    for (k, val) in m {
+        let p = join(path, k);
+        match k.as_str() {
+            "driver" | "driver_opts" | "ipam" | "attachable" | "enable_ipv4" | "enable_ipv6" | "labels" => d.warn(
+                "CX1141",
+                &p,
+                "ignored: each task has its own network interface in the VPC's subnets; a network only says which services may reach each other",
+            ),
+            "name" | "external" => {
+                // An existing security group (external, name: sg-…) is refused where the
+                // dialect's x-aws-securitygroup is read.
+                let sg = m.get("name").and_then(Value::as_str).is_some_and(|n| n.starts_with("sg-"));
+                if !sg && (k == "name" || val.as_bool() == Some(true)) {
+                    d.warn("CX1142", &p, "ignored: ComposeX makes the network from this file's services; there is no docker network to name or join on ECS");
+                }
+            }
+            "internal" => {
+                if val.as_bool() == Some(true) {
+                    d.warn("CX1143", &p, "not enforced: tasks keep their outbound access through the NAT gateway, which they need to pull images and reach AWS (ECR, CloudWatch Logs, Secrets Manager); the services of the network are reached, as any others, only through the relations the file declares");
+                }
+            }
+            k if k.starts_with("x-") => {}
+            k => d.error(
+                "CX1144",
+                &p,
+                format!("{k:?} is not a network key; use driver, driver_opts, ipam, attachable, enable_ipv4, enable_ipv6, internal, labels, name or external"),
+            ),
+        }
+    }
 }
 
 /// Reads the top-level `models`: `model` (required), `context_size`, `runtime_flags`, `x-` keys.

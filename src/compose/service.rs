@@ -107,7 +107,12 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             "deploy" => s.deploy = deploy(value, &p, d),
             "depends_on" => s.depends_on = depends_on(value, &p, d),
             "links" => s.links = list(value, &p, "links", false, d, |v, p, d| {
-                literal(v, p, "a link", d).map(|l| l.split(':').next().unwrap_or_default().to_string())
+                let link = literal(v, p, "a link", d)?;
+                let (target, alias) = link.split_once(':').unwrap_or((&link, &link));
+                if alias != target {
+                    d.warn("CX1145", p, second_name(target, alias));
+                }
+                Some(target.to_string())
             }),
             "user" => s.user = string_or_intrinsic(value, &p, "user", d),
             "working_dir" => s.working_dir = string_or_intrinsic(value, &p, "working_dir", d),
@@ -117,8 +122,8 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             "ulimits" => s.ulimits = ulimits(value, &p, d),
             "labels" => s.labels = string_map(value, &p, "labels", d),
             "platform" => s.platform = literal(value, &p, "platform", d),
-            "cap_add" => s.cap_add = list(value, &p, "cap_add", true, d, |v, p, d| literal(v, p, "a capability", d)),
-            "cap_drop" => s.cap_drop = list(value, &p, "cap_drop", true, d, |v, p, d| literal(v, p, "a capability", d)),
+            "cap_add" => s.cap_add = list(value, &p, "cap_add", true, d, capability),
+            "cap_drop" => s.cap_drop = list(value, &p, "cap_drop", true, d, capability),
             "logging" => s.logging = logging(value, &p, d),
             "secrets" => s.secrets = list(value, &p, "secrets", false, d, secret),
             "volumes" => s.volumes.extend(list(value, &p, "volumes", false, d, mount)),
@@ -132,7 +137,7 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
                     path: p.clone(),
                 }));
             }
-            "networks" => s.networks = Some(networks(value, &p, d)),
+            "networks" => s.networks = Some(networks(name, value, &p, d)),
             "sysctls" => s.sysctls = string_map(value, &p, "sysctls", d),
             "models" => s.models = models(value, &p, d),
             "gpus" => s.gpus = super::host::gpus(value, &p, d),
@@ -183,6 +188,21 @@ pub fn parse(name: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Option<S
             _ => s.deploy.reservations.memory = memory(v, &p, d),
         }
     }
+    if let (Some(scale), Some(replicas)) = (map.get("scale"), map.get("deploy").and_then(|d| d.get("replicas"))) {
+        let number = |v: &Value| v.as_u64().or_else(|| v.as_str()?.parse().ok());
+        if let (Some(a), Some(b)) = (number(scale), number(replicas)) {
+            if a != b {
+                d.error(
+                    "CX1150",
+                    join(path, "scale"),
+                    format!("scale {a} and deploy.replicas {b} disagree, which docker compose refuses too; keep one of them"),
+                );
+            }
+        }
+    }
+    for dep in s.depends_on.iter().filter(|dep| dep.service == name) {
+        d.error("CX1151", &dep.path, format!("{name:?} depends on itself; remove it from its own depends_on"));
+    }
     if s.build.is_some() {
         s.image = serde_json::json!({ "Ref": crate::cfn::naming::logical_id(name, "Image") });
     } else if !has_image && !map.contains_key("build") {
@@ -209,6 +229,13 @@ fn build(v: &Value, path: &str, d: &mut Diagnostics) -> Option<String> {
         from.push_str(&format!(" ({})", details.join(", ")));
     }
     Some(from)
+}
+
+/// A Linux capability as docker reads it: any case, with or without `CAP_` (`net_raw`,
+/// `CAP_NET_RAW`), written as `NET_RAW`.
+fn capability(v: &Value, path: &str, d: &mut Diagnostics) -> Option<String> {
+    let name = literal(v, path, "a capability", d)?.to_ascii_uppercase();
+    Some(name.strip_prefix("CAP_").unwrap_or(&name).to_string())
 }
 
 fn command(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Value>> {
@@ -368,18 +395,17 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                 None => (s.as_str(), Protocol::Tcp),
             };
             // Host IPs may be IPv6 in brackets: "[::1]:80:80".
-            let had_ip = spec.contains(']') || spec.matches(':').count() >= 2;
+            let host_ip = match spec.rfind(']') {
+                Some(i) => Some(spec[..i].trim_start_matches('[')),
+                None if spec.matches(':').count() >= 2 => spec.split(':').next(),
+                None => None,
+            };
             let spec = match spec.rfind(']') {
                 Some(i) => spec[i + 1..].trim_start_matches(':'),
+                None if host_ip.is_some() => spec.split_once(':').map_or(spec, |(_, rest)| rest),
                 None => spec,
             };
-            if had_ip {
-                d.warn(
-                    "CX1051",
-                    path,
-                    "the host IP is ignored: Fargate tasks bind every interface of their own network card",
-                );
-            }
+            let local = host_ip.is_some_and(|ip| host_ip_warning(ip, path, d));
             let parts: Vec<&str> = spec.rsplitn(3, ':').collect();
             let (target, published) = match parts.as_slice() {
                 [t] => (port_range(t), None),
@@ -405,6 +431,10 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                 return None;
             }
             if let Some((p0, p1)) = published {
+                if t0 == t1 && p0 != p1 {
+                    d.error("CX1135", path, published_range(t0, p0, p1));
+                    return None;
+                }
                 if p1 - p0 != t1 - t0 && p0 != p1 {
                     d.error(
                         "CX1053",
@@ -419,7 +449,9 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                     .enumerate()
                     .map(|(i, t)| Port {
                         target: t,
-                        published: published.map(|(p0, p1)| if p0 == p1 { p0 } else { p0 + i as u16 }),
+                        published: published
+                            .filter(|_| !local)
+                            .map(|(p0, p1)| if p0 == p1 { p0 } else { p0 + i as u16 }),
                         protocol: proto,
                         name: None,
                         app_protocol: None,
@@ -431,6 +463,7 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
             )
         }
         Value::Object(m) if !is_intrinsic(v) => {
+            let mut local = false;
             let mut port = Port {
                 target: 0,
                 published: None,
@@ -455,6 +488,11 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                     "published" => {
                         if let Some(text) = literal(val, &p, "a port", d) {
                             match port_range(&text) {
+                                Some((a, b)) if a != b => {
+                                    let target =
+                                        m.get("target").and_then(|t| t.as_u64().or_else(|| t.as_str()?.parse().ok()));
+                                    d.error("CX1057", &p, published_range(target.unwrap_or(u64::from(a)) as u16, a, b))
+                                }
                                 Some((a, _)) => port.published = Some(a),
                                 None => d.error("CX1055", &p, format!("{} is not a port number (1-65535)", show(val))),
                             }
@@ -478,7 +516,9 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                         }
                     }
                     "host_ip" => {
-                        d.warn("CX1057", &p, "ignored: Fargate tasks bind every interface of their own network card")
+                        if let Some(ip) = literal(val, &p, "a host IP", d) {
+                            local = host_ip_warning(&ip, &p, d);
+                        }
                     }
                     k if k.starts_with("x-") => {
                         d.warn("CX1058", &p, format!("{k} is not a port extension ComposeX knows; ignored"))
@@ -494,10 +534,41 @@ fn ports(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
                 d.error("CX1060", path, "a port in the long syntax needs `target`, the container port");
                 return None;
             }
+            if local {
+                port.published = None;
+            }
             (port.target != 0).then(|| vec![port])
         }
         _ => bad(d),
     }
+}
+
+/// The error for one container port published on a range of host ports, of which docker takes
+/// the first one free: a listener needs one port.
+fn published_range(target: u16, p0: u16, p1: u16) -> String {
+    format!("publishes container port {target} on any free host port of {p0}-{p1}, which a load balancer cannot do: it listens on one port; publish one (\"{target}:{target}\"), or a range of container ports of the same size (\"{p0}-{p1}:{p0}-{p1}\")")
+}
+
+/// Whether a port's host IP is a loopback address (`127.0.0.1`, `::1`, `localhost`): the port is
+/// meant for the docker host alone, so it is not published, only kept as a container port other
+/// services reach. Any other host IP cannot be honoured: the port is published to every address.
+/// Warns either way.
+fn host_ip_warning(ip: &str, path: &str, d: &mut Diagnostics) -> bool {
+    let loopback = ip == "localhost" || ip.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback());
+    if loopback {
+        d.warn(
+            "CX1134",
+            path,
+            format!("not published: the host IP {ip} makes the port reachable from the docker host only, so ComposeX keeps it private, a container port the services that declare the relation reach; to publish it through the load balancer, remove the host IP"),
+        );
+    } else if !ip.is_empty() && ip != "0.0.0.0" && ip != "::" {
+        d.warn(
+            "CX1051",
+            path,
+            format!("the host IP {ip} is ignored: the port is published to the internet through the load balancer; to keep it private, declare it without a published port (in expose)"),
+        );
+    }
+    loopback
 }
 
 fn expose(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Vec<Port>> {
@@ -847,7 +918,13 @@ fn secret(v: &Value, path: &str, d: &mut Diagnostics) -> Option<ServiceSecret> {
             let source = m.get("source").and_then(|s| literal(s, &join(path, "source"), "a secret name", d));
             let target = m.get("target").and_then(|s| literal(s, &join(path, "target"), "a secret target", d));
             for k in m.keys() {
-                if !matches!(k.as_str(), "source" | "target" | "uid" | "gid" | "mode") && !k.starts_with("x-") {
+                if matches!(k.as_str(), "uid" | "gid" | "mode") {
+                    d.warn(
+                        "CX1152",
+                        join(path, k),
+                        "ignored: ECS passes a secret as an environment variable, not as a file, so there is no file to own or protect",
+                    );
+                } else if !matches!(k.as_str(), "source" | "target") && !k.starts_with("x-") {
                     d.error("CX1087", join(path, k), format!("{k:?} is not a secret key; use source and target"));
                 }
             }
@@ -916,6 +993,7 @@ fn mount(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Mount> {
                 return None;
             };
             let read_only = m.get("read_only").and_then(|x| boolean(x, &join(path, "read_only"), d)).unwrap_or(false);
+            mount_options(m, path, d);
             Some(Mount { kind, source: get("source", d), target, read_only, path: path.into() })
         }
         other => {
@@ -925,10 +1003,116 @@ fn mount(v: &Value, path: &str, d: &mut Diagnostics) -> Option<Mount> {
     }
 }
 
-fn networks(v: &Value, path: &str, d: &mut Diagnostics) -> Vec<String> {
+/// The keys of a long-syntax volume besides type, source, target and read_only: each is honoured
+/// (ECS never copies the image's files into a volume, which is `volume.nocopy`), ignored with a
+/// warning that says what happens instead, or refused; the options of a bind mount go with it,
+/// since Fargate refuses bind mounts.
+fn mount_options(m: &serde_json::Map<String, Value>, path: &str, d: &mut Diagnostics) {
+    const KEYS: &str = "type, source, target, read_only, volume (nocopy), tmpfs (size, mode), bind or consistency";
+    for (k, val) in m {
+        let p = join(path, k);
+        let sub = |allowed: &[&str], d: &mut Diagnostics| -> Vec<String> {
+            let Some(o) = object(val, &p, k, d) else { return Vec::new() };
+            for key in o.keys().filter(|key| !allowed.contains(&key.as_str()) && !key.starts_with("x-")) {
+                d.error(
+                    "CX1136",
+                    join(&p, key),
+                    format!("{key:?} is not a key of a volume's {k}; use {}", allowed.join(" or ")),
+                );
+            }
+            o.keys().cloned().collect()
+        };
+        match k.as_str() {
+            "type" | "source" | "target" | "read_only" => {}
+            "volume" => {
+                if sub(&["nocopy", "subpath"], d).iter().any(|key| key == "subpath") {
+                    d.error(
+                        "CX1137",
+                        join(&p, "subpath"),
+                        "ECS mounts a volume from its root and has no subpath; mount the volume at a parent folder and point the application at the subfolder, or declare a named volume of its own for this data",
+                    );
+                }
+                if val.get("nocopy").and_then(Value::as_bool) == Some(false) {
+                    d.warn(
+                        "CX1155",
+                        join(&p, "nocopy"),
+                        "ignored: ECS never copies the image's files into a volume, which starts empty; copy them in the entrypoint if the application needs them there",
+                    );
+                }
+            }
+            "tmpfs" => {
+                for key in sub(&["size", "mode"], d) {
+                    let why = match key.as_str() {
+                        "size" => "the scratch space lives on the task's own storage, which bounds it; to give the task more, set deploy.labels.\"ecs.ephemeral.storage\" (21-200 GiB)",
+                        "mode" => "ECS creates the scratch folder writable by root; set its permissions in the image or the entrypoint",
+                        _ => continue,
+                    };
+                    d.warn("CX1138", join(&p, &key), format!("ignored: {why}"));
+                }
+            }
+            "bind" => {
+                sub(&["propagation", "create_host_path", "selinux"], d);
+            }
+            "consistency" => d.warn("CX1139", &p, "ignored: only Docker Desktop's file sharing uses it"),
+            k if k.starts_with("x-") => {}
+            k => {
+                let hint = if k.replace(['-', '_'], "") == "readonly" { " (did you mean read_only?)" } else { "" };
+                d.error("CX1140", &p, format!("{k:?} is not a volume key{hint}; use {KEYS}"));
+            }
+        }
+    }
+}
+
+/// Why another name for a service (a `links` alias, a network's `aliases`) does not resolve:
+/// ECS gives a service one name in the namespace, its short name per port with Service Connect
+/// (one alias per port) and one CloudMap discovery name. The relation itself still holds, so the
+/// file is not refused for it (ECS ComposeX files write such aliases everywhere).
+fn second_name(service: &str, alias: &str) -> String {
+    format!("{alias:?} does not resolve: it would be a second name for {service:?}, and ECS gives a service one (its Service Connect short name per port, and one CloudMap name); have the application reach it as {service}, or give its port the short name {alias} with x-network.x-ecs_connect.MacroParameters.service_ports.<port name>.DnsName on {service}")
+}
+
+/// A service's networks: their names; the settings of each (long syntax) checked.
+fn networks(service: &str, v: &Value, path: &str, d: &mut Diagnostics) -> Vec<String> {
     match v {
         Value::Array(_) => list(v, path, "networks", false, d, |x, p, d| literal(x, p, "a network name", d)),
-        Value::Object(m) if !is_intrinsic(v) => m.keys().cloned().collect(),
+        Value::Object(m) if !is_intrinsic(v) => {
+            for (net, settings) in m {
+                let np = join(path, net);
+                if settings.is_null() {
+                    continue;
+                }
+                let Some(settings) = object(settings, &np, "a service's network settings", d) else { continue };
+                for (k, val) in settings {
+                    let p = join(&np, k);
+                    match k.as_str() {
+                        "aliases" => {
+                            for alias in list(val, &p, "aliases", false, d, |x, p, d| literal(x, p, "an alias", d)) {
+                                if alias != service {
+                                    d.warn("CX1146", &p, second_name(service, &alias));
+                                }
+                            }
+                        }
+                        "ipv4_address" | "ipv6_address" | "link_local_ips" | "mac_address" => d.warn(
+                            "CX1147",
+                            &p,
+                            "ignored: each task gets its own network interface, with an address of its subnet that ECS chooses",
+                        ),
+                        "priority" | "gw_priority" | "driver_opts" | "interface_name" => d.warn(
+                            "CX1148",
+                            &p,
+                            "ignored: each task has one network interface, whatever the networks it joins",
+                        ),
+                        k if k.starts_with("x-") => {}
+                        k => d.error(
+                            "CX1149",
+                            &p,
+                            format!("{k:?} is not a key of a service's network; use aliases, ipv4_address, ipv6_address, link_local_ips, mac_address, priority, gw_priority, driver_opts or interface_name"),
+                        ),
+                    }
+                }
+            }
+            m.keys().cloned().collect()
+        }
         other => {
             d.error("CX1093", path, format!("networks must be a list or a mapping, not {}", kind(other)));
             Vec::new()

@@ -107,6 +107,14 @@ pub fn expand(ctx: &mut Ctx) {
             } else {
                 src.keys.iter().map(|(key, var)| (var.clone(), json_key(&src.value_from, key))).collect()
             };
+            if let Some(file) = sec.target.as_deref().filter(|t| t.contains('/')) {
+                let names: Vec<&str> = vars.iter().map(|(v, _)| v.as_str()).collect();
+                ctx.d.warn(
+                    "CX5168",
+                    join(&sec.path, "target"),
+                    format!("{file} is not written: ECS passes a secret as an environment variable, here {}; have the application read it there (or write it to the file in the entrypoint), or set target to the variable's name", names.join(", ")),
+                );
+            }
             given.entry((svc, &sec.source)).or_default().extend(vars.iter().map(|(v, _)| v.clone()));
             for (var, value_from) in vars {
                 let entry = ctx.plan.secrets.entry(svc.clone()).or_default();

@@ -109,8 +109,12 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
 /// `deploy.replicas` of the family's services (the largest), default 1.
 fn desired_count(ctx: &mut Emit, fam: &Family) -> Value {
     let mut count: Option<Value> = None;
+    let mut from = None;
     for name in &fam.services {
         if let Some(r) = &ctx.project.services[name].deploy.replicas {
+            if r.as_u64() > count.as_ref().and_then(Value::as_u64) || count.is_none() {
+                from = Some(name.clone());
+            }
             count = Some(match (&count, r) {
                 (Some(Value::Number(a)), Value::Number(b)) => {
                     json!(a.as_u64().unwrap_or(0).max(b.as_u64().unwrap_or(0)))
@@ -123,7 +127,17 @@ fn desired_count(ctx: &mut Emit, fam: &Family) -> Value {
     // With scaling, the count starts inside the range (a count below the minimum would be
     // raised by the first scaling action, and lowered back by every stack update).
     match (ctx.plan.scaling.get(&fam.name).map(|s| (s.min, s.max)), count.as_u64()) {
-        (Some((min, max)), Some(n)) => json!(n.clamp(min, max)),
+        (Some((min, max)), Some(n)) => {
+            let start = n.clamp(min, max);
+            if let Some(name) = from.filter(|_| start != n) {
+                ctx.d.warn(
+                    "CX5169",
+                    format!("services.{name}.deploy.replicas"),
+                    format!("the ECS service starts with {start} tasks, not {n}: its scaling range (x-scaling.Range, deploy.x-aws-autoscaling) keeps it between {min} and {max}; widen the range to run {n}"),
+                );
+            }
+            json!(start)
+        }
         _ => count,
     }
 }

@@ -15,6 +15,54 @@ use std::collections::BTreeMap;
 pub const EPHEMERAL_LABEL: &str = "ecs.ephemeral.storage";
 /// Fargate's stop timeout ceiling, in seconds.
 const MAX_STOP_TIMEOUT: f64 = 120.0;
+/// The Linux capabilities ECS takes in `KernelCapabilities` (`ALL` for every one).
+const CAPABILITIES: &[&str] = &[
+    "ALL",
+    "AUDIT_CONTROL",
+    "AUDIT_WRITE",
+    "BLOCK_SUSPEND",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "KILL",
+    "LEASE",
+    "LINUX_IMMUTABLE",
+    "MAC_ADMIN",
+    "MAC_OVERRIDE",
+    "MKNOD",
+    "NET_ADMIN",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_RAW",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_CHROOT",
+    "SYS_MODULE",
+    "SYS_NICE",
+    "SYS_PACCT",
+    "SYS_PTRACE",
+    "SYS_RAWIO",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "SYSLOG",
+    "WAKE_ALARM",
+];
+
+/// Whether ECS may set a kernel parameter in a container: only those of the container's own
+/// network and IPC namespaces (`net.*`; `kernel.shm*`, `kernel.msg*`, `kernel.sem`, `fs.mqueue.*`).
+fn namespaced_sysctl(name: &str) -> bool {
+    ["net.", "kernel.shm", "kernel.msg", "fs.mqueue."].iter().any(|p| name.starts_with(p)) || name == "kernel.sem"
+}
+
 const ULIMITS: &[&str] = &[
     "core",
     "cpu",
@@ -439,6 +487,13 @@ fn container(
     if !s.labels.is_empty() {
         c.insert("DockerLabels".into(), json!(s.labels));
     }
+    for k in s.sysctls.keys().filter(|k| !namespaced_sysctl(k)) {
+        ctx.d.error(
+            "CX5174",
+            join(&join(&base, "sysctls"), k),
+            format!("{k} is a kernel parameter of the host, not of the container: ECS sets only namespaced ones (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*), and a task that asks for another does not start; remove it, and have the application do without it (for Elasticsearch and vm.max_map_count: node.store.allow_mmap=false in environment, or Amazon OpenSearch Service with x-opensearch)"),
+        );
+    }
     if !s.sysctls.is_empty() {
         let list: Vec<Value> = s.sysctls.iter().map(|(k, v)| json!({"Namespace": k, "Value": v})).collect();
         c.insert("SystemControls".into(), Value::Array(list));
@@ -451,9 +506,34 @@ fn container(
     // On EC2 capacity a container may add any capability (the file asks for it by name);
     // Fargate allows SYS_PTRACE only.
     let ec2 = ctx.plan.compute.contains_key(&fam.name);
+    for (key, caps) in [("cap_add", &s.cap_add), ("cap_drop", &s.cap_drop)] {
+        for (i, cap) in caps.iter().enumerate().filter(|(_, c)| !CAPABILITIES.contains(&c.as_str())) {
+            ctx.d.error(
+                "CX5175",
+                format!("{base}.{key}[{i}]"),
+                format!(
+                    "{cap} is not a Linux capability ECS knows; use one of {} (in any case, with or without CAP_)",
+                    CAPABILITIES.join(", ")
+                ),
+            );
+        }
+    }
+    let known = |caps: &[String]| -> Vec<Value> {
+        let mut out: Vec<Value> = Vec::new();
+        for c in caps.iter().filter(|c| CAPABILITIES.contains(&c.as_str())) {
+            if !out.contains(&json!(c)) {
+                out.push(json!(c));
+            }
+        }
+        out
+    };
+    let drop = known(&s.cap_drop);
     for (i, cap) in s.cap_add.iter().enumerate() {
-        if cap == "SYS_PTRACE" || cap == "CAP_SYS_PTRACE" || ec2 {
-            add.push(json!(cap.trim_start_matches("CAP_")));
+        if !CAPABILITIES.contains(&cap.as_str()) || add.contains(&json!(cap)) {
+            continue;
+        }
+        if cap == "SYS_PTRACE" || ec2 {
+            add.push(json!(cap));
         } else {
             ctx.d.warn(
                 "CX5104",
@@ -466,8 +546,8 @@ fn container(
     if !add.is_empty() {
         caps.insert("Add".into(), Value::Array(add));
     }
-    if !s.cap_drop.is_empty() {
-        caps.insert("Drop".into(), json!(s.cap_drop.iter().map(|c| c.trim_start_matches("CAP_")).collect::<Vec<_>>()));
+    if !drop.is_empty() {
+        caps.insert("Drop".into(), Value::Array(drop));
     }
     if !caps.is_empty() {
         linux.insert("Capabilities".into(), Value::Object(caps));

@@ -66,6 +66,9 @@ pub fn expand(ctx: &mut Ctx) {
                 ctx.d.warn("CX5114", join(&path, "driver"), format!("the {d} driver is replaced by Amazon EFS"));
             }
         }
+        if host_storage(ctx, &m, &path) {
+            continue;
+        }
         let external = m.get("external").is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
         let (config, arn, condition) = if external {
             for p in &settings.configured {
@@ -240,7 +243,7 @@ fn services_agree(ctx: &mut Ctx, name: &str, v: &Volume) {
     for (s, (_, at)) in &mounts {
         if !named.contains(s) {
             ctx.d.error(
-                "CX5168",
+                "CX5176",
                 at,
                 format!("{s} mounts volume {name:?}, which {services_path} does not name; add {s} to it, or leave Services out (ComposeX gives access to the services that mount the volume)"),
             );
@@ -326,7 +329,7 @@ fn create(
         );
     } else if let Some((p, _)) = &v.root_mode {
         ctx.d.error(
-            "CX5169",
+            "CX5177",
             p,
             format!(
                 "the access point creates its root directory only with an owner: add uid and gid to {path}.driver_opts"
@@ -353,4 +356,49 @@ fn create(
         get_att(&fs, "Arn"),
         Some(json!({"StringEquals": {"elasticfilesystem:AccessPointArn": get_att(&ap, "Arn")}})),
     )
+}
+
+/// `driver_opts` `type`, `o` and `device` of the local driver mount storage of the docker host
+/// (a host folder with `o: bind`, an NFS server with `type: nfs`, a disk), which a new EFS file
+/// system would silently replace with an empty one: an error with the way out. Whether it
+/// refused the volume.
+fn host_storage(ctx: &mut Ctx, m: &Map<String, Value>, path: &str) -> bool {
+    let Some(opts) = m.get("driver_opts").and_then(Value::as_object) else { return false };
+    let at = join(path, "driver_opts");
+    let text = |k: &str| opts.get(k).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+    let (kind, o, device) = (text("type"), text("o").unwrap_or_default(), text("device"));
+    if kind.is_none() && o.is_empty() && device.is_none() {
+        return false;
+    }
+    let options: Vec<&str> = o.split(',').map(str::trim).collect();
+    let key = if kind.is_some() {
+        "type"
+    } else if !o.is_empty() {
+        "o"
+    } else {
+        "device"
+    };
+    let device = device.map(|d| format!(" {d}")).unwrap_or_default();
+    if options.contains(&"bind") || kind.as_deref() == Some("none") {
+        ctx.d.error(
+            "CX5178",
+            join(&at, key),
+            format!("binds the folder{device} of the docker host, which Fargate does not have, as with a bind mount; copy the files into the image, or remove type, o and device to get a new EFS file system"),
+        );
+    } else if kind.as_deref().is_some_and(|k| k.starts_with("nfs")) || options.iter().any(|o| o.starts_with("addr=")) {
+        let server =
+            options.iter().find_map(|o| o.strip_prefix("addr=")).map(|a| format!(" of {a}")).unwrap_or_default();
+        ctx.d.error(
+            "CX5179",
+            join(&at, key),
+            format!("mounts the NFS share{device}{server}, and ECS mounts only Amazon EFS; for an existing EFS file system write external: true and name: fs-…, or remove type, o and device to get a new one"),
+        );
+    } else {
+        ctx.d.error(
+            "CX5180",
+            join(&at, key),
+            "type, o and device mount storage of the docker host, which Fargate does not have; remove them to get a new EFS file system, or use an existing one with external: true and name: fs-…",
+        );
+    }
+    true
 }

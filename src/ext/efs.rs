@@ -181,17 +181,15 @@ fn driver_opts(opts: &Value, path: &str, v: &mut Volume, d: &mut Diagnostics) {
                     ),
                 }
             }
+            // The local driver's host storage: judged together, with what they mount, by
+            // `emit::volumes`.
+            "type" | "o" | "device" => {}
             _ => {
                 let known: Vec<&str> = OWNER_OPTS.iter().copied().chain(PLUGIN_OPTS.iter().map(|(o, _)| *o)).collect();
-                let host = if matches!(k.as_str(), "type" | "o" | "device") {
-                    " (the local driver's type, o and device mount a share from the docker host, which Fargate does not have: a named volume is an EFS file system)"
-                } else {
-                    ""
-                };
                 d.error(
                     "CX2151",
                     &p,
-                    format!("{k:?} is not a driver option ComposeX reads{host}; it reads {}", known.join(", ")),
+                    format!("{k:?} is not a driver option ComposeX reads; it reads {}", known.join(", ")),
                 );
             }
         }
