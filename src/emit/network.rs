@@ -84,6 +84,7 @@ enum Source {
 pub fn relations(ctx: &mut Ctx) {
     let mut rules: Rules = BTreeMap::new();
     let project = ctx.project;
+    unrelated_names(ctx);
     for (name, s) in &project.services {
         // (target, where it is written: a dependency's path, or a link's index; why)
         let links = s.links.iter().enumerate().map(|(i, l)| (l, Err(i), "links"));
@@ -186,6 +187,33 @@ pub fn relations(ctx: &mut Ctx) {
                 json!(description(&format!("{src_label} to {dst} on {port}/{} ({})", proto.as_str(), why.join("; ")))),
             );
             ctx.add(&dst, id, crate::cfn::resource("AWS::EC2::SecurityGroupIngress", Value::Object(props)));
+        }
+    }
+}
+
+/// A warning for each environment value that names another service by `NAME:PORT`
+/// (`http://api:8080`) without a relation to it: docker compose lets every service of a network
+/// reach every other, so files often rely on that, while here the other service's security group
+/// stays closed and no short name is set up unless `depends_on` or `links` asks.
+fn unrelated_names(ctx: &mut Ctx) {
+    let project = ctx.project;
+    for (name, s) in &project.services {
+        let Some(mine) = ctx.plan.families.of_service.get(name) else { continue };
+        for (var, v) in &s.environment {
+            for target in project.services.keys() {
+                let related = s.links.contains(target) || s.depends_on.iter().any(|d| &d.service == target);
+                // In its own task family, a service reaches another on localhost.
+                let same = ctx.plan.families.of_service.get(target).is_some_and(|t| t.iter().all(|f| mine.contains(f)));
+                if target == name || related || same {
+                    continue;
+                }
+                let Some(port) = crate::plan::exposure::named_ports(v, target).into_iter().next() else { continue };
+                ctx.d.warn(
+                    "CX5181",
+                    join(&join(&join("services", name), "environment"), var),
+                    format!("names service {target:?} ({target}:{port}), but {name:?} declares no relation to it, so its security group stays closed to {name:?} and the name does not resolve; add depends_on: [{target}] (or links) to {name:?}"),
+                );
+            }
         }
     }
 }

@@ -129,7 +129,7 @@ pub fn infer_ports(project: &mut crate::compose::Project, families: &super::fami
 
 /// The ports `host:PORT` names in an environment value, for host `host` (`redis://cache:6379/0`,
 /// `cache:6379`, `http://api:8000/v1`).
-fn named_ports(v: &serde_json::Value, host: &str) -> Vec<u16> {
+pub fn named_ports(v: &serde_json::Value, host: &str) -> Vec<u16> {
     let Some(text) = v.as_str() else { return vec![] };
     let mut out = Vec::new();
     let bytes = text.as_bytes();
