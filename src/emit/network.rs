@@ -15,6 +15,21 @@ use crate::plan::{Ctx, Emit};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The security groups a family's tasks join: its own, then the existing groups its services'
+/// `x-network.AdditionalSecurityGroups` name, each once. The ECS service and the tasks that
+/// x-events rules start use the same list.
+pub fn task_security_groups(ext: &crate::ext::Extensions, fam: &Family) -> Vec<Value> {
+    let mut groups = vec![get_att(&security_group_id(fam), "GroupId")];
+    for name in &fam.services {
+        for g in ext.service(name).network.iter().flat_map(|n| &n.additional_security_groups) {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+    }
+    groups
+}
+
 pub fn security_group_id(fam: &Family) -> String {
     format!("{}SecurityGroup", fam.id)
 }

@@ -1,6 +1,7 @@
 //! ECS ComposeX's `x-network` of a service, read once when the file is loaded: who may open
 //! connections to it (`Ingress`: `Myself`, `Services`, `ExtSources`, `AwsSources`) and whether
-//! its tasks get a public IP (`AssignPublicIp`). `x-ecs_connect` inside it is read by
+//! its tasks get a public IP (`AssignPublicIp`), which existing security groups its tasks join
+//! besides their own (`AdditionalSecurityGroups`). `x-ecs_connect` inside it is read by
 //! [`super::connect`]. The network concern (`emit::network`) turns the sources into rules.
 
 use crate::cfn::is_intrinsic;
@@ -22,6 +23,9 @@ pub struct Network {
     pub ext_sources: Vec<ExtSource>,
     pub aws_sources: Vec<AwsSource>,
     pub assign_public_ip: bool,
+    /// Existing security groups the tasks join besides the family's own: IDs as literals
+    /// (`sg-…`) or intrinsic functions, in the order written.
+    pub additional_security_groups: Vec<Value>,
 }
 
 /// One `ExtSources` entry: a CIDR, with its name and description.
@@ -60,13 +64,36 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Option<Network> {
         match k.as_str() {
             "Ingress" => ingress(v, &p, &mut out, d),
             "AssignPublicIp" => out.assign_public_ip = boolean(v, &p, d) == Some(true),
+            "AdditionalSecurityGroups" => additional_security_groups(v, &p, &mut out, d),
             // Service Connect: read by super::connect.
             "x-ecs_connect" => {}
             "x-cloudmap" => d.warn("CX2036", &p, "ignored: ComposeX registers every family with ports in its one namespace, as family.namespace, and gives it short names with Service Connect"),
-            _ => d.error("CX2037", &p, format!("{k:?} is not an x-network key; use Ingress or AssignPublicIp")),
+            _ => d.error("CX2037", &p, format!("{k:?} is not an x-network key; use Ingress, AssignPublicIp, AdditionalSecurityGroups or x-ecs_connect")),
         }
     }
     Some(out)
+}
+
+/// `AdditionalSecurityGroups: {name: sg-…}` (ECS ComposeX syntax): existing groups the tasks
+/// join. ComposeX adds no rule to them: what they let in is what their owner set.
+fn additional_security_groups(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
+    let head = "AdditionalSecurityGroups must map names to security group IDs, like {shared: sg-0123456789abcdef0}";
+    for (name, id) in map_or(v, p, head, d).into_iter().flatten() {
+        let ip = join(p, name);
+        match id {
+            Value::String(s) if s.starts_with("sg-") && s.len() > 3 && s[3..].chars().all(|c| c.is_ascii_alphanumeric()) => {
+                out.additional_security_groups.push(id.clone())
+            }
+            Value::String(s) => d.error("CX2145", &ip, format!("{s:?} is not a security group ID; write one like sg-0123456789abcdef0, or a !Ref to a parameter of type AWS::EC2::SecurityGroup::Id")),
+            Value::Object(o) if o.contains_key("Lookup") || o.contains_key("Tags") || o.contains_key("Arn") || o.contains_key("Identifier") => d.error(
+                "CX2146",
+                &ip,
+                "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; give the security group's ID, or a !Ref to a parameter of type AWS::EC2::SecurityGroup::Id",
+            ),
+            v if is_intrinsic(v) => out.additional_security_groups.push(v.clone()),
+            _ => d.error("CX2147", &ip, "a security group must be its ID (sg-…) or an intrinsic function such as !Ref to a parameter"),
+        }
+    }
 }
 
 fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {

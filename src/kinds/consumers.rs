@@ -86,7 +86,26 @@ fn consumer(
                         d.error("CX4020", &ap, msg);
                         continue;
                     }
-                    if let Some(var) = literal(var, &ap, "an environment variable name", d) {
+                    // `{Attr: NAME}`, or `{Attr: {EnvVarName: NAME}}` as the common resource
+                    // spec of ECS ComposeX also allows.
+                    let (var, vp) = match var {
+                        Value::Object(o) => {
+                            if let Some(k) = o.keys().find(|k| k.as_str() != "EnvVarName") {
+                                d.error(
+                                    "CX4382",
+                                    join(&ap, k),
+                                    format!("{k:?} is not a key of a return value; use EnvVarName, the environment variable's name"),
+                                );
+                            }
+                            let Some(name) = o.get("EnvVarName") else {
+                                d.error("CX4383", &ap, "a return value given as a mapping needs EnvVarName, the environment variable's name");
+                                continue;
+                            };
+                            (name, join(&ap, "EnvVarName"))
+                        }
+                        other => (other, ap.clone()),
+                    };
+                    if let Some(var) = literal(var, &vp, "an environment variable name", d) {
                         c.return_values.push((attr.clone(), var));
                     }
                 }
