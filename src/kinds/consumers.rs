@@ -114,6 +114,16 @@ fn consumer(
             k if extra_keys.contains(&k) => {
                 c.extra.insert(k.to_string(), v.clone());
             }
+            "Scaling" => d.error(
+                "CX4385",
+                &p,
+                format!("step scaling on the metrics of {} is not built: ComposeX scales a service on the depth of an x-sqs queue (x-sqs Services.<service>.Scaling) and on its CPU or memory (x-scaling.TargetScaling); use one of those, or declare the scaling policy under Resources", kind.key),
+            ),
+            "DoNotExposeMappings" => d.error(
+                "CX4386",
+                &p,
+                "ComposeX always gives a consumer the connection's parts from the database's secret (NAME_HOST, NAME_PORT…), and cannot leave them out yet; remove DoNotExposeMappings, or remove the service from Services and grant it what it needs with x-iam",
+            ),
             _ => {
                 let mut known: Vec<&str> = vec!["Access", "ReturnValues"];
                 known.extend(extra_keys.iter().copied());
