@@ -86,11 +86,7 @@ fn check_keys(kind: &Kind, def: &Map<String, Value>, path: &str, d: &mut Diagnos
                     "{k} needs AWS API calls while the template is transformed, which a macro cannot make; for an existing resource, declare a template Parameter with its ARN and give the services access with x-iam (see the README, \"Existing resources\")"
                 ),
             ),
-            "Scaling" if kind.key == "x-dynamodb" => d.error(
-                "CX4387",
-                &p,
-                "Application Auto Scaling of a table's read and write capacity is not built yet; use BillingMode: PAY_PER_REQUEST (on-demand capacity follows the load by itself), or declare the AWS::ApplicationAutoScaling::ScalableTarget and ScalingPolicy under Resources",
-            ),
+            "Scaling" if kind.key == "x-dynamodb" => {}
             "SecretsMappings" if kind.key == "x-docdb" => d.warn(
                 "CX4388",
                 &p,
