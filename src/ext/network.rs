@@ -18,8 +18,8 @@ pub struct Network {
     /// Whether it has `Ingress` at all.
     pub ingress: bool,
     pub myself: bool,
-    /// Services or task families that may connect: (path, name).
-    pub services: Vec<(String, String)>,
+    /// Services or task families that may connect: (path, name, ports).
+    pub services: Vec<(String, String, Option<Ports>)>,
     pub ext_sources: Vec<ExtSource>,
     pub aws_sources: Vec<AwsSource>,
     pub assign_public_ip: bool,
@@ -28,13 +28,22 @@ pub struct Network {
     pub additional_security_groups: Vec<Value>,
 }
 
-/// One `ExtSources` entry: a CIDR, with its name and description.
+/// `Ports` of a source (ECS ComposeX syntax): the only ports of the service it may reach,
+/// with the path of the list for messages.
+#[derive(Debug, Clone)]
+pub struct Ports {
+    pub path: String,
+    pub ports: Vec<u16>,
+}
+
+/// One `ExtSources` entry: a CIDR, with its name, description and ports.
 #[derive(Debug, Clone)]
 pub struct ExtSource {
     pub v6: bool,
     pub cidr: String,
     pub name: Option<String>,
     pub description: Option<String>,
+    pub ports: Option<Ports>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +60,7 @@ pub struct AwsSource {
     pub label: String,
     /// The ID as JSON text: a literal or an intrinsic.
     pub id: String,
+    pub ports: Option<Ports>,
 }
 
 /// The `x-network` of service `s`, if it has one.
@@ -105,14 +115,15 @@ fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
             "Services" => {
                 for (i, item) in iv.as_array().into_iter().flatten().enumerate() {
                     let sp = index(&ip, i);
-                    let src = match item {
-                        Value::Object(o) => {
-                            o.get("Name").and_then(|n| literal(n, &join(&sp, "Name"), "a service name", d))
-                        }
-                        other => literal(other, &sp, "a service name", d),
+                    let (src, ports) = match item {
+                        Value::Object(o) => (
+                            o.get("Name").and_then(|n| literal(n, &join(&sp, "Name"), "a service name", d)),
+                            ports(item, &sp, d),
+                        ),
+                        other => (literal(other, &sp, "a service name", d), None),
                     };
                     if let Some(src) = src {
-                        out.services.push((sp, src));
+                        out.services.push((sp, src, ports));
                     }
                 }
                 if !iv.is_array() {
@@ -161,7 +172,8 @@ fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
                             continue;
                         }
                     };
-                    out.aws_sources.push(AwsSource { kind, label, id: id.to_string() });
+                    let ports = ports(item, &sp, d);
+                    out.aws_sources.push(AwsSource { kind, label, id: id.to_string(), ports });
                 }
             }
             _ => d.error(
@@ -193,7 +205,26 @@ pub fn ext_source(d: &mut Diagnostics, item: &Value, path: &str) -> Option<ExtSo
         );
         return None;
     }
-    Some(ExtSource { v6, cidr, name: get("Name"), description: get("Description") })
+    let ports = ports(item, path, d);
+    Some(ExtSource { v6, cidr, name: get("Name"), description: get("Description"), ports })
+}
+
+/// A source's `Ports`, a list of port numbers, checked; `None` when it has none.
+pub fn ports(item: &Value, path: &str, d: &mut Diagnostics) -> Option<Ports> {
+    let v = item.get("Ports")?;
+    let p = join(path, "Ports");
+    let Some(list) = v.as_array() else {
+        d.error("CX2148", &p, "Ports must be a list of port numbers, like [8080]");
+        return None;
+    };
+    let mut ports = Vec::new();
+    for (i, n) in list.iter().enumerate() {
+        match n.as_u64().filter(|n| (1..=65535).contains(n)) {
+            Some(n) => ports.push(n as u16),
+            None => d.error("CX2149", index(&p, i), format!("{n} is not a port; use a whole number from 1 to 65535")),
+        }
+    }
+    Some(Ports { path: p, ports })
 }
 
 fn valid_cidr(cidr: &str, v6: bool) -> bool {

@@ -1038,6 +1038,9 @@ fn target_group_attributes(ctx: &mut Ctx, v: &Value, path: &str, ty: LbType) -> 
     out
 }
 
+/// Why a load balancer's source takes no `Ports`.
+const LB_PORTS: &str = "a source of a load balancer reaches each of its listeners' ports, and cannot be narrowed to some yet; remove Ports, or split the listeners over two load balancers with their own Ingress";
+
 /// `MacroParameters.Ingress`: who may reach the listeners, instead of the whole internet.
 fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
     let mut out = Vec::new();
@@ -1052,6 +1055,9 @@ fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
                 for (i, item) in items.iter().enumerate() {
                     let sp = index(&ip, i);
                     let Some(e) = crate::ext::network::ext_source(&mut ctx.d, item, &sp) else { continue };
+                    if let Some(p) = &e.ports {
+                        ctx.d.error("CX4398", &p.path, LB_PORTS);
+                    }
                     let name = e.name.unwrap_or_else(|| e.cidr.clone());
                     let why = e.description.map(|d| format!("ExtSources {d}")).unwrap_or_else(|| "ExtSources".into());
                     out.push(Source::Cidr { v6: e.v6, cidr: e.cidr, name, why });
@@ -1061,6 +1067,9 @@ fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
                 for (i, item) in items.iter().enumerate() {
                     let sp = index(&ip, i);
                     let ty = item.get("Type").and_then(Value::as_str).unwrap_or_default().to_string();
+                    if item.get("Ports").is_some() {
+                        ctx.d.error("CX4399", join(&sp, "Ports"), LB_PORTS);
+                    }
                     let Some(id) = item.get("Id").filter(|v| v.is_string() || is_intrinsic(v)).cloned() else {
                         ctx.d.error(
                             "CX4090",
