@@ -165,6 +165,11 @@ SAMPLES = [
     (r".*PermissionsBoundary$", "arn:aws:iam::aws:policy/PowerUserAccess"),
     (r".*ManagedPolicyArns(\[\])?$", ["arn:aws:iam::aws:policy/ReadOnlyAccess"]),
     (r".*\.RetentionInDays$", 60),
+    (r".*\.IPv4$", "10.10.0.0/16"),
+    (r"^services\.x-network\.Ingress\.Services\[\]\.Name$", "web"),
+    (r"^services\.x-network\.Ingress\..*\.Ports$", [8080]),
+    (r".*\.IPv6$", "2001:db8::/32"),
+    (r"^x-wafv2_webacl\.<name>\.LoadBalancers$", ["front"]),
     (r"^x-vpc\.Properties\.SingleNat$", False),
     (r"^x-vpc\.Properties\.Endpoints$", {"AwsServices": [{"service": "ecr.api"}]}),
     (r"^x-vpc\.Properties\.Endpoints\.AwsServices$", [{"service": "ecr.api"}]),
@@ -304,6 +309,8 @@ def sample(specs, schema, current, path, depth=0):
         if not value and schema.get("patternProperties"):
             sub = next(iter(schema["patternProperties"].values()))
             key = "app" if path.endswith(".Services") else "sample"
+            if path.endswith(".ReturnValues") and CURRENT["kind"] in RETURN_VALUE:
+                key = RETURN_VALUE[CURRENT["kind"]]
             value[key] = sample(specs, sub, current, f"{path}.<name>", depth + 1)
         return value
     return "sample"
@@ -560,6 +567,14 @@ def run(args):
                         if rel[0] in ("Lookup", "Use") and isinstance(holder, dict):
                             holder.pop("Properties", None)
                             holder.pop("MacroParameters", None)
+                        # An Ingress service item names its service; the key tried sits beside.
+                        for i in range(len(rel) - 2):
+                            inside = rel[i - 1] == "Ingress" if i else case.kind == "ingress"
+                            if rel[i : i + 2] == ["Services", "[]"] and inside and "x-elbv2" not in case.kind:
+                                node = holder
+                                for seg in rel[:i]:
+                                    node = node.setdefault(seg, {})
+                                node["Services"] = [{"Name": "web"}]
                         place(holder, rel, value, name_for)
                     else:
                         parent = doc
@@ -600,6 +615,10 @@ def run(args):
 
 
 def table(rows):
+    # A schema included by another (ingress.spec.json in services.x-network) gives its paths
+    # twice: the first verdict stands.
+    seen = set()
+    rows = [r for r in rows if not (r[0] in seen or seen.add(r[0]))]
     counts = {}
     for _, v, _, _ in rows:
         counts[v] = counts.get(v, 0) + 1

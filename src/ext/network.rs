@@ -116,10 +116,19 @@ fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
                 for (i, item) in iv.as_array().into_iter().flatten().enumerate() {
                     let sp = index(&ip, i);
                     let (src, ports) = match item {
-                        Value::Object(o) => (
-                            o.get("Name").and_then(|n| literal(n, &join(&sp, "Name"), "a service name", d)),
-                            ports(item, &sp, d),
-                        ),
+                        Value::Object(o) => {
+                            if !o.contains_key("Name") {
+                                d.error(
+                                    "CX2150",
+                                    &sp,
+                                    "an Ingress service needs Name, the service or task family that may connect",
+                                );
+                            }
+                            (
+                                o.get("Name").and_then(|n| literal(n, &join(&sp, "Name"), "a service name", d)),
+                                ports(item, &sp, d),
+                            )
+                        }
                         other => (literal(other, &sp, "a service name", d), None),
                     };
                     if let Some(src) = src {

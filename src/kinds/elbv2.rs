@@ -1049,6 +1049,17 @@ fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
     };
     for (k, iv) in m {
         let ip = join(path, k);
+        match k.as_str() {
+            "Myself" => {
+                ctx.d.error("CX4400", &ip, "a load balancer runs no tasks of its own to let in; remove Myself (a service's x-network.Ingress.Myself lets its own tasks reach it)");
+                continue;
+            }
+            "Services" => {
+                ctx.d.error("CX4401", &ip, "services reaching a load balancer from inside the VPC are not built yet: its Ingress takes ExtSources and AwsSources; give the VPC's CIDR under ExtSources, or reach the service itself through its x-network.Ingress.Services");
+                continue;
+            }
+            _ => {}
+        }
         let Some(items) = seq_or(iv, &ip, &format!("{k} must be a list"), &mut ctx.d) else { continue };
         match k.as_str() {
             "ExtSources" => {
