@@ -420,6 +420,13 @@ def render(cli, doc, tmp):
     if r.returncode == 0 and os.path.exists(out):
         with open(out) as fh:
             template = json.load(fh)
+        # The warnings the template carries are no change of what it builds.
+        meta = template.get("Metadata", {})
+        meta.get("ComposeX", {}).pop("Warnings", None)
+        if meta.get("ComposeX") == {}:
+            meta.pop("ComposeX")
+        if meta == {}:
+            template.pop("Metadata", None)
     diags = []
     for line in r.stderr.splitlines():
         m = re.match(r"^(warning: )?[^:]+:\d+: ([^:]+): (.*?)(?: \[(CX\d+)\])?$", line)
@@ -458,7 +465,8 @@ def classify(path, case, template, diags, baseline):
         if MISREAD_TEXT.search(e[2]):
             return "MISREAD", f"{e[3]}: {e[2]}"
         return "refused", f"{e[3]}: {e[2]}"
-    warns = [d for d in diags if d[0] == "warning" and here(d)]
+    # A warning at the key, under it, or at an enclosing key that it leaves ignored as a whole.
+    warns = [d for d in diags if d[0] == "warning" and (here(d) or where.startswith(d[1] + "."))]
     if template is not None and baseline is not None and template != baseline:
         return "built", ""
     if template is not None and baseline is None:
