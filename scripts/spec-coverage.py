@@ -166,6 +166,7 @@ SAMPLES = [
     (r".*ManagedPolicyArns(\[\])?$", ["arn:aws:iam::aws:policy/ReadOnlyAccess"]),
     (r".*\.RetentionInDays$", 60),
     (r".*\.IPv4$", "10.10.0.0/16"),
+    (r"^x-s3\.<name>\.MacroParameters\.BucketPolicy\.Statement$", [{"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": "${!ARN}/*"}]),
     (r"^services\.x-network\.Ingress\.Services\[\]\.Name$", "web"),
     (r"^services\.x-network\.Ingress\..*\.Ports$", [8080]),
     (r".*\.IPv6$", "2001:db8::/32"),
@@ -466,7 +467,7 @@ def classify(path, case, template, diags, baseline):
             return "MISREAD", f"{e[3]}: {e[2]}"
         return "refused", f"{e[3]}: {e[2]}"
     # A warning at the key, under it, or at an enclosing key that it leaves ignored as a whole.
-    warns = [d for d in diags if d[0] == "warning" and (here(d) or where.startswith(d[1] + "."))]
+    warns = [d for d in diags if d[0] == "warning" and (here(d) or where.startswith((d[1] + ".", d[1] + "[")))]
     if template is not None and baseline is not None and template != baseline:
         return "built", ""
     if template is not None and baseline is None:
