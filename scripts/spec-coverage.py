@@ -398,6 +398,8 @@ class Case:
 def name_for(seg, parent=None):
     """The key a `<name>` placeholder stands for: a service under Services, else `sample`."""
     if seg == "<name>":
+        if parent == "Listeners":
+            return "80"
         if parent == "ReturnValues" and CURRENT["kind"] in RETURN_VALUE:
             return RETURN_VALUE[CURRENT["kind"]]
         return "app" if parent in ("Services", "services") else "sample"
