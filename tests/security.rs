@@ -547,6 +547,28 @@ fn check(name: &str, files: &[PathBuf], failures: &mut Vec<String>) -> bool {
     }
     // Every port opened into a task's security group is one its containers listen on.
     let res = t["Resources"].as_object().unwrap();
+    // A task joins no existing security group the file does not name in an
+    // x-network.AdditionalSecurityGroups: what such a group lets in is outside the template.
+    let named: Vec<&Value> = doc["services"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .filter_map(|s| s["x-network"]["AdditionalSecurityGroups"].as_object())
+        .flat_map(|m| m.values())
+        .collect();
+    for (id, r) in res.iter().filter(|(_, r)| r["Type"] == "AWS::ECS::Service") {
+        let groups = r["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"].as_array();
+        for g in groups.into_iter().flatten() {
+            let own = g["Fn::GetAtt"][0]
+                .as_str()
+                .is_some_and(|sg| res.get(sg).is_some_and(|x| x["Type"] == "AWS::EC2::SecurityGroup"));
+            if !own && !named.contains(&g) {
+                failures.push(format!(
+                    "{name}: {id} joins security group {g}, which no x-network.AdditionalSecurityGroups names"
+                ));
+            }
+        }
+    }
     let task_groups: BTreeSet<String> = res
         .values()
         .filter(|r| r["Type"] == "AWS::ECS::Service")

@@ -308,7 +308,7 @@ fn add_ingress_sources(
     if !s.has_ports() {
         return;
     }
-    for (_, n) in x.into_iter().flat_map(|x| &x.services) {
+    for (_, n, _) in x.into_iter().flat_map(|x| &x.services) {
         out.entry(n.clone()).or_default().insert(other.to_string());
     }
 }

@@ -141,6 +141,16 @@ fn destination(declared: &crate::plan::refs::Declared, s: &Service) -> Option<(V
 pub fn router(ctx: &mut Emit, fam: &Family) -> Option<Value> {
     let services: Vec<&Service> = fam.services.iter().map(|n| &ctx.project.services[n]).collect();
     if !services.iter().any(|s| uses_firelens(ctx, s)) {
+        // FireLens settings of a family without a log router configure nothing.
+        for s in &services {
+            if ctx.ext.service(&s.name).firelens.as_ref().is_some_and(|f| *f != Default::default()) {
+                ctx.d.warn(
+                    "CX5182",
+                    join(&join(&join("services", &s.name), "x-logging"), "FireLens"),
+                    "ignored: the service's logs do not go through FireLens, so there is no log router to configure; set FireLens.Shorthands.ReplaceAwsLogs: true or logging.driver: awsfirelens",
+                );
+            }
+        }
         return None;
     }
     if let Some(clash) = services.iter().find(|s| s.name == ROUTER) {

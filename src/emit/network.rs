@@ -15,6 +15,21 @@ use crate::plan::{Ctx, Emit};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The security groups a family's tasks join: its own, then the existing groups its services'
+/// `x-network.AdditionalSecurityGroups` name, each once. The ECS service and the tasks that
+/// x-events rules start use the same list.
+pub fn task_security_groups(ext: &crate::ext::Extensions, fam: &Family) -> Vec<Value> {
+    let mut groups = vec![get_att(&security_group_id(fam), "GroupId")];
+    for name in &fam.services {
+        for g in ext.service(name).network.iter().flat_map(|n| &n.additional_security_groups) {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+    }
+    groups
+}
+
 pub fn security_group_id(fam: &Family) -> String {
     format!("{}SecurityGroup", fam.id)
 }
@@ -251,21 +266,35 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Network, rules: &mut Rules) {
     }
     // Ingress declared on a service opens that service's ports.
     let own_ports = ports_of(ctx, name);
-    let mut add = |src: Source, why: String| {
+    // A source's Ports narrow it to those of the service's ports; one the service does not
+    // have is an error, as it would open nothing.
+    let mut wrong = Vec::new();
+    let mut add = |src: Source, why: String, only: &Option<crate::ext::network::Ports>| {
+        let allowed: BTreeSet<(u16, Protocol)> = match only {
+            Some(o) => {
+                for p in &o.ports {
+                    if !own_ports.iter().any(|(q, _)| q == p) {
+                        wrong.push((o.path.clone(), *p));
+                    }
+                }
+                own_ports.iter().copied().filter(|(q, _)| o.ports.contains(q)).collect()
+            }
+            None => own_ports.clone(),
+        };
         for dst in &dst_fams {
             if src == Source::Family(dst.clone()) && !why.contains("Myself") {
                 continue;
             }
             let rule = rules.entry((dst.clone(), src.clone())).or_default();
             rule.0.insert(why.clone());
-            rule.1.extend(own_ports.iter().copied());
+            rule.1.extend(allowed.iter().copied());
         }
     };
     for a in &x.aws_sources {
         let why = format!("{name} x-network AwsSources");
         match a.kind {
-            AwsSourceKind::SecurityGroup => add(Source::SecurityGroup(a.label.clone(), a.id.clone()), why),
-            AwsSourceKind::PrefixList => add(Source::PrefixList(a.label.clone(), a.id.clone()), why),
+            AwsSourceKind::SecurityGroup => add(Source::SecurityGroup(a.label.clone(), a.id.clone()), why, &a.ports),
+            AwsSourceKind::PrefixList => add(Source::PrefixList(a.label.clone(), a.id.clone()), why, &a.ports),
         }
     }
     for e in &x.ext_sources {
@@ -274,22 +303,33 @@ fn ingress(ctx: &mut Ctx, name: &str, x: &Network, rules: &mut Rules) {
             Some(text) => format!("{name} x-network ExtSources {label}: {text}"),
             None => format!("{name} x-network ExtSources {label}"),
         };
-        add(Source::Cidr { v6: e.v6, cidr: e.cidr.clone(), name: label }, why);
+        add(Source::Cidr { v6: e.v6, cidr: e.cidr.clone(), name: label }, why, &e.ports);
     }
     if x.myself {
         for f in dst_fams.clone() {
-            add(Source::Family(f), format!("{name} x-network Myself"));
+            add(Source::Family(f), format!("{name} x-network Myself"), &None);
         }
     }
-    for (sp, src) in &x.services {
+    for (sp, src, only) in &x.services {
         match ctx.plan.families.resolve(src) {
             Some(fams) => {
                 let fams: Vec<String> = fams.iter().map(|f| f.name.clone()).collect();
                 for f in fams {
-                    add(Source::Family(f), format!("{name} x-network Ingress from {src}"));
+                    add(Source::Family(f), format!("{name} x-network Ingress from {src}"), only);
                 }
             }
             None => ctx.d.error("CX5048", sp, format!("{src:?} is not a service nor a task family of this file")),
         }
+    }
+    for (path, port) in wrong {
+        let have: Vec<String> = own_ports.iter().map(|(p, _)| p.to_string()).collect();
+        ctx.d.error(
+            "CX5183",
+            path,
+            format!(
+                "{port} is not a port of {name:?}, so it opens nothing; use its ports ({})",
+                if have.is_empty() { "it has none".to_string() } else { have.join(", ") }
+            ),
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! they are found, and which other services must exist first.
 
 use super::discovery::service_id as discovery_id;
-use super::network::security_group_id;
+use super::network::task_security_groups;
 use super::task::task_definition_id;
 use crate::cfn::{get_att, r#ref};
 use crate::diagnostics::join;
@@ -26,9 +26,10 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
     });
     let (public, assign) = placement(ctx, fam);
     let subnets = if public { ctx.plan.infra.public_subnets.clone() } else { ctx.plan.infra.app_subnets.clone() };
+    let groups = task_security_groups(ctx.ext, fam);
     props["NetworkConfiguration"] = json!({"AwsvpcConfiguration": {
         "AssignPublicIp": if assign { "ENABLED" } else { "DISABLED" },
-        "SecurityGroups": [get_att(&security_group_id(fam), "GroupId")],
+        "SecurityGroups": groups,
         "Subnets": subnets
     }});
     let ec2 = ctx.plan.compute.get(&fam.name);

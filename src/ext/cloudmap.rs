@@ -42,6 +42,11 @@ pub fn read(project: &Project, d: &mut Diagnostics) -> Cloudmap {
                     }
                 }
                 "Lookup" | "Use" => d.error("CX2002", &p, "ComposeX creates the namespace of the stack; an existing namespace cannot be used yet: remove it to get one named after the project"),
+                "Properties" | "MacroParameters" => d.error(
+                    "CX2151",
+                    &p,
+                    format!("ComposeX creates the stack's one private DNS namespace from its name alone, and {k} cannot tune it yet; remove {k} and give the name with ZoneName or Name"),
+                ),
                 _ => d.error("CX2003", &p, format!("{k:?} is not a namespace key; use Name")),
             }
         }

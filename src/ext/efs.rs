@@ -187,7 +187,7 @@ fn driver_opts(opts: &Value, path: &str, v: &mut Volume, d: &mut Diagnostics) {
             _ => {
                 let known: Vec<&str> = OWNER_OPTS.iter().copied().chain(PLUGIN_OPTS.iter().map(|(o, _)| *o)).collect();
                 d.error(
-                    "CX2151",
+                    "CX2196",
                     &p,
                     format!("{k:?} is not a driver option ComposeX reads; it reads {}", known.join(", ")),
                 );

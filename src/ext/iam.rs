@@ -158,12 +158,17 @@ fn check_statement(d: &mut Diagnostics, st: &Value, path: &str) -> bool {
     let head = "a statement must be a mapping with Effect, Action and Resource";
     let Some(m) = map_or(st, path, head, d) else { return false };
     for k in m.keys().filter(|k| !STATEMENT_KEYS.contains(&k.as_str())) {
-        let hint = if k == "Principal" || k == "NotPrincipal" {
-            "a role's policy names no principal: the role is the principal".to_string()
-        } else {
-            format!("use {}", STATEMENT_KEYS.join(", "))
+        let text = match k.as_str() {
+            "Principal" | "NotPrincipal" => {
+                format!("a role's policy names no principal, the role is the principal; remove {k}")
+            }
+            "Conditions" => {
+                "IAM names this key Condition (ECS ComposeX's schema spells it Conditions); rename it Condition"
+                    .to_string()
+            }
+            _ => format!("{k:?} is not a key of an IAM policy statement; use {}", STATEMENT_KEYS.join(", ")),
         };
-        d.error("CX2023", join(path, k), format!("{k:?} is not a key of an IAM policy statement; {hint}"));
+        d.error("CX2023", join(path, k), text);
         ok = false;
     }
     match m.get("Effect").and_then(Value::as_str) {

@@ -1,6 +1,7 @@
 //! ECS ComposeX's `x-network` of a service, read once when the file is loaded: who may open
 //! connections to it (`Ingress`: `Myself`, `Services`, `ExtSources`, `AwsSources`) and whether
-//! its tasks get a public IP (`AssignPublicIp`). `x-ecs_connect` inside it is read by
+//! its tasks get a public IP (`AssignPublicIp`), which existing security groups its tasks join
+//! besides their own (`AdditionalSecurityGroups`). `x-ecs_connect` inside it is read by
 //! [`super::connect`]. The network concern (`emit::network`) turns the sources into rules.
 
 use crate::cfn::is_intrinsic;
@@ -17,20 +18,32 @@ pub struct Network {
     /// Whether it has `Ingress` at all.
     pub ingress: bool,
     pub myself: bool,
-    /// Services or task families that may connect: (path, name).
-    pub services: Vec<(String, String)>,
+    /// Services or task families that may connect: (path, name, ports).
+    pub services: Vec<(String, String, Option<Ports>)>,
     pub ext_sources: Vec<ExtSource>,
     pub aws_sources: Vec<AwsSource>,
     pub assign_public_ip: bool,
+    /// Existing security groups the tasks join besides the family's own: IDs as literals
+    /// (`sg-…`) or intrinsic functions, in the order written.
+    pub additional_security_groups: Vec<Value>,
 }
 
-/// One `ExtSources` entry: a CIDR, with its name and description.
+/// `Ports` of a source (ECS ComposeX syntax): the only ports of the service it may reach,
+/// with the path of the list for messages.
+#[derive(Debug, Clone)]
+pub struct Ports {
+    pub path: String,
+    pub ports: Vec<u16>,
+}
+
+/// One `ExtSources` entry: a CIDR, with its name, description and ports.
 #[derive(Debug, Clone)]
 pub struct ExtSource {
     pub v6: bool,
     pub cidr: String,
     pub name: Option<String>,
     pub description: Option<String>,
+    pub ports: Option<Ports>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +60,7 @@ pub struct AwsSource {
     pub label: String,
     /// The ID as JSON text: a literal or an intrinsic.
     pub id: String,
+    pub ports: Option<Ports>,
 }
 
 /// The `x-network` of service `s`, if it has one.
@@ -60,13 +74,36 @@ pub fn read(s: &Service, d: &mut Diagnostics) -> Option<Network> {
         match k.as_str() {
             "Ingress" => ingress(v, &p, &mut out, d),
             "AssignPublicIp" => out.assign_public_ip = boolean(v, &p, d) == Some(true),
+            "AdditionalSecurityGroups" => additional_security_groups(v, &p, &mut out, d),
             // Service Connect: read by super::connect.
             "x-ecs_connect" => {}
             "x-cloudmap" => d.warn("CX2036", &p, "ignored: ComposeX registers every family with ports in its one namespace, as family.namespace, and gives it short names with Service Connect"),
-            _ => d.error("CX2037", &p, format!("{k:?} is not an x-network key; use Ingress or AssignPublicIp")),
+            _ => d.error("CX2037", &p, format!("{k:?} is not an x-network key; use Ingress, AssignPublicIp, AdditionalSecurityGroups or x-ecs_connect")),
         }
     }
     Some(out)
+}
+
+/// `AdditionalSecurityGroups: {name: sg-…}` (ECS ComposeX syntax): existing groups the tasks
+/// join. ComposeX adds no rule to them: what they let in is what their owner set.
+fn additional_security_groups(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
+    let head = "AdditionalSecurityGroups must map names to security group IDs, like {shared: sg-0123456789abcdef0}";
+    for (name, id) in map_or(v, p, head, d).into_iter().flatten() {
+        let ip = join(p, name);
+        match id {
+            Value::String(s) if s.starts_with("sg-") && s.len() > 3 && s[3..].chars().all(|c| c.is_ascii_alphanumeric()) => {
+                out.additional_security_groups.push(id.clone())
+            }
+            Value::String(s) => d.error("CX2197", &ip, format!("{s:?} is not a security group ID; write one like sg-0123456789abcdef0, or a !Ref to a parameter of type AWS::EC2::SecurityGroup::Id")),
+            Value::Object(o) if o.contains_key("Lookup") || o.contains_key("Tags") || o.contains_key("Arn") || o.contains_key("Identifier") => d.error(
+                "CX2198",
+                &ip,
+                "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; give the security group's ID, or a !Ref to a parameter of type AWS::EC2::SecurityGroup::Id",
+            ),
+            v if is_intrinsic(v) => out.additional_security_groups.push(v.clone()),
+            _ => d.error("CX2199", &ip, "a security group must be its ID (sg-…) or an intrinsic function such as !Ref to a parameter"),
+        }
+    }
 }
 
 fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
@@ -78,14 +115,24 @@ fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
             "Services" => {
                 for (i, item) in iv.as_array().into_iter().flatten().enumerate() {
                     let sp = index(&ip, i);
-                    let src = match item {
+                    let (src, ports) = match item {
                         Value::Object(o) => {
-                            o.get("Name").and_then(|n| literal(n, &join(&sp, "Name"), "a service name", d))
+                            if !o.contains_key("Name") {
+                                d.error(
+                                    "CX2200",
+                                    &sp,
+                                    "an Ingress service needs Name, the service or task family that may connect",
+                                );
+                            }
+                            (
+                                o.get("Name").and_then(|n| literal(n, &join(&sp, "Name"), "a service name", d)),
+                                ports(item, &sp, d),
+                            )
                         }
-                        other => literal(other, &sp, "a service name", d),
+                        other => (literal(other, &sp, "a service name", d), None),
                     };
                     if let Some(src) = src {
-                        out.services.push((sp, src));
+                        out.services.push((sp, src, ports));
                     }
                 }
                 if !iv.is_array() {
@@ -134,7 +181,8 @@ fn ingress(v: &Value, p: &str, out: &mut Network, d: &mut Diagnostics) {
                             continue;
                         }
                     };
-                    out.aws_sources.push(AwsSource { kind, label, id: id.to_string() });
+                    let ports = ports(item, &sp, d);
+                    out.aws_sources.push(AwsSource { kind, label, id: id.to_string(), ports });
                 }
             }
             _ => d.error(
@@ -166,7 +214,26 @@ pub fn ext_source(d: &mut Diagnostics, item: &Value, path: &str) -> Option<ExtSo
         );
         return None;
     }
-    Some(ExtSource { v6, cidr, name: get("Name"), description: get("Description") })
+    let ports = ports(item, path, d);
+    Some(ExtSource { v6, cidr, name: get("Name"), description: get("Description"), ports })
+}
+
+/// A source's `Ports`, a list of port numbers, checked; `None` when it has none.
+pub fn ports(item: &Value, path: &str, d: &mut Diagnostics) -> Option<Ports> {
+    let v = item.get("Ports")?;
+    let p = join(path, "Ports");
+    let Some(list) = v.as_array() else {
+        d.error("CX2201", &p, "Ports must be a list of port numbers, like [8080]");
+        return None;
+    };
+    let mut ports = Vec::new();
+    for (i, n) in list.iter().enumerate() {
+        match n.as_u64().filter(|n| (1..=65535).contains(n)) {
+            Some(n) => ports.push(n as u16),
+            None => d.error("CX2202", index(&p, i), format!("{n} is not a port; use a whole number from 1 to 65535")),
+        }
+    }
+    Some(Ports { path: p, ports })
 }
 
 fn valid_cidr(cidr: &str, v6: bool) -> bool {

@@ -43,7 +43,12 @@ pub fn expand(ctx: &mut Ctx, zones: &BTreeMap<String, Zone>) -> BTreeMap<String,
         let Some(def) = map_or(def, &path, head, &mut ctx.d) else { continue };
         for k in def.keys() {
             match k.as_str() {
-                "Properties" | "MacroParameters" | "Use" | "Settings" | "DeletionPolicy" | "UpdateReplacePolicy" => {}
+                "Properties" | "MacroParameters" | "Use" | "DeletionPolicy" | "UpdateReplacePolicy" => {}
+                "Settings" => ctx.d.warn(
+                    "CX4402",
+                    join(&path, k),
+                    "ignored: a certificate has no settings ComposeX applies (no subnets, no CloudMap registration)",
+                ),
                 "Lookup" => ctx.d.error("CX4001", 
                     join(&path, k),
                     "Lookup needs AWS API calls while the template is transformed, which a macro cannot make; give the certificate's ARN with `Use: arn:aws:acm:…` (or !Ref of a template Parameter)",

@@ -241,6 +241,11 @@ fn services(ctx: &mut Ctx, alarm: &str, v: &Value, path: &str, actions: &mut (Ve
                     }
                 }
                 "Scaling" | "scaling" => queue = crate::emit::steps::parse(v, &kp, alarm, &id, true, &mut ctx.d),
+                "ReturnValues" => ctx.d.error(
+                    "CX4384",
+                    &kp,
+                    "an alarm gives its services no value in their environment; remove ReturnValues (to give them the alarm's name, set it under environment)",
+                ),
                 _ => ctx.d.error("CX4376", &kp, format!("{k:?} is not a key of an alarm's service; use Scaling")),
             }
         }

@@ -86,7 +86,26 @@ fn consumer(
                         d.error("CX4020", &ap, msg);
                         continue;
                     }
-                    if let Some(var) = literal(var, &ap, "an environment variable name", d) {
+                    // `{Attr: NAME}`, or `{Attr: {EnvVarName: NAME}}` as the common resource
+                    // spec of ECS ComposeX also allows.
+                    let (var, vp) = match var {
+                        Value::Object(o) => {
+                            if let Some(k) = o.keys().find(|k| k.as_str() != "EnvVarName") {
+                                d.error(
+                                    "CX4382",
+                                    join(&ap, k),
+                                    format!("{k:?} is not a key of a return value; use EnvVarName, the environment variable's name"),
+                                );
+                            }
+                            let Some(name) = o.get("EnvVarName") else {
+                                d.error("CX4383", &ap, "a return value given as a mapping needs EnvVarName, the environment variable's name");
+                                continue;
+                            };
+                            (name, join(&ap, "EnvVarName"))
+                        }
+                        other => (other, ap.clone()),
+                    };
+                    if let Some(var) = literal(var, &vp, "an environment variable name", d) {
                         c.return_values.push((attr.clone(), var));
                     }
                 }
@@ -95,6 +114,16 @@ fn consumer(
             k if extra_keys.contains(&k) => {
                 c.extra.insert(k.to_string(), v.clone());
             }
+            "Scaling" => d.error(
+                "CX4385",
+                &p,
+                format!("step scaling on the metrics of {} is not built: ComposeX scales a service on the depth of an x-sqs queue (x-sqs Services.<service>.Scaling) and on its CPU or memory (x-scaling.TargetScaling); use one of those, or declare the scaling policy under Resources", kind.key),
+            ),
+            "DoNotExposeMappings" => d.error(
+                "CX4386",
+                &p,
+                "ComposeX always gives a consumer the connection's parts from the database's secret (NAME_HOST, NAME_PORT…), and cannot leave them out yet; remove DoNotExposeMappings, or remove the service from Services and grant it what it needs with x-iam",
+            ),
             _ => {
                 let mut known: Vec<&str> = vec!["Access", "ReturnValues"];
                 known.extend(extra_keys.iter().copied());

@@ -719,9 +719,9 @@ fn shared_target(ctx: &mut Ctx, lb_name: &str, lb_id: &str, group: &Shared, ty: 
         if let Some(other) = members.iter().find(|m| m.family == family) {
             let first = other.container.clone();
             if first == container {
-                ctx.d.error("CX4382", join(mp, "Name"), format!("{family}:{container} is listed twice; list it once"));
+                ctx.d.error("CX4403", join(mp, "Name"), format!("{family}:{container} is listed twice; list it once"));
             } else {
-                ctx.d.error("CX4383",
+                ctx.d.error("CX4404",
                     join(mp, "Name"),
                     format!("{first:?} and {container:?} both run in task family {family:?}, whose tasks have one network address: the target group reaches each task on port {port}, where only one container can listen; list the one that listens on {port}"),
                 );
@@ -913,7 +913,7 @@ fn settings(
             if !ports.contains(&check_port) {
                 let family = &m.family;
                 ctx.d.error(
-                    "CX4384",
+                    "CX4405",
                     &hp,
                     format!("the health check is on port {check_port}, which no container of task family {family:?} declares, so its tasks would never be healthy; check a port every family of the target group declares"),
                 );
@@ -1038,6 +1038,9 @@ fn target_group_attributes(ctx: &mut Ctx, v: &Value, path: &str, ty: LbType) -> 
     out
 }
 
+/// Why a load balancer's source takes no `Ports`.
+const LB_PORTS: &str = "a source of a load balancer reaches each of its listeners' ports, and cannot be narrowed to some yet; remove Ports, or split the listeners over two load balancers with their own Ingress";
+
 /// `MacroParameters.Ingress`: who may reach the listeners, instead of the whole internet.
 fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
     let mut out = Vec::new();
@@ -1046,12 +1049,26 @@ fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
     };
     for (k, iv) in m {
         let ip = join(path, k);
+        match k.as_str() {
+            "Myself" => {
+                ctx.d.error("CX4400", &ip, "a load balancer runs no tasks of its own to let in; remove Myself (a service's x-network.Ingress.Myself lets its own tasks reach it)");
+                continue;
+            }
+            "Services" => {
+                ctx.d.error("CX4401", &ip, "services reaching a load balancer from inside the VPC are not built yet: its Ingress takes ExtSources and AwsSources; give the VPC's CIDR under ExtSources, or reach the service itself through its x-network.Ingress.Services");
+                continue;
+            }
+            _ => {}
+        }
         let Some(items) = seq_or(iv, &ip, &format!("{k} must be a list"), &mut ctx.d) else { continue };
         match k.as_str() {
             "ExtSources" => {
                 for (i, item) in items.iter().enumerate() {
                     let sp = index(&ip, i);
                     let Some(e) = crate::ext::network::ext_source(&mut ctx.d, item, &sp) else { continue };
+                    if let Some(p) = &e.ports {
+                        ctx.d.error("CX4398", &p.path, LB_PORTS);
+                    }
                     let name = e.name.unwrap_or_else(|| e.cidr.clone());
                     let why = e.description.map(|d| format!("ExtSources {d}")).unwrap_or_else(|| "ExtSources".into());
                     out.push(Source::Cidr { v6: e.v6, cidr: e.cidr, name, why });
@@ -1061,6 +1078,9 @@ fn ingress_sources(ctx: &mut Ctx, v: &Value, path: &str) -> Vec<Source> {
                 for (i, item) in items.iter().enumerate() {
                     let sp = index(&ip, i);
                     let ty = item.get("Type").and_then(Value::as_str).unwrap_or_default().to_string();
+                    if item.get("Ports").is_some() {
+                        ctx.d.error("CX4399", join(&sp, "Ports"), LB_PORTS);
+                    }
                     let Some(id) = item.get("Id").filter(|v| v.is_string() || is_intrinsic(v)).cloned() else {
                         ctx.d.error(
                             "CX4090",

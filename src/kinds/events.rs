@@ -22,7 +22,7 @@ use crate::cfn::{get_att, is_intrinsic, r#ref};
 use crate::compose::read::{boolean, kind, literal, map_or, seq_or, show, uint};
 use crate::diagnostics::{index, join};
 use crate::emit::iam::{execution_role_id, task_role_id};
-use crate::emit::network::security_group_id;
+use crate::emit::network::task_security_groups;
 use crate::emit::task::task_definition_id;
 use crate::plan::families::{service_id, Family};
 use crate::plan::Emit;
@@ -141,7 +141,7 @@ fn rule(ctx: &mut Emit, name: &str, def: &Value, path: &str, idle: &mut BTreeMap
             "TaskCount": t.count,
             "NetworkConfiguration": {"AwsVpcConfiguration": {
                 "AssignPublicIp": "DISABLED",
-                "SecurityGroups": [get_att(&security_group_id(t.fam), "GroupId")],
+                "SecurityGroups": task_security_groups(ctx.ext, t.fam),
                 "Subnets": ctx.plan.infra.app_subnets
             }}
         });

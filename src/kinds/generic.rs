@@ -86,6 +86,12 @@ fn check_keys(kind: &Kind, def: &Map<String, Value>, path: &str, d: &mut Diagnos
                     "{k} needs AWS API calls while the template is transformed, which a macro cannot make; for an existing resource, declare a template Parameter with its ARN and give the services access with x-iam (see the README, \"Existing resources\")"
                 ),
             ),
+            "Scaling" if kind.key == "x-dynamodb" => {}
+            "SecretsMappings" if kind.key == "x-docdb" => d.warn(
+                "CX4388",
+                &p,
+                "ignored: ComposeX names the variables of the connection after the cluster (Settings.EnvNames), NAME_HOST, NAME_PORT, NAME_USERNAME and NAME_PASSWORD, rather than after the keys of its secret",
+            ),
             _ => d.error("CX4127", &p, format!("{k:?} is not a key of an {} resource; use Properties, MacroParameters, Settings or Services", kind.key)),
         }
     }

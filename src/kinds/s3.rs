@@ -266,7 +266,8 @@ fn bucket_policy(ctx: &mut Ctx, decl: &Decl, v: &Value, path: &str) -> (bool, Ve
                     ctx.d.error("CX4156", &p, "PredefinedBucketPolicies must be a list, like [enforceSecureConnection]")
                 }
             },
-            "Policies" => match v.as_array() {
+            // ECS ComposeX's schema names the list Statement, its code Policies: both are read.
+            "Policies" | "Statement" => match v.as_array() {
                 Some(list) => {
                     for (i, st) in list.iter().enumerate() {
                         if let Some(st) = user_statement(ctx, decl, st, &index(&p, i)) {
@@ -274,12 +275,12 @@ fn bucket_policy(ctx: &mut Ctx, decl: &Decl, v: &Value, path: &str) -> (bool, Ve
                         }
                     }
                 }
-                None => ctx.d.error("CX4157", &p, "Policies must be a list of policy statements"),
+                None => ctx.d.error("CX4157", &p, format!("{k} must be a list of policy statements")),
             },
             _ => ctx.d.warn(
                 "CX4158",
                 &p,
-                "ignored: ComposeX reads PredefinedBucketPolicies and Policies from BucketPolicy",
+                "ignored: ComposeX reads PredefinedBucketPolicies and Policies (or Statement) from BucketPolicy",
             ),
         }
     }
