@@ -21,6 +21,8 @@ what the key needs); SAMPLES and SAMPLE_OVERRIDE_FULL give the values the generi
 guess. The table is written to docs/ecs-composex-keys.md; `--check` fails when the file is not
 what the schemas and the CLI give today.
 
+The schemas and use-cases are read from $COMPOSEX_CORPUS (else ../shared/corpus):
+
   .tools/venv/bin/python scripts/spec-coverage.py [--specs DIR] [--cli PATH] [--check]
       [--corpus DIR] [--only SUBSTRING] [--verbose]
 
@@ -42,8 +44,11 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TABLE = os.path.join(ROOT, "docs", "ecs-composex-keys.md")
-DEFAULT_SPECS = "/work/shared/corpus/ecs-composex-specs"
-DEFAULT_CORPUS = "/work/shared/corpus/ecs-composex"
+# The corpus (ECS ComposeX's schemas and use-cases) is not part of the repository: its path comes
+# from COMPOSEX_CORPUS, as for the corpus tests, else ../shared/corpus beside the repository.
+CORPUS_ROOT = os.environ.get("COMPOSEX_CORPUS") or os.path.join(ROOT, "..", "shared", "corpus")
+DEFAULT_SPECS = os.path.join(CORPUS_ROOT, "ecs-composex-specs")
+DEFAULT_CORPUS = os.path.join(CORPUS_ROOT, "ecs-composex")
 
 # The services every case declares: `app` uses the resources, `web` publishes a port.
 SERVICES = {

@@ -10,7 +10,8 @@
 #   lint       cfn-lint over the golden outputs macro-tests/**/expected.json, target/corpus-rendered/ and
 #              examples/pipeline/pipeline.yaml; src/kinds/rds_versions.json and
 #              src/diff/create_only.json checked against the pinned cfn-lint; the diagnostic codes
-#              (one per call site, all in the README: scripts/diagnostic-codes.py --check)
+#              (one per call site, all in the README: scripts/diagnostic-codes.py --check); with
+#              the corpus, docs/ecs-composex-keys.md against the CLI (scripts/spec-coverage.py --check)
 #   deploy     scripts/deploy-test.sh: the same templates created and deleted on moto's CloudFormation
 #              server (pinned, on 127.0.0.1, extended by scripts/moto_harness.py); any refusal fails
 #   checkov    scripts/checkov.sh: checkov's CloudFormation checks over the same templates; a failed
@@ -105,6 +106,13 @@ python3 scripts/diagnostic-codes.py --check
 # The create-only properties composex diff classes changes by come from the schemas cfn-lint
 # ships: that table must match the pin too.
 python3 scripts/cfn-schemas.py --check
+# docs/ecs-composex-keys.md says what ComposeX does with each key of ECS ComposeX's schemas, as
+# the CLI does it today; the schemas come with the corpus.
+if [[ -n "${COMPOSEX_CORPUS:-}" && -d "$COMPOSEX_CORPUS/ecs-composex-specs" ]]; then
+  python3 scripts/spec-coverage.py --check --cli "$target_dir/debug/composex"
+else
+  echo "spec-coverage: no corpus (COMPOSEX_CORPUS): docs/ecs-composex-keys.md not checked: skipped"
+fi
 goldens=()
 while IFS= read -r -d '' f; do
   # Error cases keep the macro's failure response, not a template: nothing to lint there.
