@@ -215,14 +215,14 @@ fn unrelated_names(ctx: &mut Ctx) {
     for (name, s) in &project.services {
         let Some(mine) = ctx.plan.families.of_service.get(name) else { continue };
         for (var, v) in &s.environment {
-            for target in project.services.keys() {
-                let related = s.links.contains(target) || s.depends_on.iter().any(|d| &d.service == target);
+            let mut seen = BTreeSet::new();
+            for (target, port) in crate::plan::exposure::named_hosts(v) {
+                let related = s.links.iter().any(|l| l == target) || s.depends_on.iter().any(|d| d.service == target);
                 // In its own task family, a service reaches another on localhost.
                 let same = ctx.plan.families.of_service.get(target).is_some_and(|t| t.iter().all(|f| mine.contains(f)));
-                if target == name || related || same {
+                if target == name || !project.services.contains_key(target) || related || same || !seen.insert(target) {
                     continue;
                 }
-                let Some(port) = crate::plan::exposure::named_ports(v, target).into_iter().next() else { continue };
                 ctx.d.warn(
                     "CX5181",
                     join(&join(&join("services", name), "environment"), var),

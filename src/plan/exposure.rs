@@ -127,30 +127,35 @@ pub fn infer_ports(project: &mut crate::compose::Project, families: &super::fami
     }
 }
 
-/// The ports `host:PORT` names in an environment value, for host `host` (`redis://cache:6379/0`,
-/// `cache:6379`, `http://api:8000/v1`).
-pub fn named_ports(v: &serde_json::Value, host: &str) -> Vec<u16> {
+/// Every `host:PORT` an environment value names (`redis://cache:6379/0` → `cache`, 6379), read
+/// in one pass over the text: the host is a whole name (letters, digits, `-`, `_`, `.`), so
+/// `api` is not found in `my-api:80` nor in `api.local:80`.
+pub fn named_hosts(v: &serde_json::Value) -> Vec<(&str, u16)> {
     let Some(text) = v.as_str() else { return vec![] };
+    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     let mut out = Vec::new();
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    while let Some(i) = text[start..].find(host).map(|i| i + start) {
-        let before_ok = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'-' | b'_' | b'.'));
-        let after = &text[i + host.len()..];
-        if before_ok {
-            if let Some(rest) = after.strip_prefix(':') {
-                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                let end_ok = rest[digits.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
-                if let (Ok(p), true) = (digits.parse::<u16>(), end_ok) {
-                    if p > 0 {
-                        out.push(p);
-                    }
-                }
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        if is_name(c) {
+            start.get_or_insert(i);
+            continue;
+        }
+        if let (Some(s), ':') = (start.take(), c) {
+            let rest = &text[i + 1..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let end_ok = rest[digits..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
+            if let (Ok(p @ 1..), true) = (rest[..digits].parse::<u16>(), end_ok) {
+                out.push((&text[s..i], p));
             }
         }
-        start = i + host.len();
     }
     out
+}
+
+/// The ports `host:PORT` names in an environment value, for host `host` (`redis://cache:6379/0`,
+/// `cache:6379`, `http://api:8000/v1`).
+fn named_ports(v: &serde_json::Value, host: &str) -> Vec<u16> {
+    named_hosts(v).into_iter().filter(|(h, _)| *h == host).map(|(_, p)| p).collect()
 }
 
 #[cfg(test)]
@@ -165,6 +170,11 @@ mod tests {
         assert_eq!(named_ports(&json!("http://api:8000/v1"), "api"), vec![8000]);
         assert_eq!(named_ports(&json!("http://myapi:8000"), "api"), Vec::<u16>::new());
         assert_eq!(named_ports(&json!("api:80abc"), "api"), Vec::<u16>::new());
+        assert_eq!(named_ports(&json!("api.local:80,x.api:81,api:0,api:99999"), "api"), Vec::<u16>::new());
+        assert_eq!(
+            named_hosts(&json!("postgres://u:pw@db:5432/app?x=cache:6379")),
+            vec![("db", 5432), ("cache", 6379)]
+        );
         assert_eq!(repository_name("bitnami/postgresql:16"), "postgresql");
         assert_eq!(repository_name("localhost:5000/redis"), "redis");
     }
