@@ -27,8 +27,8 @@
 
 use super::discovery::MAX_DNS_LABEL;
 use super::discovery::NAMESPACE_ID;
-use super::logging::log_group_id;
-use crate::cfn::{get_att, r#ref};
+use super::logging::sidecar_log_configuration;
+use crate::cfn::get_att;
 use crate::compose::{Port, Protocol, Service};
 use crate::diagnostics::{join, Diagnostics};
 use crate::ext::connect::MAX_DISCOVERY_NAME;
@@ -86,11 +86,7 @@ pub fn configuration(ctx: &Emit, fam: &Family) -> Option<Value> {
     let mut conf = json!({
         "Enabled": true,
         "Namespace": namespace,
-        "LogConfiguration": {"LogDriver": "awslogs", "Options": {
-            "awslogs-group": r#ref(&log_group_id(fam)),
-            "awslogs-region": r#ref("AWS::Region"),
-            "awslogs-stream-prefix": "service-connect"
-        }}
+        "LogConfiguration": sidecar_log_configuration(fam, "service-connect")
     });
     if !mine.is_empty() {
         conf["Services"] = Value::Array(

@@ -29,7 +29,7 @@
 //! `nginx-prometheus-exporter`, reading NGINX's stub status (NGINX Plus: its API) on
 //! 127.0.0.1:8080.
 
-use super::logging::{log_group_id, retention};
+use super::logging::{retention, sidecar_log_configuration};
 use super::task::family_name;
 use crate::cfn::r#ref;
 use crate::diagnostics::join;
@@ -395,7 +395,7 @@ fn container(ctx: &Ctx, fam: &Family, agent: &Agent, group: &str) -> Value {
         "Cpu": CPU,
         "Memory": MEMORY,
         "Environment": env,
-        "LogConfiguration": awslogs(fam, CONTAINER)
+        "LogConfiguration": sidecar_log_configuration(fam, CONTAINER)
     })
 }
 
@@ -449,14 +449,6 @@ fn exporter(fam: &Family, plus: bool, port: u16, metrics_path: &str) -> Value {
         "Cpu": EXPORTER_CPU,
         "Memory": EXPORTER_MEMORY,
         "Command": command,
-        "LogConfiguration": awslogs(fam, EXPORTER)
+        "LogConfiguration": sidecar_log_configuration(fam, EXPORTER)
     })
-}
-
-fn awslogs(fam: &Family, prefix: &str) -> Value {
-    json!({"LogDriver": "awslogs", "Options": {
-        "awslogs-group": r#ref(&log_group_id(fam)),
-        "awslogs-region": r#ref("AWS::Region"),
-        "awslogs-stream-prefix": prefix
-    }})
 }

@@ -38,6 +38,16 @@ pub fn expand(ctx: &mut Emit, fam: &Family) {
 
 /// The retention of the family's log groups, in days: the longest its services ask for
 /// (`x-logging`), else the project's (`x-aws-logs_retention`), else 30.
+/// The log configuration of a container ComposeX adds to a family (a sidecar, the Service Connect
+/// proxy): the family's log group, its streams under `prefix`.
+pub fn sidecar_log_configuration(fam: &Family, prefix: &str) -> Value {
+    json!({"LogDriver": "awslogs", "Options": {
+        "awslogs-group": r#ref(&log_group_id(fam)),
+        "awslogs-region": r#ref("AWS::Region"),
+        "awslogs-stream-prefix": prefix
+    }})
+}
+
 pub fn retention(ext: &crate::ext::Extensions, fam: &Family) -> u64 {
     let retention = fam.services.iter().filter_map(|name| ext.service(name).retention).max();
     retention.or(ext.logs_retention).unwrap_or(DEFAULT_RETENTION)
@@ -170,11 +180,7 @@ pub fn router(ctx: &mut Emit, fam: &Family) -> Option<Value> {
         "Essential": true,
         "FirelensConfiguration": {"Type": settings.router_type.as_deref().unwrap_or("fluentbit"), "Options": options},
         "MemoryReservation": ROUTER_MEMORY,
-        "LogConfiguration": {"LogDriver": "awslogs", "Options": {
-            "awslogs-group": r#ref(&log_group_id(fam)),
-            "awslogs-region": r#ref("AWS::Region"),
-            "awslogs-stream-prefix": "firelens"
-        }}
+        "LogConfiguration": sidecar_log_configuration(fam, "firelens")
     });
     if let Some(g) = settings.grace_period {
         c["StopTimeout"] = json!(g);

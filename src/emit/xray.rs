@@ -6,7 +6,7 @@
 //! task's own network interface, which the containers of an awsvpc task share. No port is
 //! opened in the family's security group: the daemon is reached from its own task only.
 
-use super::logging::log_group_id;
+use super::logging::sidecar_log_configuration;
 use crate::cfn::r#ref;
 use crate::diagnostics::join;
 use crate::plan::families::Family;
@@ -76,10 +76,6 @@ pub fn sidecar(ctx: &mut Emit, fam: &Family) -> Option<Value> {
         "Cpu": CPU,
         "Memory": MEMORY,
         "Environment": [{"Name": "AWS_REGION", "Value": r#ref("AWS::Region")}],
-        "LogConfiguration": {"LogDriver": "awslogs", "Options": {
-            "awslogs-group": r#ref(&log_group_id(fam)),
-            "awslogs-region": r#ref("AWS::Region"),
-            "awslogs-stream-prefix": CONTAINER
-        }}
+        "LogConfiguration": sidecar_log_configuration(fam, CONTAINER)
     }))
 }
